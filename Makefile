@@ -1,0 +1,44 @@
+# Dépêche: `make run` and `make test` are the two commands a fresh machine needs.
+PY      ?= python3
+VENV    := .venv
+BIN     := $(VENV)/bin
+STAMP   := $(VENV)/.installed
+INDEX   ?= $(or $(DEPECHE_INDEX),index)
+
+.PHONY: run test install index serve browser bench eval clean
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PY) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -e '.[test]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+index: $(STAMP)
+	DEPECHE_INDEX=$(INDEX) $(BIN)/depeche index rebuild seeds/
+
+serve: $(STAMP)
+	DEPECHE_INDEX=$(INDEX) $(BIN)/gunicorn -c gunicorn.conf.py 'web:create_app()'
+
+run: index serve
+
+# Chromium comes from Debian (never a browser download); only as root, and only when missing.
+browser:
+	@if [ ! -x /usr/bin/chromium ]; then \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium; \
+	  else echo "chromium missing: browser tests will be skipped"; fi; fi
+
+test: $(STAMP) browser
+	$(BIN)/python -m pytest -q -n 2 tests
+
+bench: $(STAMP)
+	$(BIN)/python bench/index_speed.py
+	$(BIN)/python bench/search_speed.py
+
+eval: $(STAMP)
+	$(BIN)/depeche eval --corpus orangesum
+	$(BIN)/depeche eval --corpus piaf
+
+clean:
+	rm -rf $(VENV) build *.egg-info

@@ -1,0 +1,183 @@
+"""The French analyzer: one definition, used to index documents and to parse queries.
+
+Rules, in the order they apply to each word of the text:
+
+1. Words are runs of letters and digits; ``'``, ``’`` and ``-`` inside a word split it
+   (``Pays-Bas`` gives ``pays`` ``bas`` at consecutive positions, so the phrase still holds).
+2. Elision: ``l' d' j' m' n' s' t' c' qu' jusqu' lorsqu' puisqu' quoiqu' presqu'`` in front of a
+   word are dropped; ``aujourd'hui`` stays one word.
+3. Acronyms with dots (``O.N.U.``) are joined (``onu``); a number glued to a unit (``155mm``)
+   splits into ``155`` ``mm``; digit groups keep their separator (``134.700``, ``15,6`` → ``15.6``).
+4. Case and accent folding with ``unidecode`` (``États`` → ``etats``, ``cœur`` → ``coeur``).
+5. A French stop list of our own (function words only: ``est``, ``son``, ``été`` are kept).
+6. French Snowball stemming (PyStemmer), applied to the folded word so that a query typed
+   without accents meets the same stem as the accented text.
+
+``SCHEMA_VERSION`` changes whenever any rule changes: an index built with another version is
+refused until it is rebuilt.
+"""
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+
+import Stemmer
+from unidecode import unidecode
+from whoosh.analysis import Composable, Token, Tokenizer
+
+SCHEMA_VERSION = "fr-5"
+
+# Function words only. Whoosh's lang="fr" list also drops English words (as, son, est...).
+STOP_WORDS = frozenset(
+    """
+    a au aux avec ce ces cet cette c d de des du elle elles en et eux il ils j je l la le les
+    leur leurs lui m ma mais me mes moi mon n ne nos notre nous on ou par pas pour qu que qui s
+    sa se ses si sur t ta te tes toi ton tu un une vos votre vous y dans ni ont sont etait
+    etaient aussi donc or car cela ca celle celui ceux celles dont lors plus
+    """.split()
+)
+
+ELIDED = frozenset("l d j m n s t c qu jusqu lorsqu puisqu quoiqu presqu quelqu".split())
+# Words where the apostrophe is part of the word, not an elision.
+APOSTROPHE_WORDS = frozenset(["aujourd'hui", "prud'homme", "prud'hommes", "prud'homal", "prud'homale"])
+
+# A word: letters/digits, with internal apostrophes, hyphens and dotted acronyms kept together
+# so that the rules above can look at the whole thing.
+_WORD = re.compile(
+    r"(?:[^\W\d_]\.){2,}(?:[^\W\d_](?![^\W_]))?"  # dotted acronym O.N.U.
+    r"|\d+(?:[.,]\d+)*"  # number with groups
+    r"|[^\W_]+(?:['’\-‐‑][^\W_]+)*",  # word, maybe with apostrophes/hyphens
+    re.UNICODE,
+)
+_SPLIT = re.compile(r"['’\-‐‑]")
+_DIGITS_LETTERS = re.compile(r"\d+|[^\W\d_]+")
+
+_stemmer = Stemmer.Stemmer("french")
+
+
+@lru_cache(maxsize=500_000)
+def fold(word: str) -> str:
+    """Lower-case and strip accents; œ/æ become oe/ae."""
+    if word.isascii():
+        return word.lower()
+    return unidecode(word).lower()
+
+
+@lru_cache(maxsize=500_000)
+def stem(folded: str) -> str:
+    """Stem an already folded word; numbers and very short words are left alone."""
+    if len(folded) <= 2 or folded[0].isdigit():
+        return folded
+    return _stemmer.stemWord(folded)
+
+
+def _pieces(match_text: str, start: int):
+    """Split one regex match into (text, startchar) pieces, applying elision and unit splits."""
+    if match_text[0].isdigit():
+        yield match_text.replace(",", "."), start
+        return
+    if "." in match_text:  # dotted acronym
+        yield match_text.replace(".", ""), start
+        return
+    low = match_text.lower().replace("’", "'")
+    if low in APOSTROPHE_WORDS:
+        yield match_text.replace("’", "'"), start
+        return
+    pos = start
+    parts = _SPLIT.split(match_text)
+    seps = _SPLIT.findall(match_text)
+    for i, part in enumerate(parts):
+        sep = seps[i] if i < len(seps) else ""
+        if sep in ("'", "’") and fold(part) in ELIDED:
+            pos += len(part) + 1
+            continue
+        if part:
+            if any(c.isdigit() for c in part) and not part.isdigit():
+                offset = 0
+                for m in _DIGITS_LETTERS.finditer(part):
+                    yield m.group(), pos + m.start()
+                    offset = m.end()
+            else:
+                yield part, pos
+        pos += len(part) + 1
+
+
+@lru_cache(maxsize=200_000)
+def _analyze_word(match_text: str) -> tuple:
+    """(offset, endoffset, term, surface) for each indexable piece of one word."""
+    out = []
+    for piece, offset in _pieces(match_text, 0):
+        folded = fold(piece)
+        if not folded or folded in STOP_WORDS:
+            continue
+        out.append((offset, offset + len(piece), stem(folded), folded))
+    return tuple(out)
+
+
+def terms(text: str) -> list[str]:
+    """The analyzed terms of a text, in order (what the index stores)."""
+    return [t[2] for m in _WORD.finditer(text) for t in _analyze_word(m.group())]
+
+
+def tokens(text: str):
+    """Yield (term, position, startchar, endchar) for every indexed word of ``text``."""
+    pos = 0
+    for m in _WORD.finditer(text):
+        base = m.start()
+        for off, end, term, _ in _analyze_word(m.group()):
+            yield term, pos, base + off, base + end
+            pos += 1
+
+
+def surface_terms(text: str) -> list[tuple[str, str]]:
+    """(folded unstemmed word, stemmed term) pairs, used by spelling suggestions."""
+    return [(t[3], t[2]) for m in _WORD.finditer(text) for t in _analyze_word(m.group())]
+
+
+class FrenchTokenizer(Tokenizer):
+    """Whoosh tokenizer applying every rule of this module in a single pass."""
+
+    def __eq__(self, other):
+        return other.__class__ is self.__class__
+
+    def __call__(
+        self,
+        value,
+        positions=False,
+        chars=False,
+        keeporiginal=False,
+        removestops=True,
+        start_pos=0,
+        start_char=0,
+        tokenize=True,
+        mode="",
+        **kwargs,
+    ):
+        t = Token(positions, chars, removestops=removestops, mode=mode, **kwargs)
+        if not tokenize:
+            t.original = t.text = value
+            t.boost = 1.0
+            if positions:
+                t.pos = start_pos
+            if chars:
+                t.startchar = start_char
+                t.endchar = start_char + len(value)
+            yield t
+            return
+        for term, pos, sc, ec in tokens(value):
+            t.text = term
+            t.boost = 1.0
+            t.stopped = False
+            if keeporiginal:
+                t.original = value[sc:ec]
+            if positions:
+                t.pos = start_pos + pos
+            if chars:
+                t.startchar = start_char + sc
+                t.endchar = start_char + ec
+            yield t
+
+
+def FrenchAnalyzer() -> Composable:
+    """The analyzer stored in the schema (a tokenizer doing all the work, for speed)."""
+    return FrenchTokenizer()
