@@ -24,6 +24,7 @@ from functools import lru_cache
 import Stemmer
 from unidecode import unidecode
 from whoosh.analysis import Composable, Token, Tokenizer
+from whoosh.formats import Positions
 
 SCHEMA_VERSION = "fr-5"
 
@@ -181,3 +182,34 @@ class FrenchTokenizer(Tokenizer):
 def FrenchAnalyzer() -> Composable:
     """The analyzer stored in the schema (a tokenizer doing all the work, for speed)."""
     return FrenchTokenizer()
+
+
+def positions_by_term(text: str) -> dict[str, list[int]]:
+    """Each term of ``text`` with the positions where it occurs."""
+    poses: dict[str, list[int]] = {}
+    pos = 0
+    for m in _WORD.finditer(text):
+        for t in _analyze_word(m.group()):
+            lst = poses.get(t[2])
+            if lst is None:
+                poses[t[2]] = [pos]
+            else:
+                lst.append(pos)
+            pos += 1
+    return poses
+
+
+class FrenchPositions(Positions):
+    """Whoosh's Positions format, fed straight from ``positions_by_term``.
+
+    Whoosh's generic path builds a Token object per word; skipping it makes indexing about
+    twice as fast, and the postings written are byte-for-byte the same.
+    """
+
+    def word_values(self, value, analyzer, **kwargs):
+        if not isinstance(analyzer, FrenchTokenizer):
+            yield from super().word_values(value, analyzer, **kwargs)
+            return
+        fb = self.field_boost
+        for w, poslist in positions_by_term(value).items():
+            yield (w, len(poslist), len(poslist) * fb, self.encode(poslist))

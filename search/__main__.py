@@ -1,0 +1,4 @@
+"""`python -m search` is the `depeche` command."""
+from .cli import main
+
+main()

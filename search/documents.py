@@ -1,0 +1,381 @@
+"""Reading dispatches: plain-text dispatches, JSON Lines, CSV, folders of them, and .gz of any.
+
+Every reader yields either a ``Dispatch`` or a ``Rejection`` naming the file, the line and the
+reason, so that bad input is reported and never silently dropped, and every valid document of a
+file survives the bad ones around it.
+"""
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import gzip
+import io
+import json
+import os
+import re
+import zlib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Iterable, Iterator, Union
+
+TEXT_SUFFIXES = (".txt",)
+JSONL_SUFFIXES = (".jsonl", ".ndjson", ".json")
+CSV_SUFFIXES = (".csv",)
+MAX_ID_LENGTH = 200
+# Characters that could turn an id into a path or break a URL.
+_BAD_ID = re.compile(r"[\x00-\x1f\x7f/\\]")
+
+
+@dataclass
+class Dispatch:
+    """One news dispatch, as indexed and shown."""
+
+    id: str
+    lead: str
+    body: str
+    title: str | None = None
+    date: str | None = None  # YYYY, YYYY-MM or YYYY-MM-DD (its precision is its length)
+    source: str | None = None
+    section: str | None = None
+    url: str | None = None
+    subheads: list[str] = field(default_factory=list)
+    people: list[str] = field(default_factory=list)
+    places: list[str] = field(default_factory=list)
+    origin: str = ""  # file:line it was read from, for messages
+
+    @property
+    def display_title(self) -> str:
+        """The title, or one derived from the lead when the dispatch has none."""
+        return self.title or derive_title(self.lead or self.body)
+
+    @property
+    def date_precision(self) -> str:
+        """'day', 'month', 'year' or '' for an undated dispatch."""
+        return {10: "day", 7: "month", 4: "year"}.get(len(self.date or ""), "")
+
+
+@dataclass
+class Rejection:
+    """A record that could not be read, and why."""
+
+    source: str
+    line: int | None
+    reason: str
+
+    def __str__(self) -> str:
+        where = f"{self.source}:{self.line}" if self.line else self.source
+        return f"{where}: {self.reason}"
+
+
+Item = Union[Dispatch, Rejection]
+
+
+class BadRecord(ValueError):
+    """A record whose content is invalid (the message is the reason shown to the user)."""
+
+
+# ---------------------------------------------------------------- small pure helpers
+
+_SENTENCE_END = re.compile(r"(?<=[.!?…])\s+(?=[«\"'A-ZÀ-ÖØ-Þ0-9])")
+_ABBREVIATIONS = re.compile(r"(?:\b(?:M|MM|Mme|Mmes|Mlle|Dr|Pr|Me|St|Ste|av|J\.-C|etc|cf|p|n°)\.|\b[A-Z]\.)$")
+
+
+def first_sentence(text: str) -> str:
+    """The first sentence of a text (abbreviations like ``M.`` do not end a sentence)."""
+    text = " ".join(text.split())
+    start = 0
+    for m in _SENTENCE_END.finditer(text):
+        candidate = text[: m.start()]
+        if _ABBREVIATIONS.search(candidate) or len(candidate) - start < 15:
+            continue
+        return candidate
+    return text
+
+
+def derive_title(lead: str, limit: int = 110) -> str:
+    """A display title from a lead: its first sentence, cut at a word boundary near ``limit``."""
+    sentence = first_sentence(lead or "").strip()
+    if len(sentence) <= limit:
+        return sentence.rstrip(" .")
+    cut = sentence[: limit + 1]
+    space = cut.rfind(" ")
+    cut = cut[:space] if space > limit // 2 else sentence[:limit]
+    return cut.rstrip(" ,;:–-") + "…"
+
+
+_DATE = re.compile(r"^(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?(?:[T ][0-9:.+\-Z]*)?$")
+
+
+def parse_date(value) -> str | None:
+    """Normalise a date to YYYY[-MM[-DD]]; raise BadRecord for an impossible one."""
+    if value is None:
+        return None
+    value = str(value).strip()
+    if not value:
+        return None
+    m = _DATE.match(value)
+    if not m:
+        raise BadRecord(f"date {value!r} is not YYYY, YYYY-MM or YYYY-MM-DD")
+    year, month, day = m.groups()
+    try:
+        if day:
+            return dt.date(int(year), int(month), int(day)).isoformat()
+        if month:
+            dt.date(int(year), int(month), 1)
+            return f"{year}-{month}"
+    except ValueError:
+        raise BadRecord(f"impossible date {value!r}") from None
+    if int(year) < 1:
+        raise BadRecord(f"impossible date {value!r}")
+    return year
+
+
+def clean_id(value) -> str:
+    """Validate a document id: non-empty, short, no control characters or slashes."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        raise BadRecord("missing id")
+    ident = str(value).strip()
+    if len(ident) > MAX_ID_LENGTH:
+        raise BadRecord(f"id longer than {MAX_ID_LENGTH} characters")
+    if _BAD_ID.search(ident) or ident in (".", ".."):
+        raise BadRecord(f"id {ident!r} contains a slash or a control character")
+    return ident
+
+
+def _text(value) -> str:
+    if value is None:
+        return ""
+    if not isinstance(value, str):
+        raise BadRecord(f"expected text, got {type(value).__name__}")
+    return value.replace("\r\n", "\n").replace("\x00", "").strip()
+
+
+def _optional(value) -> str | None:
+    text = _text(value)
+    return text or None
+
+
+def from_record(rec: dict, origin: str) -> Dispatch:
+    """Build a dispatch from a JSON/CSV record (fields id, title, date, chapo|lead, body, ...)."""
+    if not isinstance(rec, dict):
+        raise BadRecord("a record must be a JSON object")
+    ident = clean_id(rec.get("id"))
+    body = _text(rec.get("body"))
+    lead = _text(rec.get("chapo") if rec.get("chapo") is not None else rec.get("lead"))
+    if not body and not lead:
+        raise BadRecord("missing body")
+    if not body:
+        body, lead = lead, ""
+    date = parse_date(rec.get("date") or rec.get("published"))
+    return Dispatch(
+        id=ident,
+        title=_optional(rec.get("title")),
+        lead=lead,
+        body=body,
+        date=date,
+        source=_optional(rec.get("source")),
+        section=_optional(rec.get("section")),
+        url=_optional(rec.get("url")),
+        origin=origin,
+    )
+
+
+# ---------------------------------------------------------------- plain-text dispatches
+
+_CREDIT = re.compile(r"^/\s*([A-Za-zÀ-ÿ][\w .&'-]{0,40})$")
+_DATE_LINE = re.compile(r"^\s*date\s+(\S+)\s*(.*)$", re.IGNORECASE | re.DOTALL)
+_FINAL_PUNCT = tuple(".!?:;…,")
+
+
+def is_subhead(paragraph: str) -> bool:
+    """A short one-line paragraph without final punctuation is a sub-head."""
+    p = paragraph.strip()
+    return 0 < len(p) <= 100 and "\n" not in p and not p.endswith(_FINAL_PUNCT)
+
+
+def parse_dispatch_text(text: str, ident: str, origin: str) -> Dispatch:
+    """Parse the seed format: ``date YYYY-MM[-DD] lead``, paragraphs, sub-heads, ``/ATS`` credit."""
+    text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\x00", "")
+    paragraphs = [" ".join(p.split()) for p in re.split(r"\n\s*\n", text) if p.strip()]
+    if not paragraphs:
+        raise BadRecord("empty dispatch")
+    date = None
+    m = _DATE_LINE.match(paragraphs[0])
+    if m:
+        date = parse_date(m.group(1))
+        paragraphs[0] = m.group(2).strip()
+        if not paragraphs[0]:
+            paragraphs.pop(0)
+    source = None
+    if paragraphs:
+        credit = _CREDIT.match(paragraphs[-1])
+        if credit:
+            source = credit.group(1).strip()
+            paragraphs.pop()
+    if not paragraphs:
+        raise BadRecord("missing body")
+    lead, rest = paragraphs[0], paragraphs[1:]
+    subheads = [p for p in rest if is_subhead(p)]
+    return Dispatch(
+        id=clean_id(ident),
+        lead=lead,
+        body="\n\n".join(rest) if rest else "",
+        date=date,
+        source=source,
+        subheads=subheads,
+        origin=origin,
+    )
+
+
+# ---------------------------------------------------------------- files
+
+
+def _decode(raw: bytes, origin: str, line: int | None = None) -> str:
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as e:
+        raise BadRecord(f"invalid UTF-8 at byte {e.start}") from None
+    return text.lstrip("\ufeff") if line in (None, 1) else text
+
+
+def _open_bytes(path: Path) -> io.BufferedIOBase:
+    if path.suffix == ".gz":
+        return gzip.open(path, "rb")
+    return open(path, "rb")
+
+
+def _inner_suffix(path: Path) -> str:
+    return Path(path.stem).suffix.lower() if path.suffix == ".gz" else path.suffix.lower()
+
+
+def _lines(path: Path) -> Iterator[tuple[int, bytes | Rejection]]:
+    """Numbered raw lines; a damaged gzip ends with a Rejection instead of an exception."""
+    n = 0
+    try:
+        with _open_bytes(path) as fh:
+            for n, raw in enumerate(fh, 1):
+                yield n, raw
+    except (EOFError, gzip.BadGzipFile, zlib.error, OSError) as e:
+        yield n + 1, Rejection(str(path), n + 1, f"unreadable or truncated compressed data ({e.__class__.__name__}): the rest of the file is lost")
+
+
+def read_jsonl(path: Path) -> Iterator[Item]:
+    """Dispatches from a JSON Lines file, one object per line."""
+    origin = str(path)
+    seen_any = False
+    for n, raw in _lines(path):
+        if isinstance(raw, Rejection):
+            yield raw
+            return
+        if not raw.strip():
+            continue
+        seen_any = True
+        try:
+            line = _decode(raw, origin, n)
+            try:
+                rec = json.loads(line)
+            except json.JSONDecodeError as e:
+                raise BadRecord(f"invalid JSON ({e.msg} at column {e.colno})") from None
+            yield from_record(rec, f"{origin}:{n}")
+        except BadRecord as e:
+            yield Rejection(origin, n, str(e))
+    if not seen_any:
+        yield Rejection(origin, None, "empty file")
+
+
+def read_csv(path: Path) -> Iterator[Item]:
+    """Dispatches from a CSV file with a header row (same field names as JSON Lines)."""
+    origin = str(path)
+    csv.field_size_limit(1 << 30)
+    try:
+        with _open_bytes(path) as fh:
+            data = fh.read()
+    except (EOFError, gzip.BadGzipFile, zlib.error, OSError) as e:
+        yield Rejection(origin, None, f"unreadable or truncated file ({e.__class__.__name__})")
+        return
+    try:
+        text = _decode(data, origin)
+    except BadRecord as e:
+        # Decode line by line so one bad row does not cost the whole file.
+        text = data.decode("utf-8", errors="surrogateescape")
+    if not text.strip():
+        yield Rejection(origin, None, "empty file")
+        return
+    reader = csv.DictReader(io.StringIO(text, newline=""))
+    if not reader.fieldnames or "id" not in [f.strip().lower() for f in reader.fieldnames]:
+        yield Rejection(origin, 1, "CSV header must name an 'id' column")
+        return
+    try:
+        for row in reader:
+            n = reader.line_num
+            try:
+                rec = {(k or "").strip().lower(): v for k, v in row.items()}
+                for v in rec.values():
+                    if isinstance(v, str) and any("\udc80" <= c <= "\udcff" for c in v):
+                        raise BadRecord("invalid UTF-8")
+                yield from_record(rec, f"{origin}:{n}")
+            except BadRecord as e:
+                yield Rejection(origin, n, str(e))
+    except csv.Error as e:
+        yield Rejection(origin, reader.line_num, f"malformed CSV: {e}")
+
+
+def read_text_dispatch(path: Path) -> Iterator[Item]:
+    """One plain-text dispatch per file; its id is the file name without extension."""
+    origin = str(path)
+    try:
+        with _open_bytes(path) as fh:
+            data = fh.read()
+    except (EOFError, gzip.BadGzipFile, zlib.error, OSError) as e:
+        yield Rejection(origin, None, f"unreadable or truncated file ({e.__class__.__name__})")
+        return
+    if not data.strip():
+        yield Rejection(origin, None, "empty file")
+        return
+    ident = path.name
+    for suffix in (".gz", ".txt"):
+        if ident.endswith(suffix):
+            ident = ident[: -len(suffix)]
+    try:
+        yield parse_dispatch_text(_decode(data, origin), ident, origin)
+    except BadRecord as e:
+        yield Rejection(origin, 1, str(e))
+
+
+def read_path(path: str | os.PathLike) -> Iterator[Item]:
+    """Everything in a file or folder (recursively, in name order)."""
+    path = Path(path)
+    if path.is_dir():
+        files = sorted(p for p in path.rglob("*") if p.is_file() and not p.name.startswith("."))
+        for p in files:
+            if _inner_suffix(p) in TEXT_SUFFIXES + JSONL_SUFFIXES + CSV_SUFFIXES:
+                yield from read_path(p)
+        return
+    if not path.exists():
+        yield Rejection(str(path), None, "no such file or folder")
+        return
+    kind = _inner_suffix(path)
+    if kind in JSONL_SUFFIXES:
+        yield from read_jsonl(path)
+    elif kind in CSV_SUFFIXES:
+        yield from read_csv(path)
+    elif kind in TEXT_SUFFIXES:
+        yield from read_text_dispatch(path)
+    else:
+        yield Rejection(str(path), None, "unknown format (expected .txt, .jsonl, .csv, optionally .gz)")
+
+
+def read_sources(paths: Iterable[str | os.PathLike]) -> Iterator[Item]:
+    """Dispatches from all sources, rejecting any id already seen in this run."""
+    seen: dict[str, str] = {}
+    for p in paths:
+        for item in read_path(p):
+            if isinstance(item, Dispatch):
+                if item.id in seen:
+                    src, _, line = item.origin.rpartition(":")
+                    if not line.isdigit():
+                        src, line = item.origin, ""
+                    yield Rejection(src, int(line) if line else None, f"duplicate id {item.id!r} (first read at {seen[item.id]})")
+                    continue
+                seen[item.id] = item.origin
+            yield item

@@ -1,0 +1,90 @@
+"""The request and response objects shared by the search library, the CLI and the web layer."""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+
+SORTS = ("relevance", "newest", "oldest")
+MAX_PER_PAGE = 100
+MAX_PAGE = 100  # deep pages cost a full ranking; 100 x 100 results is plenty for a person
+MAX_QUERY_LENGTH = 1000
+MAX_FACET_SIZE = 100
+FACETS = ("people", "places", "sources", "dates")
+
+
+class InvalidRequest(ValueError):
+    """A search request with an invalid parameter; ``code`` is machine-readable."""
+
+    def __init__(self, code: str, message: str):
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+
+@dataclass(frozen=True)
+class SearchRequest:
+    """What to search for: query text, facet selections, date range, sort and page."""
+
+    q: str = ""
+    people: tuple[str, ...] = ()
+    places: tuple[str, ...] = ()
+    sources: tuple[str, ...] = ()
+    date_from: str | None = None  # YYYY, YYYY-MM or YYYY-MM-DD, inclusive
+    date_to: str | None = None
+    sort: str = "relevance"
+    page: int = 1
+    per_page: int = 10
+    facet_size: int = 10
+    highlight: bool = True
+    time_budget_ms: int | None = 2000
+
+
+@dataclass
+class Hit:
+    """One result: display fields, highlighted title and snippet (HTML, only <mark> markup)."""
+
+    id: str
+    title: str
+    title_html: str
+    date: str | None
+    source: str | None
+    url: str | None
+    snippet_html: str
+    score: float
+    people: list[str] = field(default_factory=list)
+    places: list[str] = field(default_factory=list)
+
+
+@dataclass
+class FacetItem:
+    """A facet value with its count over all matching documents (Datasette style)."""
+
+    value: str
+    count: int
+    selected: bool = False
+
+
+@dataclass
+class SearchResponse:
+    """Everything one search returns; rendered as JSON or HTML by the web layer."""
+
+    query: str
+    total: int
+    page: int
+    per_page: int
+    took_ms: float
+    hits: list[Hit]
+    facets: dict[str, list[FacetItem]]
+    corrected_query: str | None = None
+    notice: str | None = None  # e.g. the query was malformed and searched as plain words
+    partial: bool = False  # the time budget ran out: results may be incomplete
+    sort: str = "relevance"
+    generation: int | None = None
+
+    @property
+    def pages(self) -> int:
+        """Number of result pages, capped at MAX_PAGE."""
+        return min(MAX_PAGE, max(1, -(-self.total // self.per_page)))
+
+    def to_dict(self) -> dict:
+        """Plain JSON-ready dict."""
+        return asdict(self)
