@@ -155,6 +155,17 @@ def _optional(value) -> str | None:
     return text or None
 
 
+def _names(value) -> list[str]:
+    """People/places given with a record: a list of names, or one string separated by ';' (CSV)."""
+    if value is None or value == "":
+        return []
+    if isinstance(value, str):
+        value = value.split(";")
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise BadRecord("people/places must be a list of names")
+    return [" ".join(v.split()) for v in value if v.strip()]
+
+
 def from_record(rec: dict, origin: str) -> Dispatch:
     """Build a dispatch from a JSON/CSV record (fields id, title, date, chapo|lead, body, ...)."""
     if not isinstance(rec, dict):
@@ -168,6 +179,8 @@ def from_record(rec: dict, origin: str) -> Dispatch:
         body, lead = lead, ""
     date = parse_date(rec.get("date") or rec.get("published"))
     return Dispatch(
+        people=_names(rec.get("people")),
+        places=_names(rec.get("places")),
         id=ident,
         title=_optional(rec.get("title")),
         lead=lead,

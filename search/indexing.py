@@ -293,7 +293,8 @@ def _entity_stream(docs: Iterator[Dispatch], root: Path, enabled: bool) -> Itera
     with EntityExtractor(root / "entities.sqlite") as ex:
         for people, places in ex.extract_many(texts()):
             d = pending.popleft()
-            yield d, people, places
+            # Names the archive already carries are kept beside what the model found.
+            yield d, list(dict.fromkeys(d.people + people)), list(dict.fromkeys(d.places + places))
 
 
 def _split_items(items: Iterable, report: BuildReport, on_reject: Callable[[Rejection], None] | None) -> Iterator[Dispatch]:

@@ -1,0 +1,64 @@
+"""Shared fixtures: a small French corpus written by the tests, and an index built from it."""
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from search import indexing
+
+ROOT = Path(__file__).resolve().parent.parent
+SEED = ROOT / "seeds" / "000_46166f39458f7f75.txt"
+
+# Small dispatches in the seed's format: date line + lead, paragraphs, sub-heads, credit.
+DISPATCHES = {
+    "ats_otan": (
+        "date 2023-06-14 L'Alliance atlantique veut reconstituer ses stocks de munitions, a indiqué "
+        "mercredi Jens Stoltenberg à Bruxelles.\n\n"
+        "Les ministres de la Défense discuteront des armements fournis à l'Ukraine.\n\n"
+        "Un sommet à Vilnius\n\n"
+        "Le sommet de Vilnius aura lieu en juillet, avec les États-Unis et les Pays-Bas.\n\n/ATS\n"
+    ),
+    "afp_ecole": (
+        "date 2023-05 Une école de Lyon ferme ses portes après un incendie.\n\n"
+        "Les élèves seront accueillis dans un autre établissement dès lundi, selon la mairie.\n\n/AFP\n"
+    ),
+    "ats_est": (
+        "date 2022-11-03 Les pays d'Europe de l'Est renforcent leur défense aérienne.\n\n"
+        "Varsovie a commandé des obus de 155mm et des systèmes sol-air.\n\n/ATS\n"
+    ),
+    "reuters_coeur": (
+        "date 2021-02-10 Le cœur du réacteur a été inspecté par l'O.N.U. jusqu'où les experts ont pu aller.\n\n"
+        "Les inspecteurs de l'Onu ont rendu leur rapport aujourd'hui.\n\n/Reuters\n"
+    ),
+}
+
+
+@pytest.fixture
+def corpus_dir(tmp_path: Path) -> Path:
+    """A folder of plain-text dispatches plus one JSON Lines file."""
+    d = tmp_path / "corpus"
+    d.mkdir()
+    for ident, text in DISPATCHES.items():
+        (d / f"{ident}.txt").write_text(text, encoding="utf-8")
+    shutil.copy(SEED, d / SEED.name)
+    records = [
+        {"id": "j1", "title": "Contre-offensive ukrainienne dans le Donbass", "date": "2023-06-20",
+         "chapo": "La contre-offensive se poursuit.", "body": "Les forces ukrainiennes progressent près de Bakhmout.",
+         "source": "AFP", "people": ["Volodymyr Zelensky"], "places": ["Ukraine", "Bakhmout"]},
+        {"id": "j2", "title": None, "date": "2020-03-01",
+         "chapo": "Les Pays-Bas annoncent un plan de relance. Il sera présenté demain.",
+         "body": "Le gouvernement néerlandais a détaillé ses mesures.", "source": "AFP", "places": ["Pays-Bas"]},
+    ]
+    (d / "extra.jsonl").write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in records) + "\n", encoding="utf-8")
+    return d
+
+
+@pytest.fixture
+def built_index(tmp_path: Path, corpus_dir: Path) -> Path:
+    """An index (entities off) built from ``corpus_dir``; returns the index directory."""
+    root = tmp_path / "index"
+    indexing.rebuild([corpus_dir], root, entities=False, procs=1, progress=False)
+    return root

@@ -1,0 +1,130 @@
+"""The French analyzer: every rule pinned both ways (query form ↔ text form)."""
+from __future__ import annotations
+
+import pickle
+
+import pytest
+
+from search.analysis import SCHEMA_VERSION, STOP_WORDS, FrenchAnalyzer, positions_by_term, terms, tokens
+
+
+def finds(query: str, text: str) -> bool:
+    """Every analyzed term of the query occurs in the analyzed text."""
+    q = terms(query)
+    return bool(q) and set(q) <= set(terms(text))
+
+
+PAIRS = [
+    # elision, with ' and ’, any case
+    ("alliance", "l'Alliance"),
+    ("alliance", "L’ALLIANCE"),
+    ("armes", "d'armes"),
+    ("ici", "jusqu'ici"),
+    ("armée", "lorsqu'armée"),
+    ("alliés", "puisqu'alliés"),
+    # case and accent folding
+    ("etats-unis", "États-Unis"),
+    ("defense", "défense"),
+    ("coeur", "cœur"),
+    ("Ecole", "école"),
+    ("ecole", "ÉCOLE"),
+    # hyphenated names and compounds
+    ("Pays-Bas", "pays bas"),
+    ("pays bas", "Pays-Bas"),
+    ("contre-offensive", "contre offensive"),
+    # inflection
+    ("munition", "munitions"),
+    ("ukrainien", "ukrainiennes"),
+    ("armement", "armements"),
+    # acronyms and numbers
+    ("ONU", "O.N.U."),
+    ("O.N.U.", "Onu"),
+    ("onu", "ONU"),
+    ("155 mm", "155mm"),
+    ("155mm", "155 mm"),
+]
+
+# The query finds the text, which says more than the query.
+ONE_WAY = [
+    ("offensive", "contre-offensive"),
+    ("est", "Europe de l'Est"),
+    ("son", "le son et lumière"),
+    ("été", "un été chaud"),
+    ("155mm", "des obus de 155 mm"),
+    ("Stoltenberg", "Jens Stoltenberg"),
+]
+
+
+@pytest.mark.parametrize("query,text", ONE_WAY)
+def test_query_finds_longer_text(query, text):
+    assert finds(query, text)
+
+
+@pytest.mark.parametrize("query,text", PAIRS)
+def test_query_form_finds_text_and_back(query, text):
+    assert finds(query, text)
+    assert finds(text, query)
+
+
+def test_elision_drops_the_article_only():
+    assert terms("l'Alliance") == terms("Alliance")
+    assert terms("qu'ils jusqu'où lorsqu'il puisqu'elle") == []
+    assert terms("d’armes") == terms("armes")
+
+
+def test_aujourdhui_stays_one_word():
+    assert terms("aujourd'hui") == terms("aujourd’hui") == ["aujourd'hui"]
+    assert "hui" not in terms("aujourd'hui")
+
+
+def test_hyphenated_name_gives_consecutive_positions():
+    toks = list(tokens("les Pays-Bas et la France"))
+    assert [(t[0], t[1]) for t in toks] == [("pay", 0), ("bas", 1), ("franc", 2)]
+
+
+def test_char_offsets_cover_the_word_not_the_article():
+    text = "Selon l'Alliance, les États-Unis"
+    spans = [text[s:e] for _, _, s, e in tokens(text)]
+    assert spans == ["Selon", "Alliance", "États", "Unis"]
+
+
+def test_whoosh_stop_list_is_not_used():
+    for word in ("est", "as", "son", "été"):
+        assert terms(word), word
+    for word in ("le", "la", "les", "de", "des", "et"):
+        assert terms(word) == []
+
+
+def test_numbers_keep_their_groups():
+    assert terms("134.700 euros") == terms("134.700 euros")
+    assert terms("15,6%") == ["15.6"]
+    assert "155" in terms("155mm") and "mm" in terms("155mm")
+
+
+def test_oe_ae_ligatures():
+    assert terms("œuvre") == terms("oeuvre")
+    assert terms("Lætitia") == terms("laetitia")
+
+
+def test_positions_by_term_matches_tokens():
+    text = "Les munitions et les munitions de l'Alliance, dit l'Alliance."
+    expected: dict[str, list[int]] = {}
+    for term, pos, _, _ in tokens(text):
+        expected.setdefault(term, []).append(pos)
+    assert positions_by_term(text) == expected
+
+
+def test_whoosh_analyzer_yields_same_terms_with_chars():
+    ana = FrenchAnalyzer()
+    text = "L’Alliance et les États-Unis"
+    out = [(t.text, t.pos, t.startchar, t.endchar) for t in ana(text, positions=True, chars=True)]
+    assert out == list(tokens(text))
+
+
+def test_analyzer_pickles_for_worker_processes():
+    ana = pickle.loads(pickle.dumps(FrenchAnalyzer()))
+    assert [t.text for t in ana("munitions")] == terms("munitions")
+
+
+def test_schema_version_is_a_string():
+    assert isinstance(SCHEMA_VERSION, str) and SCHEMA_VERSION

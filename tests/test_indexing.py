@@ -1,0 +1,148 @@
+"""The index: schema, atomic generations, the writer lock, add/update/delete, version check."""
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+from whoosh.query import And, Phrase, Term
+
+from search import indexing
+from search.analysis import SCHEMA_VERSION, terms
+
+
+def ids_matching(root, query) -> set[str]:
+    ix, _, _ = indexing.open_generation(root)
+    with ix.searcher() as s:
+        return {hit["id"] for hit in s.search(query, limit=None)}
+
+
+def term_query(field, word):
+    (t,) = terms(word)
+    return Term(field, t)
+
+
+def test_rebuild_indexes_every_document(built_index):
+    st = indexing.stats(built_index)
+    assert st["documents"] == 7 and st["generation"] == 1 and st["schema_version"] == SCHEMA_VERSION
+    assert (built_index / "current").is_symlink()
+
+
+def test_french_forms_match_in_the_index(built_index):
+    assert "ats_otan" in ids_matching(built_index, term_query("lead", "alliance"))
+    assert "ats_otan" in ids_matching(built_index, And([term_query("body", "etats"), term_query("body", "unis")]))
+    assert "afp_ecole" in ids_matching(built_index, term_query("lead", "Ecole"))
+    assert "reuters_coeur" in ids_matching(built_index, term_query("lead", "coeur"))
+    assert "ats_est" in ids_matching(built_index, term_query("lead", "est"))
+
+
+def test_phrase_pays_bas_needs_adjacent_words(tmp_path):
+    d = tmp_path / "src"
+    d.mkdir()
+    (d / "near.txt").write_text("date 2023-01 Les Pays-Bas votent.\n\n/ATS")
+    (d / "far.txt").write_text("date 2023-01 Le bas du pays est inondé, disent les gens du pays.\n\n/ATS")
+    root = tmp_path / "ix"
+    indexing.rebuild([d], root, entities=False, procs=1, progress=False)
+    assert ids_matching(root, Phrase("lead", terms("Pays-Bas"))) == {"near"}
+    assert ids_matching(root, And([Term("lead", t) for t in terms("pays bas")])) == {"near", "far"}
+
+
+def test_stored_fields_keep_display_values(built_index):
+    ix, gen, _ = indexing.open_generation(built_index)
+    with ix.searcher() as s:
+        seed = s.document(id="000_46166f39458f7f75")
+        j1 = s.document(id="j1")
+    assert seed["meta"]["source"] == "ATS" and seed["meta"]["title_derived"] is True
+    assert seed["title"].startswith("Le secrétaire général")
+    assert j1["title"] == "Contre-offensive ukrainienne dans le Donbass"
+    assert j1["people"] == ["volodymyr zelensky"] and j1["places"] == ["ukraine", "bakhmout"]
+    forms = json.loads((gen / indexing.ENTITIES_FILE).read_text())
+    assert forms["places"]["pays bas"] == {"Pays-Bas": 1}
+
+
+def test_title_derived_from_lead_is_not_indexed_as_title(built_index):
+    assert ids_matching(built_index, term_query("title", "relance")) == set()
+    assert "j2" in ids_matching(built_index, term_query("lead", "relance"))
+
+
+def test_rebuild_swaps_generations_and_keeps_one_old(built_index, corpus_dir):
+    for _ in range(3):
+        indexing.rebuild([corpus_dir], built_index, entities=False, procs=1, progress=False)
+    gens = sorted(p.name for p in built_index.glob("gen-*"))
+    assert gens == ["gen-000003", "gen-000004"]
+    assert os.readlink(built_index / "current") == "gen-000004"
+
+
+def test_crash_mid_build_leaves_old_index_serving(built_index, corpus_dir, monkeypatch):
+    calls = {"n": 0}
+    real = indexing.to_fields
+
+    def boom(*a, **k):
+        calls["n"] += 1
+        if calls["n"] == 3:
+            raise RuntimeError("disk on fire")
+        return real(*a, **k)
+
+    monkeypatch.setattr(indexing, "to_fields", boom)
+    with pytest.raises(RuntimeError):
+        indexing.rebuild([corpus_dir], built_index, entities=False, procs=1, progress=False)
+    assert indexing.stats(built_index)["generation"] == 1
+    assert not list(built_index.glob("*.tmp-*"))
+    monkeypatch.setattr(indexing, "to_fields", real)
+    assert indexing.rebuild([corpus_dir], built_index, entities=False, procs=1, progress=False).generation == 2
+
+
+def test_second_writer_is_refused(built_index, corpus_dir):
+    with indexing.writer_lock(built_index):
+        with pytest.raises(indexing.IndexLocked, match="another Dépêche process"):
+            indexing.rebuild([corpus_dir], built_index, entities=False, procs=1, progress=False)
+        with pytest.raises(indexing.IndexLocked):
+            indexing.delete(["j1"], built_index)
+    assert indexing.stats(built_index)["documents"] == 7
+
+
+def test_index_built_with_another_analyzer_is_refused(built_index):
+    gen = indexing.current_generation(built_index)
+    meta = json.loads((gen / indexing.META_FILE).read_text())
+    meta["schema_version"] = "fr-0"
+    (gen / indexing.META_FILE).write_text(json.dumps(meta))
+    with pytest.raises(indexing.IndexVersionMismatch, match="depeche index rebuild"):
+        indexing.open_generation(built_index)
+
+
+def test_missing_index_says_how_to_build_it(tmp_path):
+    with pytest.raises(indexing.IndexMissing, match="depeche index rebuild"):
+        indexing.open_generation(tmp_path / "nothing")
+
+
+def test_add_updates_and_delete(built_index, tmp_path):
+    src = tmp_path / "new.jsonl"
+    src.write_text("\n".join(json.dumps(r) for r in [
+        {"id": "j1", "title": "Titre corrigé", "date": "2023-06-21", "body": "Le texte mis à jour parle de blindés."},
+        {"id": "n1", "date": "2023-07-01", "body": "Une nouvelle dépêche sur les drones."},
+    ]) + "\n")
+    report = indexing.add([src], built_index, entities=False)
+    assert report.indexed == 2
+    assert indexing.stats(built_index)["documents"] == 8
+    assert ids_matching(built_index, term_query("body", "blindés")) == {"j1"}
+    assert ids_matching(built_index, term_query("body", "Bakhmout")) == set()  # old version gone
+    deleted, missing = indexing.delete(["n1", "absent"], built_index)
+    assert deleted == ["n1"] and missing == ["absent"]
+    assert indexing.stats(built_index)["documents"] == 7
+
+
+def test_strict_rebuild_fails_and_keeps_live_index(built_index, corpus_dir):
+    (corpus_dir / "bad.jsonl").write_text('{"id": "x", "body": \n')
+    with pytest.raises(indexing.StrictFailure):
+        indexing.rebuild([corpus_dir], built_index, entities=False, strict=True, procs=1, progress=False)
+    assert indexing.stats(built_index)["generation"] == 1
+    report = indexing.rebuild([corpus_dir], built_index, entities=False, procs=1, progress=False)
+    assert report.indexed == 7 and len(report.rejected) == 1
+
+
+def test_parallel_build_gives_same_documents(tmp_path, corpus_dir):
+    root = tmp_path / "mp"
+    indexing.rebuild([corpus_dir], root, entities=False, procs=2, progress=False)
+    assert indexing.stats(root)["documents"] == 7
+    assert "ats_otan" in ids_matching(root, term_query("lead", "munitions"))
