@@ -1,0 +1,97 @@
+"""Crashes and concurrent writers: kill -9 of a rebuild at random points, two rebuilds at once."""
+from __future__ import annotations
+
+import json
+import os
+import random
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from search import indexing
+
+ROOT = Path(__file__).resolve().parent.parent
+WORDS = ("gouvernement annonce réforme retraites syndicats manifestation Paris Lyon munitions Ukraine "
+         "Otan ministre défense armée sommet Vilnius élections député Assemblée budget hôpital école").split()
+
+
+def write_corpus(path: Path, n: int, seed: int = 7) -> Path:
+    rnd = random.Random(seed)
+    with open(path, "w", encoding="utf-8") as fh:
+        for i in range(n):
+            body = " ".join(rnd.choice(WORDS) for _ in range(250))
+            fh.write(json.dumps({"id": f"d{i}", "date": "2023-01-%02d" % (1 + i % 28), "chapo": f"Dépêche {i}.",
+                                 "body": body, "source": "ATS"}, ensure_ascii=False) + "\n")
+    return path
+
+
+def start_rebuild(index: Path, source: Path) -> subprocess.Popen:
+    return subprocess.Popen(
+        [sys.executable, "-m", "search", "--index", str(index), "index", "rebuild", "--no-entities", str(source)],
+        cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True,
+    )
+
+
+def search_count(index: Path, word: str) -> int:
+    from whoosh.query import Term
+
+    from search.analysis import terms
+
+    ix, _, _ = indexing.open_generation(index)
+    with ix.searcher() as s:
+        return len(s.search(Term("body", terms(word)[0]), limit=None))
+
+
+@pytest.fixture(scope="module")
+def big_source(tmp_path_factory) -> Path:
+    return write_corpus(tmp_path_factory.mktemp("src") / "big.jsonl", 2500)
+
+
+@pytest.fixture
+def live_index(tmp_path, corpus_dir) -> Path:
+    root = tmp_path / "ix"
+    indexing.rebuild([corpus_dir], root, entities=False, procs=1, progress=False)
+    return root
+
+
+def test_kill_9_at_random_points_never_hurts_the_live_index(live_index, big_source, corpus_dir):
+    rnd = random.Random(2026)
+    before = search_count(live_index, "munitions")
+    for delay in sorted(rnd.uniform(0.05, 2.5) for _ in range(6)):
+        proc = start_rebuild(live_index, big_source)
+        time.sleep(delay)
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+        # Whatever the crash point, readers get a complete generation that answers.
+        st = indexing.stats(live_index)
+        assert st["documents"] in (7, 2500)
+        if st["documents"] == 7:
+            assert st["generation"] == 1 and search_count(live_index, "munitions") == before
+        else:  # killed after the swap: the new generation is complete
+            assert search_count(live_index, "munitions") > before
+    # The next rebuild succeeds and leaves no temporary directory or stale lock behind.
+    report = indexing.rebuild([corpus_dir], live_index, entities=False, procs=2, progress=False)
+    assert report.indexed == 7
+    assert not list(live_index.glob("*.tmp-*")) and not list(live_index.glob(".current.*"))
+    assert len(list(live_index.glob("gen-*"))) <= 1 + indexing.KEEP_OLD_GENERATIONS
+    with indexing.writer_lock(live_index):  # acquirable at once: the kernel dropped the dead holders' locks
+        pass
+    assert search_count(live_index, "munitions") == before
+
+
+def test_two_rebuilds_at_once_second_refuses(live_index, big_source):
+    first = start_rebuild(live_index, big_source)
+    deadline = time.time() + 20
+    while not list(live_index.glob("gen-*.tmp-*")) and time.time() < deadline:
+        time.sleep(0.02)
+    second = start_rebuild(live_index, big_source)
+    out, err = second.communicate(timeout=60)
+    assert second.returncode == 2
+    assert "another Dépêche process" in err and "Traceback" not in err
+    first.communicate(timeout=300)
+    assert first.returncode == 0
+    assert indexing.stats(live_index)["documents"] == 2500
