@@ -1,0 +1,66 @@
+"""The Dépêche web front end: an app factory, one HTML blueprint and one JSON blueprint.
+
+The web layer is thin on purpose: it turns a request into a SearchRequest, asks the library,
+and renders the one response object as HTML or JSON. It never imports search.entities, so the
+spaCy model is never loaded in a web worker.
+"""
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+from typing import Mapping
+
+from flask import Flask, url_for
+
+from search.engine import Engine
+
+from . import config as config_module
+from . import errors, security
+
+ENGINE_KEY = "depeche.engine"
+
+
+def create_app(config: Mapping | None = None) -> Flask:
+    """Build the app: settings (defaults, DEPECHE_* environment, ``config``), one Engine, routes."""
+    app = Flask(__name__)
+    settings = config_module.load(config)
+    app.config.update(settings)
+    app.config["SEND_FILE_MAX_AGE_DEFAULT"] = settings["STATIC_MAX_AGE"]
+    # Debug mode would serve the Werkzeug debugger (remote code execution) on any error.
+    app.debug = False
+    app.config["DEBUG"] = False
+    app.config["MAX_CONTENT_LENGTH"] = 64 * 1024  # the API is read-only: no request needs a body
+    app.json.ensure_ascii = False
+    app.json.sort_keys = False
+    app.jinja_env.trim_blocks = True
+    app.jinja_env.lstrip_blocks = True
+
+    # One Engine per app, so one per gunicorn worker: it opens the index lazily on the first
+    # request and follows new generations by itself.
+    app.extensions[ENGINE_KEY] = Engine(str(settings["INDEX"]))
+
+    from . import api, pages, present
+
+    app.register_blueprint(pages.bp)
+    app.register_blueprint(api.bp)
+    errors.register(app)
+    security.register(app)
+    present.register(app)
+    _register_static_versions(app)
+    return app
+
+
+def _register_static_versions(app: Flask) -> None:
+    """``static_url(name)``: a static URL with a content hash, so it can be cached for long."""
+    hashes: dict[str, str] = {}
+    folder = Path(app.static_folder or "")
+
+    def static_url(filename: str) -> str:
+        if filename not in hashes:
+            try:
+                hashes[filename] = hashlib.sha256((folder / filename).read_bytes()).hexdigest()[:10]
+            except OSError:
+                hashes[filename] = "0"
+        return url_for("static", filename=filename, v=hashes[filename])
+
+    app.jinja_env.globals["static_url"] = static_url

@@ -1,0 +1,26 @@
+"""gunicorn settings for `make serve`: `gunicorn -c gunicorn.conf.py 'web:create_app()'`.
+
+Overridable from the environment: DEPECHE_BIND (default 127.0.0.1:8000), DEPECHE_WORKERS (2),
+DEPECHE_ACCESS_LOG ("-" for stdout, "" for none).
+"""
+import os
+
+bind = os.environ.get("DEPECHE_BIND", "127.0.0.1:8000")
+# Searching is CPU-bound Python: one process per core, synchronous workers (threads would only
+# queue on the GIL).
+workers = int(os.environ.get("DEPECHE_WORKERS", "2"))
+worker_class = "sync"
+# Each worker builds its own app and so its own Engine; the index is opened lazily on the first
+# request, never before the fork.
+preload_app = False
+# Searches carry a time budget of 2 s; a worker stuck far beyond that is killed and replaced.
+timeout = 30
+graceful_timeout = 20
+keepalive = 2
+# Long query strings are refused with a 400 by gunicorn itself before reaching the app.
+limit_request_line = 8190
+limit_request_fields = 100
+accesslog = os.environ.get("DEPECHE_ACCESS_LOG", "-") or None
+errorlog = "-"
+loglevel = os.environ.get("DEPECHE_LOG_LEVEL", "info")
+proc_name = "depeche-web"

@@ -1,0 +1,62 @@
+"""The JSON API: search, documents, suggestions, health, and the OpenAPI description of them all."""
+from __future__ import annotations
+
+from flask import Blueprint, current_app, jsonify, request, url_for
+
+from . import openapi
+from .errors import error_response
+from .params import MAX_SUGGEST_LIMIT, integer, query_text, search_request, single, valid_doc_id
+from .present import facets_with_urls
+
+bp = Blueprint("api", __name__)
+
+
+def engine():
+    """The app's one Engine."""
+    from . import ENGINE_KEY
+
+    return current_app.extensions[ENGINE_KEY]
+
+
+@bp.get("/api/search")
+def search():
+    """Search dispatches: the SearchResponse as JSON, facet items with their toggle_url."""
+    req = search_request(request.args, current_app.config)
+    resp = engine().search(req)
+    body = resp.to_dict()
+    body["pages"] = resp.pages
+    body["facets"] = facets_with_urls(resp, req, url_for("api.search"), keep_per_page="per_page" in request.args)
+    return jsonify(body)
+
+
+@bp.get("/api/documents/<doc_id>")
+def document(doc_id: str):
+    """One whole dispatch; ``q`` highlights its words."""
+    q = query_text(single(request.args, "q"))
+    doc = engine().document(doc_id, q) if valid_doc_id(doc_id) else None
+    if doc is None:
+        return error_response(404, "document_not_found", "Aucune dépêche ne porte cet identifiant.")
+    return jsonify(doc)
+
+
+@bp.get("/api/suggest")
+def suggest():
+    """Completions for what is being typed: terms, people, places."""
+    prefix = query_text(single(request.args, "q"))
+    limit = integer(request.args, "limit", current_app.config["SUGGEST_LIMIT"], 1, MAX_SUGGEST_LIMIT)
+    if not prefix:
+        return jsonify(terms=[], people=[], places=[])
+    return jsonify(engine().suggest(prefix, limit))
+
+
+@bp.get("/healthz")
+def healthz():
+    """Index generation, document count and analyzer version; 503 when there is no usable index."""
+    return jsonify(engine().health())
+
+
+@bp.get("/api/openapi.json")
+def openapi_json():
+    """The OpenAPI 3.1 description of every endpoint and error."""
+    return jsonify(openapi.spec())
+

@@ -1,0 +1,204 @@
+"""Turning query-string parameters into a SearchRequest, and search state back into URLs.
+
+The library validates requests too; checking here as well means every bad parameter gets a 400
+with a French message even before the engine is reached, and the web layer never hands the
+library something that is not the documented type.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import re
+from urllib.parse import urlencode
+
+from werkzeug.datastructures import MultiDict
+
+from search.documents import MAX_ID_LENGTH
+from search.model import (
+    MAX_FACET_SIZE,
+    MAX_PAGE,
+    MAX_PER_PAGE,
+    MAX_QUERY_LENGTH,
+    SORTS,
+    InvalidRequest,
+    SearchRequest,
+)
+
+# URL parameter (singular, as a person types it) <-> SearchRequest field / facet name.
+FILTERS = {"person": "people", "place": "places", "source": "sources"}
+FACET_PARAM = {v: k for k, v in FILTERS.items()}
+SCALARS = ("q", "page", "per_page", "sort", "from", "to", "facet_size")
+MAX_FILTER_VALUES = 20
+MAX_VALUE_LENGTH = 200
+MAX_SUGGEST_LIMIT = 20
+
+# Years 1000-2999 with real month and day numbers: the same pattern the OpenAPI document gives,
+# so only impossible days (30 February) and reversed ranges are left for the date check below.
+# An empty value means no bound (what an empty form field sends).
+DATE_PATTERN = r"^(?:([12]\d{3})(?:-(0[1-9]|1[0-2])(?:-(0[1-9]|[12]\d|3[01]))?)?)?$"
+_DATE = re.compile(DATE_PATTERN)
+_INTEGER = re.compile(r"-?[0-9]{1,9}")  # ASCII digits only: int() would also take "1_0", " 1" or "１"
+# C0/C1 control characters (other than whitespace) and lone surrogates: never meaningful in a
+# query, and NUL in particular must not reach the index code.
+_JUNK = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff]")
+
+
+def clean_text(value: str) -> str:
+    """Drop control characters and lone surrogates, collapse whitespace."""
+    return " ".join(_JUNK.sub(" ", value).split())
+
+
+def single(args: MultiDict, name: str, default: str | None = None) -> str | None:
+    """The one value of a scalar parameter; InvalidRequest if it is repeated."""
+    values = args.getlist(name)
+    if not values:
+        return default
+    if len(values) > 1:
+        raise InvalidRequest("repeated_parameter", f"le paramètre « {name} » ne peut être donné qu'une fois")
+    return values[0]
+
+
+def integer(args: MultiDict, name: str, default: int, low: int, high: int) -> int:
+    """An integer parameter within [low, high]."""
+    raw = single(args, name)
+    if raw is None:
+        return default
+    if not _INTEGER.fullmatch(raw):
+        raise InvalidRequest(f"invalid_{name}", f"« {name} » doit être un nombre entier entre {low} et {high}")
+    value = int(raw)
+    if not low <= value <= high:
+        raise InvalidRequest(f"invalid_{name}", f"« {name} » doit être compris entre {low} et {high}")
+    return value
+
+
+def query_text(raw: str | None, name: str = "q") -> str:
+    """A cleaned query string; InvalidRequest if it is too long."""
+    # The limit applies to what was sent, not to what is left after cleaning: it is documented
+    # that way and a client cannot tell what cleaning removes.
+    if raw and len(raw) > MAX_QUERY_LENGTH:
+        raise InvalidRequest("query_too_long", f"« {name} » dépasse {MAX_QUERY_LENGTH} caractères")
+    return clean_text(raw or "")
+
+
+def date_bound(raw: str | None, name: str) -> str | None:
+    """YYYY, YYYY-MM or YYYY-MM-DD, checked to be a real date."""
+    if not raw:
+        return None
+    m = _DATE.fullmatch(raw)
+    try:
+        if not m:
+            raise ValueError
+        year, month, day = m.groups()
+        dt.date(int(year), int(month or 1), int(day or 1))
+    except ValueError:
+        raise InvalidRequest("invalid_date", f"« {name} » doit être une date réelle AAAA, AAAA-MM ou AAAA-MM-JJ (reçu {raw[:40]!r})") from None
+    return raw
+
+
+def _range_start(date: str) -> str:
+    return (date + "-01-01")[:10]
+
+
+def _range_end(date: str) -> str:
+    return (date + "-12-31")[:10] if len(date) == 4 else (date + "-31")[:10]
+
+
+def values(args: MultiDict, name: str) -> tuple[str, ...]:
+    """A repeatable filter: cleaned, de-duplicated, order kept."""
+    raws = args.getlist(name)
+    if len(raws) > MAX_FILTER_VALUES:
+        raise InvalidRequest("invalid_filter", f"au plus {MAX_FILTER_VALUES} valeurs pour « {name} »")
+    out: list[str] = []
+    for raw in raws:
+        if len(raw) > MAX_VALUE_LENGTH:
+            raise InvalidRequest("invalid_filter", f"une valeur de « {name} » dépasse {MAX_VALUE_LENGTH} caractères")
+        value = clean_text(raw)
+        if value and value not in out:
+            out.append(value)
+    return tuple(out)
+
+
+def search_request(args: MultiDict, settings: dict, facet_size: int | None = None) -> SearchRequest:
+    """The SearchRequest a query string asks for; InvalidRequest for any bad parameter."""
+    sort = single(args, "sort", "relevance")
+    if sort not in SORTS:
+        raise InvalidRequest("invalid_sort", f"« sort » doit valoir {', '.join(SORTS)}")
+    date_from = date_bound(single(args, "from"), "from")
+    date_to = date_bound(single(args, "to"), "to")
+    if date_from and date_to and _range_start(date_from) > _range_end(date_to):
+        raise InvalidRequest("invalid_date", "« from » est postérieur à « to »")
+    return SearchRequest(
+        q=query_text(single(args, "q")),
+        people=values(args, "person"),
+        places=values(args, "place"),
+        sources=values(args, "source"),
+        date_from=date_from,
+        date_to=date_to,
+        sort=sort,
+        page=integer(args, "page", 1, 1, MAX_PAGE),
+        per_page=integer(args, "per_page", settings["PER_PAGE"], 1, MAX_PER_PAGE),
+        facet_size=facet_size or integer(args, "facet_size", settings["FACET_SIZE"], 1, MAX_FACET_SIZE),
+        time_budget_ms=settings["TIME_BUDGET_MS"],
+    )
+
+
+def valid_doc_id(doc_id: str) -> bool:
+    """Whether a URL segment can be a document id (the same rule as documents.clean_id)."""
+    return (
+        0 < len(doc_id) <= MAX_ID_LENGTH
+        and doc_id == doc_id.strip()
+        and doc_id not in (".", "..")
+        and not re.search(r"[\x00-\x1f\x7f/\\\ud800-\udfff]", doc_id)
+    )
+
+
+# ---------------------------------------------------------------- search state -> URLs
+
+
+def state(req: SearchRequest, *, keep_per_page: bool = False) -> list[tuple[str, str]]:
+    """The query-string pairs that reproduce a request (page excluded, defaults omitted)."""
+    pairs: list[tuple[str, str]] = []
+    if req.q:
+        pairs.append(("q", req.q))
+    for param, field in FILTERS.items():
+        pairs.extend((param, v) for v in getattr(req, field))
+    if req.date_from:
+        pairs.append(("from", req.date_from))
+    if req.date_to:
+        pairs.append(("to", req.date_to))
+    if req.sort != "relevance":
+        pairs.append(("sort", req.sort))
+    if keep_per_page:
+        pairs.append(("per_page", str(req.per_page)))
+    return pairs
+
+
+def query_string(pairs: list[tuple[str, str]]) -> str:
+    """``?a=b&...`` or the empty string."""
+    return "?" + urlencode(pairs) if pairs else ""
+
+
+def toggled(pairs: list[tuple[str, str]], param: str, value: str) -> list[tuple[str, str]]:
+    """The pairs with one filter value added, or removed if it is there."""
+    if (param, value) in pairs:
+        return [p for p in pairs if p != (param, value)]
+    return pairs + [(param, value)]
+
+
+def with_month(pairs: list[tuple[str, str]], month: str | None) -> list[tuple[str, str]]:
+    """The pairs restricted to one month (from = to = month), or to no dates if month is None."""
+    rest = [p for p in pairs if p[0] not in ("from", "to")]
+    return rest + [("from", month), ("to", month)] if month else rest
+
+
+def replaced(pairs: list[tuple[str, str]], name: str, value: str | None) -> list[tuple[str, str]]:
+    """The pairs with a scalar parameter set in place (appended if absent, dropped when value is None)."""
+    out, done = [], False
+    for p in pairs:
+        if p[0] != name:
+            out.append(p)
+        elif value is not None and not done:
+            out.append((name, value))
+            done = True
+    if value is not None and not done:
+        out.append((name, value))
+    return out

@@ -1,0 +1,220 @@
+"""Presenting a SearchResponse: facet toggle URLs, chips, pagination, the month histogram, French dates.
+
+Both the JSON API and the HTML page use these, so a facet's ``toggle_url`` means the same thing
+in both; only the endpoint differs.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from flask import Flask
+from markupsafe import Markup, escape
+
+from search.indexing import fold_key
+from search.model import FacetItem, SearchRequest, SearchResponse
+
+from .params import FACET_PARAM, query_string, replaced, state, toggled, with_month
+
+MONTHS = (
+    "janvier", "février", "mars", "avril", "mai", "juin",
+    "juillet", "août", "septembre", "octobre", "novembre", "décembre",
+)
+MONTHS_SHORT = ("janv.", "févr.", "mars", "avr.", "mai", "juin", "juil.", "août", "sept.", "oct.", "nov.", "déc.")
+FACET_LABELS = {"people": "Personnes", "places": "Lieux", "sources": "Sources", "dates": "Mois"}
+CHIP_LABELS = {"person": "Personne", "place": "Lieu", "source": "Source"}
+
+_MARK = re.compile(r"(</?mark>)")
+
+
+def marked(html: str | None) -> Markup:
+    """Library HTML (text with <mark> only) marked safe; any other markup is escaped.
+
+    The library promises only <mark>; this checks the promise instead of trusting it, piece by
+    piece, so that a stray ``<`` from a bug upstream is shown, never run.
+    """
+    if not html:
+        return Markup("")
+    out = []
+    for piece in _MARK.split(html):
+        if piece in ("<mark>", "</mark>"):
+            out.append(piece)
+        elif "<" in piece or ">" in piece:
+            out.append(str(escape(piece)))
+        else:
+            out.append(piece)
+    return Markup("".join(out))
+
+
+def french_date(date: str | None) -> str:
+    """``2023-06-14`` → ``14 juin 2023``; ``2023-06`` → ``juin 2023``; ``2023`` stays."""
+    if not date:
+        return ""
+    parts = date.split("-")
+    try:
+        if len(parts) == 3:
+            day = int(parts[2])
+            return f"{'1er' if day == 1 else day} {MONTHS[int(parts[1]) - 1]} {parts[0]}"
+        if len(parts) == 2:
+            return f"{MONTHS[int(parts[1]) - 1]} {parts[0]}"
+    except (ValueError, IndexError):
+        pass
+    return date
+
+
+def french_number(n: int | float) -> str:
+    """Thousands separated by a narrow no-break space, as French typography wants."""
+    return f"{int(n):,}".replace(",", "\u202f")
+
+
+def toggle_url(base: str, pairs: list[tuple[str, str]], facet: str, item: FacetItem) -> str:
+    """The URL that selects the item if it is not selected, and deselects it if it is."""
+    if facet == "dates":
+        return base + query_string(with_month(pairs, None if item.selected else item.value))
+    param = FACET_PARAM[facet]
+    if item.selected:
+        # The request may name the value in another case or without accents: match like the index does.
+        key = fold_key(item.value)
+        return base + query_string([p for p in pairs if p[0] != param or fold_key(p[1]) != key])
+    return base + query_string(toggled(pairs, param, item.value))
+
+
+def facets_with_urls(resp: SearchResponse, req: SearchRequest, base: str, *, keep_per_page: bool = False) -> dict[str, list[dict]]:
+    """The response's facets as dicts, each item with its toggle_url."""
+    pairs = state(req, keep_per_page=keep_per_page)
+    return {
+        facet: [
+            {"value": it.value, "count": it.count, "selected": it.selected, "toggle_url": toggle_url(base, pairs, facet, it)}
+            for it in items
+        ]
+        for facet, items in resp.facets.items()
+    }
+
+
+@dataclass
+class Chip:
+    """A selected filter shown above the results, with the URL that removes it."""
+
+    label: str
+    value: str
+    remove_url: str
+
+
+def chips(req: SearchRequest, base: str) -> list[Chip]:
+    """The removable chips for the request's filters (people, places, sources, dates)."""
+    pairs = state(req)
+    out = []
+    for name, value in pairs:
+        if name in CHIP_LABELS:
+            out.append(Chip(CHIP_LABELS[name], value, base + query_string(toggled(pairs, name, value))))
+    if req.date_from or req.date_to:
+        if req.date_from == req.date_to:
+            label = french_date(req.date_from)
+        elif req.date_from and req.date_to:
+            label = f"du {french_date(req.date_from)} au {french_date(req.date_to)}"
+        elif req.date_from:
+            label = f"depuis {french_date(req.date_from)}"
+        else:
+            label = f"jusqu'à {french_date(req.date_to)}"
+        out.append(Chip("Période", label, base + query_string(with_month(pairs, None))))
+    return out
+
+
+def page_links(page: int, pages: int, pairs: list[tuple[str, str]], base: str, around: int = 2) -> list[dict]:
+    """Numbered pagination: first, last, and ``around`` pages either side; None marks a gap."""
+    shown = sorted({1, pages, *range(max(1, page - around), min(pages, page + around) + 1)})
+    links, previous = [], 0
+    for n in shown:
+        if n - previous > 1:
+            links.append({"gap": True})
+        links.append({"number": n, "url": page_url(base, pairs, n), "current": n == page})
+        previous = n
+    return links
+
+
+def page_url(base: str, pairs: list[tuple[str, str]], n: int) -> str:
+    """URL of result page ``n``."""
+    return base + query_string(replaced(pairs, "page", str(n)) if n > 1 else pairs)
+
+
+def _month_range(first: str, last: str) -> list[str]:
+    y, m = int(first[:4]), int(first[5:7])
+    ly, lm = int(last[:4]), int(last[5:7])
+    months = []
+    while (y, m) <= (ly, lm) and len(months) < 600:
+        months.append(f"{y:04d}-{m:02d}")
+        y, m = (y + 1, 1) if m == 12 else (y, m + 1)
+    return months
+
+
+@dataclass
+class Bar:
+    """One month of the histogram, in SVG user units."""
+
+    month: str
+    label: str
+    count: int
+    x: float
+    y: float
+    width: float
+    height: float
+    url: str | None
+    selected: bool
+
+
+@dataclass
+class Histogram:
+    """The month histogram: bars plus the first and last month labels."""
+
+    bars: list[Bar]
+    width: int
+    height: int
+    first_label: str
+    last_label: str
+    max_count: int
+
+
+def histogram(resp: SearchResponse, req: SearchRequest, base: str, width: int = 600, height: int = 80) -> Histogram | None:
+    """Bars for every month from the first to the last one with results (empty months included)."""
+    items = {it.value: it for it in resp.facets.get("dates", []) if re.fullmatch(r"\d{4}-\d{2}", it.value or "")}
+    if not items:
+        return None
+    months = _month_range(min(items), max(items))
+    top = max(it.count for it in items.values()) or 1
+    pairs = state(req)
+    step = width / len(months)
+    gap = min(10.0, max(1.0, step * 0.12))
+    bars = []
+    for i, month in enumerate(months):
+        it = items.get(month)
+        count = it.count if it else 0
+        h = 0 if not count else max(2.0, (height - 2) * count / top)
+        bars.append(
+            Bar(
+                month=month,
+                label=f"{french_date(month)} : {french_number(count)} dépêche{'s' if count > 1 else ''}",
+                count=count,
+                x=round(i * step + gap / 2, 2),
+                y=round(height - h, 2),
+                width=round(max(step - gap, 0.5), 2),
+                height=round(h, 2),
+                url=toggle_url(base, pairs, "dates", it) if it else None,
+                selected=bool(it and it.selected),
+            )
+        )
+    return Histogram(
+        bars=bars,
+        width=width,
+        height=height,
+        first_label=f"{MONTHS_SHORT[int(months[0][5:]) - 1]} {months[0][:4]}",
+        last_label=f"{MONTHS_SHORT[int(months[-1][5:]) - 1]} {months[-1][:4]}",
+        max_count=top,
+    )
+
+
+def register(app: Flask) -> None:
+    """Make the presentation helpers available to templates."""
+    app.jinja_env.filters["marked"] = marked
+    app.jinja_env.filters["french_date"] = french_date
+    app.jinja_env.filters["french_number"] = french_number
+    app.jinja_env.globals["FACET_LABELS"] = FACET_LABELS

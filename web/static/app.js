@@ -1,0 +1,204 @@
+// Dépêche: progressive enhancement only. Every page works without this file.
+// - autocomplete under the search box, from /api/suggest (ARIA combobox pattern)
+// - a filter box inside long facet lists
+"use strict";
+
+(function () {
+  function fold(text) {
+    return text.normalize("NFD").replace(/[\u0300-\u036f]/g, "").toLowerCase();
+  }
+
+  // ------------------------------------------------------------ autocomplete
+
+  function setupAutocomplete(input) {
+    var list = document.getElementById("suggestions");
+    var form = input.form;
+    if (!list || !form || !window.fetch) return;
+    var url = input.getAttribute("data-suggest-url");
+    var GROUPS = [["terms", "Mots"], ["people", "Personnes"], ["places", "Lieux"]];
+    var FILTER_PARAM = { people: "person", places: "place" };
+    var options = [];
+    var active = -1;
+    var timer = null;
+    var controller = null;
+    var lastPrefix = null;
+
+    input.setAttribute("role", "combobox");
+    input.setAttribute("aria-autocomplete", "list");
+    input.setAttribute("aria-expanded", "false");
+    input.setAttribute("aria-controls", "suggestions");
+    input.setAttribute("autocomplete", "off");
+
+    function currentWord() {
+      var m = input.value.match(/(\S+)$/);
+      return m ? m[1] : "";
+    }
+
+    function close() {
+      list.hidden = true;
+      list.textContent = "";
+      options = [];
+      active = -1;
+      input.setAttribute("aria-expanded", "false");
+      input.removeAttribute("aria-activedescendant");
+    }
+
+    function setActive(i) {
+      if (active >= 0 && options[active]) options[active].el.setAttribute("aria-selected", "false");
+      active = i;
+      if (active >= 0 && options[active]) {
+        options[active].el.setAttribute("aria-selected", "true");
+        input.setAttribute("aria-activedescendant", options[active].el.id);
+        options[active].el.scrollIntoView({ block: "nearest" });
+      } else {
+        input.removeAttribute("aria-activedescendant");
+      }
+    }
+
+    function valueOf(item) {
+      return typeof item === "string" ? item : (item && (item.value || item.term || item.name)) || "";
+    }
+
+    function render(data) {
+      list.textContent = "";
+      options = [];
+      active = -1;
+      GROUPS.forEach(function (group) {
+        var items = (data && data[group[0]]) || [];
+        if (!items.length) return;
+        var head = document.createElement("li");
+        head.className = "suggestion-group";
+        head.setAttribute("role", "presentation");
+        head.textContent = group[1];
+        list.appendChild(head);
+        items.forEach(function (item) {
+          var value = valueOf(item);
+          if (!value) return;
+          var li = document.createElement("li");
+          li.id = "suggestion-" + options.length;
+          li.setAttribute("role", "option");
+          li.setAttribute("aria-selected", "false");
+          var text = document.createElement("span");
+          text.textContent = value;
+          li.appendChild(text);
+          if (group[0] !== "terms") {
+            var kind = document.createElement("span");
+            kind.className = "suggestion-kind";
+            kind.textContent = group[0] === "people" ? "filtrer par personne" : "filtrer par lieu";
+            li.appendChild(kind);
+          }
+          var option = { el: li, kind: group[0], value: value };
+          li.addEventListener("mousedown", function (e) {
+            e.preventDefault(); // keep focus in the box
+            choose(option);
+          });
+          options.push(option);
+          list.appendChild(li);
+        });
+      });
+      if (options.length) {
+        list.hidden = false;
+        input.setAttribute("aria-expanded", "true");
+      } else {
+        close();
+      }
+    }
+
+    function choose(option) {
+      var words = input.value.replace(/\S+$/, "");
+      if (option.kind === "terms") {
+        input.value = words + option.value;
+        close();
+        form.submit();
+        return;
+      }
+      // A person or a place becomes a filter; the rest of the query stays.
+      input.value = words.trim();
+      var hidden = document.createElement("input");
+      hidden.type = "hidden";
+      hidden.name = FILTER_PARAM[option.kind];
+      hidden.value = option.value;
+      form.appendChild(hidden);
+      close();
+      form.submit();
+    }
+
+    function fetchSuggestions() {
+      var prefix = currentWord();
+      if (prefix.length < 2) {
+        lastPrefix = null;
+        close();
+        return;
+      }
+      if (prefix === lastPrefix) return;
+      lastPrefix = prefix;
+      if (controller) controller.abort();
+      controller = window.AbortController ? new AbortController() : null;
+      fetch(url + "?q=" + encodeURIComponent(prefix), {
+        headers: { Accept: "application/json" },
+        signal: controller ? controller.signal : undefined,
+      })
+        .then(function (r) { return r.ok ? r.json() : null; })
+        .then(function (data) {
+          if (data && currentWord() === prefix && document.activeElement === input) render(data);
+        })
+        .catch(function () { /* suggestions are optional: stay silent */ });
+    }
+
+    input.addEventListener("input", function () {
+      clearTimeout(timer);
+      timer = setTimeout(fetchSuggestions, 120);
+    });
+    input.addEventListener("keydown", function (e) {
+      if (list.hidden) {
+        if (e.key === "ArrowDown" && currentWord().length >= 2) {
+          lastPrefix = null;
+          fetchSuggestions();
+        }
+        return;
+      }
+      if (e.key === "ArrowDown") {
+        e.preventDefault();
+        setActive(active + 1 < options.length ? active + 1 : 0);
+      } else if (e.key === "ArrowUp") {
+        e.preventDefault();
+        setActive(active > 0 ? active - 1 : options.length - 1);
+      } else if (e.key === "Enter" && active >= 0) {
+        e.preventDefault();
+        choose(options[active]);
+      } else if (e.key === "Escape") {
+        e.preventDefault();
+        close();
+      }
+    });
+    input.addEventListener("blur", function () {
+      setTimeout(close, 100);
+    });
+  }
+
+  // ------------------------------------------------------------ facet filter boxes
+
+  function setupFacetFilter(box) {
+    var section = box.closest(".facet");
+    var field = box.querySelector("input");
+    var details = section.querySelector("details");
+    box.hidden = false;
+    field.addEventListener("input", function () {
+      var needle = fold(field.value.trim());
+      section.querySelectorAll(".facet-item").forEach(function (a) {
+        var match = !needle || fold(a.getAttribute("data-value") || "").indexOf(needle) !== -1;
+        a.parentElement.hidden = !match;
+      });
+      if (details && needle) details.open = true;
+    });
+  }
+
+  function init() {
+    var q = document.getElementById("q");
+    if (q) setupAutocomplete(q);
+    document.querySelectorAll(".facet-filter-box").forEach(setupFacetFilter);
+  }
+
+  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", init);
+  else init();
+})();
