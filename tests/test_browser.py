@@ -1,0 +1,159 @@
+"""A real browser (Debian's Chromium driven by Playwright) against the app on a loopback port."""
+from __future__ import annotations
+
+import os
+import threading
+from pathlib import Path
+
+import pytest
+
+from test_web import free_port, make_app, web_index  # noqa: F401 - fixture
+
+CHROMIUM = "/usr/bin/chromium"
+ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
+# No sandbox: tests may run as root in a container; the rest keeps Chromium off the network.
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                 "--disable-sync", "--no-first-run"]
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.skipif(not os.access(CHROMIUM, os.X_OK),
+                       reason=f"{CHROMIUM} is missing: `make test` installs it (apt-get install chromium); never downloaded"),
+]
+
+
+@pytest.fixture(scope="module")
+def server(web_index):
+    """The app served by werkzeug on a free loopback port, in a thread."""
+    from werkzeug.serving import make_server
+
+    port = free_port()
+    httpd = make_server("127.0.0.1", port, make_app(web_index), threaded=True)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{port}"
+    httpd.shutdown()
+    thread.join(10)
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """Chromium from Debian, headless."""
+    sync_api = pytest.importorskip("playwright.sync_api")
+    with sync_api.sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        yield b
+        b.close()
+
+
+@pytest.fixture
+def page_and_problems(browser):
+    """A fresh page, and the console errors (CSP violations included) and script errors it reports."""
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="fr-FR")
+    page = context.new_page()
+    problems: list[str] = []
+    page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda e: problems.append(str(e)))
+    yield page, problems
+    context.close()
+
+
+def shot(page, name: str, full_page: bool = True) -> Path:
+    """Save a screenshot under tests/artifacts/."""
+    ARTIFACTS.mkdir(exist_ok=True)
+    path = ARTIFACTS / f"{name}.png"
+    page.screenshot(path=str(path), full_page=full_page)
+    return path
+
+
+def test_search_facet_and_document(server, page_and_problems):
+    page, problems = page_and_problems
+    page.goto(server + "/")
+    box = page.locator("#q")
+    assert page.evaluate("document.activeElement.id") == "q"  # autofocus
+    box.type("munitions")
+    box.press("Enter")
+    page.wait_for_url("**/?q=munitions*")
+    assert page.locator(".results mark").count() > 0
+    assert page.locator("#q").input_value() == "munitions"
+    assert page.locator(".histogram-chart a").count() > 0
+    shot(page, "search-desktop")
+
+    place = page.locator('[data-facet="places"] .facet-item:not(.is-selected)').first
+    value, count = place.get_attribute("data-value"), int(place.get_attribute("data-count"))
+    place.click()
+    page.wait_for_load_state()
+    assert int(page.locator("#result-count").get_attribute("data-total")) == count
+    assert page.locator(".chip", has_text=value).count() == 1
+    shown = page.locator("#result-count strong").inner_text().replace("\u202f", "")
+    assert int(shown) == count
+    shot(page, "search-facet")
+
+    title = page.locator(".result-title a").first
+    expected = title.inner_text()
+    title.click()
+    page.wait_for_load_state()
+    assert "/doc/" in page.url
+    assert page.locator("h1").inner_text() == expected
+    assert page.locator(".dispatch mark").count() > 0
+    assert page.locator(".related-list li").count() >= 1
+    shot(page, "document-desktop")
+    assert not problems, problems
+
+
+def test_autocomplete_and_keyboard(server, page_and_problems):
+    page, problems = page_and_problems
+    page.goto(server + "/doc/afp-001")  # no autofocus here: keyboard navigation starts at the top
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.className") == "skip-link"
+    assert page.locator(".skip-link").bounding_box()["y"] >= 0  # shown when focused
+    page.keyboard.press("Enter")
+    assert page.evaluate("document.activeElement.id") == "contenu"
+    page.goto(server + "/")
+    box = page.locator("#q")
+    box.click()
+    box.type("mun", delay=30)
+    listbox = page.locator("#suggestions")
+    listbox.wait_for(state="visible", timeout=5000)
+    assert box.get_attribute("aria-expanded") == "true"
+    options = page.locator('#suggestions [role="option"]')
+    assert options.count() >= 1
+    shot(page, "autocomplete")
+    box.press("ArrowDown")
+    assert page.locator('#suggestions [aria-selected="true"]').count() == 1
+    box.press("Escape")
+    assert listbox.is_hidden()
+    assert not problems, problems
+
+
+def test_phone_width(server, browser):
+    context = browser.new_context(viewport={"width": 375, "height": 812}, device_scale_factor=2, is_mobile=True,
+                                  has_touch=True, locale="fr-FR")
+    page = context.new_page()
+    try:
+        page.goto(server + "/?q=munitions")
+        assert page.evaluate("document.documentElement.scrollWidth") <= 375
+        assert page.locator(".results mark").count() > 0
+        assert page.locator(".jump-filters").is_visible()
+        shot(page, "search-phone")
+        shot(page, "search-phone-top", full_page=False)
+        page.goto(server + "/doc/afp-001?q=munitions")
+        assert page.evaluate("document.documentElement.scrollWidth") <= 375
+        shot(page, "document-phone")
+        shot(page, "document-phone-top", full_page=False)
+    finally:
+        context.close()
+
+
+def test_works_without_javascript(server, browser):
+    context = browser.new_context(java_script_enabled=False, viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    try:
+        page.goto(server + "/?q=munitions")
+        more = page.locator('[data-facet="places"] .facet-item').first
+        count = int(more.get_attribute("data-count"))
+        more.click()
+        page.wait_for_load_state()
+        assert int(page.locator("#result-count").get_attribute("data-total")) == count
+    finally:
+        context.close()
