@@ -73,15 +73,20 @@ def document_text(title: str | None, lead: str, body: str) -> str:
     return (head + "\n" if head else "") + (lead or "") + "\n" + (body or "")
 
 
+@lru_cache(maxsize=1 << 17)
 def _fold(s: str) -> str:
     s = unicodedata.normalize("NFKD", s)
     s = "".join(c for c in s if not unicodedata.combining(c)).casefold()
     return s.replace("œ", "oe").replace("æ", "ae")
 
 
+@lru_cache(maxsize=1 << 17)
 def entity_key(name: str) -> str:
     """Case/accent/punctuation-folded key used for facet filtering and to merge display forms."""
-    return " ".join(re.findall(r"\w+", _fold(name)))
+    return " ".join(_WORDS(_fold(name)))
+
+
+_WORDS = re.compile(r"\w+").findall
 
 
 def _accents(s: str) -> int:
@@ -112,8 +117,8 @@ def choose_display(forms: "collections.Counter[str]") -> str:
 _URL = re.compile(r"(?:https?://|www\.|pic\.twitter\.com/)\S*|@\w+")
 # Paragraphs of the corpus are often glued ("BordeauxLe maire", "AFP.Le"): the recogniser then
 # reads one word. Break after three lower-case letters (keeps "McCain", "DiCaprio", "LeBron").
-_GLUE_WORD = re.compile(r"(?<=[a-zà-öø-ÿ]{3})(?=[A-ZÀ-ÖØ-Þ][a-zà-öø-ÿ])")
-_GLUE_PUNCT = re.compile(r"(?<=[^\W_]{2}[.!?»”\"])(?=[A-ZÀ-ÖØ-Þ][a-zà-öø-ÿ])")
+_GLUE_WORD = re.compile(r"([a-zà-öø-ÿ]{3})(?=[A-ZÀ-ÖØ-Þ][a-zà-öø-ÿ])")
+_GLUE_PUNCT = re.compile(r"([^\W_]{2}[.!?»”\"])(?=[A-ZÀ-ÖØ-Þ][a-zà-öø-ÿ])")
 # "Le ministre (Oleksiy) Reznikov": a first name added in parentheses inside a quotation.
 _PAREN_NAME = re.compile(r"\(([A-ZÀ-ÖØ-Þ][\w'’-]+)\)(?=\s+[A-ZÀ-ÖØ-Þ])")
 
@@ -124,8 +129,8 @@ def prepare_text(text: str) -> str:
         cut = text.rfind(" ", 0, MAX_CHARS)
         text = text[: cut if cut > MAX_CHARS // 2 else MAX_CHARS]
     text = _URL.sub(" ", text)
-    text = _GLUE_WORD.sub("\n", text)
-    text = _GLUE_PUNCT.sub("\n", text)
+    text = _GLUE_WORD.sub("\\1\n", text)
+    text = _GLUE_PUNCT.sub("\\1\n", text)
     # No extra spaces: the model reads "ministre  Oleksiy  Reznikov" (two spaces) as an organisation.
     return _PAREN_NAME.sub(r"\1", text)
 
@@ -223,6 +228,7 @@ _INFLECTIONS = (
 )
 
 
+@lru_cache(maxsize=1 << 16)
 def _is_common_word(word: str) -> bool:
     """True for a French common word in any regular inflection ("Nouvelles", "Ukrainiens")."""
     w = _fold(word)
@@ -381,7 +387,7 @@ _ORG_BEFORE = re.compile(
 
 def clean_person(span: str) -> str | None:
     """A person name as written, without titles, articles, punctuation; None if nothing is left."""
-    span = re.sub(r"\s+", " ", span).strip(_EDGE_PUNCT)
+    span = _SPACES.sub(" ", span).strip(_EDGE_PUNCT)
     tokens = [t.strip(_EDGE_PUNCT.replace("'", "").replace("’", "")) or t for t in span.split(" ")]
     tokens = [_PREFIX_COMPOUND.sub("", t) for t in tokens if t.strip(_EDGE_PUNCT)]
     # Leading titles, articles and lower-case words ("le président", "M.", "affaire").
@@ -600,8 +606,10 @@ _GEO_NOUNS = (
 # institutions. Natural features are capitalised by convention ("Massif central").
 _GEO_LOWER_ONLY = {"parc", "jardin", "bois", "square", "quartier", "cité", "place", "cours", "chemin"}
 _GEO_START = re.compile(rf"^(?:{_GEO_NOUNS})\b", re.IGNORECASE)
+# No leading \b in the scanning patterns below: an assertion first defeats the regex engine's
+# first-character scan (5x slower); callers check the word boundary themselves.
 _GEO_PHRASE = re.compile(
-    rf"\b(?P<noun>{_GEO_NOUNS})(?P<adj>\s+(?:national|départemental|régional|naturel|municipal|"
+    rf"(?P<noun>{_GEO_NOUNS})(?P<adj>\s+(?:national|départemental|régional|naturel|municipal|"
     rf"naturel régional|zoologique|botanique|marin))?\s+(?P<link>de la |de l['’]|du |des |de |d['’])?"
     r"(?P<name>[A-ZÀ-ÖØ-Þ][\w'’-]*(?:\s+(?:de |du |des |la |le |d['’]|l['’])?[A-ZÀ-ÖØ-Þ][\w'’-]*)*)"
 )
@@ -623,6 +631,11 @@ _TAIL_PLACE = re.compile(
 )
 
 
+def _glued(text: str, start: int) -> bool:
+    """True when ``start`` is inside a word (or after a hyphen): no match can begin there."""
+    return start > 0 and (text[start - 1].isalnum() or text[start - 1] in "-_")
+
+
 def _has_acronym(name: str) -> bool:
     return any(len(w) > 1 and w.isupper() for w in re.split(r"[\s'’-]+", name))
 
@@ -632,13 +645,22 @@ _ORG_NAMES = re.compile(
     r"\b(?:La\s+)?République\s+en\s+[Mm]arche\b|\bEn\s+[Mm]arche\b|\b[Ff]rance\s+[Ii]nsoumise\b"
 )
 _AREA_SCAN = re.compile(
-    r"(?:\b(?:en|au|aux|du|des|de|à|la|le|les)\s+|\b[dlDL]['’])"
+    r"(?:(?:en|au|aux|du|des|de|à|la|le|les)\s+|[dlDL]['’])"
     r"(?P<name>[A-ZÀ-ÖØ-Þ][\w'’-]*(?:\s+(?:de\s+|du\s+|des\s+|d['’])?[A-ZÀ-ÖØ-Þ][\w'’-]*){0,3})"
 )
 
 
+def _org_names(text: str) -> list[tuple[int, int]]:
+    if "arche" not in text and "nsoumise" not in text:
+        return []
+    return [(m.start(), m.end()) for m in _ORG_NAMES.finditer(text)]
+
+
+_SPACES = re.compile(r"\s+")
+
+
 def _clean_place(span: str) -> str:
-    span = re.sub(r"\s+", " ", span).strip(_EDGE_PUNCT.replace("'", "").replace("’", ""))
+    span = _SPACES.sub(" ", span).strip(_EDGE_PUNCT.replace("'", "").replace("’", ""))
     return span.strip("'’ ")
 
 
@@ -720,7 +742,7 @@ class _Places:
         if ext:  # "Europe de l'Est", "Afrique noire"
             longer = name + ext.group(0)
             if entity_key(longer) in self.gaz.known:
-                self.found.append((self.gaz.display(re.sub(r"\s+", " ", longer)), start))
+                self.found.append((self.gaz.display(_SPACES.sub(" ", longer)), start))
                 return
         # "Le Chambon-sur-Lignon": the model leaves the capitalised article out of the span.
         art = re.search(r"\b(Le|La|Les|L['’])\s?$", text[max(0, start - 4):start])
@@ -750,14 +772,14 @@ class _Places:
 
     def scan_patterns(self) -> None:
         """Places the recogniser splits or misses: parks, lakes, streets, arrondissements."""
-        for m in _ARRONDISSEMENT.finditer(self.text):
+        for m in _ARRONDISSEMENT.finditer(self.text) if "arrondissement" in self.text else ():
             self.found.append((m.group(0), m.start()))
             self.covered.append((m.start(), m.end()))
         for m in _GEO_PHRASE.finditer(self.text):
+            if _glued(self.text, m.start()):
+                continue
             noun = m.group("noun")
             if noun[:1].isupper() and _fold(noun) in _GEO_LOWER_ONLY:
-                continue
-            if m.start() and self.text[m.start() - 1] == "-":
                 continue
             name = m.group("name").rstrip("'’-")
             key = entity_key(name)
@@ -766,14 +788,16 @@ class _Places:
             if not m.group("adj") and key in self.gaz.known:
                 continue  # "parc de Mougins": the town is the place, read from the span itself
             phrase = self.text[m.start():m.start("name")] + name
-            self.found.append((re.sub(r"\s+", " ", phrase), m.start()))
+            self.found.append((_SPACES.sub(" ", phrase), m.start()))
             self.covered.append((m.start(), m.start("name") + len(name)))
 
     def scan_areas(self, ents: list[tuple[int, int, str]]) -> None:
         """Countries and regions the model missed ("du nord de la France")."""
         taken = [(s, e) for s, e, label in ents if label != "LOC"]
-        taken += [(m.start(), m.end()) for m in _ORG_NAMES.finditer(self.text)]
+        taken += _org_names(self.text)
         for m in _AREA_SCAN.finditer(self.text):
+            if _glued(self.text, m.start()):
+                continue
             words = m.group("name").split()
             for n in range(len(words), 0, -1):
                 name = " ".join(words[:n]).rstrip("'’-")
@@ -792,7 +816,7 @@ class _Places:
                 continue  # "la Creuse", "de la Manche" are départements; "le Centre" may be a party
             ext = _EXTENSION.match(self.text[start + len(name):])
             if ext and entity_key(name + ext.group(0)) in self.gaz.known:
-                name = re.sub(r"\s+", " ", name + ext.group(0))  # "Europe de l'Est"
+                name = _SPACES.sub(" ", name + ext.group(0))  # "Europe de l'Est"
             self.found.append((self.gaz.display(name), start))
 
     def result(self) -> list[str]:
@@ -860,6 +884,8 @@ def postprocess(text: str, ents: list[tuple[int, int, str]]) -> Entities:
                     # "Le ministre Oleksiy Reznikov" tagged as an organisation.
                     per_mentions.append((name, start + span.find(name.split()[0]), True))
     for m in _TITLE_NAME.finditer(text):
+        if _glued(text, m.start()):
+            continue
         name = clean_person(m.group("name"))
         if name:
             per_mentions.append((name, m.start("name"), True))
@@ -876,7 +902,7 @@ def postprocess(text: str, ents: list[tuple[int, int, str]]) -> Entities:
     places.found.extend(moved)
     places.scan_patterns()
     places.scan_areas(ents)
-    masked = [(m.start(), m.end()) for m in _ORG_NAMES.finditer(text)]
+    masked = _org_names(text)
     for start, end, label in ents:
         if any(s <= start < e for s, e in masked):
             continue
@@ -896,7 +922,7 @@ _ROLE_NAME = re.compile(
 # "M. Martinez", "le père Preynat", "Mme Hatsch": a title makes the next capitalised words a name
 # even where the recogniser saw none.
 _TITLE_NAME = re.compile(
-    r"(?:\b(?:M\.|MM\.|Mme|Mmes|Mlle|Dr|Pr|Mgr|Me)\s+|\bpère\s+|\bsœur\s+|\babbé\s+)"
+    r"(?:(?:M\.|MM\.|Mme|Mmes|Mlle|Dr|Pr|Mgr|Me)\s+|père\s+|sœur\s+|abbé\s+)"
     r"(?P<name>[A-ZÀ-ÖØ-Þ][\w'’-]+(?:\s+(?:de\s+|du\s+|d['’]|van\s+|von\s+|le\s+|la\s+)?[A-ZÀ-ÖØ-Þ][\w'’-]+)*)"
 )
 
@@ -967,8 +993,22 @@ def load_model():
     """The NER-only French pipeline (imports spaCy: call only where the model is needed)."""
     _limit_blas_threads()
     import spacy
+    from spacy.language import Language
+    from spacy.tokens import Doc
 
-    return spacy.load(MODEL_NAME, exclude=_NOT_NER)
+    if not Language.has_factory("depeche_spans"):
+
+        @Language.component("depeche_spans")
+        def spans_only(doc):
+            # With n_process > 1 every Doc is serialised back to the parent process: a one-token
+            # Doc carrying only the entity offsets makes that transfer almost free.
+            small = Doc(doc.vocab, words=["."])
+            small.user_data["spans"] = [(e.start_char, e.end_char, e.label_) for e in doc.ents]
+            return small
+
+    nlp = spacy.load(MODEL_NAME, exclude=_NOT_NER)
+    nlp.add_pipe("depeche_spans", last=True)
+    return nlp
 
 
 class EntityExtractor:
@@ -987,11 +1027,10 @@ class EntityExtractor:
             self._nlp = load_model()
         return self._nlp
 
-    def _run_model(self, texts: Iterable[str]) -> Iterator[list[tuple[int, int, str]]]:
+    def _run_model(self, texts: Iterable[str], n_process: int) -> Iterator[list[tuple[int, int, str]]]:
         """(start, end, label) spans per prepared text, streaming through nlp.pipe."""
-        n_process = self.n_process
         for doc in self.nlp.pipe(texts, batch_size=self.batch_size, n_process=n_process):
-            yield [(e.start_char, e.end_char, e.label_) for e in doc.ents]
+            yield [tuple(span) for span in doc.user_data["spans"]]
 
     def extract_many(
         self, texts: Iterable[str], progress: Callable[[int], None] | None = None
@@ -1014,8 +1053,9 @@ class EntityExtractor:
                 chunk.append(text)
                 if len(chunk) >= chunk_size:
                     break
+            if len(chunk) < chunk_size:
+                exhausted = True  # known now: lets a small run skip the worker processes
             if not chunk:
-                exhausted = True
                 return False
             keys = [cache_key(t) for t in chunk]
             hits = self.cache.get_many(keys) if self.cache else {}
@@ -1056,7 +1096,9 @@ class EntityExtractor:
                         break
                     continue
                 if docs is None:
-                    docs = self._run_model(feed())
+                    # Worker processes each load the model (seconds): not worth it for a handful.
+                    few = exhausted and len(to_feed) <= self.batch_size
+                    docs = self._run_model(feed(), 1 if few else self.n_process)
                 try:
                     ents = next(docs)
                 except StopIteration:  # pragma: no cover - feed and docs always pair up
