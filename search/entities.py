@@ -114,6 +114,7 @@ def choose_display(forms: "collections.Counter[str]") -> str:
 # --------------------------------------------------------------------------------------------
 # Preparing the text for the recogniser
 
+_JSON = re.compile(r"\{[^{}]*\}")
 _URL = re.compile(r"(?:https?://|www\.|pic\.twitter\.com/)\S*|@\w+")
 # Paragraphs of the corpus are often glued ("BordeauxLe maire", "AFP.Le"): the recogniser then
 # reads one word. Break after three lower-case letters (keeps "McCain", "DiCaprio", "LeBron").
@@ -128,6 +129,8 @@ def prepare_text(text: str) -> str:
     if len(text) > MAX_CHARS:
         cut = text.rfind(" ", 0, MAX_CHARS)
         text = text[: cut if cut > MAX_CHARS // 2 else MAX_CHARS]
+    if "{" in text:
+        text = _JSON.sub(" ", text)  # embedded player settings: {'domNode': "pvpContainer..."}
     text = _URL.sub(" ", text)
     text = _GLUE_WORD.sub("\\1\n", text)
     text = _GLUE_PUNCT.sub("\\1\n", text)
@@ -225,30 +228,42 @@ _INFLECTIONS = (
     ("euses", "eur", ("adj", "noun")), ("ive", "if", ("adj",)), ("ives", "if", ("adj",)),
     ("ee", "e", ("adj",)), ("ees", "e", ("adj",)),
     ("e", "er", ("verb",)), ("ee", "er", ("verb",)), ("es", "er", ("verb",)), ("ees", "er", ("verb",)),
+    ("ez", "er", ("verb",)), ("ant", "er", ("verb",)),
 )
 
 
 @lru_cache(maxsize=1 << 16)
-def _is_common_word(word: str) -> bool:
-    """True for a French common word in any regular inflection ("Nouvelles", "Ukrainiens")."""
+def _word_kind(word: str) -> str:
+    """How ``word`` is a French common word: "function", "adj", "lemma", "plural", "inflected" or ""."""
     w = _fold(word)
     if w in _FUNCTION_WORDS:
-        return True
+        return "function"
     lex = _lexicon()
+    if w in lex["adj"]:
+        return "adj"
     if any(w in words for words in lex.values()):
-        return True
+        return "lemma"
     for suffix, repl, poses in _INFLECTIONS:
         if w.endswith(suffix) and len(w) > len(suffix) + 2:
             base = w[: -len(suffix)] + repl
-            if any(base in lex[pos] for pos in poses):
-                return True
-    return False
+            for pos in poses:
+                if base in lex[pos]:
+                    if pos == "adj":
+                        return "adj"  # "Suédoise", "Brésiliens", "Blancs"
+                    return "plural" if suffix in ("s", "x", "aux") else "inflected"
+    return ""
+
+
+def _is_common_word(word: str) -> bool:
+    """True for a French common word in any regular inflection ("Nouvelles", "Ukrainiens")."""
+    return bool(_word_kind(word))
 
 
 @lru_cache(maxsize=1)
 def _stoplists() -> tuple[frozenset[str], frozenset[str]]:
-    not_places = frozenset(entity_key(w) for w in _read_list("not_places.txt"))
-    person_stop = frozenset(entity_key(w) for w in _read_list("person_stop.txt"))
+    orgs = [entity_key(w) for w in _read_list("organisations.txt")]
+    not_places = frozenset([entity_key(w) for w in _read_list("not_places.txt")] + orgs)
+    person_stop = frozenset([entity_key(w) for w in _read_list("person_stop.txt")] + orgs)
     return not_places, person_stop
 
 
@@ -267,6 +282,7 @@ class _Gazetteer:
         self.areas: set[str] = set()  # countries, continents, regions: never a person's name
         self.countries: set[str] = set()  # sovereign states and territories (babel)
         self.french_areas: set[str] = set()  # French régions and départements, even "Creuse"
+        self.with_article: dict[str, str] = {}  # "mans" → "Le Mans"
 
     def add(self, name: str, french: bool = False, area: bool = False) -> None:
         name = name.strip()
@@ -285,8 +301,12 @@ class _Gazetteer:
         if not spellings or form in spellings:
             return form
         bare = _strip_accents(form).lower()
-        best = [s for s in spellings if _strip_accents(s).lower() == bare and _accents(s) > _accents(form)]
+        best = [s for s in spellings if _strip_accents(s).lower() == bare and _accents(s) > _accents(form)
+                and all(c.isascii() or c in _FRENCH_LETTERS for c in s if c.isalpha())]
         return max(best, key=_accents) if best else form
+
+
+_FRENCH_LETTERS = set("àâäéèêëîïôöùûüÿçœæÀÂÄÉÈÊËÎÏÔÖÙÛÜŸÇŒÆ")
 
 
 def _strip_accents(s: str) -> str:
@@ -353,11 +373,13 @@ def _gazetteer() -> _Gazetteer:
         gaz.add(name, french=True, area=True)
     not_places, _ = _stoplists()
     gaz.known -= not_places
-    # Article-less aliases ("Chambon-sur-Lignon" for "Le Chambon-sur-Lignon").
+    # Article-less aliases ("du Mans" reads "Le Mans", "Chambon-sur-Lignon").
     for key in list(gaz.known):
         m = re.match(r"(?:le|la|les|l) (.+)", key)
         if m and m.group(1) not in gaz.known:
             gaz.known.add(m.group(1))
+            for spelling in gaz.french.get(key, ()):
+                gaz.with_article[m.group(1)] = spelling
     return gaz
 
 
@@ -465,6 +487,7 @@ def _sentence_initial(text: str, start: int) -> bool:
 
 
 _TOPONYM_SHAPE = re.compile(r"[A-ZÀ-ÖØ-Þ][a-zà-öø-ÿ]+(?:-(?:[a-zà-öø-ÿ]+-)?[A-ZÀ-ÖØ-Þ][a-zà-öø-ÿ]+)+")
+_TOWN_BEFORE = re.compile(r"(?:\b(?:à|de|près de)\s+|\bd['’])$", re.IGNORECASE)
 _LOCATIVE_BEFORE = re.compile(r"(?:\b(?:à|de|en|près de|vers)\s+|\bd['’])$", re.IGNORECASE)
 
 
@@ -565,7 +588,10 @@ def merge_people(
             # A lone word, never part of a fuller name nor after "M.", "Mme": not a common word
             # capitalised by its place in the sentence ("Samedi", "Grève"), not a country or
             # region, not a name the model mostly gives another label here (a newspaper).
-            if k not in free and _is_common_word(display):
+            kind = _word_kind(display)
+            if kind and (k not in free or kind in ("adj", "plural", "inflected", "function")):
+                # Capitalised by its place in the sentence ("Samedi"), or an adjective, demonym,
+                # plural or verb form ("Suédoise", "Gilets", "Retrouvez"): not a first name.
                 continue
             if k in gaz.areas or other_labels[k] > counts[k]:
                 continue
@@ -642,7 +668,8 @@ def _has_acronym(name: str) -> bool:
 
 # Organisations named with place words that the model often tags as places.
 _ORG_NAMES = re.compile(
-    r"\b(?:La\s+)?République\s+en\s+[Mm]arche\b|\bEn\s+[Mm]arche\b|\b[Ff]rance\s+[Ii]nsoumise\b"
+    r"\b(?:La\s+)?République\s+en\s+[Mm]arche\b|\bEn\s+[Mm]arche\b|\b[Ff]rance\s+[Ii]nsoumise\b|"
+    r"\b[Gg]arde\s+des\s+[Ss]ceaux\b"
 )
 _AREA_SCAN = re.compile(
     r"(?:(?:en|au|aux|du|des|de|à|la|le|les)\s+|[dlDL]['’])"
@@ -651,7 +678,7 @@ _AREA_SCAN = re.compile(
 
 
 def _org_names(text: str) -> list[tuple[int, int]]:
-    if "arche" not in text and "nsoumise" not in text:
+    if "arche" not in text and "nsoumise" not in text and "ceaux" not in text:
         return []
     return [(m.start(), m.end()) for m in _ORG_NAMES.finditer(text)]
 
@@ -701,8 +728,11 @@ class _Places:
             if key in self.person_keys:
                 return None
             words = name.split()
-            if len(words) == 1 and _sentence_initial(self.text, start) and _is_common_word(name):
-                return None  # "Marche", "Nouvelles" opening a sentence or a title
+            if len(words) == 1 and _is_common_word(name) and (
+                _sentence_initial(self.text, start)
+                or key not in self.gaz.areas and not _TOWN_BEFORE.search(self.text[max(0, start - 12):start])
+            ):
+                return None  # "Nouvelles" opening a title, "les Anglais", "au Point"
             if len(words) == 1 and name.isupper() and len(name) <= 4:
                 return None  # acronyms: "PS", "LR"
             return self.gaz.display(name)
@@ -711,7 +741,7 @@ class _Places:
         if _TOPONYM_LINK.search(name):
             return name  # a commune too small for the gazetteer: "Hures-la-Parade"
         if (
-            _LOCATIVE_BEFORE.search(self.text[max(0, start - 12):start])
+            _TOWN_BEFORE.search(self.text[max(0, start - 12):start])
             and not _is_common_word(name)
             and all(p[:1].isupper() and len(p) > 2 for p in name.split("-"))
         ):
@@ -749,6 +779,9 @@ class _Places:
         if art and entity_key(art.group(1) + " " + name) in self.gaz.known:
             name = art.group(1) + ("" if art.group(1)[-1] in "'’" else " ") + name
             start -= len(art.group(0))
+        elif re.search(r"\b(?:du|au)\s$", text[max(0, start - 4):start]) and entity_key(name) in self.gaz.with_article:
+            name = self.gaz.with_article[entity_key(name)]  # "du Mans", "au Havre": Le Mans, Le Havre
+            return self.found.append((name, start))
         if "-" in name and " " not in name and entity_key(name) not in self.gaz.known:
             parts = name.split("-")
             if len(parts) > 1 and all(entity_key(p) in self.gaz.countries for p in parts):
