@@ -35,6 +35,12 @@ def articles(path: Path, limit: int | None):
             yield d["id"], document_text(d.get("title"), d.get("chapo") or "", d.get("body") or "")
 
 
+def cpu_seconds() -> float:
+    """User + system CPU of this process and its finished children (the model's workers)."""
+    own, kids = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + kids.ru_utime + kids.ru_stime
+
+
 def peak_mib() -> tuple[float, float]:
     own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
@@ -52,7 +58,7 @@ def run(label: str, args, cache: Path, dump=None) -> None:
             ids.append(doc_id)
             yield text
 
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), cpu_seconds()
     n = 0
     with EntityExtractor(cache, n_process=args.n_process, batch_size=args.batch_size) as ex:
         for people, places in ex.extract_many(texts()):
@@ -61,11 +67,14 @@ def run(label: str, args, cache: Path, dump=None) -> None:
                                       ensure_ascii=False) + "\n")
             n += 1
         runs = ex.model_runs
-    dt = time.perf_counter() - t0
+    dt, cpu = time.perf_counter() - t0, cpu_seconds() - c0
     own, children = peak_mib()
+    # CPU seconds / 2 is the wall time on two otherwise idle cores: a shared machine inflates
+    # the wall time, not the CPU time.
     print(f"{label}: {n} articles, {words:,} words, model on {runs} texts, {dt:.1f} s wall, "
-          f"{words / dt:,.0f} words/s; peak RSS so far: main {own:.0f} MiB, largest child "
-          f"{children:.0f} MiB", flush=True)
+          f"{words / dt:,.0f} words/s, {cpu:.1f} CPU s (all processes; /2 = {cpu / 2:.0f} s on "
+          f"2 idle cores); peak RSS so far: main {own:.0f} MiB, largest child {children:.0f} MiB",
+          flush=True)
 
 
 def main() -> int:

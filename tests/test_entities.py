@@ -241,3 +241,49 @@ def test_no_cache_and_two_processes():
         out = list(ex.extract_many([SEED_LIKE, OUTSIDE, "", SEED_LIKE, OUTSIDE]))
     assert [o[0] for o in out] == [["Jens Stoltenberg", "Oleksiy Reznikov"], [], [],
                                    ["Jens Stoltenberg", "Oleksiy Reznikov"], []]
+
+
+def _children(pid: int) -> list[int]:
+    out = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == pid:
+            out.append(int(stat.parent.name))
+    return out
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="needs Linux /proc")
+def test_killed_indexer_leaves_no_model_workers(tmp_path):
+    """kill -9 of an indexer mid-extraction: its two model workers must not linger."""
+    import os
+    import signal
+    import time
+
+    script = (
+        "import itertools, sys\n"
+        "from search.entities import EntityExtractor\n"
+        "texts = (f'Jens Stoltenberg est à Vilnius, jour {i}.' for i in itertools.count())\n"
+        "with EntityExtractor(None, n_process=2, batch_size=4) as ex:\n"
+        "    for i, _ in enumerate(ex.extract_many(texts)):\n"
+        "        if i == 50: print('running', flush=True)\n"
+    )
+    proc = subprocess.Popen([sys.executable, "-c", script], cwd=ROOT, stdout=subprocess.PIPE, text=True)
+    try:
+        assert proc.stdout.readline().strip() == "running"
+        workers = _children(proc.pid)
+        assert len(workers) >= 2
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait(10)
+        deadline = time.monotonic() + 10
+        alive = workers
+        while alive and time.monotonic() < deadline:
+            time.sleep(0.1)
+            alive = [w for w in workers if Path(f"/proc/{w}").exists()
+                     and Path(f"/proc/{w}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"]
+        assert not alive, f"model workers {alive} outlived their killed parent"
+    finally:
+        if proc.poll() is None:
+            proc.kill()
