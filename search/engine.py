@@ -1,0 +1,1015 @@
+"""The search library: one ``Engine`` per process, called by the web page, the JSON API and the CLI.
+
+An ``Engine`` opens the live generation of an index directory lazily and keeps a ``Snapshot``
+of it: the Whoosh reader plus per-reader arrays built once (field lengths, dates, facet
+document→value pairs, the live-document mask) and a cache of decoded postings per term.
+
+Scoring does not go through Whoosh's searcher: the engine reads the postings of the query
+terms, scores every matching document with numpy (``ranking``), and sorts them exactly, so a
+top 10 is always the top of the full ranking (Whoosh's block-quality shortcut is not exact,
+whoosh issue #413). Facet counts come from the same arrays (``facets``), snippets from the
+analyzer's character offsets (``highlight``).
+
+Every call checks (``readlink`` + ``stat``, a few microseconds) whether ``current`` points at a
+new generation or the generation was updated; the first thread to notice opens it while the
+others keep answering from the old snapshot, and the switch is one attribute assignment.
+"""
+from __future__ import annotations
+
+import html
+import json
+import os
+import re
+import threading
+import time
+from collections import Counter, OrderedDict
+from pathlib import Path
+
+import numpy as np
+from whoosh.codec.whoosh3 import W3LeafMatcher, byte_to_length
+from whoosh.formats import Positions
+from whoosh.reading import TermNotFound
+
+from . import analysis, facets, highlight, query, ranking, suggest
+from .analysis import SCHEMA_VERSION
+from .indexing import (
+    CURRENT,
+    ENTITIES_FILE,
+    META_FILE,
+    IndexMissing,
+    check_version,
+    fold_key,
+    index_dir,
+    read_meta,
+)
+from .model import (
+    FACETS,
+    MAX_FACET_SIZE,
+    MAX_PAGE,
+    MAX_PER_PAGE,
+    MAX_QUERY_LENGTH,
+    SORTS,
+    FacetItem,
+    Hit,
+    InvalidRequest,
+    SearchRequest,
+    SearchResponse,
+)
+
+TEXT_FIELDS = ranking.TEXT_FIELDS
+_B2L = np.array([byte_to_length(i) for i in range(256)], dtype=np.float32)
+_decode_positions = Positions().decode_positions
+CACHE_POSTINGS = 4_000_000  # postings kept decoded per snapshot (LRU by term)
+MAX_PREFIX_TERMS = 50
+RELATED_TERMS = 25
+
+
+# ---------------------------------------------------------------- postings
+
+
+class FieldPostings:
+    """Postings of one term in one field: doc numbers, frequencies, raw position values."""
+
+    __slots__ = ("ids", "tf", "_values", "_offsets")
+
+    def __init__(self, ids: np.ndarray, tf: np.ndarray, values: list[bytes] | None):
+        self.ids = ids
+        self.tf = tf
+        if values:
+            lengths = np.fromiter((len(v) for v in values), dtype=np.int64, count=len(values))
+            self._offsets = np.concatenate(([0], np.cumsum(lengths)))
+            self._values = b"".join(values)
+        else:
+            self._offsets = None
+            self._values = b""
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    def positions(self, doc: int) -> list[int]:
+        """Positions of the term in document ``doc`` (empty if absent)."""
+        i = int(np.searchsorted(self.ids, doc))
+        if i >= len(self.ids) or self.ids[i] != doc or self._offsets is None:
+            return []
+        return _decode_positions(self._values[self._offsets[i] : self._offsets[i + 1]])
+
+
+EMPTY = FieldPostings(np.zeros(0, np.int32), np.zeros(0, np.float32), None)
+
+
+class TermPostings:
+    """A term over the text fields: per-field postings and its combined BM25F tf~."""
+
+    __slots__ = ("term", "fields", "ids", "tfw", "size")
+
+    def __init__(self, term: str, fields: dict, ids: np.ndarray, tfw: np.ndarray):
+        self.term = term
+        self.fields = fields
+        self.ids = ids
+        self.tfw = tfw
+        self.size = sum(len(p) for p in fields.values()) + 1
+
+    @property
+    def df(self) -> int:
+        return len(self.ids)
+
+
+def _leaf_postings(sr, field: str, text: str, values: bool):
+    """(ids, weights, values) of one term in one segment, read block by block; None if absent."""
+    terms = getattr(sr, "_terms", None)
+    btext = text.encode("utf-8")
+    if terms is None:  # pragma: no cover - other codecs
+        try:
+            m = sr.postings(field, text)
+        except TermNotFound:
+            return None
+        ids, ws, vs = [], [], []
+        while m.is_active():
+            ids.append(m.id())
+            ws.append(m.weight())
+            if values:
+                vs.append(m.value())
+            m.next()
+        return ids, ws, vs
+    try:
+        info = terms.term_info(field, btext)
+    except (KeyError, TermNotFound):
+        return None
+    if info.is_inlined():
+        ids, ws, vs = info.inlined_postings()
+        return list(ids), list(ws), (list(vs) if values else [])
+    m = terms.matcher(field, btext, sr.schema[field].format)
+    ids, ws, vs = [], [], []
+    if isinstance(m, W3LeafMatcher):
+        while True:
+            m._read_ids()
+            m._read_weights()
+            ids.extend(m._ids)
+            ws.extend(m._weights)
+            if values:
+                m._read_values()
+                vs.extend(m._values)
+            if m._lastblock:
+                break
+            m._next_block()
+    else:  # pragma: no cover
+        while m.is_active():
+            ids.append(m.id())
+            ws.append(m.weight())
+            if values:
+                vs.append(m.value())
+            m.next()
+    return ids, ws, vs
+
+
+# ---------------------------------------------------------------- snapshot
+
+
+class Snapshot:
+    """One opened generation and everything computed from it; read-only once built."""
+
+    def __init__(self, root: Path, key: tuple, params: ranking.RankingParams):
+        from whoosh import index as whoosh_index
+
+        self.root = root
+        self.key = key
+        self.params = params
+        gen = root / key[0]
+        self.gen_dir = gen
+        self.meta = read_meta(gen)
+        check_version(self.meta, root)
+        self.ix = whoosh_index.open_dir(str(gen))
+        self.reader = self.ix.reader()
+        self.leaves = list(self.reader.leaf_readers())
+        self.n = self.reader.doc_count_all()
+        self.lock = threading.RLock()  # Whoosh file objects are not thread-safe
+        self._cache: OrderedDict[str, TermPostings] = OrderedDict()
+        self._cache_size = 0
+        self._vocab: suggest.Vocabulary | None = None
+        self._words: dict = {}
+        self._source_display: dict[str, str] = {}
+        self._entity_display: dict[tuple[str, str], str] = {}
+
+        self.live = np.ones(self.n, dtype=bool)
+        for sr, off in self.leaves:
+            for d in sr.deleted_docs() if sr.has_deletions() else ():
+                self.live[off + d] = False
+        self.n_live = int(self.live.sum())
+
+        self.lengths = {f: self._lengths(f) for f in TEXT_FIELDS}
+        self.avg = {f: float(self.lengths[f][self.live].mean()) if self.n_live else 1.0 for f in TEXT_FIELDS}
+        self.has_lead = self.lengths["lead"] > 0
+        self.day = self._day()
+        self.docnums = np.arange(self.n, dtype=np.int64)
+
+        self.facets = {
+            "people": self._facet("people"),
+            "places": self._facet("places"),
+            "sources": self._facet("source"),
+            "dates": self._facet("month"),
+            "section": self._facet("section"),
+        }
+        self.entity_forms = self._read_entities()
+
+    # -- building
+
+    def _lengths(self, field: str) -> np.ndarray:
+        arr = np.zeros(self.n, dtype=np.float32)
+        for sr, off in self.leaves:
+            pd = getattr(sr, "_perdoc", None)
+            name = f"_{field}_len"
+            if pd is not None and hasattr(pd, "_get_column_file") and pd.has_column(name):
+                colfile, base, length = pd._get_column_file(name)
+                raw = np.frombuffer(bytes(colfile.get(base, length)), dtype=np.uint8)
+                raw = raw[: sr.doc_count_all()]
+                arr[off : off + len(raw)] = _B2L[raw]
+            else:  # pragma: no cover
+                for d in range(sr.doc_count_all()):
+                    arr[off + d] = sr.doc_field_length(d, field) or 0
+        return arr
+
+    def _day(self) -> np.ndarray:
+        """YYYYMMDD per document (0: undated), read straight from the sortable column."""
+        arr = np.zeros(self.n, dtype=np.int32)
+        for sr, off in self.leaves:
+            if not sr.has_column("day"):
+                continue
+            pd = getattr(sr, "_perdoc", None)
+            col = sr.schema["day"].column_type
+            if pd is not None and getattr(col, "_typecode", None) == "I" and getattr(col, "_default", None) == 0:
+                colfile, base, length = pd._get_column_file("day")
+                raw = np.frombuffer(bytes(colfile.get(base, length - length % 4)), dtype=">u4")
+                raw = raw[: sr.doc_count_all()]
+                arr[off : off + len(raw)] = raw
+            else:  # pragma: no cover
+                vals = list(sr.column_reader("day"))
+                arr[off : off + len(vals)] = np.asarray(vals, dtype=np.int64)
+        return arr
+
+    def _facet(self, field: str) -> facets.FacetIndex:
+        per_key: dict[str, list[np.ndarray]] = {}
+        for sr, off in self.leaves:
+            terms = getattr(sr, "_terms", None)
+            if field not in sr.schema or terms is None:
+                continue
+            try:
+                items = terms.items_from(field, b"")
+                for (fname, tb), info in items:
+                    if fname != field:
+                        break
+                    key = tb.decode("utf-8")
+                    if info.is_inlined():
+                        ids = np.asarray(info.inlined_postings()[0], dtype=np.int32)
+                    else:
+                        got = _leaf_postings(sr, field, key, False)
+                        ids = np.asarray(got[0] if got else [], dtype=np.int32)
+                    per_key.setdefault(key, []).append(ids + off)
+            except KeyError:
+                continue
+        keys = sorted(per_key)
+        postings = []
+        for k in keys:
+            ids = np.concatenate(per_key[k])
+            postings.append(ids[self.live[ids]])
+        return facets.FacetIndex(keys, postings, self.n)
+
+    def _read_entities(self) -> dict:
+        try:
+            data = json.loads((self.gen_dir / ENTITIES_FILE).read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return {}
+        return {kind: data.get(kind, {}) for kind in ("people", "places")}
+
+    # -- postings
+
+    def term(self, term: str) -> TermPostings:
+        """The cached postings of a term over title, lead and body (live documents only)."""
+        tp = self._cache.get(term)
+        if tp is not None:
+            try:
+                self._cache.move_to_end(term)
+            except KeyError:
+                pass
+            return tp
+        with self.lock:
+            tp = self._cache.get(term)
+            if tp is not None:
+                return tp
+            tp = self._load_term(term)
+            self._cache[term] = tp
+            self._cache_size += tp.size
+            while self._cache_size > CACHE_POSTINGS and len(self._cache) > 1:
+                _, old = self._cache.popitem(last=False)
+                self._cache_size -= old.size
+        return tp
+
+    def _load_term(self, term: str) -> TermPostings:
+        p = self.params
+        fields = {}
+        xs = {}
+        for f in TEXT_FIELDS:
+            ids_parts, tf_parts, vals = [], [], []
+            for sr, off in self.leaves:
+                got = _leaf_postings(sr, f, term, True)
+                if got is None:
+                    continue
+                ids, ws, vs = got
+                ids_parts.append(np.asarray(ids, dtype=np.int32) + off)
+                tf_parts.append(np.asarray(ws, dtype=np.float32))
+                vals.extend(vs)
+            if not ids_parts:
+                fields[f] = EMPTY
+                continue
+            ids = np.concatenate(ids_parts)
+            tf = np.concatenate(tf_parts)
+            keep = self.live[ids]
+            if not keep.all():
+                ids, tf = ids[keep], tf[keep]
+                vals = [v for v, k in zip(vals, keep) if k]
+            fields[f] = FieldPostings(ids, tf, vals)
+            xs[f] = ranking.norm_tf(tf, self.lengths[f][ids], self.avg[f], p.b[f])
+        ids, tfw = ranking.combine_fields({f: fields[f].ids for f in xs}, xs, p.weights)
+        return TermPostings(term, fields, ids, tfw)
+
+    def field_terms(self, field: str, term: str) -> np.ndarray:
+        """Doc numbers having ``term`` in a keyword field (title words use ``term``)."""
+        ids_parts = []
+        for sr, off in self.leaves:
+            with self.lock:
+                got = _leaf_postings(sr, field, term, False)
+            if got:
+                ids_parts.append(np.asarray(got[0], dtype=np.int32) + off)
+        if not ids_parts:
+            return np.zeros(0, np.int32)
+        ids = np.concatenate(ids_parts)
+        return ids[self.live[ids]]
+
+    # -- stored documents
+
+    def stored(self, doc: int) -> dict:
+        with self.lock:
+            return self.reader.stored_fields(int(doc))
+
+    def docnum(self, ident: str) -> int | None:
+        ids = self.field_terms("id", ident)
+        return int(ids[0]) if len(ids) else None
+
+    # -- vocabulary and display forms
+
+    def vocabulary(self) -> suggest.Vocabulary:
+        if self._vocab is None:
+            with self.lock:
+                if self._vocab is None:
+                    df: dict[str, int] = {}
+                    for sr, off in self.leaves:
+                        terms = getattr(sr, "_terms", None)
+                        if terms is None:
+                            continue
+                        for f in TEXT_FIELDS:
+                            try:
+                                for (fname, tb), info in terms.items_from(f, b""):
+                                    if fname != f:
+                                        break
+                                    k = tb.decode("utf-8")
+                                    v = info.doc_frequency()
+                                    if v > df.get(k, 0):
+                                        df[k] = v
+                            except KeyError:
+                                continue
+                    self._vocab = suggest.Vocabulary(df)
+        return self._vocab
+
+    def word_forms(self, term: str, samples: int = 12) -> Counter:
+        """Surface forms of a stem in a few documents that contain it (lead first: short)."""
+        cached = self._words.get(term)
+        if cached is not None:
+            return cached
+        forms: Counter = Counter()
+        tp = self.term(term)
+        seen = 0
+        for f in ("lead", "title", "body"):
+            fp = tp.fields.get(f, EMPTY)
+            step = max(1, len(fp.ids) // samples)
+            for doc in fp.ids[::step][:samples]:
+                text = self.stored(doc).get(f) or ""
+                for t, _, s, e in analysis.tokens(text):
+                    if t == term:
+                        forms[text[s:e]] += 1
+                seen += 1
+            if sum(forms.values()) >= samples or seen >= samples:
+                break
+        self._words[term] = forms
+        return forms
+
+    def display_word(self, term: str, want: str | None = None, prefix: str | None = None) -> str | None:
+        forms = self.word_forms(term)
+        if prefix:
+            forms = Counter({f: c for f, c in forms.items() if analysis.fold(f).startswith(prefix)})
+        return suggest.word_display(forms, want)
+
+    def entity_display(self, kind: str, key: str) -> str:
+        got = self._entity_display.get((kind, key))
+        if got is None:
+            forms = self.entity_forms.get(kind, {}).get(key)
+            got = facets.choose_display(Counter(forms)) if forms else key.title()
+            self._entity_display[(kind, key)] = got
+        return got
+
+    def source_display(self, key: str) -> str:
+        got = self._source_display.get(key)
+        if got is None:
+            got = key
+            fi = self.facets["sources"]
+            i = fi.key_ids.get(key)
+            if i is not None:
+                docs = fi.doc_of_pair[fi.key_of_pair == i]
+                if len(docs):
+                    got = (self.stored(int(docs[0])).get("meta") or {}).get("source") or key
+            self._source_display[key] = got
+        return got
+
+    def close(self) -> None:
+        try:
+            self.reader.close()
+        except Exception:  # pragma: no cover
+            pass
+
+
+# ---------------------------------------------------------------- evaluation of a query
+
+
+class _Plan:
+    """What a parsed query matches and how it is scored."""
+
+    def __init__(self):
+        self.mask: np.ndarray | None = None  # None: everything (no positive clause)
+        self.groups: list[list[str]] = []  # scoring term groups (a prefix is one group)
+        self.highlight: set[str] = set()
+
+
+def _and(a: np.ndarray | None, b: np.ndarray) -> np.ndarray:
+    return b if a is None else (a & b)
+
+
+class Engine:
+    """Read-only search over the live generation of an index directory."""
+
+    def __init__(self, index_dir_: str | os.PathLike, params: ranking.RankingParams | None = None):
+        self.root = index_dir(index_dir_)
+        self.params = params or ranking.DEFAULT_PARAMS
+        self._snap: Snapshot | None = None
+        self._open_lock = threading.Lock()
+
+    # -- generations
+
+    def _key(self) -> tuple | None:
+        try:
+            target = os.readlink(self.root / CURRENT)
+            st = os.stat(self.root / target / META_FILE)
+        except OSError:
+            return None
+        return (target, st.st_mtime_ns, st.st_size)
+
+    def snapshot(self) -> Snapshot:
+        """The snapshot to answer from, opening a new generation first if there is one."""
+        key = self._key()
+        snap = self._snap
+        if snap is not None and (key is None or snap.key == key):
+            return snap
+        if key is None:
+            raise IndexMissing(f"no index in {self.root}/ yet: run `depeche index rebuild`")
+        # Only one thread opens; the others keep using the old snapshot meanwhile.
+        if not self._open_lock.acquire(blocking=snap is None):
+            return snap  # type: ignore[return-value]
+        try:
+            snap = self._snap
+            if snap is not None and snap.key == key:
+                return snap
+            try:
+                new = Snapshot(self.root, key, self.params)
+            except Exception:
+                if snap is not None:
+                    return snap  # keep serving the old generation
+                raise
+            self._snap = new
+            return new
+        finally:
+            self._open_lock.release()
+
+    # -- validation
+
+    @staticmethod
+    def validate(req: SearchRequest) -> tuple[int, int]:
+        """Raise InvalidRequest for a bad parameter; returns the (low, high) date bounds."""
+
+        def intval(name, v, lo, hi):
+            if isinstance(v, bool) or not isinstance(v, int):
+                raise InvalidRequest(f"bad_{name}", f"{name} must be an integer")
+            if v < lo or v > hi:
+                raise InvalidRequest(f"bad_{name}", f"{name} must be between {lo} and {hi}")
+
+        if not isinstance(req.q, str):
+            raise InvalidRequest("bad_query", "q must be text")
+        if len(req.q) > MAX_QUERY_LENGTH:
+            raise InvalidRequest("query_too_long", f"the query is longer than {MAX_QUERY_LENGTH} characters")
+        intval("page", req.page, 1, MAX_PAGE)
+        intval("per_page", req.per_page, 1, MAX_PER_PAGE)
+        intval("facet_size", req.facet_size, 1, MAX_FACET_SIZE)
+        if req.sort not in SORTS:
+            raise InvalidRequest("bad_sort", f"sort must be one of {', '.join(SORTS)}")
+        for name in ("people", "places", "sources"):
+            v = getattr(req, name)
+            if isinstance(v, str) or not all(isinstance(x, str) for x in v):
+                raise InvalidRequest(f"bad_{name}", f"{name} must be a list of values")
+        try:
+            lo, hi = query.date_range(req.date_from, req.date_to)
+        except query.Malformed as e:
+            raise InvalidRequest("bad_date", str(e)) from None
+        if lo > hi:
+            raise InvalidRequest("bad_date", "date_from is after date_to")
+        if req.time_budget_ms is not None and (isinstance(req.time_budget_ms, bool) or not isinstance(req.time_budget_ms, int) or req.time_budget_ms <= 0):
+            raise InvalidRequest("bad_time_budget_ms", "time_budget_ms must be a positive integer")
+        return lo, hi
+
+    # -- search
+
+    def search(self, req: SearchRequest) -> SearchResponse:
+        t0 = time.perf_counter()
+        lo, hi = self.validate(req)
+        snap = self.snapshot()
+        p = self.params
+        pq = query.parse(req.q)
+        plan = self._plan(snap, pq)
+
+        # Filters: facet selections (AND across facets, OR within one) and dates.
+        mask = snap.live.copy() if plan.mask is None else (plan.mask & snap.live)
+        selected = {}
+        for name, field in (("people", "people"), ("places", "places"), ("sources", "sources")):
+            values = getattr(req, name)
+            if values:
+                fi = snap.facets[field]
+                ids = fi.lookup(values)
+                selected[name] = ids
+                mask &= fi.mask_for(ids)
+        if req.date_from or req.date_to:
+            mask &= (snap.day >= lo) & (snap.day <= hi) & (snap.day > 0)
+
+        cand = np.flatnonzero(mask)
+        total = len(cand)
+
+        # Facets over all matching documents.
+        facet_out = self._facets(snap, mask, req, selected)
+
+        # Ranking.
+        k = min(req.page * req.per_page, total)
+        scores = np.zeros(total, dtype=np.float32)
+        idfs = {}
+        if plan.groups and total:
+            dense = np.zeros(snap.n, dtype=np.float32)
+            for g in plan.groups:
+                ids, tfw, df = self._group(snap, g)
+                w = ranking.idf(df, snap.n_live, p.idf_power)
+                idfs[tuple(g)] = w
+                if len(ids):
+                    dense[ids] += w * ranking.saturate(tfw, p.k1)
+            scores = dense[cand]
+        partial = False
+        budget = req.time_budget_ms
+        if req.sort == "relevance":
+            depth = max(k, p.rerank_depth) if plan.groups else k
+            order = ranking.top_order(scores, snap.day[cand], cand, min(depth, total))
+            if plan.groups and len(order) and not self._over(t0, budget):
+                order, scores = self._rerank(snap, plan, cand, order, scores, idfs)
+            elif plan.groups and len(order):
+                partial = True
+            order = order[:k]
+        else:
+            order = ranking.date_order(scores, snap.day[cand], cand, k, newest=req.sort == "newest")
+        page_idx = order[(req.page - 1) * req.per_page : req.page * req.per_page]
+
+        highlight_on = req.highlight and not self._over(t0, budget)
+        if req.highlight and not highlight_on:
+            partial = True
+        hits = [self._hit(snap, int(cand[i]), float(scores[i]), plan.highlight, highlight_on) for i in page_idx]
+
+        corrected = self._did_you_mean(snap, pq, total)
+        return SearchResponse(
+            query=req.q,
+            total=total,
+            page=req.page,
+            per_page=req.per_page,
+            took_ms=round((time.perf_counter() - t0) * 1000, 2),
+            hits=hits,
+            facets=facet_out,
+            corrected_query=corrected,
+            notice=pq.notice,
+            partial=partial,
+            sort=req.sort,
+            generation=snap.meta.get("generation"),
+        )
+
+    @staticmethod
+    def _over(t0: float, budget_ms: int | None) -> bool:
+        return budget_ms is not None and (time.perf_counter() - t0) * 1000 > budget_ms
+
+    def _group(self, snap: Snapshot, group: list[str]):
+        """(ids, tf~, df) of a scoring group: one term, or the expansions of a prefix summed."""
+        if len(group) == 1:
+            tp = snap.term(group[0])
+            return tp.ids, tp.tfw, tp.df
+        parts = [snap.term(t) for t in group]
+        ids = np.concatenate([tp.ids for tp in parts]) if parts else np.zeros(0, np.int32)
+        tfw = np.concatenate([tp.tfw for tp in parts]) if parts else np.zeros(0, np.float32)
+        uniq, inv = np.unique(ids, return_inverse=True)
+        summed = np.bincount(inv, weights=tfw, minlength=len(uniq)).astype(np.float32)
+        return uniq.astype(np.int32), summed, len(uniq)
+
+    # -- plan
+
+    def _plan(self, snap: Snapshot, pq: query.ParsedQuery) -> _Plan:
+        plan = _Plan()
+        soft: list[np.ndarray] = []
+        required: np.ndarray | None = None
+        for clause in pq.clauses:
+            if isinstance(clause, query.Word):
+                # "Pays-Bas" is two words at consecutive positions: a phrase when quoted,
+                # two words otherwise.
+                for t in clause.terms:
+                    m = self._term_mask(snap, t)
+                    plan.groups.append([t])
+                    plan.highlight.add(t)
+                    if pq.strict:
+                        required = _and(required, m)
+                    else:
+                        soft.append(m)
+            elif isinstance(clause, query.Or):
+                m = np.zeros(snap.n, dtype=bool)
+                for child in clause.children:
+                    m |= self._node_mask(snap, child, plan)
+                if pq.strict:
+                    required = _and(required, m)
+                else:
+                    soft.append(m)
+            elif isinstance(clause, query.Prefix):
+                m = self._node_mask(snap, clause, plan)
+                if pq.strict:
+                    required = _and(required, m)
+                else:
+                    soft.append(m)
+            else:
+                required = _and(required, self._node_mask(snap, clause, plan))
+        if soft:
+            all_of = soft[0].copy()
+            any_of = soft[0].copy()
+            for m in soft[1:]:
+                all_of &= m
+                any_of |= m
+            base = all_of
+            if len(soft) > 1:
+                live_all = all_of & snap.live if required is None else (all_of & required & snap.live)
+                if int(live_all.sum()) < self.params.and_min_results:
+                    base = any_of
+            required = _and(required, base)
+        for ex in pq.exclusions:
+            m = self._node_mask(snap, ex, _Plan())
+            required = _and(required, ~m) if required is not None else ~m
+        if pq.clauses and required is None:
+            required = np.zeros(snap.n, dtype=bool)
+        plan.mask = required
+        if not pq.clauses and not pq.exclusions and pq.text.strip():
+            # Only stop words: nothing to look for.
+            plan.mask = np.zeros(snap.n, dtype=bool)
+        return plan
+
+    def _term_mask(self, snap: Snapshot, term: str) -> np.ndarray:
+        m = np.zeros(snap.n, dtype=bool)
+        m[snap.term(term).ids] = True
+        return m
+
+    def _node_mask(self, snap: Snapshot, node, plan: _Plan) -> np.ndarray:
+        n = snap.n
+        if isinstance(node, query.Word):
+            m = np.ones(n, dtype=bool)
+            for t in node.terms:
+                m &= self._term_mask(snap, t)
+                plan.groups.append([t])
+                plan.highlight.add(t)
+            return m
+        if isinstance(node, query.Phrase):
+            for t in node.terms:
+                plan.groups.append([t])
+                plan.highlight.add(t)
+            return self._phrase_mask(snap, node.terms)
+        if isinstance(node, query.Prefix):
+            terms = self.expand_prefix(snap, node.folded)
+            m = np.zeros(n, dtype=bool)
+            if terms:
+                plan.groups.append(terms)
+                plan.highlight.update(terms)
+                for t in terms:
+                    m[snap.term(t).ids] = True
+            return m
+        if isinstance(node, query.Or):
+            m = np.zeros(n, dtype=bool)
+            for c in node.children:
+                m |= self._node_mask(snap, c, plan)
+            return m
+        if isinstance(node, query.Field):
+            return self._field_mask(snap, node)
+        return np.zeros(n, dtype=bool)  # pragma: no cover
+
+    def expand_prefix(self, snap: Snapshot, folded: str) -> list[str]:
+        """Index terms of words starting with a folded prefix (most frequent first)."""
+        vocab = snap.vocabulary()
+        out = vocab.completions(folded, MAX_PREFIX_TERMS)
+        # A stem shorter than the prefix only counts if some form of it starts with the prefix.
+        keep = []
+        for t in out:
+            if t.startswith(folded):
+                keep.append(t)
+            else:
+                forms = snap.word_forms(t)
+                if any(analysis.fold(f).startswith(folded) for f in forms):
+                    keep.append(t)
+        return keep
+
+    def _phrase_mask(self, snap: Snapshot, terms: tuple[str, ...]) -> np.ndarray:
+        m = np.zeros(snap.n, dtype=bool)
+        tps = [snap.term(t) for t in terms]
+        for f in TEXT_FIELDS:
+            fps = [tp.fields.get(f, EMPTY) for tp in tps]
+            if any(len(fp) == 0 for fp in fps):
+                continue
+            common = fps[0].ids
+            for fp in fps[1:]:
+                common = np.intersect1d(common, fp.ids, assume_unique=True)
+                if not len(common):
+                    break
+            for doc in common:
+                if m[doc]:
+                    continue
+                first = fps[0].positions(int(doc))
+                others = [set(fp.positions(int(doc))) for fp in fps[1:]]
+                if any(all(p + i + 1 in s for i, s in enumerate(others)) for p in first):
+                    m[doc] = True
+        return m
+
+    def _field_mask(self, snap: Snapshot, node: query.Field) -> np.ndarray:
+        n = snap.n
+        if node.name == "date":
+            lo, hi = node.value
+            return (snap.day >= lo) & (snap.day <= hi) & (snap.day > 0)
+        if node.name in ("people", "places"):
+            fi = snap.facets[node.name]
+            return fi.mask_for(fi.keys_matching_words(str(node.value)))
+        if node.name == "source":
+            fi = snap.facets["sources"]
+            return fi.mask_for(fi.keys_matching_words(str(node.value)))
+        if node.name == "section":
+            fi = snap.facets["section"]
+            return fi.mask_for(fi.keys_matching_words(str(node.value)))
+        if node.name == "title":
+            m = np.ones(n, dtype=bool)
+            terms = analysis.terms(str(node.value))
+            if not terms:
+                return np.zeros(n, dtype=bool)
+            for t in terms:
+                tm = np.zeros(n, dtype=bool)
+                tm[snap.term(t).fields.get("title", EMPTY).ids] = True
+                m &= tm
+            return m
+        return np.zeros(n, dtype=bool)  # pragma: no cover
+
+    # -- re-ranking
+
+    def _rerank(self, snap: Snapshot, plan: _Plan, cand, order, scores, idfs):
+        """Re-score the ``rerank_depth`` best with the body opening and proximity."""
+        p = self.params
+        depth = min(p.rerank_depth, len(order))
+        top = order[:depth]
+        docs = cand[top]
+        groups = plan.groups
+        single = [g[0] for g in groups if len(g) == 1]
+        new = np.zeros(depth, dtype=np.float64)
+        for g in groups:
+            ids, tfw, _ = self._group(snap, g)
+            w = idfs[tuple(g)]
+            loc = np.searchsorted(ids, docs)
+            loc_c = np.minimum(loc, max(len(ids) - 1, 0))
+            present = (len(ids) > 0) & (ids[loc_c] == docs) if len(ids) else np.zeros(depth, bool)
+            tf = np.where(present, tfw[loc_c] if len(ids) else 0.0, 0.0).astype(np.float64)
+            if p.opening_weight and len(g) == 1:
+                body = snap.term(g[0]).fields.get("body", EMPTY)
+                for j, d in enumerate(docs):
+                    if present[j] and snap.has_lead[d]:
+                        early = sum(1 for x in body.positions(int(d)) if x < p.opening)
+                        tf[j] += p.opening_weight * early
+            new += w * tf / (p.k1 + tf)
+        if len(set(single)) > 1:
+            uniq = list(dict.fromkeys(single))
+            w_of = [idfs[(t,)] for t in uniq]
+            tps = [snap.term(t) for t in uniq]
+            for f, fw in p.proximity_weights.items():
+                if not fw:
+                    continue
+                fps = [tp.fields.get(f, EMPTY) for tp in tps]
+                for j, d in enumerate(docs):
+                    events = []
+                    for ti, fp in enumerate(fps):
+                        if len(fp):
+                            events.extend((x, ti) for x in fp.positions(int(d)))
+                    if len(events) > 1:
+                        new[j] += fw * ranking.proximity(events, w_of, p.window, p.proximity_k)
+        scores = scores.astype(np.float64, copy=True)
+        scores[top] = new
+        sub = ranking.top_order(new, snap.day[docs], docs, depth)
+        return np.concatenate([top[sub], order[depth:]]), scores
+
+    # -- facets
+
+    def _facets(self, snap: Snapshot, mask: np.ndarray, req: SearchRequest, selected: dict) -> dict:
+        size = req.facet_size
+        out: dict[str, list[FacetItem]] = {}
+        for name in FACETS:
+            fi = snap.facets[name]
+            counts = fi.counts(mask)
+            if name in ("people", "places"):
+                disp = lambda k, kind=name: snap.entity_display(kind, k)  # noqa: E731
+                out[name] = facets.items(fi, counts, size, selected.get(name, []), disp)
+            elif name == "sources":
+                out[name] = facets.items(fi, counts, size, selected.get(name, []), snap.source_display)
+            else:
+                # A month is selected when the request's date range covers all of it.
+                sel = []
+                if req.date_from or req.date_to:
+                    lo, hi = query.date_range(req.date_from, req.date_to)
+                    for i, key in enumerate(fi.keys):
+                        if facets.is_month(key):
+                            m = int(key.replace("-", "")) * 100
+                            if lo <= m and m + 99 <= hi and counts[i]:
+                                sel.append(i)
+                out[name] = facets.items(fi, counts, size, sel, lambda k: k, chronological=True)
+        return out
+
+    # -- hits and documents
+
+    def _hit(self, snap: Snapshot, doc: int, score: float, terms: set, with_highlight: bool) -> Hit:
+        sf = snap.stored(doc)
+        meta = sf.get("meta") or {}
+        title = sf.get("title") or ""
+        if with_highlight:
+            title_html = highlight.highlight(title, terms)
+            snippet_html = highlight.snippet(sf.get("lead") or "", sf.get("body") or "", terms)
+        else:
+            title_html = highlight.escape(title)
+            snippet_html = highlight.snippet(sf.get("lead") or "", sf.get("body") or "", ())
+        return Hit(
+            id=sf.get("id"),
+            title=title,
+            title_html=title_html,
+            date=sf.get("date"),
+            source=meta.get("source"),
+            url=meta.get("url"),
+            snippet_html=snippet_html,
+            score=round(score, 4),
+            people=[snap.entity_display("people", k) for k in sf.get("people") or []],
+            places=[snap.entity_display("places", k) for k in sf.get("places") or []],
+        )
+
+    def document(self, doc_id: str, q: str = "") -> dict | None:
+        """A whole dispatch for display; query words marked when ``q`` is given."""
+        snap = self.snapshot()
+        doc = snap.docnum(doc_id)
+        if doc is None:
+            return None
+        sf = snap.stored(doc)
+        meta = sf.get("meta") or {}
+        terms: set = set()
+        if q and len(q) <= MAX_QUERY_LENGTH:
+            plan = self._plan(snap, query.parse(q))
+            terms = plan.highlight
+        title = sf.get("title") or ""
+        lead = sf.get("lead") or ""
+        body = sf.get("body") or ""
+        subheads = set(meta.get("subheads") or [])
+        parts = []
+        for para in re.split(r"\n\s*\n", body):
+            para = para.strip()
+            if not para:
+                continue
+            inner = highlight.highlight(para, terms)
+            if para in subheads:
+                parts.append(f'<h3 class="subhead">{inner}</h3>')
+            else:
+                parts.append(f"<p>{inner}</p>")
+        return {
+            "id": sf.get("id"),
+            "title": title,
+            "title_html": highlight.highlight(title, terms),
+            "title_derived": bool(meta.get("title_derived")),
+            "lead": lead,
+            "lead_html": highlight.highlight(lead, terms),
+            "body_html": "\n".join(parts),
+            "date": sf.get("date"),
+            "source": meta.get("source"),
+            "section": meta.get("section"),
+            "url": meta.get("url"),
+            "people": [snap.entity_display("people", k) for k in sf.get("people") or []],
+            "places": [snap.entity_display("places", k) for k in sf.get("places") or []],
+            "generation": snap.meta.get("generation"),
+        }
+
+    def related(self, doc_id: str, k: int = 5) -> list[Hit]:
+        """Dispatches most like this one: its most distinctive words, OR-ed and ranked."""
+        snap = self.snapshot()
+        doc = snap.docnum(doc_id)
+        if doc is None or k <= 0:
+            return []
+        sf = snap.stored(doc)
+        counts = Counter(analysis.terms(" ".join([sf.get("title") or "", sf.get("lead") or "", sf.get("lead") or "", sf.get("body") or ""])))
+        p = self.params
+        weighted = []
+        for t, c in counts.items():
+            if len(t) < 3 or t.isdigit():
+                continue
+            df = snap.term(t).df
+            if df < 2:
+                continue
+            weighted.append((c * ranking.idf(df, snap.n_live), t))
+        weighted.sort(reverse=True)
+        terms = [t for _, t in weighted[:RELATED_TERMS]]
+        dense = np.zeros(snap.n, dtype=np.float32)
+        for t in terms:
+            tp = snap.term(t)
+            dense[tp.ids] += ranking.idf(tp.df, snap.n_live, p.idf_power) * ranking.saturate(tp.tfw, p.k1)
+        dense[doc] = 0
+        dense[~snap.live] = 0
+        cand = np.flatnonzero(dense > 0)
+        order = ranking.top_order(dense[cand], snap.day[cand], cand, k)
+        return [self._hit(snap, int(cand[i]), float(dense[cand[i]]), set(), False) for i in order]
+
+    # -- suggestions
+
+    def _did_you_mean(self, snap: Snapshot, pq: query.ParsedQuery, total: int) -> str | None:
+        """The query with misspelled words replaced by the index's spelling, or None."""
+        words = pq.words()
+        if not words:
+            return None
+        replacements = {}
+        vocab = None
+        for w in words:
+            if len(w.terms) != 1:
+                continue
+            term = w.terms[0]
+            if snap.term(term).df >= 4:
+                continue
+            folded = " ".join(re.findall(r"\w+", analysis.fold(w.text)))
+            if " " in folded or not folded.isalpha():
+                continue
+            vocab = vocab or snap.vocabulary()
+            got = vocab.correction(folded)
+            if got is None:
+                continue
+            stem_, spelling = got
+            shown = snap.display_word(stem_, want=spelling) or spelling
+            if w.text[:1].isupper() and shown[:1].islower():
+                shown = shown[:1].upper() + shown[1:]
+            replacements[w.text] = shown
+        if not replacements:
+            return None
+        out = pq.text
+        for old, new in replacements.items():
+            core = re.sub(r"^\W+|\W+$", "", old)
+            new_core = new
+            out = re.sub(r"(?<!\w)" + re.escape(core) + r"(?!\w)", new_core, out, count=1)
+        return out if out != pq.text else None
+
+    def suggest(self, prefix: str, limit: int = 10) -> dict:
+        """Words, people and places starting with ``prefix``, most frequent first, as displayed."""
+        snap = self.snapshot()
+        prefix = (prefix or "")[:100]
+        limit = max(1, min(int(limit), 50))
+        vocab = snap.vocabulary()
+        terms = suggest.complete(vocab, prefix, lambda t, pre: snap.display_word(t, prefix=pre), limit)
+        out = {"terms": terms}
+        folded = fold_key(prefix)
+        for kind in ("people", "places"):
+            fi = snap.facets[kind]
+            res = []
+            if folded:
+                totals = fi.totals(snap.live)
+                matches = [i for i, key in enumerate(fi.keys) if key.startswith(folded) or f" {folded}" in f" {key}"]
+                matches.sort(key=lambda i: (-int(totals[i]), fi.keys[i]))
+                res = [snap.entity_display(kind, fi.keys[i]) for i in matches[:limit] if totals[i] > 0]
+            out[kind] = res
+        return out
+
+    def health(self) -> dict:
+        """Generation, live document count, analyzer version; raises IndexMissing without index."""
+        snap = self.snapshot()
+        return {
+            "generation": snap.meta.get("generation"),
+            "documents": snap.n_live,
+            "schema_version": snap.meta.get("schema_version", SCHEMA_VERSION),
+            "status": "ok",
+        }

@@ -1,0 +1,184 @@
+"""Highlighting from the analyzer's own character offsets (exact, any document length).
+
+Every word of the stored text whose analysed term is one of the query's terms is wrapped in
+``<mark>``: query ``munition`` marks ``munitions``, ``etats-unis`` marks ``États-Unis`` (one
+mark over the hyphenated name), ``alliance`` marks the word of ``l'Alliance`` but not the
+elided article. Everything else is HTML-escaped: ``<mark>`` is the only markup produced.
+
+Whoosh's highlighter only looks at the first 32 K characters of a field; this one reads the
+offsets of ``analysis.tokens`` over the whole text, so a long dispatch still gets snippets
+from where its words are.
+"""
+from __future__ import annotations
+
+import html
+import re
+from dataclasses import dataclass
+
+from . import analysis
+
+FRAGMENT_CHARS = 200
+MAX_FRAGMENTS = 3
+ELLIPSIS = "…"
+_JOINERS = set("-‐‑'’")
+_SENTENCE_END = re.compile(r"[.!?…](?:[»\")\]]*)\s+|\n+")
+
+
+def escape(text: str) -> str:
+    return html.escape(text, quote=True)
+
+
+def find_marks(text: str, terms) -> list[tuple[int, int, str]]:
+    """(start, end, term) of every word of ``text`` whose term is in ``terms``; hyphenated runs merged."""
+    if not terms or not text:
+        return []
+    out: list[list] = []
+    for term, _, start, end in analysis.tokens(text):
+        if term in terms:
+            if out and out[-1][1] < start and start - out[-1][1] == 1 and text[out[-1][1]] in _JOINERS:
+                out[-1][1] = end  # États-Unis, one mark
+            else:
+                out.append([start, end, term])
+    return [tuple(x) for x in out]
+
+
+def mark_span(text: str, marks, start: int = 0, end: int | None = None) -> str:
+    """Escaped ``text[start:end]`` with the given marks (absolute offsets) wrapped in <mark>."""
+    end = len(text) if end is None else end
+    parts = []
+    pos = start
+    for s, e, _ in marks:
+        if e <= start or s >= end:
+            continue
+        s, e = max(s, start), min(e, end)
+        parts.append(escape(text[pos:s]))
+        parts.append("<mark>" + escape(text[s:e]) + "</mark>")
+        pos = e
+    parts.append(escape(text[pos:end]))
+    return "".join(parts)
+
+
+def highlight(text: str, terms) -> str:
+    """The whole text, escaped, query words marked."""
+    return mark_span(text, find_marks(text, terms))
+
+
+def _sentence_starts(text: str) -> list[int]:
+    return [0] + [m.end() for m in _SENTENCE_END.finditer(text)]
+
+
+def _word_start(text: str, pos: int) -> int:
+    """Move ``pos`` back to the start of the word it is in."""
+    while pos > 0 and not text[pos - 1].isspace():
+        pos -= 1
+    return pos
+
+
+def _word_end(text: str, pos: int) -> int:
+    """Move ``pos`` back to the end of the previous whole word (never cuts a word)."""
+    if pos >= len(text):
+        return len(text)
+    if text[pos].isspace():
+        return pos
+    p = pos
+    while p > 0 and not text[p - 1].isspace():
+        p -= 1
+    return p if p > 0 else pos
+
+
+@dataclass
+class _Window:
+    start: int
+    end: int
+    terms: frozenset
+
+
+def _window_at(text: str, anchor: int, starts: list[int], size: int) -> tuple[int, int]:
+    """A window of about ``size`` characters containing ``anchor``, cut at sentence or word boundaries."""
+    # Start at the sentence start if it is close enough, else a word boundary shortly before.
+    import bisect
+
+    i = bisect.bisect_right(starts, anchor) - 1
+    sent = starts[max(i, 0)]
+    if anchor - sent <= size * 0.6:
+        start = sent
+    else:
+        start = _word_start(text, max(0, anchor - size // 4))
+    end = min(len(text), start + size)
+    # End at a sentence end if one is near, else at a word boundary.
+    j = bisect.bisect_right(starts, end) - 1
+    sent_end = starts[j] if j >= 0 else 0
+    if sent_end > anchor + 20 and end - sent_end < size * 0.3:
+        end = sent_end
+    elif end < len(text):
+        end = _word_end(text, end)
+    while end > start and text[end - 1].isspace():
+        end -= 1
+    return start, max(end, min(len(text), anchor + 1))
+
+
+def snippet(lead: str, body: str, terms, size: int = FRAGMENT_CHARS, max_fragments: int = MAX_FRAGMENTS) -> str:
+    """1–3 fragments of about ``size`` characters from lead and body, query words marked.
+
+    Fragments are chosen to cover as many different query words as possible; without any
+    match the snippet is the opening of the dispatch.
+    """
+    sep = "\n\n"
+    text = (lead or "") + (sep if lead and body else "") + (body or "")
+    if not text:
+        return ""
+    marks = find_marks(text, terms)
+    starts = _sentence_starts(text)
+    if not marks:
+        s, e = _window_at(text, 0, starts, size)
+        return _render(text, [(s, e)], [])
+    # Candidate windows around each match; greedy cover of distinct terms.
+    windows: list[_Window] = []
+    seen_anchor = -10**9
+    for s, e, _ in marks:
+        if s - seen_anchor < size // 3:
+            continue
+        seen_anchor = s
+        ws, we = _window_at(text, s, starts, size)
+        inside = frozenset(t for ms, me, t in marks if ms >= ws and me <= we)
+        windows.append(_Window(ws, we, inside))
+        if len(windows) >= 200:
+            break
+    chosen: list[_Window] = []
+    covered: set = set()
+    while len(chosen) < max_fragments:
+        best, best_key = None, None
+        for w in windows:
+            if any(not (w.end <= c.start or w.start >= c.end) for c in chosen):
+                continue
+            new = len(w.terms - covered)
+            if chosen and new == 0:
+                continue
+            key = (new, len(w.terms), -w.start)
+            if best_key is None or key > best_key:
+                best, best_key = w, key
+        if best is None:
+            break
+        chosen.append(best)
+        covered |= best.terms
+        if covered >= {t for _, _, t in marks}:
+            break
+    chosen.sort(key=lambda w: w.start)
+    return _render(text, [(w.start, w.end) for w in chosen], marks)
+
+
+def _render(text: str, spans, marks) -> str:
+    out = []
+    for s, e in spans:
+        piece = mark_span(text, marks, s, e).replace("\n\n", " ").replace("\n", " ")
+        before = ELLIPSIS + " " if s > 0 and text[s - 1] not in "\n" and not _starts_sentence(text, s) else ""
+        after = " " + ELLIPSIS if e < len(text) and text[e - 1] not in ".!?…»\"" else ""
+        out.append(before + piece + after)
+    return " ".join(out).replace(ELLIPSIS + " " + ELLIPSIS, ELLIPSIS)
+
+
+def _starts_sentence(text: str, pos: int) -> bool:
+    p = pos - 1
+    while p >= 0 and text[p].isspace():
+        p -= 1
+    return p < 0 or text[p] in ".!?…\n"

@@ -1,0 +1,146 @@
+"""Scoring: BM25F over title, lead and body, then a re-ranking of the top with proximity.
+
+Small pure functions on numpy arrays (bm25s style), so that the engine can score the
+candidate set itself, exactly, instead of Whoosh's pure-Python collectors.
+
+Stage 1 (every matching document), per query term ``t``::
+
+    x_f   = tf_f / (1 - b_f + b_f * len_f / avglen_f)            length-normalised tf per field
+    tf~   = max(w_title * x_title, w_lead * x_lead) + w_body * x_body
+    score = sum_t idf(t) * tf~ / (k1 + tf~)
+
+Title and lead are both summaries of the story: a word found in both counts once, at the
+better of the two weights (a plain BM25F sum lets a headline that merely repeats the lead
+outrank a dispatch that has no headline at all, as wire dispatches often do not).
+
+Stage 2 (the ``rerank_depth`` best of stage 1), two position features:
+
+* the opening of the body (first ``opening`` words) restates the story: occurrences there
+  count ``opening_weight`` extra times in ``tf~``, for documents that have a lead;
+* proximity (BM25TP, Rasolofo & Savoy): each pair of distinct query words found within
+  ``window`` words of each other in the lead or body adds ``min(idf) * acc / (k + acc)``
+  with ``acc = sum 1 / distance**2``.
+
+The ranking is a total order (ties: newest first, then index order), and the re-ranked depth
+does not depend on the page asked for, so the top-k of any page size is the top of the full
+ranking.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+
+TEXT_FIELDS = ("title", "lead", "body")
+
+
+@dataclass(frozen=True)
+class RankingParams:
+    """Ranking constants, tuned on the dev sets (see ``depeche eval``)."""
+
+    k1: float = 0.9
+    weights: dict = field(default_factory=lambda: {"title": 1.5, "lead": 3.0, "body": 1.0})
+    b: dict = field(default_factory=lambda: {"title": 0.8, "lead": 0.5, "body": 0.6})
+    idf_power: float = 1.3
+    rerank_depth: int = 100
+    opening: int = 40
+    opening_weight: float = 2.0
+    window: int = 12
+    proximity_k: float = 0.5
+    proximity_weights: dict = field(default_factory=lambda: {"lead": 0.6, "body": 0.5})
+    # Plain words: all words required when at least this many documents have them all,
+    # otherwise ranked partial matches.
+    and_min_results: int = 10
+
+
+DEFAULT_PARAMS = RankingParams()
+
+
+def idf(df: int, n: int, power: float = 1.0) -> float:
+    """BM25 inverse document frequency (always positive)."""
+    if df <= 0 or n <= 0:
+        return 0.0
+    return math.log(1.0 + (n - df + 0.5) / (df + 0.5)) ** power
+
+
+def norm_tf(tf: np.ndarray, length: np.ndarray, avglen: float, b: float) -> np.ndarray:
+    """Length-normalised term frequency of one field."""
+    return tf / (1.0 - b + b * length / max(avglen, 1e-9))
+
+
+def saturate(tf: np.ndarray, k1: float) -> np.ndarray:
+    """BM25 saturation tf / (k1 + tf)."""
+    return tf / (k1 + tf)
+
+
+def combine_fields(ids_by_field: dict, xs_by_field: dict, weights: dict) -> tuple[np.ndarray, np.ndarray]:
+    """(ids, tf~) of one term: max of weighted title/lead, plus weighted body.
+
+    ``ids_by_field[f]`` are sorted doc numbers, ``xs_by_field[f]`` their normalised tf.
+    """
+    parts = [ids_by_field[f] for f in TEXT_FIELDS if len(ids_by_field.get(f, ()))]
+    if not parts:
+        return np.zeros(0, np.int32), np.zeros(0, np.float32)
+    ids = np.unique(np.concatenate(parts)) if len(parts) > 1 else parts[0]
+    summary = np.zeros(len(ids), np.float32)
+    total = np.zeros(len(ids), np.float32)
+    for f in ("title", "lead"):
+        fi = ids_by_field.get(f)
+        if fi is not None and len(fi):
+            loc = np.searchsorted(ids, fi)
+            np.maximum.at(summary, loc, weights[f] * xs_by_field[f])
+    fi = ids_by_field.get("body")
+    if fi is not None and len(fi):
+        total[np.searchsorted(ids, fi)] += weights["body"] * xs_by_field["body"]
+    return ids.astype(np.int32, copy=False), (summary + total).astype(np.float32)
+
+
+def proximity(events: list[tuple[int, int]], idfs: list[float], window: int, k: float) -> float:
+    """BM25TP proximity of one field: ``events`` are (position, query-term index) pairs."""
+    if len(events) < 2:
+        return 0.0
+    events.sort()
+    acc: dict[tuple[int, int], float] = {}
+    prev_pos, prev_t = events[0]
+    for pos, t in events[1:]:
+        if t != prev_t:
+            d = pos - prev_pos
+            if 0 < d <= window:
+                key = (prev_t, t) if prev_t < t else (t, prev_t)
+                acc[key] = acc.get(key, 0.0) + 1.0 / (d * d)
+        prev_pos, prev_t = pos, t
+    return sum(min(idfs[a], idfs[b]) * v / (k + v) for (a, b), v in acc.items())
+
+
+def top_order(scores: np.ndarray, day: np.ndarray, docnums: np.ndarray, k: int) -> np.ndarray:
+    """Indices of the ``k`` best candidates: score desc, then newest, then docnum; exact with ties."""
+    n = len(scores)
+    if n == 0 or k <= 0:
+        return np.zeros(0, np.int64)
+    if k < n:
+        part = np.argpartition(-scores, k - 1)[:k]
+        threshold = scores[part].min()
+        sel = np.flatnonzero(scores >= threshold)
+    else:
+        sel = np.arange(n)
+    order = np.lexsort((docnums[sel], -day[sel].astype(np.int64), -scores[sel]))
+    return sel[order][:k]
+
+
+def date_order(scores: np.ndarray, day: np.ndarray, docnums: np.ndarray, k: int, newest: bool) -> np.ndarray:
+    """Indices of the ``k`` first candidates by date (undated last), then score, then docnum."""
+    n = len(scores)
+    if n == 0 or k <= 0:
+        return np.zeros(0, np.int64)
+    d = day.astype(np.int64)
+    undated = d == 0
+    key = np.where(undated, np.iinfo(np.int64).max, -d if newest else d)
+    if k < n:
+        part = np.argpartition(key, k - 1)[:k]
+        threshold = key[part].max()
+        sel = np.flatnonzero(key <= threshold)
+    else:
+        sel = np.arange(n)
+    order = np.lexsort((docnums[sel], -scores[sel], key[sel]))
+    return sel[order][:k]
