@@ -60,7 +60,7 @@ def test_app_conforms_to_its_openapi_document(case, web_app):
     response = case.call(app=web_app)
     case.validate_response(response, excluded_checks=[positive_data_acceptance])
     if response.status_code == 400 and case.meta and not case.meta.generation.mode.is_negative:
-        assert error_code(response) == "invalid_date", response.text
+        assert error_code(response) == "bad_date", response.text
         query = case.query or {}
         assert not dates_possible(query.get("from"), query.get("to")), (query, response.text)
 

@@ -67,7 +67,7 @@ SCHEMAS = {
                 "type": "object",
                 "required": ["code", "message"],
                 "properties": {
-                    "code": {"type": "string", "description": "Machine-readable, e.g. invalid_page, invalid_date, invalid_sort, "
+                    "code": {"type": "string", "description": "Machine-readable, e.g. bad_page, bad_per_page, bad_date, bad_sort, bad_filter, "
                              "repeated_parameter, query_too_long, document_not_found, not_found, method_not_allowed, "
                              "index_missing, index_version_mismatch, internal_error."},
                     "message": {"type": "string", "description": "For people, in French."},
@@ -132,7 +132,7 @@ SCHEMAS = {
             "title": {"type": "string"},
             "title_html": {"type": "string"},
             "lead_html": {"type": "string"},
-            "body_html": {"type": "string", "description": "Escaped text, paragraphs separated by newlines; query words in <mark>."},
+            "body_html": {"type": "string", "description": "Escaped text in <p> paragraphs and <h3 class=\"subhead\"> sub-heads; query words in <mark>."},
             "date": NULLABLE_STRING,
             "source": NULLABLE_STRING,
             "section": NULLABLE_STRING,

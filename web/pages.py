@@ -70,7 +70,6 @@ def document_page(doc_id: str):
         "document.html",
         doc=doc,
         q=q,
-        paragraphs=[p for p in (doc.get("body_html") or "").split("\n") if p.strip()],
         source_url=doc.get("url") if _is_web_url(doc.get("url")) else None,
         person_url=lambda v: base + query_string([("person", v)]),
         place_url=lambda v: base + query_string([("place", v)]),

@@ -63,10 +63,10 @@ def integer(args: MultiDict, name: str, default: int, low: int, high: int) -> in
     if raw is None:
         return default
     if not _INTEGER.fullmatch(raw):
-        raise InvalidRequest(f"invalid_{name}", f"« {name} » doit être un nombre entier entre {low} et {high}")
+        raise InvalidRequest(f"bad_{name}", f"« {name} » doit être un nombre entier entre {low} et {high}")
     value = int(raw)
     if not low <= value <= high:
-        raise InvalidRequest(f"invalid_{name}", f"« {name} » doit être compris entre {low} et {high}")
+        raise InvalidRequest(f"bad_{name}", f"« {name} » doit être compris entre {low} et {high}")
     return value
 
 
@@ -90,7 +90,7 @@ def date_bound(raw: str | None, name: str) -> str | None:
         year, month, day = m.groups()
         dt.date(int(year), int(month or 1), int(day or 1))
     except ValueError:
-        raise InvalidRequest("invalid_date", f"« {name} » doit être une date réelle AAAA, AAAA-MM ou AAAA-MM-JJ (reçu {raw[:40]!r})") from None
+        raise InvalidRequest("bad_date", f"« {name} » doit être une date réelle AAAA, AAAA-MM ou AAAA-MM-JJ (reçu {raw[:40]!r})") from None
     return raw
 
 
@@ -106,11 +106,11 @@ def values(args: MultiDict, name: str) -> tuple[str, ...]:
     """A repeatable filter: cleaned, de-duplicated, order kept."""
     raws = args.getlist(name)
     if len(raws) > MAX_FILTER_VALUES:
-        raise InvalidRequest("invalid_filter", f"au plus {MAX_FILTER_VALUES} valeurs pour « {name} »")
+        raise InvalidRequest("bad_filter", f"au plus {MAX_FILTER_VALUES} valeurs pour « {name} »")
     out: list[str] = []
     for raw in raws:
         if len(raw) > MAX_VALUE_LENGTH:
-            raise InvalidRequest("invalid_filter", f"une valeur de « {name} » dépasse {MAX_VALUE_LENGTH} caractères")
+            raise InvalidRequest("bad_filter", f"une valeur de « {name} » dépasse {MAX_VALUE_LENGTH} caractères")
         value = clean_text(raw)
         if value and value not in out:
             out.append(value)
@@ -121,11 +121,11 @@ def search_request(args: MultiDict, settings: dict, facet_size: int | None = Non
     """The SearchRequest a query string asks for; InvalidRequest for any bad parameter."""
     sort = single(args, "sort", "relevance")
     if sort not in SORTS:
-        raise InvalidRequest("invalid_sort", f"« sort » doit valoir {', '.join(SORTS)}")
+        raise InvalidRequest("bad_sort", f"« sort » doit valoir {', '.join(SORTS)}")
     date_from = date_bound(single(args, "from"), "from")
     date_to = date_bound(single(args, "to"), "to")
     if date_from and date_to and _range_start(date_from) > _range_end(date_to):
-        raise InvalidRequest("invalid_date", "« from » est postérieur à « to »")
+        raise InvalidRequest("bad_date", "« from » est postérieur à « to »")
     return SearchRequest(
         q=query_text(single(args, "q")),
         people=values(args, "person"),

@@ -24,26 +24,34 @@ MONTHS_SHORT = ("janv.", "févr.", "mars", "avr.", "mai", "juin", "juil.", "aoû
 FACET_LABELS = {"people": "Personnes", "places": "Lieux", "sources": "Sources", "dates": "Mois"}
 CHIP_LABELS = {"person": "Personne", "place": "Lieu", "source": "Source"}
 
-_MARK = re.compile(r"(</?mark>)")
+_TAG = re.compile(r"(<[^<>]*>)")
+INLINE_TAGS = frozenset({"<mark>", "</mark>"})
+# A dispatch body from the library: paragraphs and sub-heads around the same <mark>s.
+BODY_TAGS = INLINE_TAGS | {"<p>", "</p>", '<h3 class="subhead">', "</h3>"}
 
 
-def marked(html: str | None) -> Markup:
-    """Library HTML (text with <mark> only) marked safe; any other markup is escaped.
+def marked(html: str | None, allowed: frozenset = INLINE_TAGS) -> Markup:
+    """Library HTML (escaped text plus <mark>) marked safe; any other tag is escaped.
 
-    The library promises only <mark>; this checks the promise instead of trusting it, piece by
-    piece, so that a stray ``<`` from a bug upstream is shown, never run.
+    The library promises only these exact tags; this checks the promise instead of trusting it,
+    so that markup leaking through a bug upstream is shown as text, never run.
     """
     if not html:
         return Markup("")
     out = []
-    for piece in _MARK.split(html):
-        if piece in ("<mark>", "</mark>"):
+    for piece in _TAG.split(html):
+        if piece in allowed:
             out.append(piece)
-        elif "<" in piece or ">" in piece:
-            out.append(str(escape(piece)))
         else:
-            out.append(piece)
+            # Text between tags is already escaped by the library (entities stay as they are);
+            # only angle brackets could still open markup.
+            out.append(piece.replace("<", "&lt;").replace(">", "&gt;"))
     return Markup("".join(out))
+
+
+def body_html(html: str | None) -> Markup:
+    """A dispatch body from the library: <p>, sub-head <h3> and <mark> only."""
+    return marked(html, BODY_TAGS)
 
 
 def french_date(date: str | None) -> str:
@@ -215,6 +223,7 @@ def histogram(resp: SearchResponse, req: SearchRequest, base: str, width: int = 
 def register(app: Flask) -> None:
     """Make the presentation helpers available to templates."""
     app.jinja_env.filters["marked"] = marked
+    app.jinja_env.filters["body_html"] = body_html
     app.jinja_env.filters["french_date"] = french_date
     app.jinja_env.filters["french_number"] = french_number
     app.jinja_env.globals["FACET_LABELS"] = FACET_LABELS
