@@ -24,3 +24,14 @@ accesslog = os.environ.get("DEPECHE_ACCESS_LOG", "-") or None
 errorlog = "-"
 loglevel = os.environ.get("DEPECHE_LOG_LEVEL", "info")
 proc_name = "depeche-web"
+
+
+def post_worker_init(worker):
+    """Open the index before the first request, so no visitor pays for it (0.2-0.5 s)."""
+    from web import ENGINE_KEY
+
+    app = worker.wsgi
+    try:
+        app.extensions[ENGINE_KEY].health()
+    except Exception as exc:  # noqa: BLE001 - a missing index is reported per request (503)
+        worker.log.warning("index not opened at start: %s", exc)

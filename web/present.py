@@ -175,6 +175,7 @@ class Histogram:
     """The month histogram: bars plus the first and last month labels."""
 
     bars: list[Bar]
+    years: list[float]  # x of each January after the first month: faint year separators
     width: int
     height: int
     first_label: str
@@ -212,6 +213,7 @@ def histogram(resp: SearchResponse, req: SearchRequest, base: str, width: int = 
         )
     return Histogram(
         bars=bars,
+        years=[round(i * step, 2) for i, month in enumerate(months) if i and month.endswith("-01")],
         width=width,
         height=height,
         first_label=f"{MONTHS_SHORT[int(months[0][5:]) - 1]} {months[0][:4]}",
