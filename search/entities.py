@@ -298,6 +298,7 @@ class _Gazetteer:
         self.countries: set[str] = set()  # sovereign states and territories (babel)
         self.french_areas: set[str] = set()  # French régions and départements, even "Creuse"
         self.with_article: dict[str, str] = {}  # "mans" → "Le Mans"
+        self.big_cities: set[str] = set()  # cities of 100,000 people or more, French names too
 
     def add(self, name: str, french: bool = False, area: bool = False) -> None:
         name = name.strip()
@@ -379,15 +380,18 @@ def _gazetteer() -> _Gazetteer:
             if head != city["name"] and "-" not in head:
                 gaz.add(head)
         if city["population"] >= _BIG_CITY:
+            gaz.big_cities.add(entity_key(city["name"]))
             for alt in city.get("alternatenames", ()):
                 # Alternate names mix every language and airport codes ("MUC"); keep Latin names
                 # that look like names.
                 if _latin(alt):
                     gaz.add(alt)
+                    gaz.big_cities.add(entity_key(alt))
     for name in _read_list("places_fr.txt"):
         gaz.add(name, french=True, area=True)
     not_places, _ = _stoplists()
     gaz.known -= not_places
+    gaz.big_cities -= not_places
     # Article-less aliases ("du Mans" reads "Le Mans", "Chambon-sur-Lignon").
     for key in list(gaz.known):
         m = re.match(r"(?:le|la|les|l) (.+)", key)
@@ -415,7 +419,7 @@ _ORG_BEFORE = re.compile(
     r"(?:\b(?:fondation|groupe|place|rue|avenue|boulevard|quai|allée|impasse|square|aéroport|"
     r"gare|station|division|brigade|régiment|lycée|collège|école|université|hôpital|clinique|"
     r"stade|musée|institut|prix|loi|plan|rapport|centre|salle|théâtre|pont|port|parc|jardin|"
-    r"opération|club|festival|trophée|coupe|fonds|entreprise|société|cabinet|maison|marque|"
+    r"opération|club|festival|trophée|coupe|fonds|entreprise|société|cabinet|maison|marque|mur|murs|"
     r"label|association|parti|mouvement|dispositif|réforme|amendement|doctrine|effet|style)"
     r"(?:\s+(?:de la|de l['’]|du|des|de|d['’]))?)\s*$",
     re.IGNORECASE,
@@ -501,6 +505,7 @@ def _sentence_initial(text: str, start: int) -> bool:
     return i < 0 or text[i] in ".!?…:;\"«»“”'’\n—–-(•*"
 
 
+_ARTICLE_BEFORE = re.compile(r"(?:\b(?:le|la|les|du|au|aux)\s+|\b[lL]['’]|\()$", re.IGNORECASE)
 _INVERSION = re.compile(r"-(?:t-)?(?:vous|tu|nous|je|il|elle|on|ils|elles)\b")
 _TOPONYM_SHAPE = re.compile(r"[A-ZÀ-ÖØ-Þ][a-zà-öø-ÿ]+(?:-(?:[a-zà-öø-ÿ]+-)?[A-ZÀ-ÖØ-Þ][a-zà-öø-ÿ]+)+")
 _TOWN_BEFORE = re.compile(r"(?:\b(?:à|de|près de)\s+|\bd['’])$", re.IGNORECASE)
@@ -520,6 +525,7 @@ def merge_people(
     titled: set[str] = set()
     free: set[str] = set()  # keys with a mention that does not open a sentence
     non_locative: set[str] = set()  # keys with a mention not after "à", "de"
+    bare: set[str] = set()  # keys with a mention not after an article ("la Cnav", "du Parisien")
     for name, pos, has_title in mentions:
         key = entity_key(name)
         if not key:
@@ -533,6 +539,8 @@ def merge_people(
             free.add(key)
         if not _LOCATIVE_BEFORE.search(text[max(0, pos - 12):pos]):
             non_locative.add(key)
+        if not _ARTICLE_BEFORE.search(text[max(0, pos - 5):pos]):
+            bare.add(key)
     for k in [k for k in counts if len(k.split()) >= 4]:
         toks = k.split()
         for i in range(2, len(toks) - 1):
@@ -609,8 +617,8 @@ def merge_people(
                 # Capitalised by its place in the sentence ("Samedi"), or an adjective, demonym,
                 # plural or verb form ("Suédoise", "Gilets", "Retrouvez"): not a first name.
                 continue
-            if k in gaz.areas or other_labels[k] > counts[k]:
-                continue
+            if k in gaz.areas or other_labels[k] > counts[k] or k not in bare:
+                continue  # a region, a newspaper, "la Cnav": people take no article
             if k not in non_locative and "-" in display and _TOPONYM_SHAPE.fullmatch(display) or (
                 k in gaz.known and k in free and (k not in non_locative or "-" in display)
             ):
@@ -850,10 +858,13 @@ class _Places:
             if _glued(self.text, m.start()):
                 continue
             words = m.group("name").split()
+            # Cities only after "à" or "de" ("le maire de Varsovie"); regions and countries after
+            # any article or preposition ("de la France", "en Bretagne").
+            town = m.group(0)[:2].lower() in ("à ", "de", "d'", "d’") and not m.group(0).startswith(("des", "Des"))
             for n in range(len(words), 0, -1):
                 name = " ".join(words[:n]).rstrip("'’-")
                 key = entity_key(name)
-                if key in self.gaz.areas:
+                if key in self.gaz.areas or town and key in self.gaz.big_cities:
                     break
             else:
                 continue
@@ -936,6 +947,10 @@ def postprocess(text: str, ents: list[tuple[int, int, str]]) -> Entities:
                 if name and len(name.split()) > 1:
                     # "Le ministre Oleksiy Reznikov" tagged as an organisation.
                     per_mentions.append((name, start + span.find(name.split()[0]), True))
+                elif label == "MISC":
+                    name = _misc_person(text, start, span)
+                    if name:
+                        per_mentions.append((name, start + span.find(name.split()[0]), True))
     for m in _TITLE_NAME.finditer(text):
         if _glued(text, m.start()):
             continue
@@ -971,6 +986,33 @@ _ROLE_NAME = re.compile(
     r"sénateur|sénatrice|maire|général|juge|procureur|procureure|chancelière|chancelier)\s+"
     r"[A-ZÀ-ÖØ-Þ][a-zà-öø-ÿ]+(?:[\s-][A-ZÀ-ÖØ-Þ][a-zà-öø-ÿ]+)+$"
 )
+
+_ROLE_BEFORE = re.compile(
+    r"\b(?:président|présidente|ministre|premier ministre|chef|cheffe|dirigeant|dirigeante|leader|"
+    r"député|députée|sénateur|sénatrice|maire|roi|reine|prince|princesse|général|"
+    r"opposant|opposante|militant|militante|M\.|Mme)\s+$",
+)
+
+
+def _misc_person(text: str, start: int, span: str) -> str | None:
+    """A person the model labels MISC: "la présidente Tsai Ing-wen", "la Malaisienne Tan Bee Guat"."""
+    words = span.split()
+    role = bool(_ROLE_BEFORE.search(text[max(0, start - 30):start]))
+    if words and _word_kind(words[0]) == "adj" and words[0][:1].isupper():
+        # A capitalised demonym heading the span stands for the role: "la Malaisienne X".
+        role, words = True, words[1:]
+    if not role or not 2 <= len(words) <= 4:
+        return None
+    if not all(_NAME_WORD.fullmatch(w) and not _is_common_word(w) for w in words):
+        return None
+    name = " ".join(words)
+    gaz = _gazetteer()
+    if any(entity_key(w) in gaz.areas for w in words):
+        return None
+    return name
+
+
+_NAME_WORD = re.compile(r"[A-ZÀ-ÖØ-Þ][a-zà-öø-ÿ'’]+(?:-[A-Za-zà-öø-ÿ][a-zà-öø-ÿ]+)*")
 
 # "M. Martinez", "le père Preynat", "Mme Hatsch": a title makes the next capitalised words a name
 # even where the recogniser saw none.
