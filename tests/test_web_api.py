@@ -329,3 +329,20 @@ def test_engine_invalid_request_is_400(web_index, monkeypatch):
     monkeypatch.setattr(app.extensions[ENGINE_KEY], "search", refuse)
     r = app.test_client().get("/api/search?q=x")
     assert r.status_code == 400 and r.json == {"error": {"code": "bad_query", "message": "requête refusée"}}
+
+
+def test_search_json_matches_the_library_response(web_index):
+    """The API body is the library's SearchResponse.to_dict(), plus pages and toggle_urls."""
+    from search.model import SearchRequest
+    from web import ENGINE_KEY
+
+    app = make_app(web_index)
+    body = api(app.test_client(), "/api/search?q=munitions&per_page=3")
+    expected = app.extensions[ENGINE_KEY].search(SearchRequest(q="munitions", per_page=3)).to_dict()
+    for key in ("took_ms",):
+        body.pop(key), expected.pop(key)
+    for items in body["facets"].values():
+        for it in items:
+            it.pop("toggle_url")
+    assert body.pop("pages") == 3
+    assert body == expected

@@ -6,7 +6,7 @@ from flask import Blueprint, current_app, jsonify, request, url_for
 from . import openapi
 from .errors import error_response
 from .params import MAX_SUGGEST_LIMIT, integer, query_text, search_request, single, valid_doc_id
-from .present import facets_with_urls
+from .present import facets_with_urls, response_dict
 
 bp = Blueprint("api", __name__)
 
@@ -23,10 +23,8 @@ def search():
     """Search dispatches: the SearchResponse as JSON, facet items with their toggle_url."""
     req = search_request(request.args, current_app.config)
     resp = engine().search(req)
-    body = resp.to_dict()
-    body["pages"] = resp.pages
-    body["facets"] = facets_with_urls(resp, req, url_for("api.search"), keep_per_page="per_page" in request.args)
-    return jsonify(body)
+    facets = facets_with_urls(resp, req, url_for("api.search"), keep_per_page="per_page" in request.args)
+    return jsonify(response_dict(resp, facets))
 
 
 @bp.get("/api/documents/<doc_id>")

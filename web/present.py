@@ -6,7 +6,8 @@ in both; only the endpoint differs.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
+from urllib.parse import urlencode
 
 from flask import Flask
 from markupsafe import Markup, escape
@@ -90,13 +91,34 @@ def toggle_url(base: str, pairs: list[tuple[str, str]], facet: str, item: FacetI
 def facets_with_urls(resp: SearchResponse, req: SearchRequest, base: str, *, keep_per_page: bool = False) -> dict[str, list[dict]]:
     """The response's facets as dicts, each item with its toggle_url."""
     pairs = state(req, keep_per_page=keep_per_page)
+    # Most items add one value to the current URL: encode the current URL once for them all.
+    current = base + query_string(pairs)
+    joiner = "&" if pairs else "?"
+    present = set(pairs)
+
+    def url(facet: str, it: FacetItem) -> str:
+        param = FACET_PARAM.get(facet)
+        if param is None or it.selected or (param, it.value) in present:
+            return toggle_url(base, pairs, facet, it)
+        return current + joiner + urlencode([(param, it.value)])
+
     return {
-        facet: [
-            {"value": it.value, "count": it.count, "selected": it.selected, "toggle_url": toggle_url(base, pairs, facet, it)}
-            for it in items
-        ]
+        facet: [{"value": it.value, "count": it.count, "selected": it.selected, "toggle_url": url(facet, it)} for it in items]
         for facet, items in resp.facets.items()
     }
+
+
+def response_dict(resp: SearchResponse, facets: dict[str, list[dict]]) -> dict:
+    """The response as JSON-ready data, facets replaced by their toggle_url versions.
+
+    A shallow copy: dataclasses.asdict deep-copies every hit and facet item, which cost more
+    than the rest of the web layer together.
+    """
+    body = {f.name: getattr(resp, f.name) for f in fields(resp)}
+    body["hits"] = [dict(vars(h)) for h in resp.hits]
+    body["facets"] = facets
+    body["pages"] = resp.pages
+    return body
 
 
 @dataclass
