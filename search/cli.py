@@ -107,5 +107,88 @@ def stats_cmd(ctx, as_json):
             click.echo(f"{k:15s} {v}")
 
 
+# ---------------------------------------------------------------- search and eval
+
+
+def _print_response(resp, as_json: bool) -> None:
+    if as_json:
+        click.echo(json.dumps(resp.to_dict(), ensure_ascii=False, indent=2))
+        return
+    import html as _html
+    import re as _re
+
+    def plain(s: str) -> str:
+        return _html.unescape(_re.sub(r"</?mark>", lambda m: "[" if m.group() == "<mark>" else "]", s or ""))
+
+    if resp.notice:
+        click.echo(f"note: {resp.notice}")
+    if resp.corrected_query:
+        click.echo(f"did you mean: {resp.corrected_query}")
+    first = (resp.page - 1) * resp.per_page
+    click.echo(f"{resp.total} result(s), {resp.took_ms:.1f} ms" + (" (partial)" if resp.partial else ""))
+    for i, h in enumerate(resp.hits, first + 1):
+        meta = " · ".join(x for x in (h.date, h.source) if x)
+        click.echo(f"{i:3d}. {plain(h.title_html)}  [{h.id}]" + (f"  {meta}" if meta else ""))
+        if h.snippet_html:
+            click.echo(f"     {plain(h.snippet_html)}")
+    for name, items in resp.facets.items():
+        if items:
+            click.echo(f"{name}: " + ", ".join(f"{it.value} ({it.count})" for it in items))
+
+
+@main.command("search")
+@click.argument("words", nargs=-1)
+@click.option("--person", "people", multiple=True, help="Facet selection (repeatable).")
+@click.option("--place", "places", multiple=True, help="Facet selection (repeatable).")
+@click.option("--source", "sources", multiple=True, help="Facet selection (repeatable).")
+@click.option("--from", "date_from", help="YYYY, YYYY-MM or YYYY-MM-DD (inclusive).")
+@click.option("--to", "date_to", help="YYYY, YYYY-MM or YYYY-MM-DD (inclusive).")
+@click.option("--sort", type=click.Choice(["relevance", "newest", "oldest"]), default="relevance", show_default=True)
+@click.option("--page", default=1, show_default=True)
+@click.option("--per-page", default=10, show_default=True)
+@click.option("--json", "as_json", is_flag=True, help="Print the whole response as JSON.")
+@click.pass_context
+def search_cmd(ctx, words, people, places, sources, date_from, date_to, sort, page, per_page, as_json):
+    """Search the index: plain words, "phrases", -exclusions, OR/OU, ET, munit*, personne:, lieu:, source:, date:."""
+    from .engine import Engine
+    from .model import InvalidRequest, SearchRequest
+
+    req = SearchRequest(q=" ".join(words), people=tuple(people), places=tuple(places), sources=tuple(sources),
+                        date_from=date_from, date_to=date_to, sort=sort, page=page, per_page=per_page)
+    try:
+        resp = Engine(ctx.obj["index"]).search(req)
+    except InvalidRequest as e:
+        _fail(f"{e.code}: {e.message}", 2)
+    except indexing.IndexError_ as e:
+        _fail(str(e))
+    _print_response(resp, as_json)
+
+
+@main.command("eval")
+@click.option("--corpus", type=click.Choice(["orangesum", "piaf"]), default="orangesum", show_default=True)
+@click.option("--shared", "shared_path", type=click.Path(), help="Shared material (default ../shared, or $DEPECHE_SHARED).")
+@click.option("--workdir", type=click.Path(), help="Where the evaluation index is cached (default ~/.cache/depeche/eval).")
+@click.option("--run", "run_file", type=click.Path(), help="Also write the TREC run to this file.")
+def eval_cmd(corpus, shared_path, workdir, run_file):
+    """Known-item evaluation of the default search on a shared dev set (MRR@10, S@1, S@10 per kind)."""
+    import statistics
+    from pathlib import Path
+
+    from . import evaluation
+
+    shared = evaluation.shared_dir(shared_path)
+    try:
+        scores, times, run = evaluation.evaluate(corpus, shared, evaluation.work_dir(workdir))
+    except FileNotFoundError as e:
+        _fail(str(e))
+    for line in evaluation.report(corpus, scores):
+        click.echo(line)
+    times.sort()
+    click.echo(f"{len(times)} queries, search p50 {statistics.median(times):.1f} ms, "
+               f"p95 {times[int(0.95 * (len(times) - 1))]:.1f} ms (no snippets; first queries load postings)")
+    if run_file:
+        evaluation.write_trec(run, Path(run_file))
+
+
 if __name__ == "__main__":  # pragma: no cover
     main()

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import html
 import json
+import logging
 import os
 import re
 import threading
@@ -62,6 +63,13 @@ _decode_positions = Positions().decode_positions
 CACHE_POSTINGS = 4_000_000  # postings kept decoded per snapshot (LRU by term)
 MAX_PREFIX_TERMS = 50
 RELATED_TERMS = 25
+RETRY_OPEN_SECONDS = 2.0
+log = logging.getLogger("depeche.engine")
+
+
+def len_then_name(name: str) -> tuple[int, str]:
+    """Sort key putting _MAIN_10.toc after _MAIN_9.toc."""
+    return (len(name), name)
 
 
 # ---------------------------------------------------------------- postings
@@ -192,12 +200,14 @@ class Snapshot:
 
         self.live = np.ones(self.n, dtype=bool)
         for sr, off in self.leaves:
-            for d in sr.deleted_docs() if sr.has_deletions() else ():
-                self.live[off + d] = False
+            if sr.has_deletions():
+                dead = np.fromiter(sr.deleted_docs_set, dtype=np.int64)
+                self.live[off + dead] = False
         self.n_live = int(self.live.sum())
 
         self.lengths = {f: self._lengths(f) for f in TEXT_FIELDS}
-        self.avg = {f: float(self.lengths[f][self.live].mean()) if self.n_live else 1.0 for f in TEXT_FIELDS}
+        # Exact totals (the per-document lengths are stored rounded to one byte).
+        self.avg = {f: max(self.reader.field_length(f) / max(self.n, 1), 1e-3) for f in TEXT_FIELDS}
         self.has_lead = self.lengths["lead"] > 0
         self.day = self._day()
         self.docnums = np.arange(self.n, dtype=np.int64)
@@ -445,6 +455,8 @@ class _Plan:
         self.mask: np.ndarray | None = None  # None: everything (no positive clause)
         self.groups: list[list[str]] = []  # scoring term groups (a prefix is one group)
         self.highlight: set[str] = set()
+        self.phrases: list[tuple[str, ...]] = []
+        self.notices: list[str] = []
 
 
 def _and(a: np.ndarray | None, b: np.ndarray) -> np.ndarray:
@@ -459,16 +471,21 @@ class Engine:
         self.params = params or ranking.DEFAULT_PARAMS
         self._snap: Snapshot | None = None
         self._open_lock = threading.Lock()
+        self._failed: tuple | None = None
 
     # -- generations
 
     def _key(self) -> tuple | None:
+        """What identifies the live index state: the generation, its metadata file and its
+        latest Whoosh commit (``index add``/``delete`` update a generation in place)."""
         try:
             target = os.readlink(self.root / CURRENT)
-            st = os.stat(self.root / target / META_FILE)
+            gen = self.root / target
+            st = os.stat(gen / META_FILE)
+            tocs = [n for n in os.listdir(gen) if n.endswith(".toc")]
         except OSError:
             return None
-        return (target, st.st_mtime_ns, st.st_size)
+        return (target, st.st_mtime_ns, st.st_ino, st.st_size, max(tocs, key=len_then_name) if tocs else "")
 
     def snapshot(self) -> Snapshot:
         """The snapshot to answer from, opening a new generation first if there is one."""
@@ -485,12 +502,19 @@ class Engine:
             snap = self._snap
             if snap is not None and snap.key == key:
                 return snap
+            failed = self._failed
+            if snap is not None and failed and failed[0] == key and time.monotonic() - failed[1] < RETRY_OPEN_SECONDS:
+                return snap
             try:
                 new = Snapshot(self.root, key, self.params)
             except Exception:
                 if snap is not None:
-                    return snap  # keep serving the old generation
+                    # Keep serving the old generation; try the new one again a little later.
+                    log.exception("could not open %s/%s; still serving %s", self.root, key[0], snap.key[0])
+                    self._failed = (key, time.monotonic())
+                    return snap
                 raise
+            self._failed = None
             self._snap = new
             return new
         finally:
@@ -590,7 +614,7 @@ class Engine:
         highlight_on = req.highlight and not self._over(t0, budget)
         if req.highlight and not highlight_on:
             partial = True
-        hits = [self._hit(snap, int(cand[i]), float(scores[i]), plan.highlight, highlight_on) for i in page_idx]
+        hits = [self._hit(snap, int(cand[i]), float(scores[i]), plan, highlight_on) for i in page_idx]
 
         corrected = self._did_you_mean(snap, pq, total)
         return SearchResponse(
@@ -602,7 +626,7 @@ class Engine:
             hits=hits,
             facets=facet_out,
             corrected_query=corrected,
-            notice=pq.notice,
+            notice=" ".join(x for x in [pq.notice, *plan.notices] if x) or None,
             partial=partial,
             sort=req.sort,
             generation=snap.meta.get("generation"),
@@ -656,6 +680,21 @@ class Engine:
                     required = _and(required, m)
                 else:
                     soft.append(m)
+            elif isinstance(clause, query.Phrase):
+                m = self._node_mask(snap, clause, plan)
+                if not (m & snap.live).any():
+                    # No document has the exact phrase: its words, with a notice.
+                    plan.phrases.remove(tuple(clause.terms))
+                    plan.highlight.update(clause.terms)
+                    plan.notices.append(f"Aucun document ne contient l'expression exacte « {clause.text} » : ses mots ont été cherchés séparément.")
+                    for t in dict.fromkeys(clause.terms):
+                        tm = self._term_mask(snap, t)
+                        if pq.strict:
+                            required = _and(required, tm)
+                        else:
+                            soft.append(tm)
+                else:
+                    required = _and(required, m)
             else:
                 required = _and(required, self._node_mask(snap, clause, plan))
         if soft:
@@ -698,7 +737,7 @@ class Engine:
         if isinstance(node, query.Phrase):
             for t in node.terms:
                 plan.groups.append([t])
-                plan.highlight.add(t)
+            plan.phrases.append(tuple(node.terms))
             return self._phrase_mask(snap, node.terms)
         if isinstance(node, query.Prefix):
             terms = self.expand_prefix(snap, node.folded)
@@ -783,43 +822,63 @@ class Engine:
     # -- re-ranking
 
     def _rerank(self, snap: Snapshot, plan: _Plan, cand, order, scores, idfs):
-        """Re-score the ``rerank_depth`` best with the body opening and proximity."""
+        """Re-score the ``rerank_depth`` best with the body opening, proximity and query bigrams."""
         p = self.params
         depth = min(p.rerank_depth, len(order))
         top = order[:depth]
         docs = cand[top]
         groups = plan.groups
         single = [g[0] for g in groups if len(g) == 1]
+        uniq = list(dict.fromkeys(single))
+        index_of = {t: i for i, t in enumerate(uniq)}
+        # Positions of every single query term in lead and body of the re-ranked documents.
+        pos = {f: [[None] * len(uniq) for _ in range(depth)] for f in ("lead", "body")}
+        for f in ("lead", "body"):
+            for ti, t in enumerate(uniq):
+                fp = snap.term(t).fields.get(f, EMPTY)
+                if not len(fp):
+                    continue
+                loc = np.searchsorted(fp.ids, docs)
+                ok = loc < len(fp.ids)
+                ok[ok] = fp.ids[loc[ok]] == docs[ok]
+                for j in np.flatnonzero(ok):
+                    pos[f][j][ti] = fp.positions(int(docs[j]))
         new = np.zeros(depth, dtype=np.float64)
         for g in groups:
             ids, tfw, _ = self._group(snap, g)
             w = idfs[tuple(g)]
-            loc = np.searchsorted(ids, docs)
-            loc_c = np.minimum(loc, max(len(ids) - 1, 0))
-            present = (len(ids) > 0) & (ids[loc_c] == docs) if len(ids) else np.zeros(depth, bool)
-            tf = np.where(present, tfw[loc_c] if len(ids) else 0.0, 0.0).astype(np.float64)
-            if p.opening_weight and len(g) == 1:
-                body = snap.term(g[0]).fields.get("body", EMPTY)
-                for j, d in enumerate(docs):
-                    if present[j] and snap.has_lead[d]:
-                        early = sum(1 for x in body.positions(int(d)) if x < p.opening)
-                        tf[j] += p.opening_weight * early
+            tf = np.zeros(depth, dtype=np.float64)
+            if len(ids):
+                loc = np.minimum(np.searchsorted(ids, docs), len(ids) - 1)
+                present = ids[loc] == docs
+                tf[present] = tfw[loc[present]]
+            if (p.opening_weight or p.opening_weight_no_lead) and len(g) == 1:
+                ti = index_of[g[0]]
+                for j in range(depth):
+                    body = pos["body"][j][ti]
+                    if body:
+                        ow = p.opening_weight if snap.has_lead[docs[j]] else p.opening_weight_no_lead
+                        if ow:
+                            tf[j] += ow * sum(1 for x in body if x < p.opening)
             new += w * tf / (p.k1 + tf)
-        if len(set(single)) > 1:
-            uniq = list(dict.fromkeys(single))
+        if len(uniq) > 1:
             w_of = [idfs[(t,)] for t in uniq]
-            tps = [snap.term(t) for t in uniq]
-            for f, fw in p.proximity_weights.items():
-                if not fw:
-                    continue
-                fps = [tp.fields.get(f, EMPTY) for tp in tps]
-                for j, d in enumerate(docs):
-                    events = []
-                    for ti, fp in enumerate(fps):
-                        if len(fp):
-                            events.extend((x, ti) for x in fp.positions(int(d)))
+            pairs = [(index_of[a], index_of[b]) for a, b in zip(single, single[1:]) if a != b]
+            for j in range(depth):
+                bigrams = 0.0
+                for f, fw in p.proximity_weights.items():
+                    lists = pos[f][j]
+                    events = [(x, ti) for ti, ps in enumerate(lists) if ps for x in ps]
                     if len(events) > 1:
                         new[j] += fw * ranking.proximity(events, w_of, p.window, p.proximity_k)
+                    if p.bigram_weight:
+                        for a, b in pairs:
+                            if lists[a] and lists[b]:
+                                follow = set(lists[b])
+                                c = sum(1 for x in lists[a] if x + 1 in follow)
+                                if c:
+                                    bigrams += fw * c * min(w_of[a], w_of[b]) / (1.0 + c)
+                new[j] += p.bigram_weight * bigrams
         scores = scores.astype(np.float64, copy=True)
         scores[top] = new
         sub = ranking.top_order(new, snap.day[docs], docs, depth)
@@ -853,13 +912,13 @@ class Engine:
 
     # -- hits and documents
 
-    def _hit(self, snap: Snapshot, doc: int, score: float, terms: set, with_highlight: bool) -> Hit:
+    def _hit(self, snap: Snapshot, doc: int, score: float, plan: _Plan | None, with_highlight: bool) -> Hit:
         sf = snap.stored(doc)
         meta = sf.get("meta") or {}
         title = sf.get("title") or ""
-        if with_highlight:
-            title_html = highlight.highlight(title, terms)
-            snippet_html = highlight.snippet(sf.get("lead") or "", sf.get("body") or "", terms)
+        if with_highlight and plan is not None:
+            title_html = highlight.highlight(title, plan.highlight, plan.phrases)
+            snippet_html = highlight.snippet(sf.get("lead") or "", sf.get("body") or "", plan.highlight, plan.phrases)
         else:
             title_html = highlight.escape(title)
             snippet_html = highlight.snippet(sf.get("lead") or "", sf.get("body") or "", ())
@@ -884,10 +943,10 @@ class Engine:
             return None
         sf = snap.stored(doc)
         meta = sf.get("meta") or {}
-        terms: set = set()
+        plan = _Plan()
         if q and len(q) <= MAX_QUERY_LENGTH:
             plan = self._plan(snap, query.parse(q))
-            terms = plan.highlight
+        terms, phrases = plan.highlight, plan.phrases
         title = sf.get("title") or ""
         lead = sf.get("lead") or ""
         body = sf.get("body") or ""
@@ -897,7 +956,7 @@ class Engine:
             para = para.strip()
             if not para:
                 continue
-            inner = highlight.highlight(para, terms)
+            inner = highlight.highlight(para, terms, phrases)
             if para in subheads:
                 parts.append(f'<h3 class="subhead">{inner}</h3>')
             else:
@@ -905,10 +964,10 @@ class Engine:
         return {
             "id": sf.get("id"),
             "title": title,
-            "title_html": highlight.highlight(title, terms),
+            "title_html": highlight.highlight(title, terms, phrases),
             "title_derived": bool(meta.get("title_derived")),
             "lead": lead,
-            "lead_html": highlight.highlight(lead, terms),
+            "lead_html": highlight.highlight(lead, terms, phrases),
             "body_html": "\n".join(parts),
             "date": sf.get("date"),
             "source": meta.get("source"),
@@ -946,7 +1005,7 @@ class Engine:
         dense[~snap.live] = 0
         cand = np.flatnonzero(dense > 0)
         order = ranking.top_order(dense[cand], snap.day[cand], cand, k)
-        return [self._hit(snap, int(cand[i]), float(dense[cand[i]]), set(), False) for i in order]
+        return [self._hit(snap, int(cand[i]), float(dense[cand[i]]), None, False) for i in order]
 
     # -- suggestions
 

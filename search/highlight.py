@@ -28,17 +28,40 @@ def escape(text: str) -> str:
     return html.escape(text, quote=True)
 
 
-def find_marks(text: str, terms) -> list[tuple[int, int, str]]:
-    """(start, end, term) of every word of ``text`` whose term is in ``terms``; hyphenated runs merged."""
-    if not terms or not text:
+def find_marks(text: str, terms, phrases=()) -> list[tuple[int, int, str]]:
+    """(start, end, term) of every word of ``text`` whose term is in ``terms``; hyphenated runs merged.
+
+    ``phrases`` (tuples of terms) are marked only where their words follow each other, as one
+    mark from the first word to the last (``ministre de la Défense``).
+    """
+    if (not terms and not phrases) or not text:
         return []
-    out: list[list] = []
-    for term, _, start, end in analysis.tokens(text):
+    phrases = [tuple(p) for p in phrases if p]
+    firsts = {p[0] for p in phrases}
+    toks = list(analysis.tokens(text)) if phrases else analysis.tokens(text)
+    raw: list[list] = []
+    skip_until = -1
+    for i, (term, _, start, end) in enumerate(toks):
+        if i <= skip_until:
+            continue
+        if term in firsts:
+            best = None
+            for ph in phrases:
+                if ph[0] == term and i + len(ph) <= len(toks) and all(toks[i + j][0] == ph[j] for j in range(len(ph))):
+                    if best is None or len(ph) > len(best):
+                        best = ph
+            if best is not None:
+                raw.append([start, toks[i + len(best) - 1][3], term])
+                skip_until = i + len(best) - 1
+                continue
         if term in terms:
-            if out and out[-1][1] < start and start - out[-1][1] == 1 and text[out[-1][1]] in _JOINERS:
-                out[-1][1] = end  # États-Unis, one mark
-            else:
-                out.append([start, end, term])
+            raw.append([start, end, term])
+    out: list[list] = []
+    for m in raw:
+        if out and out[-1][1] < m[0] and m[0] - out[-1][1] == 1 and text[out[-1][1]] in _JOINERS:
+            out[-1][1] = m[1]  # États-Unis, one mark
+        else:
+            out.append(m)
     return [tuple(x) for x in out]
 
 
@@ -58,9 +81,9 @@ def mark_span(text: str, marks, start: int = 0, end: int | None = None) -> str:
     return "".join(parts)
 
 
-def highlight(text: str, terms) -> str:
+def highlight(text: str, terms, phrases=()) -> str:
     """The whole text, escaped, query words marked."""
-    return mark_span(text, find_marks(text, terms))
+    return mark_span(text, find_marks(text, terms, phrases))
 
 
 def _sentence_starts(text: str) -> list[int]:
@@ -117,7 +140,7 @@ def _window_at(text: str, anchor: int, starts: list[int], size: int) -> tuple[in
     return start, max(end, min(len(text), anchor + 1))
 
 
-def snippet(lead: str, body: str, terms, size: int = FRAGMENT_CHARS, max_fragments: int = MAX_FRAGMENTS) -> str:
+def snippet(lead: str, body: str, terms, phrases=(), size: int = FRAGMENT_CHARS, max_fragments: int = MAX_FRAGMENTS) -> str:
     """1–3 fragments of about ``size`` characters from lead and body, query words marked.
 
     Fragments are chosen to cover as many different query words as possible; without any
@@ -127,7 +150,7 @@ def snippet(lead: str, body: str, terms, size: int = FRAGMENT_CHARS, max_fragmen
     text = (lead or "") + (sep if lead and body else "") + (body or "")
     if not text:
         return ""
-    marks = find_marks(text, terms)
+    marks = find_marks(text, terms, phrases)
     starts = _sentence_starts(text)
     if not marks:
         s, e = _window_at(text, 0, starts, size)

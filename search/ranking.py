@@ -46,9 +46,11 @@ class RankingParams:
     rerank_depth: int = 100
     opening: int = 40
     opening_weight: float = 2.0
+    opening_weight_no_lead: float = 0.0
     window: int = 12
     proximity_k: float = 0.5
     proximity_weights: dict = field(default_factory=lambda: {"lead": 0.6, "body": 0.5})
+    bigram_weight: float = 0.0
     # Plain words: all words required when at least this many documents have them all,
     # otherwise ranked partial matches.
     and_min_results: int = 10

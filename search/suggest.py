@@ -76,14 +76,15 @@ class Vocabulary:
         own = self.df.get(stem(folded_word), 0)
         if own >= 4 or len(folded_word) < 4 or folded_word.isdigit():
             return None
-        best = self._best(edits1(folded_word), folded_word)
-        if best is None and len(folded_word) >= 7:
-            # Distance 2, only from variants that are themselves plausible prefixes of words.
+        first = edits1(folded_word)
+        best = self._best(first, folded_word)
+        if best is None and own == 0 and len(folded_word) >= 6:
+            # Distance 2, cheaply: a second deletion or transposition of every variant.
             cands = set()
-            for v in edits1(folded_word):
-                if v[:3] in self._heads():
-                    cands |= {w for w in edits1(v) if abs(len(w) - len(folded_word)) <= 2}
-            best = self._best(cands, folded_word)
+            for v in first:
+                cands.update(v[:i] + v[i + 1 :] for i in range(len(v)))
+                cands.update(v[:i] + v[i + 1] + v[i] + v[i + 2 :] for i in range(len(v) - 1))
+            best = self._best(cands - first, folded_word)
         if best is None:
             return None
         term, spelling, freq = best
@@ -91,13 +92,6 @@ class Vocabulary:
         if own and freq < 50 * own:
             return None
         return term, spelling
-
-    def _heads(self) -> set[str]:
-        heads = getattr(self, "_heads_cache", None)
-        if heads is None:
-            heads = {t[:3] for t in self.df}
-            self._heads_cache = heads
-        return heads
 
     def _best(self, candidates, original: str):
         best = None

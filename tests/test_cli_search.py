@@ -1,0 +1,63 @@
+"""The `depeche search` and `depeche eval` commands."""
+from __future__ import annotations
+
+import json
+
+import pytest
+from click.testing import CliRunner
+
+from search.cli import main
+
+from search_fixtures import build
+from test_evaluation import fake_shared
+
+
+@pytest.fixture(scope="module")
+def index(tmp_path_factory):
+    return str(build(tmp_path_factory.mktemp("cli")))
+
+
+def run(*args, **kw):
+    return CliRunner().invoke(main, list(args), catch_exceptions=False, **kw)
+
+
+def test_search_prints_results_with_marks_as_brackets(index):
+    r = run("--index", index, "search", "alliance", "munitions")
+    assert r.exit_code == 0, r.output
+    assert "result(s)" in r.output
+    assert "[munitions]" in r.output and "[otan-munitions]" in r.output
+
+
+def test_search_json_and_facet_options(index):
+    r = run("--index", index, "search", "--json", "--place", "geneve", "")
+    assert r.exit_code == 0
+    data = json.loads(r.output)
+    assert data["total"] == 1 and data["hits"][0]["id"] == "geneve-sommet"
+    assert data["facets"]["places"][0] == {"value": "Genève", "count": 1, "selected": True}
+
+
+def test_search_notice_and_correction(index):
+    assert "note:" in run("--index", index, "search", '"munitions').output
+    assert "did you mean: munitions" in run("--index", index, "search", "munitons").output
+
+
+def test_search_errors(index, tmp_path):
+    r = CliRunner().invoke(main, ["--index", index, "search", "--from", "2023-13", "x"])
+    assert r.exit_code == 2 and "bad_date" in r.output
+    r = CliRunner().invoke(main, ["--index", str(tmp_path / "none"), "search", "x"])
+    assert r.exit_code == 1 and "no index" in r.output
+
+
+def test_eval_command(tmp_path):
+    shared = fake_shared(tmp_path)
+    out = tmp_path / "run.txt"
+    r = run("eval", "--corpus", "orangesum", "--shared", str(shared), "--workdir", str(tmp_path / "w"), "--run", str(out))
+    assert r.exit_code == 0, r.output
+    assert "orangesum  keywords" in r.output and "MRR@10=1.000" in r.output
+    assert "queries, search p50" in r.output
+    assert "A1 Q0 lyon-ecole 1 " in out.read_text()
+
+
+def test_eval_without_shared_material(tmp_path):
+    r = CliRunner().invoke(main, ["eval", "--corpus", "piaf", "--shared", str(tmp_path)])
+    assert r.exit_code == 1 and "not found" in r.output

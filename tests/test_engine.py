@@ -1,0 +1,383 @@
+"""The Engine on a small French index: matching, operators, ranking exactness, requests, generations."""
+from __future__ import annotations
+
+import json
+import random
+import threading
+
+import numpy as np
+import pytest
+
+from search import indexing, ranking
+from search.engine import Engine
+from search.model import MAX_PAGE, MAX_PER_PAGE, MAX_QUERY_LENGTH, InvalidRequest, SearchRequest
+
+from search_fixtures import RECORDS, build
+
+SEED_ID = "000_46166f39458f7f75"
+
+
+@pytest.fixture(scope="module")
+def root(tmp_path_factory):
+    return build(tmp_path_factory.mktemp("engine"))
+
+
+@pytest.fixture(scope="module")
+def engine(root):
+    return Engine(root)
+
+
+def ids(engine, q, **kw):
+    return [h.id for h in engine.search(SearchRequest(q=q, per_page=100, **kw)).hits]
+
+
+# ---------------------------------------------------------------- French matching
+
+
+def test_elision_and_case(engine):
+    assert "otan-munitions" in ids(engine, "alliance")  # text: L'Alliance
+    assert "otan-munitions" in ids(engine, "ALLIANCE")
+
+
+def test_accents_both_ways(engine):
+    with_accent = set(ids(engine, "États-Unis"))
+    without = set(ids(engine, "etats-unis"))
+    assert with_accent == without
+    assert {"otan-munitions", "otan-obus"} <= without  # "États-Unis" and "Etats-Unis" in the texts
+
+
+def test_plural_and_singular(engine):
+    assert {"otan-munitions", "otan-obus", SEED_ID} <= set(ids(engine, "munition"))
+
+
+def test_long_natural_query_finds_the_dispatch(engine):
+    # Not every word is in the seed dispatch: the search falls back to ranked partial matches.
+    assert ids(engine, "Stoltenberg plaide pour un soutien accru à l'Ukraine")[0] == SEED_ID
+
+
+def test_all_words_first_then_partial(engine):
+    # Both dispatches have "munitions" and "Stoltenberg"; other documents have only one word.
+    res = engine.search(SearchRequest(q="Stoltenberg munitions", per_page=100))
+    got = [h.id for h in res.hits]
+    assert set(got[:3]) == {"otan-munitions", "otan-obus", SEED_ID}
+
+
+# ---------------------------------------------------------------- operators
+
+
+def test_phrase_needs_adjacent_words(engine):
+    phrase = set(ids(engine, '"Pays-Bas"'))
+    assert "otan-munitions" in phrase
+    assert "prix-bas" not in phrase  # "bas ... pays" far apart and in the other order
+    assert "prix-bas" in ids(engine, "pays bas")  # as plain words it matches
+
+
+def test_phrase_with_stop_words_inside(engine):
+    assert ids(engine, '"ministres de la Défense"')[:1] in (["otan-munitions"], [SEED_ID])
+    assert "geneve-sommet" not in ids(engine, '"ministres de la Défense"')
+
+
+def test_phrase_absent_everywhere_falls_back_to_words_with_notice(engine):
+    res = engine.search(SearchRequest(q='"munitions de Genève"'))
+    assert res.notice and "expression exacte" in res.notice
+    assert res.total > 0
+
+
+def test_exclusion(engine):
+    got = ids(engine, "munitions -Vilnius")
+    assert "otan-obus" in got
+    assert "otan-munitions" not in got and SEED_ID not in got
+    assert "otan-munitions" not in ids(engine, 'munitions -"Pays-Bas"')
+
+
+def test_or_ou_and_et(engine):
+    assert set(ids(engine, "Lyon OU Marseille")) == {"lyon-ecole", "marseille-port"}
+    assert set(ids(engine, "Lyon OR Marseille")) == {"lyon-ecole", "marseille-port"}
+    # OR binds tighter than the implicit AND; with few documents having everything, partial
+    # matches follow the complete one.
+    got = ids(engine, "école OU dockers incendie")
+    assert got[0] == "lyon-ecole" and set(got) == {"lyon-ecole", "marseille-port"}
+    assert ids(engine, "école OU dockers ET incendie") == ["lyon-ecole"]
+    # ET: every word required, no fallback even when nothing has them all.
+    assert ids(engine, "Lyon ET Marseille") == []
+
+
+def test_prefix(engine):
+    got = set(ids(engine, "munit*"))
+    assert {"otan-munitions", "otan-obus", SEED_ID, "html-dispatch"} <= got
+    assert "lyon-ecole" not in got
+    assert "otan-munitions" in ids(engine, "muniti*")  # longer than the stem "munit"
+
+
+def test_fields(engine):
+    assert set(ids(engine, "personne:Stoltenberg")) == {"otan-munitions", "otan-obus"}
+    assert set(ids(engine, 'personne:"jens stoltenberg"')) == {"otan-munitions", "otan-obus"}
+    assert ids(engine, "lieu:geneve") == ["geneve-sommet"]
+    assert set(ids(engine, "source:afp")) == {"otan-obus", "prix-bas", "lyon-ecole", "macron-hollande"}
+    assert set(ids(engine, "munitions source:ATS")) == {"otan-munitions", "html-dispatch", SEED_ID}
+    assert ids(engine, "titre:obus") == ["otan-obus"]
+
+
+def test_dates_in_query_and_request(engine):
+    assert set(ids(engine, "date:2023-06")) == {"otan-munitions", "otan-obus", SEED_ID}
+    assert set(ids(engine, "date:2023-01..2023-05")) == {"prix-bas", "lyon-ecole", "macron-hollande"}
+    assert set(ids(engine, "date:2022")) == {"geneve-sommet", "marseille-port"}
+    assert set(ids(engine, "", date_from="2023-06-15", date_to="2023-06-30")) == {"otan-obus"}
+    assert set(ids(engine, "munitions", date_from="2023")) == {"otan-munitions", "otan-obus", SEED_ID}
+
+
+def test_malformed_query_is_searched_as_words(engine):
+    res = engine.search(SearchRequest(q='"munitions Vilnius'))
+    assert res.notice and "mal formée" in res.notice
+    assert res.hits and res.hits[0].id in ("otan-munitions", SEED_ID)
+    res = engine.search(SearchRequest(q="inconnu:valeur munitions"))
+    assert res.notice and res.total > 0
+
+
+def test_empty_query_lists_everything_newest_first(engine):
+    res = engine.search(SearchRequest(q="", per_page=100))
+    assert res.total == len(RECORDS) + 1
+    dates = [h.date for h in res.hits if h.date]
+    assert dates[0] == "2023-06-20"
+    assert res.hits[-1].date is None  # undated last
+
+
+def test_stop_words_only_find_nothing(engine):
+    assert engine.search(SearchRequest(q="le la les")).total == 0
+
+
+# ---------------------------------------------------------------- sorting, paging, exactness
+
+
+def test_sort_by_date(engine):
+    newest = [h.date for h in engine.search(SearchRequest(q="munitions", sort="newest", per_page=100)).hits]
+    oldest = [h.date for h in engine.search(SearchRequest(q="munitions", sort="oldest", per_page=100)).hits]
+    assert newest == ["2023-06-20", "2023-06-14", "2023-06", "2021-03-02"]
+    assert oldest == ["2021-03-02", "2023-06", "2023-06-14", "2023-06-20"]
+
+
+def test_hits_carry_display_fields(engine):
+    hit = engine.search(SearchRequest(q="Genève")).hits[0]
+    assert hit.id == "geneve-sommet" and hit.source == "Reuters" and hit.date == "2022-11"
+    assert hit.people == ["Emmanuel Macron", "Olaf Scholz"] and hit.places == ["Genève"]
+    assert hit.title_html == "Sommet de la paix à <mark>Genève</mark>"
+    assert hit.score > 0
+
+
+def _random_records(n: int, seed: int = 7):
+    rnd = random.Random(seed)
+    vocab = ("guerre paix accord traité sommet ministre défense armée munitions obus frontière élection vote "
+             "réforme retraite grève usine emploi salaire prix inflation récolte blé pluie orage incendie forêt").split()
+    out = []
+    for i in range(n):
+        words = [rnd.choice(vocab) for _ in range(rnd.randint(5, 40))]
+        out.append({"id": f"r{i:04d}", "title": " ".join(rnd.sample(vocab, 3)) if i % 3 else None,
+                    "date": f"20{rnd.randint(10, 23)}-{rnd.randint(1, 12):02d}", "chapo": " ".join(words[:6]),
+                    "body": " ".join(words[6:]) or "texte", "source": rnd.choice(["AFP", "ATS"])})
+    return out
+
+
+def test_top_k_is_the_top_of_the_full_ranking(tmp_path):
+    """Whoosh's block-quality shortcut can return another top 10 for limit=10 than limit=None
+    (issue #413); the engine ranks every match, so any page size gives the same order."""
+    root = build(tmp_path, _random_records(400), seed=False)
+    engine = Engine(root)
+    rnd = random.Random(3)
+    vocab = "guerre paix accord ministre défense munitions obus élection réforme grève prix récolte incendie".split()
+    for _ in range(25):
+        q = " ".join(rnd.sample(vocab, rnd.randint(1, 4)))
+        full = engine.search(SearchRequest(q=q, per_page=100, page=1)).hits + engine.search(SearchRequest(q=q, per_page=100, page=2)).hits
+        full_ids = [h.id for h in full]
+        assert len(full_ids) == len(set(full_ids))
+        for k in (1, 3, 10, 25):
+            assert [h.id for h in engine.search(SearchRequest(q=q, per_page=k)).hits] == full_ids[:k], (q, k)
+        paged = []
+        for page in range(1, 8):
+            paged += [h.id for h in engine.search(SearchRequest(q=q, per_page=7, page=page)).hits]
+        assert paged == full_ids[: len(paged)]
+        # Beyond the re-ranked head the order is the stage-1 BM25F order, checked independently.
+        depth = ranking.DEFAULT_PARAMS.rerank_depth
+        tail = full[depth:]
+        assert all(a.score >= b.score for a, b in zip(tail, tail[1:])), q
+        if len(full) > depth:
+            assert min(h.score for h in full[:depth]) >= 0
+
+
+def test_stage_one_scores_match_a_naive_bm25f(tmp_path):
+    """The numpy scores equal a plain per-document BM25F computed through Whoosh's public API."""
+    from search import analysis
+
+    root = build(tmp_path, _random_records(150, seed=11), seed=False)
+    params = ranking.RankingParams(rerank_depth=0, and_min_results=10**9)  # stage 1, OR
+    engine = Engine(root, params=params)
+    ix, _, _ = indexing.open_generation(root)
+    with ix.searcher() as s:
+        r = s.reader()
+        n = r.doc_count()
+        avg = {f: r.field_length(f) / n for f in ranking.TEXT_FIELDS}
+
+        def tfs(f, t):
+            if (f, t.encode()) not in r:
+                return {}
+            m = r.postings(f, t)
+            out = {}
+            while m.is_active():
+                out[m.id()] = m.weight()
+                m.next()
+            return out
+
+        for q in ("munitions obus", "réforme", "guerre paix accord"):
+            terms = list(dict.fromkeys(analysis.terms(q)))
+            post = {t: {f: tfs(f, t) for f in ranking.TEXT_FIELDS} for t in terms}
+            expected = {}
+            for doc in range(n):
+                total = 0.0
+                for t in terms:
+                    df = len(set().union(*[set(post[t][f]) for f in ranking.TEXT_FIELDS]))
+                    xs = {}
+                    for f in ranking.TEXT_FIELDS:
+                        tf = post[t][f].get(doc, 0)
+                        length = r.doc_field_length(doc, f) or 0
+                        xs[f] = tf / (1 - params.b[f] + params.b[f] * length / avg[f]) if tf else 0.0
+                    tfw = max(params.weights["title"] * xs["title"], params.weights["lead"] * xs["lead"]) + params.weights["body"] * xs["body"]
+                    total += ranking.idf(df, n, params.idf_power) * tfw / (params.k1 + tfw)
+                if total > 0:
+                    expected[s.stored_fields(doc)["id"]] = total
+            hits = engine.search(SearchRequest(q=q, per_page=100)).hits + engine.search(SearchRequest(q=q, per_page=100, page=2)).hits
+            got = {h.id: h.score for h in hits}
+            assert set(got) == set(expected), q
+            for k, v in expected.items():
+                assert got[k] == pytest.approx(v, rel=1e-3, abs=1e-3), (q, k)
+            assert [h.score for h in hits] == sorted(got.values(), reverse=True)
+
+
+# ---------------------------------------------------------------- requests
+
+
+@pytest.mark.parametrize(
+    "kw,code",
+    [
+        ({"page": 0}, "bad_page"),
+        ({"page": MAX_PAGE + 1}, "bad_page"),
+        ({"per_page": 0}, "bad_per_page"),
+        ({"per_page": MAX_PER_PAGE + 1}, "bad_per_page"),
+        ({"sort": "random"}, "bad_sort"),
+        ({"date_from": "2023-13"}, "bad_date"),
+        ({"date_from": "hier"}, "bad_date"),
+        ({"date_from": "2023-06", "date_to": "2023-01"}, "bad_date"),
+        ({"q": "x" * (MAX_QUERY_LENGTH + 1)}, "query_too_long"),
+        ({"facet_size": 0}, "bad_facet_size"),
+        ({"facet_size": 101}, "bad_facet_size"),
+    ],
+)
+def test_invalid_requests(engine, kw, code):
+    with pytest.raises(InvalidRequest) as e:
+        engine.search(SearchRequest(**kw))
+    assert e.value.code == code and e.value.message
+
+
+def test_deep_page_is_empty_not_an_error(engine):
+    res = engine.search(SearchRequest(q="munitions", page=MAX_PAGE))
+    assert res.hits == [] and res.total == 4 and res.pages == 1
+
+
+def test_response_is_json_ready(engine):
+    d = engine.search(SearchRequest(q="munitions")).to_dict()
+    json.dumps(d)
+    assert d["generation"] == 1 and set(d["facets"]) == {"people", "places", "sources", "dates"}
+
+
+# ---------------------------------------------------------------- documents, related, health
+
+
+def test_document_view(engine):
+    doc = engine.document(SEED_ID, "munitions alliance")
+    assert doc["id"] == SEED_ID and doc["source"] == "ATS" and doc["date"] == "2023-06"
+    assert "<mark>Alliance</mark>" in doc["lead_html"] and "l&#x27;<mark>Alliance</mark>" in doc["lead_html"]
+    assert '<h3 class="subhead">Nouvelles annonces</h3>' in doc["body_html"]
+    assert doc["body_html"].count("<p>") >= 10
+    assert "<mark>munitions</mark>" in doc["body_html"]
+    plain = engine.document(SEED_ID)
+    assert "<mark>" not in plain["body_html"] + plain["lead_html"]
+    assert engine.document("nope") is None
+
+
+def test_document_people_places_display_forms(engine):
+    doc = engine.document("macron-hollande")
+    assert doc["people"] == ["François Hollande", "Emmanuel Macron"]
+    assert doc["places"] == ["Paris"]
+
+
+def test_related(engine):
+    rel = engine.related("otan-munitions", k=3)
+    assert rel and rel[0].id in ("otan-obus", SEED_ID)
+    assert "otan-munitions" not in [h.id for h in rel]
+    assert engine.related("nope") == []
+
+
+def test_health(engine):
+    h = engine.health()
+    assert h == {"generation": 1, "documents": len(RECORDS) + 1, "schema_version": "fr-5", "status": "ok"}
+
+
+def test_missing_index(tmp_path):
+    e = Engine(tmp_path / "none")
+    with pytest.raises(indexing.IndexMissing):
+        e.search(SearchRequest(q="x"))
+    with pytest.raises(indexing.IndexMissing):
+        e.health()
+
+
+# ---------------------------------------------------------------- generations
+
+
+def test_engine_picks_up_a_rebuilt_generation(tmp_path):
+    root = build(tmp_path, RECORDS[:2], seed=False)
+    engine = Engine(root)
+    assert engine.search(SearchRequest(q="Lyon")).total == 0
+    assert engine.health()["generation"] == 1
+    build(tmp_path, RECORDS, seed=False)  # same index directory: a new generation is swapped in
+    res = engine.search(SearchRequest(q="Lyon"))
+    assert res.total == 1 and res.generation == 2
+    assert engine.health() == {"generation": 2, "documents": len(RECORDS), "schema_version": "fr-5", "status": "ok"}
+
+
+def test_engine_sees_added_and_deleted_documents(tmp_path):
+    root = build(tmp_path, RECORDS[:2], seed=False)
+    engine = Engine(root)
+    assert engine.search(SearchRequest(q="munitions")).total == 2
+    extra = tmp_path / "extra.jsonl"
+    extra.write_text(json.dumps({"id": "new", "chapo": "Encore des munitions.", "body": "Vraiment."}) + "\n", encoding="utf-8")
+    indexing.add([extra], root, entities=False)
+    assert engine.search(SearchRequest(q="munitions")).total == 3
+    indexing.delete(["otan-obus"], root)
+    got = [h.id for h in engine.search(SearchRequest(q="munitions")).hits]
+    assert sorted(got) == ["new", "otan-munitions"]
+
+
+def test_rebuild_while_searching_never_fails(tmp_path):
+    root = build(tmp_path, RECORDS, seed=False)
+    engine = Engine(root)
+    errors, totals = [], []
+    stop = threading.Event()
+
+    def worker():
+        while not stop.is_set():
+            try:
+                totals.append(engine.search(SearchRequest(q="munitions")).total)
+            except Exception as e:  # pragma: no cover - the failure being tested
+                errors.append(e)
+
+    threads = [threading.Thread(target=worker) for _ in range(3)]
+    for t in threads:
+        t.start()
+    try:
+        for _ in range(3):
+            build(tmp_path, RECORDS, seed=False)
+    finally:
+        stop.set()
+        for t in threads:
+            t.join()
+    assert not errors
+    assert set(totals) == {3}
+    assert engine.health()["generation"] == 4

@@ -1,0 +1,80 @@
+"""Evaluation: the known-item metrics, and the cached evaluation index on a small fake shared folder."""
+from __future__ import annotations
+
+import gzip
+import json
+from pathlib import Path
+
+import pytest
+
+from search import evaluation, indexing
+
+from search_fixtures import RECORDS
+
+
+def fake_shared(tmp_path: Path) -> Path:
+    shared = tmp_path / "shared"
+    (shared / "corpus").mkdir(parents=True)
+    (shared / "eval").mkdir()
+    with gzip.open(shared / "corpus" / "orangesum.jsonl.gz", "wt", encoding="utf-8") as fh:
+        for r in RECORDS:
+            fh.write(json.dumps(r, ensure_ascii=False) + "\n")
+    queries = [
+        ("T1", "title", "Sommet de la paix à Genève"),
+        ("K1", "keywords", "dockers grève conteneurs"),
+        ("A1", "accentless", "une ecole de lyon ferme apres un incendie"),
+        ("T2", "title", "rien de rien"),
+    ]
+    (shared / "eval" / "orangesum_queries.tsv").write_text("".join(f"{a}\t{b}\t{c}\n" for a, b, c in queries), encoding="utf-8")
+    qrels = [("T1", "geneve-sommet"), ("K1", "marseille-port"), ("A1", "lyon-ecole"), ("T2", "prix-bas")]
+    (shared / "eval" / "orangesum_qrels.txt").write_text("".join(f"{q} 0 {d} 1\n" for q, d in qrels), encoding="utf-8")
+    return shared
+
+
+def test_metrics():
+    queries = [("a", "x", ""), ("b", "x", ""), ("c", "y", ""), ("d", "y", "")]
+    qrels = {"a": {"1"}, "b": {"2"}, "c": {"3"}, "d": {"4"}}
+    run = {"a": ["1", "9"], "b": ["9", "2"], "c": ["9"] * 10 + ["3"], "d": []}
+    s = evaluation.score(run, qrels, queries)
+    assert s["x"].mrr == pytest.approx(0.75) and s["x"].s1 == 0.5 and s["x"].s10 == 1.0
+    assert s["y"].mrr == 0 and s["y"].s10 == 0  # rank 11 does not count
+    assert s["all"].n == 4 and s["all"].mrr == pytest.approx(0.375)
+
+
+def test_evaluate_on_a_fake_shared_folder_and_cache(tmp_path):
+    shared = fake_shared(tmp_path)
+    work = tmp_path / "work"
+    scores, times, run = evaluation.evaluate("orangesum", shared, work, progress=False)
+    assert scores["title"].n == 2 and scores["title"].mrr == pytest.approx(0.5)
+    assert scores["keywords"].mrr == 1.0 and scores["accentless"].mrr == 1.0
+    assert len(times) == 4 and run["T1"][0] == "geneve-sommet"
+    lines = evaluation.report("orangesum", scores)
+    assert any("Lucene 0.743" in line and "title" in line for line in lines)
+    # The index is reused while the corpus is unchanged, rebuilt when it changes.
+    gen = indexing.current_generation(work / "orangesum")
+    evaluation.ensure_index("orangesum", shared, work, progress=False)
+    assert indexing.current_generation(work / "orangesum") == gen
+    corpus = shared / "corpus" / "orangesum.jsonl.gz"
+    with gzip.open(corpus, "wt", encoding="utf-8") as fh:
+        fh.write(json.dumps(RECORDS[0], ensure_ascii=False) + "\n")
+    evaluation.ensure_index("orangesum", shared, work, progress=False)
+    assert indexing.current_generation(work / "orangesum") != gen
+
+
+def test_trec_run_file(tmp_path):
+    path = tmp_path / "run.txt"
+    evaluation.write_trec({"q1": ["d1", "d2"]}, path)
+    assert path.read_text().splitlines() == ["q1 Q0 d1 1 2 depeche", "q1 Q0 d2 2 1 depeche"]
+
+
+def test_missing_shared_corpus(tmp_path):
+    with pytest.raises(FileNotFoundError):
+        evaluation.ensure_index("piaf", tmp_path, tmp_path / "w", progress=False)
+
+
+def test_shared_dir_default_and_override(monkeypatch, tmp_path):
+    monkeypatch.delenv("DEPECHE_SHARED", raising=False)
+    assert evaluation.shared_dir().name == "shared"
+    monkeypatch.setenv("DEPECHE_SHARED", str(tmp_path))
+    assert evaluation.shared_dir() == tmp_path
+    assert evaluation.shared_dir("/x") == Path("/x")

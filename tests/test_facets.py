@@ -1,0 +1,94 @@
+"""Facets: counts over every matching document, selections filtering the results."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from search.engine import Engine
+from search.facets import FacetIndex
+from search.model import SearchRequest
+
+from search_fixtures import build
+
+
+@pytest.fixture(scope="module")
+def engine(tmp_path_factory):
+    return Engine(build(tmp_path_factory.mktemp("facets")))
+
+
+def counts(items):
+    return {it.value: it.count for it in items}
+
+
+def test_counts_are_over_all_matches_not_the_page(engine):
+    res = engine.search(SearchRequest(q="", per_page=1))
+    assert len(res.hits) == 1 and res.total == 10
+    sources = counts(res.facets["sources"])
+    # "AFP" and "afp" are one source (folded key), shown as stored.
+    assert sum(sources.values()) == 10
+    assert sources["ATS"] == 4 and sources["Reuters"] == 2
+    assert {k.lower() for k in sources} == {"ats", "afp", "reuters"}
+    assert sources[next(k for k in sources if k.lower() == "afp")] == 4
+    people = counts(res.facets["people"])
+    assert people == {"Emmanuel Macron": 2, "Jens Stoltenberg": 2, "François Hollande": 1, "Lloyd Austin": 1, "Olaf Scholz": 1}
+    # Display forms come from entities.json: one per key, the accented one.
+    places = counts(res.facets["places"])
+    assert places["États-Unis"] == 2 and "Etats-Unis" not in places
+    assert places["Genève"] == 1
+
+
+def test_counts_follow_the_query(engine):
+    res = engine.search(SearchRequest(q="munitions", per_page=1))
+    assert res.total == 4
+    assert counts(res.facets["sources"]) == {"ATS": 3, "AFP": 1}
+    assert counts(res.facets["people"]) == {"Jens Stoltenberg": 2, "Lloyd Austin": 1}
+    assert counts(res.facets["dates"]) == {"2021-03": 1, "2023-06": 3}
+
+
+def test_selection_filters_and_is_case_and_accent_insensitive(engine):
+    res = engine.search(SearchRequest(q="", places=("geneve",)))
+    assert [h.id for h in res.hits] == ["geneve-sommet"]
+    assert [(it.value, it.selected) for it in res.facets["places"]] == [("Genève", True)]
+    res = engine.search(SearchRequest(q="", people=("EMMANUEL MACRON",)))
+    assert {h.id for h in res.hits} == {"geneve-sommet", "macron-hollande"}
+    assert next(it for it in res.facets["people"] if it.value == "Emmanuel Macron").selected
+
+
+def test_and_across_facets_or_within_one(engine):
+    within = engine.search(SearchRequest(q="", places=("Lyon", "Marseille")))
+    assert {h.id for h in within.hits} == {"lyon-ecole", "marseille-port"}
+    across = engine.search(SearchRequest(q="", places=("Lyon", "Marseille"), sources=("reuters",)))
+    assert [h.id for h in across.hits] == ["marseille-port"]
+    assert counts(across.facets["sources"]) == {"Reuters": 1}
+
+
+def test_unknown_selection_matches_nothing(engine):
+    res = engine.search(SearchRequest(q="", people=("Personne Inconnue",)))
+    assert res.total == 0 and res.hits == []
+
+
+def test_dates_histogram_by_month_in_time_order(engine):
+    res = engine.search(SearchRequest(q=""))
+    months = [it.value for it in res.facets["dates"]]
+    assert months == sorted(months)
+    assert counts(res.facets["dates"])["2023-06"] == 3
+    # A month picked from the histogram is a date range; its bar is marked selected.
+    res = engine.search(SearchRequest(q="", date_from="2023-06", date_to="2023-06"))
+    assert res.total == 3
+    assert [(it.value, it.selected) for it in res.facets["dates"]] == [("2023-06", True)]
+
+
+def test_facet_size(engine):
+    res = engine.search(SearchRequest(q="", facet_size=2))
+    assert [it.value for it in res.facets["people"]] == ["Emmanuel Macron", "Jens Stoltenberg"]
+    res = engine.search(SearchRequest(q="", facet_size=1, people=("Olaf Scholz",)))
+    assert [(it.value, it.selected) for it in res.facets["people"]] == [("Emmanuel Macron", False), ("Olaf Scholz", True)]
+
+
+def test_facet_index_arrays():
+    fi = FacetIndex(["a", "b", "c"], [np.array([0, 2]), np.array([2]), np.array([], dtype=np.int32)], 4)
+    mask = np.array([True, False, True, True])
+    assert fi.counts(mask).tolist() == [2, 1, 0]
+    assert fi.values_of(2) == ["a", "b"] and fi.values_of(3) == []
+    assert fi.mask_for(fi.lookup(["B"])).tolist() == [False, False, True, False]
+    assert fi.keys_matching_words("A") == [0]

@@ -1,0 +1,76 @@
+"""Did you mean, and autocomplete: from the index vocabulary, shown with accents."""
+from __future__ import annotations
+
+from collections import Counter
+
+import pytest
+
+from search import suggest
+from search.engine import Engine
+from search.model import SearchRequest
+
+from search_fixtures import build
+
+
+@pytest.fixture(scope="module")
+def engine(tmp_path_factory):
+    return Engine(build(tmp_path_factory.mktemp("suggest")))
+
+
+@pytest.mark.parametrize(
+    "typed,corrected",
+    [
+        ("Stoltemberg", "Stoltenberg"),
+        ("munitons", "munitions"),
+        ("defence", "défense"),
+        ("Stoltemberg munitons", "Stoltenberg munitions"),
+        ("sommet Vilnuis", "sommet Vilnius"),
+    ],
+)
+def test_did_you_mean(engine, typed, corrected):
+    assert engine.search(SearchRequest(q=typed)).corrected_query == corrected
+
+
+def test_known_words_are_not_corrected(engine):
+    for q in ("munitions", "Stoltenberg", "défense aérienne", "pangolin", "l'Alliance"):
+        assert engine.search(SearchRequest(q=q)).corrected_query is None, q
+
+
+def test_correction_keeps_the_rest_of_the_query(engine):
+    res = engine.search(SearchRequest(q='munitons -Vilnius "Pays-Bas"'))
+    assert res.corrected_query == 'munitions -Vilnius "Pays-Bas"'
+
+
+def test_autocomplete_terms_people_places(engine):
+    got = engine.suggest("muni")
+    assert got["terms"][0] == "munitions"
+    assert "municipal" in got["terms"]
+    assert engine.suggest("stol")["people"] == ["Jens Stoltenberg"]
+    assert engine.suggest("gen")["places"] == ["Genève"]
+    assert engine.suggest("emm")["people"] == ["Emmanuel Macron"]
+    # Accents and case of the prefix do not matter; display forms keep theirs.
+    assert engine.suggest("DÉFEN")["terms"][0] == "défense"
+    assert engine.suggest("etats")["places"] == ["États-Unis"]
+
+
+def test_autocomplete_by_frequency_and_limit(engine):
+    terms = engine.suggest("m", limit=3)["terms"]
+    assert terms == []  # one letter is too short to complete
+    got = engine.suggest("mi", limit=2)["terms"]
+    assert len(got) <= 2 and got[0] == "ministres"
+
+
+def test_word_display_prefers_the_accented_lower_case_form():
+    forms = Counter({"Défense": 3, "défense": 5, "defense": 4, "DEFENSE": 1})
+    assert suggest.word_display(forms) == "défense"
+    assert suggest.word_display(Counter({"Stoltenberg": 7, "STOLTENBERG": 1})) == "Stoltenberg"
+    assert suggest.word_display(Counter({"munition": 2, "munitions": 5}), want="munition") == "munition"
+
+
+def test_vocabulary_correction():
+    vocab = suggest.Vocabulary({"munit": 50, "stoltenberg": 10, "defens": 30})
+    assert vocab.correction("munitons") == ("munit", "munitions")
+    assert vocab.correction("stoltemberg") == ("stoltenberg", "stoltenberg")
+    assert vocab.correction("munitions") is None
+    assert vocab.with_prefix("mu") == ["munit"]
+    assert vocab.completions("muniti") == ["munit"]
