@@ -418,12 +418,15 @@ _PREFIX_COMPOUND = re.compile(r"^(?:pro|anti|ex|post|pré|néo)-(?=[A-ZÀ-ÖØ-�
 _ORG_BEFORE = re.compile(
     r"(?:\b(?:fondation|groupe|place|rue|avenue|boulevard|quai|allée|impasse|square|aéroport|"
     r"gare|station|division|brigade|régiment|lycée|collège|école|université|hôpital|clinique|"
-    r"stade|musée|institut|prix|loi|plan|rapport|centre|salle|théâtre|pont|port|parc|jardin|"
+    r"stade|musée|institut|prix|centre|salle|théâtre|pont|port|parc|jardin|"
     r"opération|club|festival|trophée|coupe|fonds|entreprise|société|cabinet|maison|marque|mur|murs|"
-    r"label|association|parti|mouvement|dispositif|réforme|amendement|doctrine|effet|style)"
+    r"label|association|parti|mouvement)"
     r"(?:\s+(?:de la|de l['’]|du|des|de|d['’]))?)\s*$",
     re.IGNORECASE,
 )
+
+
+_ELIDED_NAME = re.compile(r"[dD]['’][A-ZÀ-ÖØ-Þ]")  # "Valéry Giscard d'Estaing"
 
 
 def clean_person(span: str) -> str | None:
@@ -457,11 +460,12 @@ def clean_person(span: str) -> str | None:
             break
     # A lower-case word that is no particle ends the name ("Pouget a", "Premier ministre ce").
     for i, t in enumerate(tokens):
-        if i and t[:1].islower() and _fold(t) not in _PARTICLES:
+        if i and t[:1].islower() and _fold(t) not in _PARTICLES and not _ELIDED_NAME.match(t):
             tokens = tokens[:i]
             break
     # Trailing particles and capitalised function words ("Edouard Philippe En").
-    while tokens and (_fold(tokens[-1]) in _PARTICLES or not tokens[-1][:1].isupper()
+    while tokens and (_fold(tokens[-1]) in _PARTICLES
+                      or not (tokens[-1][:1].isupper() or _ELIDED_NAME.match(tokens[-1]))
                       or len(tokens) > 1 and len(tokens[-1]) > 1 and _fold(tokens[-1]) in _FUNCTION_WORDS):
         tokens.pop()
     half = len(tokens) // 2
