@@ -123,6 +123,7 @@ def choose_display(forms: "collections.Counter[str]") -> str:
 # Preparing the text for the recogniser
 
 _JSON = re.compile(r"\{[^{}]*\}")
+_SCRIPT = re.compile(r"window\.[\w$.]+\s*=[^\n]*")
 _URL = re.compile(r"(?:https?://|www\.|pic\.twitter\.com/)\S*|@\w+")
 # Paragraphs of the corpus are often glued ("BordeauxLe maire", "AFP.Le"): the recogniser then
 # reads one word. Break after three lower-case letters (keeps "McCain", "DiCaprio", "LeBron").
@@ -142,6 +143,8 @@ def prepare_text(text: str) -> str:
     if len(text) > MAX_CHARS:
         cut = text.rfind(" ", 0, MAX_CHARS)
         text = text[: cut if cut > MAX_CHARS // 2 else MAX_CHARS]
+    if "window." in text:
+        text = _SCRIPT.sub(" ", text)  # embedded video players: window.pvp_… = new Pvp(…)
     if "{" in text:
         text = _JSON.sub(" ", text)  # embedded player settings: {'domNode': "pvpContainer..."}
     text = _URL.sub(" ", text)
