@@ -24,11 +24,12 @@ import re
 import threading
 import time
 from collections import Counter, OrderedDict
+from itertools import accumulate
+from pickle import loads
 from pathlib import Path
 
 import numpy as np
 from whoosh.codec.whoosh3 import W3LeafMatcher, byte_to_length
-from whoosh.formats import Positions
 from whoosh.reading import TermNotFound
 
 from . import analysis, facets, highlight, query, ranking, suggest
@@ -59,7 +60,14 @@ from .model import (
 
 TEXT_FIELDS = ranking.TEXT_FIELDS
 _B2L = np.array([byte_to_length(i) for i in range(256)], dtype=np.float32)
-_decode_positions = Positions().decode_positions
+
+
+def _decode_positions(value: bytes) -> list[int]:
+    """Whoosh's Positions value (count + pickled deltas) → positions (C-speed accumulate)."""
+    if not value.endswith(b"."):
+        value += b"."
+    return list(accumulate(loads(value[4:])))
+
 CACHE_POSTINGS = 4_000_000  # postings kept decoded per snapshot (LRU by term)
 MAX_PREFIX_TERMS = 50
 RELATED_TERMS = 25
@@ -84,7 +92,7 @@ class FieldPostings:
         self.ids = ids
         self.tf = tf
         if values:
-            lengths = np.fromiter((len(v) for v in values), dtype=np.int64, count=len(values))
+            lengths = np.fromiter(map(len, values), dtype=np.int64, count=len(values))
             self._offsets = np.concatenate(([0], np.cumsum(lengths)))
             self._values = b"".join(values)
         else:
@@ -99,6 +107,10 @@ class FieldPostings:
         i = int(np.searchsorted(self.ids, doc))
         if i >= len(self.ids) or self.ids[i] != doc or self._offsets is None:
             return []
+        return self.positions_at(i)
+
+    def positions_at(self, i: int) -> list[int]:
+        """Positions of the ``i``-th posting."""
         return _decode_positions(self._values[self._offsets[i] : self._offsets[i + 1]])
 
 
@@ -841,8 +853,10 @@ class Engine:
                 loc = np.searchsorted(fp.ids, docs)
                 ok = loc < len(fp.ids)
                 ok[ok] = fp.ids[loc[ok]] == docs[ok]
+                if fp._offsets is None:
+                    continue
                 for j in np.flatnonzero(ok):
-                    pos[f][j][ti] = fp.positions(int(docs[j]))
+                    pos[f][j][ti] = fp.positions_at(int(loc[j]))
         new = np.zeros(depth, dtype=np.float64)
         for g in groups:
             ids, tfw, _ = self._group(snap, g)

@@ -37,8 +37,22 @@ def find_marks(text: str, terms, phrases=()) -> list[tuple[int, int, str]]:
     if (not terms and not phrases) or not text:
         return []
     phrases = [tuple(p) for p in phrases if p]
+    if phrases:
+        raw = _phrase_marks(text, set(terms), phrases)
+    else:
+        raw = [[s, e, t] for t, s, e in _candidate_tokens(text, frozenset(terms))]
+    out: list[list] = []
+    for m in raw:
+        if out and out[-1][1] < m[0] and m[0] - out[-1][1] == 1 and text[out[-1][1]] in _JOINERS:
+            out[-1][1] = m[1]  # États-Unis, one mark
+        else:
+            out.append(m)
+    return [tuple(x) for x in out]
+
+
+def _phrase_marks(text: str, terms: set, phrases) -> list[list]:
     firsts = {p[0] for p in phrases}
-    toks = list(analysis.tokens(text)) if phrases else analysis.tokens(text)
+    toks = list(analysis.tokens(text))
     raw: list[list] = []
     skip_until = -1
     for i, (term, _, start, end) in enumerate(toks):
@@ -56,13 +70,103 @@ def find_marks(text: str, terms, phrases=()) -> list[tuple[int, int, str]]:
                 continue
         if term in terms:
             raw.append([start, end, term])
-    out: list[list] = []
-    for m in raw:
-        if out and out[-1][1] < m[0] and m[0] - out[-1][1] == 1 and text[out[-1][1]] in _JOINERS:
-            out[-1][1] = m[1]  # États-Unis, one mark
-        else:
-            out.append(m)
-    return [tuple(x) for x in out]
+    return raw
+
+
+# Fast path: a word can only have term ``t`` if its folded form starts with ``t`` minus its
+# last letters (Snowball only rewrites endings). The text is folded once, one character for
+# one (``str.translate``, offsets unchanged), a plain regex finds the few candidate words, and
+# only their whitespace-delimited chunks go through the analyzer: exact, and several times
+# faster than analysing every word of a long dispatch.
+def _fold_table() -> dict:
+    from unidecode import unidecode
+
+    table = {}
+    for cp in range(0x80, 0x250):
+        c = chr(cp)
+        f = unidecode(c).lower()
+        if c.isalpha() and f[:1].isalpha():
+            table[cp] = f[0]
+    for c in "ABCDEFGHIJKLMNOPQRSTUVWXYZ":
+        table[ord(c)] = c.lower()
+    return table
+
+
+_FOLD = _fold_table()
+_FOLD_CHARS = {chr(k): v for k, v in _FOLD.items() if k >= 0x80}
+_NON_ASCII = re.compile(r"[^\x00-\x7f]")
+
+
+def _fold_text(text: str) -> str:
+    """Lower case, accents off, one character for one (so offsets are unchanged)."""
+    low = text.lower()
+    if low.isascii():
+        return low
+    get = _FOLD_CHARS.get
+    return _NON_ASCII.sub(lambda m: get(m.group(), m.group()), low)
+
+
+def _prefix_of(term: str) -> str:
+    k = len(term) - 2 if len(term) > 4 else len(term) - 1
+    return term[: max(1, k)]
+
+
+def _variants(prefix: str) -> set[str]:
+    """The prefix as it looks in the one-for-one folded text (œ→o, æ→a, ß→s lose a letter)."""
+    out = {prefix}
+    for a, b in (("oe", "o"), ("ae", "a"), ("ss", "s")):
+        out |= {v.replace(a, b) for v in out}
+    return out
+
+
+_CANDIDATES: dict[frozenset, re.Pattern] = {}
+
+
+def _candidate_regex(terms: frozenset) -> re.Pattern:
+    rx = _CANDIDATES.get(terms)
+    if rx is None:
+        prefixes = sorted({v for t in terms for v in _variants(_prefix_of(t))}, key=len, reverse=True)
+        letters = [re.escape(p) for p in prefixes if not p[0].isdigit()]
+        digits = [re.escape(p) for p in prefixes if p[0].isdigit()]
+        parts = []
+        if letters:
+            parts.append(r"(?<![a-z])(?:" + "|".join(letters) + ")")
+        if digits:
+            parts.append("(?:" + "|".join(digits) + ")")
+        rx = re.compile("|".join(parts))
+        if len(_CANDIDATES) > 512:
+            _CANDIDATES.clear()
+        _CANDIDATES[terms] = rx
+    return rx
+
+
+def _candidate_tokens(text: str, terms: frozenset):
+    """(term, start, end) of the words of ``text`` whose term is in ``terms``, in order."""
+    if not terms:
+        return []
+    if any(not t.isascii() or not t.replace(".", "").isalnum() for t in terms):
+        return [(t, s, e) for t, _, s, e in analysis.tokens(text) if t in terms]
+    folded = _fold_text(text)
+    if len(folded) != len(text):  # a character whose lower case is longer (İ): the slow way
+        return [(t, s, e) for t, _, s, e in analysis.tokens(text) if t in terms]
+    out = []
+    done_until = -1
+    n = len(text)
+    for m in _candidate_regex(terms).finditer(folded):
+        i = m.start()
+        if i < done_until:
+            continue
+        a = i
+        while a > 0 and not text[a - 1].isspace():
+            a -= 1
+        b = m.end()
+        while b < n and not text[b].isspace():
+            b += 1
+        for t, _, s, e in analysis.tokens(text[a:b]):
+            if t in terms:
+                out.append((t, a + s, a + e))
+        done_until = b
+    return out
 
 
 def mark_span(text: str, marks, start: int = 0, end: int | None = None) -> str:
