@@ -157,3 +157,20 @@ def test_works_without_javascript(server, browser):
         assert int(page.locator("#result-count").get_attribute("data-total")) == count
     finally:
         context.close()
+
+
+def test_facet_filter_box_and_more(server, page_and_problems):
+    page, problems = page_and_problems
+    page.goto(server + "/")  # all 11 dispatches: 13 places, more than the 10 shown
+    places = page.locator('[data-facet="places"]')
+    hidden_before = places.locator("details.facet-more .facet-item").first
+    assert not hidden_before.is_visible()
+    places.locator("summary").click()  # "Plus" opens the rest, no script needed
+    assert hidden_before.is_visible()
+    places.locator("summary").click()
+    field = places.locator(".facet-filter")
+    assert field.is_visible()  # shown by the script
+    field.fill("bo")
+    visible = [v for v in places.locator(".facet-item").all() if v.is_visible()]
+    assert sorted(v.get_attribute("data-value") for v in visible) == ["Bologne", "Bordeaux", "Bourges"]
+    assert not problems, problems
