@@ -1,0 +1,104 @@
+"""Hostile and malformed queries against the parser and the engine, and the cost limits."""
+from __future__ import annotations
+
+import json
+import string
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from search import indexing, query
+from search.engine import MAX_PREFIX_TERMS, Engine
+from search.model import MAX_PAGE, MAX_PER_PAGE, MAX_QUERY_LENGTH, InvalidRequest, SearchRequest
+
+OPERATORS = ['"', "(", ")", "-", "*", "OR", "OU", "ET", "AND", ":", "personne:", "lieu:", "source:", "date:",
+             "date:2023-01..", "..", "inconnu:", "\\", "'", "’", "«", "»"]
+WORDS = ["munitions", "l'Alliance", "États-Unis", "Otan", "Pays-Bas", "a", "de", "mm", "155mm", "O.N.U."]
+HOSTILE_TEXT = st.one_of(
+    st.text(max_size=200),  # arbitrary Unicode, control characters, RTL, emoji, surrogates excluded by encoders
+    st.lists(st.sampled_from(OPERATORS + WORDS), max_size=25).map(" ".join),
+    st.lists(st.sampled_from(OPERATORS + WORDS + [" "]), max_size=40).map("".join),
+    st.text(alphabet=st.characters(categories=["Cc", "Cf", "Zs", "Mn", "So", "Lo"]), max_size=80),
+)
+
+# Counted by the fuzz tests below for the closing note.
+FUZZ_EXAMPLES = 400
+
+
+@given(HOSTILE_TEXT)
+@settings(max_examples=FUZZ_EXAMPLES, deadline=None)
+def test_parser_never_raises(text):
+    pq = query.parse(text)
+    assert isinstance(pq, query.ParsedQuery)
+    assert pq.notice is None or "mal formée" in pq.notice or pq.notice
+
+
+@pytest.fixture(scope="module")
+def engine(tmp_path_factory):
+    root = tmp_path_factory.mktemp("hostile")
+    src = root / "src.jsonl"
+    words = [f"zu{b}{c}" for b in string.ascii_lowercase for c in string.ascii_lowercase]  # 676 words starting with "zu"
+    recs = [{"id": f"d{i}", "date": "2023-%02d-01" % (1 + i % 12), "title": f"Dépêche {i} munitions",
+             "chapo": "L'Alliance et les États-Unis.", "body": " ".join(words[i * 7 % len(words):][:120]),
+             "source": "AFP" if i % 2 else "ATS", "people": ["Jens Stoltenberg"], "places": ["Pays-Bas"]}
+            for i in range(300)]
+    src.write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in recs) + "\n")
+    indexing.rebuild([src], root / "ix", entities=False, procs=1, progress=False)
+    return Engine(root / "ix")
+
+
+@given(HOSTILE_TEXT)
+@settings(max_examples=FUZZ_EXAMPLES, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+def test_engine_answers_or_refuses_cleanly(engine, text):
+    try:
+        resp = engine.search(SearchRequest(q=text))
+    except InvalidRequest as e:
+        assert e.code and e.message
+        return
+    assert resp.total >= 0 and len(resp.hits) <= resp.per_page
+    for h in resp.hits:
+        # Only <mark> is markup in snippets and titles.
+        stripped = h.snippet_html.replace("<mark>", "").replace("</mark>", "")
+        assert "<" not in stripped
+        assert "<" not in h.title_html.replace("<mark>", "").replace("</mark>", "")
+
+
+def test_ten_thousand_character_query_is_refused_with_a_reason(engine):
+    with pytest.raises(InvalidRequest) as e:
+        engine.search(SearchRequest(q="munitions " * 1000))
+    assert e.value.code == "query_too_long"
+    assert engine.search(SearchRequest(q="m" * MAX_QUERY_LENGTH)).total == 0
+
+
+def test_prefix_expansion_is_capped(engine, monkeypatch):
+    import search.engine as eng
+
+    seen = []
+    real = eng.Engine.expand_prefix
+    monkeypatch.setattr(eng.Engine, "expand_prefix", lambda self, snap, folded: seen.append(real(self, snap, folded)) or seen[-1])
+    resp = engine.search(SearchRequest(q="zu*"))
+    assert resp.total > 0  # still answers, with the most frequent expansions
+    assert seen and 0 < len(seen[0]) <= MAX_PREFIX_TERMS < 676
+    # A one-letter prefix is not expanded at all.
+    seen.clear()
+    engine.search(SearchRequest(q="z*"))
+    assert seen == []
+
+
+@pytest.mark.parametrize("field,value", [("per_page", MAX_PER_PAGE + 1), ("per_page", 0), ("page", MAX_PAGE + 1), ("page", 0)])
+def test_page_limits(engine, field, value):
+    with pytest.raises(InvalidRequest):
+        engine.search(SearchRequest(q="munitions", **{field: value}))
+    assert engine.search(SearchRequest(q="munitions", per_page=MAX_PER_PAGE, page=MAX_PAGE)).hits == []
+
+
+def test_time_budget_returns_partial_results_flagged(engine, monkeypatch):
+    import search.engine as eng
+
+    # A clock that jumps a second at each reading: any budget runs out at once.
+    ticks = iter(range(10**6))
+    monkeypatch.setattr(eng.time, "perf_counter", lambda: float(next(ticks)))
+    resp = engine.search(SearchRequest(q="munitions alliance", time_budget_ms=1))
+    assert resp.partial is True
+    assert resp.total == 300 and resp.hits  # results are still there, flagged
