@@ -72,6 +72,7 @@ CACHE_POSTINGS = 4_000_000  # postings kept decoded per snapshot (LRU by term)
 MAX_PREFIX_TERMS = 50
 RELATED_TERMS = 25
 RETRY_OPEN_SECONDS = 2.0
+PHRASE_CACHE = 256
 log = logging.getLogger("depeche.engine")
 
 
@@ -204,6 +205,7 @@ class Snapshot:
         self.n = self.reader.doc_count_all()
         self.lock = threading.RLock()  # Whoosh file objects are not thread-safe
         self._cache: OrderedDict[str, TermPostings] = OrderedDict()
+        self.phrase_masks: dict[tuple, np.ndarray] = {}
         self._cache_size = 0
         self._vocab: suggest.Vocabulary | None = None
         self._words: dict = {}
@@ -232,6 +234,8 @@ class Snapshot:
             "section": self._facet("section"),
         }
         self.entity_forms = self._read_entities()
+        self._vocab_ready = threading.Event()
+        threading.Thread(target=self._build_vocabulary, name="depeche-vocabulary", daemon=True).start()
 
     # -- building
 
@@ -269,31 +273,44 @@ class Snapshot:
         return arr
 
     def _facet(self, field: str) -> facets.FacetIndex:
-        per_key: dict[str, list[np.ndarray]] = {}
+        """(document, value) pairs of a keyword field, read from its postings in one pass."""
+        key_ids: dict[str, int] = {}
+        docs: list[int] = []
+        vals: list[int] = []
         for sr, off in self.leaves:
             terms = getattr(sr, "_terms", None)
             if field not in sr.schema or terms is None:
                 continue
+            fmt = sr.schema[field].format
             try:
-                items = terms.items_from(field, b"")
-                for (fname, tb), info in items:
+                for (fname, tb), info in terms.items_from(field, b""):
                     if fname != field:
                         break
                     key = tb.decode("utf-8")
+                    k = key_ids.setdefault(key, len(key_ids))
                     if info.is_inlined():
-                        ids = np.asarray(info.inlined_postings()[0], dtype=np.int32)
+                        ids = info.inlined_postings()[0]
                     else:
-                        got = _leaf_postings(sr, field, key, False)
-                        ids = np.asarray(got[0] if got else [], dtype=np.int32)
-                    per_key.setdefault(key, []).append(ids + off)
+                        m = W3LeafMatcher(terms._postfile, *info.extent(), fmt) if hasattr(terms, "_postfile") else None
+                        if m is None:  # pragma: no cover
+                            got = _leaf_postings(sr, field, key, False)
+                            ids = got[0] if got else []
+                        else:
+                            ids = []
+                            while True:
+                                m._read_ids()
+                                ids.extend(m._ids)
+                                if m._lastblock:
+                                    break
+                                m._next_block()
+                    docs.extend(d + off for d in ids)
+                    vals.extend([k] * len(ids))
             except KeyError:
                 continue
-        keys = sorted(per_key)
-        postings = []
-        for k in keys:
-            ids = np.concatenate(per_key[k])
-            postings.append(ids[self.live[ids]])
-        return facets.FacetIndex(keys, postings, self.n)
+        doc_arr = np.asarray(docs, dtype=np.int32)
+        val_arr = np.asarray(vals, dtype=np.int32)
+        keep = self.live[doc_arr] if len(doc_arr) else np.zeros(0, bool)
+        return facets.FacetIndex.from_pairs(list(key_ids), doc_arr[keep], val_arr[keep], self.n)
 
     def _read_entities(self) -> dict:
         try:
@@ -379,29 +396,44 @@ class Snapshot:
     # -- vocabulary and display forms
 
     def vocabulary(self) -> suggest.Vocabulary:
+        """Every stem of the text fields with its document frequency (built in the background
+        when the snapshot opens: the term index is read with stateless reads, no lock)."""
         if self._vocab is None:
-            with self.lock:
-                if self._vocab is None:
-                    df: dict[str, int] = {}
-                    for sr, off in self.leaves:
-                        terms = getattr(sr, "_terms", None)
-                        if terms is None:
-                            continue
-                        for f in TEXT_FIELDS:
-                            try:
-                                for (fname, tb), info in terms.items_from(f, b""):
-                                    if fname != f:
-                                        break
-                                    k = tb.decode("utf-8")
-                                    v = info.doc_frequency()
-                                    if v > df.get(k, 0):
-                                        df[k] = v
-                            except KeyError:
-                                continue
-                    self._vocab = suggest.Vocabulary(df)
+            self._vocab_ready.wait(timeout=30)
+            if self._vocab is None:  # the background build failed or is stuck: build here
+                self._vocab = self._read_vocabulary()
         return self._vocab
 
-    def word_forms(self, term: str, samples: int = 12) -> Counter:
+    def _build_vocabulary(self) -> None:
+        try:
+            self._vocab = self._read_vocabulary()
+            for kind in ("people", "places"):
+                self.facets[kind].keys_with_word_prefix("a")  # builds the word index
+        except Exception:  # pragma: no cover - rebuilt on demand
+            log.exception("vocabulary of %s", self.gen_dir)
+        finally:
+            self._vocab_ready.set()
+
+    def _read_vocabulary(self) -> suggest.Vocabulary:
+        df: dict[str, int] = {}
+        for sr, off in self.leaves:
+            terms = getattr(sr, "_terms", None)
+            if terms is None:
+                continue
+            for f in TEXT_FIELDS:
+                try:
+                    for (fname, tb), info in terms.items_from(f, b""):
+                        if fname != f:
+                            break
+                        k = tb.decode("utf-8")
+                        v = info.doc_frequency()
+                        if v > df.get(k, 0):
+                            df[k] = v
+                except KeyError:
+                    continue
+        return suggest.Vocabulary(df)
+
+    def word_forms(self, term: str, samples: int = 6) -> Counter:
         """Surface forms of a stem in a few documents that contain it (lead first: short)."""
         cached = self._words.get(term)
         if cached is not None:
@@ -414,9 +446,8 @@ class Snapshot:
             step = max(1, len(fp.ids) // samples)
             for doc in fp.ids[::step][:samples]:
                 text = self.stored(doc).get(f) or ""
-                for t, _, s, e in analysis.tokens(text):
-                    if t == term:
-                        forms[text[s:e]] += 1
+                for _, s, e in highlight._candidate_tokens(text, frozenset([term])):
+                    forms[text[s:e]] += 1
                 seen += 1
             if sum(forms.values()) >= samples or seen >= samples:
                 break
@@ -469,6 +500,7 @@ class _Plan:
         self.highlight: set[str] = set()
         self.phrases: list[tuple[str, ...]] = []
         self.notices: list[str] = []
+        self.surface: list[tuple[str, str]] = []  # (folded word, term) of the plain words typed
 
 
 def _and(a: np.ndarray | None, b: np.ndarray) -> np.ndarray:
@@ -670,6 +702,7 @@ class Engine:
             if isinstance(clause, query.Word):
                 # "Pays-Bas" is two words at consecutive positions: a phrase when quoted,
                 # two words otherwise.
+                plan.surface.extend(p for p in analysis.surface_terms(clause.text) if p[1] in clause.terms)
                 for t in clause.terms:
                     m = self._term_mask(snap, t)
                     plan.groups.append([t])
@@ -785,25 +818,35 @@ class Engine:
         return keep
 
     def _phrase_mask(self, snap: Snapshot, terms: tuple[str, ...]) -> np.ndarray:
+        """Documents where the terms follow each other (stop words do not take positions) in
+        one of the text fields."""
+        cached = snap.phrase_masks.get(terms)
+        if cached is not None:
+            return cached.copy()
         m = np.zeros(snap.n, dtype=bool)
         tps = [snap.term(t) for t in terms]
         for f in TEXT_FIELDS:
             fps = [tp.fields.get(f, EMPTY) for tp in tps]
-            if any(len(fp) == 0 for fp in fps):
+            if any(len(fp) == 0 or fp._offsets is None for fp in fps):
                 continue
             common = fps[0].ids
             for fp in fps[1:]:
                 common = np.intersect1d(common, fp.ids, assume_unique=True)
-                if not len(common):
-                    break
-            for doc in common:
-                if m[doc]:
-                    continue
-                first = fps[0].positions(int(doc))
-                others = [set(fp.positions(int(doc))) for fp in fps[1:]]
-                if any(all(p + i + 1 in s for i, s in enumerate(others)) for p in first):
-                    m[doc] = True
-        return m
+            common = common[~m[common]]
+            if not len(common):
+                continue
+            locs = [np.searchsorted(fp.ids, common) for fp in fps]
+            for j, doc in enumerate(common):
+                first = fps[0].positions_at(int(locs[0][j]))
+                others = [set(fp.positions_at(int(loc[j]))) for fp, loc in zip(fps[1:], locs[1:])]
+                for p in first:
+                    if all(p + i + 1 in s for i, s in enumerate(others)):
+                        m[doc] = True
+                        break
+        if len(snap.phrase_masks) >= PHRASE_CACHE:
+            snap.phrase_masks.clear()
+        snap.phrase_masks[terms] = m
+        return m.copy()
 
     def _field_mask(self, snap: Snapshot, node: query.Field) -> np.ndarray:
         n = snap.n
@@ -858,6 +901,7 @@ class Engine:
                 for j in np.flatnonzero(ok):
                     pos[f][j][ti] = fp.positions_at(int(loc[j]))
         new = np.zeros(depth, dtype=np.float64)
+        covered = np.zeros(depth, dtype=np.float64)
         for g in groups:
             ids, tfw, _ = self._group(snap, g)
             w = idfs[tuple(g)]
@@ -866,6 +910,7 @@ class Engine:
                 loc = np.minimum(np.searchsorted(ids, docs), len(ids) - 1)
                 present = ids[loc] == docs
                 tf[present] = tfw[loc[present]]
+                covered[present] += w
             if (p.opening_weight or p.opening_weight_no_lead) and len(g) == 1:
                 ti = index_of[g[0]]
                 for j in range(depth):
@@ -893,10 +938,41 @@ class Engine:
                                 if c:
                                     bigrams += fw * c * min(w_of[a], w_of[b]) / (1.0 + c)
                 new[j] += p.bigram_weight * bigrams
+        if p.coverage_power and len(groups) > 1:
+            total_idf = sum(idfs[tuple(g)] for g in groups)
+            if total_idf > 0:
+                new *= (covered / total_idf) ** p.coverage_power
+        sub = ranking.top_order(new, snap.day[docs], docs, depth)
+        if p.exact_weight and plan.surface and depth:
+            # The words as typed: among the best, documents using the same forms (not just the
+            # same stems: "français" is not "France") move up.
+            head = sub[: p.exact_depth]
+            bonus = self._exact_bonus(snap, plan, docs[head], idfs)
+            new[head] += p.exact_weight * bonus
+            head = head[ranking.top_order(new[head], snap.day[docs[head]], docs[head], len(head))]
+            sub = np.concatenate([head, sub[p.exact_depth :]])
         scores = scores.astype(np.float64, copy=True)
         scores[top] = new
-        sub = ranking.top_order(new, snap.day[docs], docs, depth)
         return np.concatenate([top[sub], order[depth:]]), scores
+
+    def _exact_bonus(self, snap: Snapshot, plan: _Plan, docs, idfs) -> np.ndarray:
+        """Per document: sum over typed words of idf x (share of its stem's matches in that exact form)."""
+        words = list(dict.fromkeys(plan.surface))
+        terms = frozenset(t for _, t in words)
+        out = np.zeros(len(docs), dtype=np.float64)
+        for j, d in enumerate(docs):
+            sf = snap.stored(int(d))
+            title = "" if (sf.get("meta") or {}).get("title_derived") else (sf.get("title") or "")
+            text = "\n".join((title, sf.get("lead") or "", sf.get("body") or ""))
+            forms: Counter = Counter()
+            stems: Counter = Counter()
+            for t, a, b in highlight._candidate_tokens(text, terms):
+                stems[t] += 1
+                forms[(analysis.fold(text[a:b]), t)] += 1
+            for w, t in words:
+                if stems[t]:
+                    out[j] += idfs.get((t,), 0.0) * forms[(w, t)] / stems[t]
+        return out
 
     # -- facets
 
@@ -1071,9 +1147,9 @@ class Engine:
             res = []
             if folded:
                 totals = fi.totals(snap.live)
-                matches = [i for i, key in enumerate(fi.keys) if key.startswith(folded) or f" {folded}" in f" {key}"]
+                matches = [i for i in fi.keys_with_word_prefix(folded) if totals[i] > 0]
                 matches.sort(key=lambda i: (-int(totals[i]), fi.keys[i]))
-                res = [snap.entity_display(kind, fi.keys[i]) for i in matches[:limit] if totals[i] > 0]
+                res = [snap.entity_display(kind, fi.keys[i]) for i in matches[:limit]]
             out[kind] = res
         return out
 

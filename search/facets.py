@@ -10,6 +10,7 @@ comes from a function given by the engine (entities.json counts, or the stored s
 """
 from __future__ import annotations
 
+import bisect
 import re
 from collections import Counter
 from typing import Callable, Iterable
@@ -24,20 +25,37 @@ class FacetIndex:
     """All (document, value) pairs of one field."""
 
     def __init__(self, keys: list[str], postings: Iterable[np.ndarray], n_docs: int):
-        self.keys = list(keys)
-        self.key_ids = {k: i for i, k in enumerate(self.keys)}
         docs, vals = [], []
         for i, ids in enumerate(postings):
             docs.append(np.asarray(ids, dtype=np.int32))
             vals.append(np.full(len(ids), i, dtype=np.int32))
-        self.doc_of_pair = np.concatenate(docs) if docs else np.zeros(0, np.int32)
-        self.key_of_pair = np.concatenate(vals) if vals else np.zeros(0, np.int32)
-        order = np.argsort(self.doc_of_pair, kind="stable")
-        self.doc_of_pair = self.doc_of_pair[order]
-        self.key_of_pair = self.key_of_pair[order]
+        self._setup(
+            list(keys),
+            np.concatenate(docs) if docs else np.zeros(0, np.int32),
+            np.concatenate(vals) if vals else np.zeros(0, np.int32),
+            n_docs,
+        )
+
+    @classmethod
+    def from_pairs(cls, keys: list[str], doc_of_pair: np.ndarray, key_of_pair: np.ndarray, n_docs: int) -> "FacetIndex":
+        """From flat (document, value id) arrays; keys need not be sorted."""
+        self = cls.__new__(cls)
+        order = sorted(range(len(keys)), key=keys.__getitem__)
+        remap = np.empty(len(keys), dtype=np.int32)
+        remap[np.asarray(order, dtype=np.int64)] = np.arange(len(keys), dtype=np.int32)
+        self._setup([keys[i] for i in order], doc_of_pair, remap[key_of_pair] if len(keys) else key_of_pair, n_docs)
+        return self
+
+    def _setup(self, keys: list[str], doc_of_pair: np.ndarray, key_of_pair: np.ndarray, n_docs: int) -> None:
+        self.keys = keys
+        self.key_ids = {k: i for i, k in enumerate(self.keys)}
+        order = np.argsort(doc_of_pair, kind="stable")
+        self.doc_of_pair = doc_of_pair[order].astype(np.int32, copy=False)
+        self.key_of_pair = key_of_pair[order].astype(np.int32, copy=False)
         self.n_docs = n_docs
         self._starts = np.searchsorted(self.doc_of_pair, np.arange(n_docs + 1))
         self._totals: np.ndarray | None = None
+        self._words: tuple[list[str], list[int]] | None = None
 
     def __len__(self) -> int:
         return len(self.keys)
@@ -76,6 +94,27 @@ class FacetIndex:
         """The values of one document, in index order."""
         a, b = self._starts[doc], self._starts[doc + 1]
         return [self.keys[i] for i in self.key_of_pair[a:b]]
+
+    def keys_with_word_prefix(self, prefix: str) -> list[int]:
+        """Values having a word that starts with ``prefix`` (folded), via a sorted word list."""
+        if self._words is None:
+            pairs = sorted((w, i) for i, k in enumerate(self.keys) for w in set(k.split()))
+            self._words = ([w for w, _ in pairs], [i for _, i in pairs])
+        words, ids = self._words
+        prefix = fold_key(prefix)
+        if not prefix:
+            return []
+        first = prefix.split()[0]
+        lo = bisect.bisect_left(words, first)
+        out = []
+        seen = set()
+        while lo < len(words) and words[lo].startswith(first):
+            i = ids[lo]
+            if i not in seen and (" " not in prefix or f" {prefix}" in f" {self.keys[i]}"):
+                seen.add(i)
+                out.append(i)
+            lo += 1
+        return out
 
     def keys_matching_words(self, value: str) -> list[int]:
         """Values whose words include all the words of ``value`` (``personne:Macron``)."""

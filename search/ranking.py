@@ -51,6 +51,9 @@ class RankingParams:
     proximity_k: float = 0.5
     proximity_weights: dict = field(default_factory=lambda: {"lead": 0.6, "body": 0.5})
     bigram_weight: float = 0.0
+    coverage_power: float = 0.0
+    exact_weight: float = 0.0
+    exact_depth: int = 20
     # Plain words: all words required when at least this many documents have them all,
     # otherwise ranked partial matches.
     and_min_results: int = 10

@@ -146,7 +146,7 @@ def complete(vocab: Vocabulary, prefix: str, display: Callable[[str, str], str |
         return []
     out: list[str] = []
     seen = set()
-    for term in vocab.completions(folded, limit * 3):
+    for term in vocab.completions(folded, limit * 2):
         word = display(term, folded)
         if not word or not fold(word).startswith(folded):
             continue
