@@ -501,6 +501,7 @@ class _Plan:
         self.phrases: list[tuple[str, ...]] = []
         self.notices: list[str] = []
         self.surface: list[tuple[str, str]] = []  # (folded word, term) of the plain words typed
+        self.names: set[str] = set()
 
 
 def _and(a: np.ndarray | None, b: np.ndarray) -> np.ndarray:
@@ -637,6 +638,8 @@ class Engine:
             for g in plan.groups:
                 ids, tfw, df = self._group(snap, g)
                 w = ranking.idf(df, snap.n_live, p.idf_power)
+                if p.name_boost and len(g) == 1 and g[0] in plan.names:
+                    w *= p.name_boost
                 idfs[tuple(g)] = w
                 if len(ids):
                     dense[ids] += w * ranking.saturate(tfw, p.k1)
@@ -703,6 +706,8 @@ class Engine:
                 # "Pays-Bas" is two words at consecutive positions: a phrase when quoted,
                 # two words otherwise.
                 plan.surface.extend(p for p in analysis.surface_terms(clause.text) if p[1] in clause.terms)
+                if clause is not pq.clauses[0] and clause.text[:1].isupper():
+                    plan.names.update(clause.terms)
                 for t in clause.terms:
                     m = self._term_mask(snap, t)
                     plan.groups.append([t])
