@@ -190,5 +190,28 @@ def eval_cmd(corpus, shared_path, workdir, run_file):
         evaluation.write_trec(run, Path(run_file))
 
 
+BENCHMARKS = {
+    "index": "index_speed.py",
+    "search": "search_speed.py",
+    "load": "load.py",
+    "entities-quality": "entities_quality.py",
+    "entities-speed": "entities_speed.py",
+}
+
+
+@main.command("bench", context_settings={"ignore_unknown_options": True})
+@click.argument("name", type=click.Choice(sorted(BENCHMARKS)))
+@click.argument("args", nargs=-1, type=click.UNPROCESSED)
+def bench_cmd(name, args):
+    """Run a benchmark from the repository's bench/ folder (extra ARGS are passed on)."""
+    import subprocess
+    from pathlib import Path
+
+    script = Path(__file__).resolve().parent.parent / "bench" / BENCHMARKS[name]
+    if not script.exists():
+        _fail(f"{script} not found: benchmarks run from a checkout of the repository")
+    sys.exit(subprocess.call([sys.executable, str(script), *args], cwd=script.parent.parent))
+
+
 if __name__ == "__main__":  # pragma: no cover
     main()

@@ -65,3 +65,12 @@ def test_stats_without_index(tmp_path):
 def test_python_dash_m_search_is_the_cli():
     out = subprocess.run([sys.executable, "-m", "search", "--help"], capture_output=True, text=True, check=True)
     assert "Dépêche" in out.stdout and "index" in out.stdout
+
+
+def test_bench_command_runs_a_benchmark_script(tmp_path):
+    # Without the shared corpus the index benchmark says so and exits cleanly.
+    out = subprocess.run([sys.executable, "-m", "search", "bench", "index", "--corpus", str(tmp_path / "absent.jsonl.gz")],
+                         capture_output=True, text=True)
+    assert out.returncode == 0 and "skipped" in out.stdout
+    bad = subprocess.run([sys.executable, "-m", "search", "bench", "nope"], capture_output=True, text=True)
+    assert bad.returncode == 2 and "nope" in bad.stderr
