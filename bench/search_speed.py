@@ -40,6 +40,9 @@ def main() -> None:
     ap.add_argument("--workdir", type=Path, default=None)
     ap.add_argument("--warmup", type=int, default=200)
     ap.add_argument("--limit", type=int, default=0, help="only the first N queries")
+    ap.add_argument("--whoosh-check", type=int, default=0, metavar="N",
+                    help="also count, on the first N queries, how often Whoosh's own searcher gives another "
+                         "top 10 for limit=10 than for limit=None (issue #413)")
     args = ap.parse_args()
     shared = evaluation.shared_dir(args.shared)
     queries_file = shared / evaluation.CORPORA["orangesum"][1]
@@ -75,6 +78,28 @@ def main() -> None:
           f"mean {statistics.fmean(times):.1f} ms   (targets: p50 <= 15, p95 <= 60)")
     print(f"median total {statistics.median(totals):.0f} matching documents")
     print(f"top 10 == first 10 of top 100 on {len(queries) - mismatches}/{len(queries)} queries")
+    if args.whoosh_check:
+        whoosh_check(root, queries[: args.whoosh_check])
+
+
+def whoosh_check(root: Path, queries: list[str]) -> None:
+    """Whoosh's Searcher.search: top 10 with limit=10 vs the first 10 of limit=None."""
+    from whoosh import scoring
+    from whoosh.qparser import MultifieldParser, OrGroup
+
+    from search import indexing
+
+    ix, _, _ = indexing.open_generation(root)
+    parser = MultifieldParser(["title", "lead", "body"], ix.schema, group=OrGroup)
+    differ = 0
+    with ix.searcher(weighting=scoring.BM25F()) as s:
+        for q in queries:
+            words = " ".join(w for w in q.replace('"', " ").split() if w not in ("OR", "AND", "NOT"))
+            query = parser.parse(words)
+            top = [h.docnum for h in s.search(query, limit=10)]
+            full = [h.docnum for h in s.search(query, limit=None)][:10]
+            differ += top != full
+    print(f"Whoosh's own searcher: limit=10 differs from the top of limit=None on {differ}/{len(queries)} queries")
 
 
 if __name__ == "__main__":

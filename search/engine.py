@@ -68,7 +68,7 @@ def _decode_positions(value: bytes) -> list[int]:
         value += b"."
     return list(accumulate(loads(value[4:])))
 
-CACHE_POSTINGS = 4_000_000  # postings kept decoded per snapshot (LRU by term)
+CACHE_POSTINGS = 2_000_000  # postings kept decoded per snapshot (LRU by term), ~50 MB
 MAX_PREFIX_TERMS = 50
 RELATED_TERMS = 25
 RETRY_OPEN_SECONDS = 2.0
@@ -551,7 +551,15 @@ class Engine:
             if snap is not None and failed and failed[0] == key and time.monotonic() - failed[1] < RETRY_OPEN_SECONDS:
                 return snap
             try:
-                new = Snapshot(self.root, key, self.params)
+                try:
+                    new = Snapshot(self.root, key, self.params)
+                except (OSError, IndexMissing):
+                    # A rebuild may have swapped and cleaned up between readlink and open.
+                    key2 = self._key()
+                    if key2 is None or key2 == key:
+                        raise
+                    key = key2
+                    new = Snapshot(self.root, key, self.params)
             except Exception:
                 if snap is not None:
                     # Keep serving the old generation; try the new one again a little later.
