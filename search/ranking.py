@@ -46,14 +46,14 @@ TEXT_FIELDS = ("title", "lead", "body")
 class RankingParams:
     """Ranking constants, tuned on the dev sets with ``depeche eval`` (one set for both corpora)."""
 
-    k1: float = 1.2
+    k1: float = 1.5
     weights: dict = field(default_factory=lambda: {"title": 1.2, "lead": 4.0, "body": 1.0})
-    b: dict = field(default_factory=lambda: {"title": 0.3, "lead": 0.3, "body": 0.6})
-    idf_power: float = 1.15
+    b: dict = field(default_factory=lambda: {"title": 0.3, "lead": 0.4, "body": 0.6})
+    idf_power: float = 1.0
     # Words typed with a capital inside the query (names) weigh this much more.
     name_boost: float = 1.5
     rerank_depth: int = 100
-    opening: int = 60
+    opening: int = 40
     opening_weight: float = 2.0
     opening_weight_no_lead: float = 1.0
     window: int = 5
