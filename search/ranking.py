@@ -51,7 +51,7 @@ class RankingParams:
     b: dict = field(default_factory=lambda: {"title": 0.3, "lead": 0.4, "body": 0.6})
     idf_power: float = 1.0
     # Words typed with a capital inside the query (names) weigh this much more.
-    name_boost: float = 1.5
+    name_boost: float = 1.3
     rerank_depth: int = 100
     opening: int = 40
     opening_weight: float = 2.0
