@@ -16,7 +16,6 @@ others keep answering from the old snapshot, and the switch is one attribute ass
 """
 from __future__ import annotations
 
-import html
 import json
 import logging
 import os
@@ -890,7 +889,7 @@ class Engine:
     # -- re-ranking
 
     def _rerank(self, snap: Snapshot, plan: _Plan, cand, order, scores, idfs):
-        """Re-score the ``rerank_depth`` best with the body opening, proximity and query bigrams."""
+        """Re-score the ``rerank_depth`` best with the body opening, proximity and the typed forms."""
         p = self.params
         depth = min(p.rerank_depth, len(order))
         top = order[:depth]
@@ -900,8 +899,9 @@ class Engine:
         uniq = list(dict.fromkeys(single))
         index_of = {t: i for i, t in enumerate(uniq)}
         # Positions of every single query term in lead and body of the re-ranked documents.
-        pos = {f: [[None] * len(uniq) for _ in range(depth)] for f in ("lead", "body")}
-        for f in ("lead", "body"):
+        needed = ["body"] + [f for f, w in p.proximity_weights.items() if w and f != "body"]
+        pos = {f: [[None] * len(uniq) for _ in range(depth)] for f in needed}
+        for f in needed:
             for ti, t in enumerate(uniq):
                 fp = snap.term(t).fields.get(f, EMPTY)
                 if not len(fp):
@@ -914,7 +914,6 @@ class Engine:
                 for j in np.flatnonzero(ok):
                     pos[f][j][ti] = fp.positions_at(int(loc[j]))
         new = np.zeros(depth, dtype=np.float64)
-        covered = np.zeros(depth, dtype=np.float64)
         for g in groups:
             ids, tfw, _ = self._group(snap, g)
             w = idfs[tuple(g)]
@@ -923,7 +922,6 @@ class Engine:
                 loc = np.minimum(np.searchsorted(ids, docs), len(ids) - 1)
                 present = ids[loc] == docs
                 tf[present] = tfw[loc[present]]
-                covered[present] += w
             if (p.opening_weight or p.opening_weight_no_lead) and len(g) == 1:
                 ti = index_of[g[0]]
                 for j in range(depth):
@@ -935,26 +933,14 @@ class Engine:
             new += w * tf / (p.k1 + tf)
         if len(uniq) > 1:
             w_of = [idfs[(t,)] for t in uniq]
-            pairs = [(index_of[a], index_of[b]) for a, b in zip(single, single[1:]) if a != b]
             for j in range(depth):
-                bigrams = 0.0
                 for f, fw in p.proximity_weights.items():
+                    if not fw or f not in pos:
+                        continue
                     lists = pos[f][j]
                     events = [(x, ti) for ti, ps in enumerate(lists) if ps for x in ps]
                     if len(events) > 1:
                         new[j] += fw * ranking.proximity(events, w_of, p.window, p.proximity_k)
-                    if p.bigram_weight:
-                        for a, b in pairs:
-                            if lists[a] and lists[b]:
-                                follow = set(lists[b])
-                                c = sum(1 for x in lists[a] if x + 1 in follow)
-                                if c:
-                                    bigrams += fw * c * min(w_of[a], w_of[b]) / (1.0 + c)
-                new[j] += p.bigram_weight * bigrams
-        if p.coverage_power and len(groups) > 1:
-            total_idf = sum(idfs[tuple(g)] for g in groups)
-            if total_idf > 0:
-                new *= (covered / total_idf) ** p.coverage_power
         sub = ranking.top_order(new, snap.day[docs], docs, depth)
         if p.exact_weight and plan.surface and depth:
             # The words as typed: among the best, documents using the same forms (not just the

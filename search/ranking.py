@@ -59,8 +59,6 @@ class RankingParams:
     window: int = 5
     proximity_k: float = 1.0
     proximity_weights: dict = field(default_factory=lambda: {"lead": 0.0, "body": 0.2})
-    bigram_weight: float = 0.0
-    coverage_power: float = 0.0
     # Re-ranking of the best ``exact_depth``: documents using the typed forms of the words.
     exact_weight: float = 0.2
     exact_depth: int = 20
