@@ -72,6 +72,7 @@ MAX_PREFIX_TERMS = 50
 RELATED_TERMS = 25
 RETRY_OPEN_SECONDS = 2.0
 PHRASE_CACHE = 256
+STORED_CACHE = 1024
 log = logging.getLogger("depeche.engine")
 
 
@@ -205,6 +206,7 @@ class Snapshot:
         self.lock = threading.RLock()  # Whoosh file objects are not thread-safe
         self._cache: OrderedDict[str, TermPostings] = OrderedDict()
         self.phrase_masks: dict[tuple, np.ndarray] = {}
+        self._stored: dict[int, dict] = {}
         self._cache_size = 0
         self._vocab: suggest.Vocabulary | None = None
         self._words: dict = {}
@@ -385,8 +387,20 @@ class Snapshot:
     # -- stored documents
 
     def stored(self, doc: int) -> dict:
-        with self.lock:
-            return self.reader.stored_fields(int(doc))
+        """Stored fields of a document (a small cache: the best documents of a query are read
+        for re-ranking and again for their snippets)."""
+        doc = int(doc)
+        got = self._stored.get(doc)
+        if got is None:
+            with self.lock:
+                got = self.reader.stored_fields(doc)
+            if len(self._stored) >= STORED_CACHE:
+                try:
+                    self._stored.pop(next(iter(self._stored)))
+                except (StopIteration, KeyError, RuntimeError):
+                    pass
+            self._stored[doc] = got
+        return got
 
     def docnum(self, ident: str) -> int | None:
         ids = self.field_terms("id", ident)

@@ -95,6 +95,8 @@ def _fold_table() -> dict:
 _FOLD = _fold_table()
 _FOLD_CHARS = {chr(k): v for k, v in _FOLD.items() if k >= 0x80}
 _NON_ASCII = re.compile(r"[^\x00-\x7f]")
+_SPACE = re.compile(r"\s")
+_NON_SPACE = re.compile(r"\S*")
 
 
 def _fold_text(text: str) -> str:
@@ -151,17 +153,16 @@ def _candidate_tokens(text: str, terms: frozenset):
         return [(t, s, e) for t, _, s, e in analysis.tokens(text) if t in terms]
     out = []
     done_until = -1
-    n = len(text)
     for m in _candidate_regex(terms).finditer(folded):
         i = m.start()
         if i < done_until:
             continue
-        a = i
-        while a > 0 and not text[a - 1].isspace():
-            a -= 1
-        b = m.end()
-        while b < n and not text[b].isspace():
-            b += 1
+        a = max(text.rfind(" ", 0, i), text.rfind("\n", 0, i), text.rfind("\t", 0, i)) + 1
+        if _SPACE.search(text, a, i):  # another kind of space in between: the slow, exact way
+            a = i
+            while a > 0 and not text[a - 1].isspace():
+                a -= 1
+        b = _NON_SPACE.match(text, m.end()).end()
         for t, _, s, e in analysis.tokens(text[a:b]):
             if t in terms:
                 out.append((t, a + s, a + e))

@@ -61,7 +61,7 @@ class RankingParams:
     proximity_weights: dict = field(default_factory=lambda: {"lead": 0.0, "body": 0.2})
     # Re-ranking of the best ``exact_depth``: documents using the typed forms of the words.
     exact_weight: float = 0.2
-    exact_depth: int = 20
+    exact_depth: int = 10
     # Plain words: all words required when at least this many documents have them all,
     # otherwise ranked partial matches.
     and_min_results: int = 10
