@@ -26,7 +26,7 @@ from unidecode import unidecode
 from whoosh.analysis import Composable, Token, Tokenizer
 from whoosh.formats import Positions
 
-SCHEMA_VERSION = "fr-5"
+SCHEMA_VERSION = "fr-6"
 
 # Function words only. Whoosh's lang="fr" list also drops English words (as, son, est...).
 STOP_WORDS = frozenset(
@@ -45,7 +45,7 @@ APOSTROPHE_WORDS = frozenset(["aujourd'hui", "prud'homme", "prud'hommes", "prud'
 # A word: letters/digits, with internal apostrophes, hyphens and dotted acronyms kept together
 # so that the rules above can look at the whole thing.
 _WORD = re.compile(
-    r"(?:[^\W\d_]\.){2,}(?:[^\W\d_](?![^\W_]))?"  # dotted acronym O.N.U.
+    r"(?:[^\W\d_]{1,7}['’])?(?:[^\W\d_]\.){2,}(?:[^\W\d_](?![^\W_]))?"  # dotted acronym O.N.U., maybe elided
     r"|\d+(?:[.,]\d+)*"  # number with groups
     r"|[^\W_]+(?:['’\-‐‑][^\W_]+)*",  # word, maybe with apostrophes/hyphens
     re.UNICODE,
@@ -73,16 +73,20 @@ def stem(folded: str) -> str:
 
 
 def _pieces(match_text: str, start: int):
-    """Split one regex match into (text, startchar) pieces, applying elision and unit splits."""
+    """Split one regex match into (text, startchar, endchar) pieces, applying elision and unit splits."""
     if match_text[0].isdigit():
-        yield match_text.replace(",", "."), start
+        yield match_text.replace(",", "."), start, start + len(match_text)
         return
-    if "." in match_text:  # dotted acronym
-        yield match_text.replace(".", ""), start
+    if "." in match_text:  # dotted acronym: the mark covers all of "O.N.U."
+        head, apo, acronym = match_text.rpartition("'") if "'" in match_text else match_text.rpartition("’")
+        if apo and fold(head) not in ELIDED:
+            yield head, start, start + len(head)
+        offset = start + len(head) + len(apo)
+        yield acronym.replace(".", ""), offset, start + len(match_text)
         return
     low = match_text.lower().replace("’", "'")
     if low in APOSTROPHE_WORDS:
-        yield match_text.replace("’", "'"), start
+        yield match_text.replace("’", "'"), start, start + len(match_text)
         return
     pos = start
     parts = _SPLIT.split(match_text)
@@ -94,12 +98,10 @@ def _pieces(match_text: str, start: int):
             continue
         if part:
             if any(c.isdigit() for c in part) and not part.isdigit():
-                offset = 0
                 for m in _DIGITS_LETTERS.finditer(part):
-                    yield m.group(), pos + m.start()
-                    offset = m.end()
+                    yield m.group(), pos + m.start(), pos + m.end()
             else:
-                yield part, pos
+                yield part, pos, pos + len(part)
         pos += len(part) + 1
 
 
@@ -107,11 +109,11 @@ def _pieces(match_text: str, start: int):
 def _analyze_word(match_text: str) -> tuple:
     """(offset, endoffset, term, surface) for each indexable piece of one word."""
     out = []
-    for piece, offset in _pieces(match_text, 0):
+    for piece, offset, end in _pieces(match_text, 0):
         folded = fold(piece)
         if not folded or folded in STOP_WORDS:
             continue
-        out.append((offset, offset + len(piece), stem(folded), folded))
+        out.append((offset, end, stem(folded), folded))
     return tuple(out)
 
 

@@ -128,3 +128,8 @@ def test_analyzer_pickles_for_worker_processes():
 
 def test_schema_version_is_a_string():
     assert isinstance(SCHEMA_VERSION, str) and SCHEMA_VERSION
+
+
+def test_acronym_offsets_cover_the_whole_acronym():
+    text = "Selon l'O.N.U. hier"
+    assert [text[s:e] for _, _, s, e in tokens(text)] == ["Selon", "O.N.U.", "hier"]
