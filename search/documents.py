@@ -272,6 +272,15 @@ def _lines(path: Path) -> Iterator[tuple[int, bytes | Rejection]]:
         yield n + 1, Rejection(str(path), n + 1, f"unreadable or truncated compressed data ({e.__class__.__name__}): the rest of the file is lost")
 
 
+def _read_all(path: Path) -> bytes | Rejection:
+    """The whole (decompressed) file, or a Rejection saying why it cannot be read."""
+    try:
+        with _open_bytes(path) as fh:
+            return fh.read()
+    except (EOFError, gzip.BadGzipFile, zlib.error, OSError) as e:
+        return Rejection(str(path), None, f"unreadable or truncated file ({e.__class__.__name__})")
+
+
 def read_jsonl(path: Path) -> Iterator[Item]:
     """Dispatches from a JSON Lines file, one object per line."""
     origin = str(path)
@@ -300,11 +309,9 @@ def read_csv(path: Path) -> Iterator[Item]:
     """Dispatches from a CSV file with a header row (same field names as JSON Lines)."""
     origin = str(path)
     csv.field_size_limit(1 << 30)
-    try:
-        with _open_bytes(path) as fh:
-            data = fh.read()
-    except (EOFError, gzip.BadGzipFile, zlib.error, OSError) as e:
-        yield Rejection(origin, None, f"unreadable or truncated file ({e.__class__.__name__})")
+    data = _read_all(path)
+    if isinstance(data, Rejection):
+        yield data
         return
     try:
         text = _decode(data, origin)
@@ -336,11 +343,9 @@ def read_csv(path: Path) -> Iterator[Item]:
 def read_text_dispatch(path: Path) -> Iterator[Item]:
     """One plain-text dispatch per file; its id is the file name without extension."""
     origin = str(path)
-    try:
-        with _open_bytes(path) as fh:
-            data = fh.read()
-    except (EOFError, gzip.BadGzipFile, zlib.error, OSError) as e:
-        yield Rejection(origin, None, f"unreadable or truncated file ({e.__class__.__name__})")
+    data = _read_all(path)
+    if isinstance(data, Rejection):
+        yield data
         return
     if not data.strip():
         yield Rejection(origin, None, "empty file")

@@ -6,7 +6,7 @@ import urllib.parse
 
 import pytest
 
-from test_browser import CHROMIUM, CHROMIUM_ARGS, pytestmark  # noqa: F401 - same skip rules
+from test_browser import browser, pytestmark  # noqa: F401 - the same Chromium fixture and skip rules
 from test_web import build_index, free_port, make_app
 
 # Each payload sets a flag if it ever runs; CSP would also block them, but escaping must hold alone.
@@ -41,15 +41,6 @@ def evil_server(tmp_path_factory):
     yield f"http://127.0.0.1:{port}"
     httpd.shutdown()
     thread.join(10)
-
-
-@pytest.fixture(scope="module")
-def browser():
-    sync_api = pytest.importorskip("playwright.sync_api")
-    with sync_api.sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
-        yield b
-        b.close()
 
 
 SEEN_TEXT: dict[str, str] = {}
