@@ -8,6 +8,7 @@ import threading
 import numpy as np
 import pytest
 
+from search.analysis import SCHEMA_VERSION
 from search import indexing, ranking
 from search.engine import Engine
 from search.model import MAX_PAGE, MAX_PER_PAGE, MAX_QUERY_LENGTH, InvalidRequest, SearchRequest
@@ -317,7 +318,7 @@ def test_related(engine):
 
 def test_health(engine):
     h = engine.health()
-    assert h == {"generation": 1, "documents": len(RECORDS) + 1, "schema_version": "fr-5", "status": "ok"}
+    assert h == {"generation": 1, "documents": len(RECORDS) + 1, "schema_version": SCHEMA_VERSION, "status": "ok"}
 
 
 def test_missing_index(tmp_path):
@@ -339,7 +340,7 @@ def test_engine_picks_up_a_rebuilt_generation(tmp_path):
     build(tmp_path, RECORDS, seed=False)  # same index directory: a new generation is swapped in
     res = engine.search(SearchRequest(q="Lyon"))
     assert res.total == 1 and res.generation == 2
-    assert engine.health() == {"generation": 2, "documents": len(RECORDS), "schema_version": "fr-5", "status": "ok"}
+    assert engine.health() == {"generation": 2, "documents": len(RECORDS), "schema_version": SCHEMA_VERSION, "status": "ok"}
 
 
 def test_engine_sees_added_and_deleted_documents(tmp_path):
