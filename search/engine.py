@@ -144,14 +144,7 @@ def _leaf_postings(sr, field: str, text: str, values: bool):
             m = sr.postings(field, text)
         except TermNotFound:
             return None
-        ids, ws, vs = [], [], []
-        while m.is_active():
-            ids.append(m.id())
-            ws.append(m.weight())
-            if values:
-                vs.append(m.value())
-            m.next()
-        return ids, ws, vs
+        return _drain(m, values)
     try:
         info = terms.term_info(field, btext)
     except (KeyError, TermNotFound):
@@ -173,13 +166,20 @@ def _leaf_postings(sr, field: str, text: str, values: bool):
             if m._lastblock:
                 break
             m._next_block()
-    else:  # pragma: no cover
-        while m.is_active():
-            ids.append(m.id())
-            ws.append(m.weight())
-            if values:
-                vs.append(m.value())
-            m.next()
+    else:  # pragma: no cover - other matchers
+        return _drain(m, values)
+    return ids, ws, vs
+
+
+def _drain(m, values: bool):
+    """(ids, weights, values) of a Whoosh matcher read one posting at a time (the slow, generic way)."""
+    ids, ws, vs = [], [], []
+    while m.is_active():
+        ids.append(m.id())
+        ws.append(m.weight())
+        if values:
+            vs.append(m.value())
+        m.next()
     return ids, ws, vs
 
 
