@@ -1,6 +1,7 @@
 """A real browser (Debian's Chromium driven by Playwright) against the app on a loopback port."""
 from __future__ import annotations
 
+import contextlib
 import os
 import threading
 from pathlib import Path
@@ -22,18 +23,26 @@ pytestmark = [
 ]
 
 
-@pytest.fixture(scope="module")
-def server(web_index):
-    """The app served by werkzeug on a free loopback port, in a thread."""
+@contextlib.contextmanager
+def serve_app(app):
+    """Serve a Flask app with werkzeug on a free loopback port, in a thread; yields its base URL."""
     from werkzeug.serving import make_server
 
-    port = free_port()
-    httpd = make_server("127.0.0.1", port, make_app(web_index), threaded=True)
+    httpd = make_server("127.0.0.1", free_port(), app, threaded=True)
     thread = threading.Thread(target=httpd.serve_forever, daemon=True)
     thread.start()
-    yield f"http://127.0.0.1:{port}"
-    httpd.shutdown()
-    thread.join(10)
+    try:
+        yield f"http://127.0.0.1:{httpd.server_port}"
+    finally:
+        httpd.shutdown()
+        thread.join(10)
+
+
+@pytest.fixture(scope="module")
+def server(web_index):
+    """The app on the shared fixture index."""
+    with serve_app(make_app(web_index)) as base:
+        yield base
 
 
 @pytest.fixture(scope="module")

@@ -1,13 +1,12 @@
 """Injection: markup in documents, facets and queries is shown as text and never runs (Chromium)."""
 from __future__ import annotations
 
-import threading
 import urllib.parse
 
 import pytest
 
-from test_browser import browser, pytestmark  # noqa: F401 - the same Chromium fixture and skip rules
-from test_web import build_index, free_port, make_app
+from test_browser import browser, pytestmark, serve_app  # noqa: F401 - the same Chromium fixture and skip rules
+from test_web import build_index, make_app
 
 # Each payload sets a flag if it ever runs; CSP would also block them, but escaping must hold alone.
 P = "window.__pwned=(window.__pwned||0)+1"
@@ -31,16 +30,9 @@ INJECTED = "script:not([src]), img[src='x'], svg[onload], [onerror], [onload], a
 
 @pytest.fixture(scope="module")
 def evil_server(tmp_path_factory):
-    from werkzeug.serving import make_server
-
     root = build_index(tmp_path_factory.mktemp("evil") / "index", HOSTILE)
-    port = free_port()
-    httpd = make_server("127.0.0.1", port, make_app(root), threaded=True)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{port}"
-    httpd.shutdown()
-    thread.join(10)
+    with serve_app(make_app(root)) as base:
+        yield base
 
 
 SEEN_TEXT: dict[str, str] = {}

@@ -1,20 +1,13 @@
 """gunicorn (2 workers) under a bounded 30 s loopback load while rebuilds swap in new generations."""
 from __future__ import annotations
 
-import json
-import os
-import subprocess
-import sys
 import threading
 import time
-import urllib.error
 import urllib.parse
-import urllib.request
-from pathlib import Path
 
 import pytest
 
-from test_web import ROOT, WEB_DISPATCHES, build_index, free_port
+from test_web import WEB_DISPATCHES, build_index, get_json, gunicorn_server
 
 DURATION = 30.0
 CLIENTS = 4
@@ -25,22 +18,10 @@ QUERIES = ["munitions", "Ukraine", "l'Alliance", "etats-unis", "Bordeaux", "\"Pa
 @pytest.mark.slow
 def test_no_failed_request_while_rebuilds_swap(tmp_path):
     root = build_index(tmp_path / "index", WEB_DISPATCHES[:4])
-    port = free_port()
-    env = dict(os.environ, DEPECHE_INDEX=str(root), DEPECHE_BIND=f"127.0.0.1:{port}", DEPECHE_ACCESS_LOG="",
-               DEPECHE_WORKERS="2")
-    log = open(tmp_path / "gunicorn.log", "wb")
-    proc = subprocess.Popen([str(Path(sys.executable).with_name("gunicorn")), "-c", "gunicorn.conf.py", "web:create_app()"],
-                            cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
-    base = f"http://127.0.0.1:{port}"
     failures: list[str] = []
     generations: list[int] = []
     count = [0]
     lock = threading.Lock()
-    stop = time.monotonic() + DURATION
-
-    def get(path):
-        with urllib.request.urlopen(base + path, timeout=10) as r:
-            return r.status, json.loads(r.read())
 
     def client(n):
         i = n
@@ -48,7 +29,7 @@ def test_no_failed_request_while_rebuilds_swap(tmp_path):
             q = QUERIES[i % len(QUERIES)]
             i += 1
             try:
-                status, body = get("/api/search?" + urllib.parse.urlencode({"q": q}))
+                status, body = get_json(base, "/api/search?" + urllib.parse.urlencode({"q": q}))
                 with lock:
                     count[0] += 1
                     generations.append(body["generation"])
@@ -57,14 +38,9 @@ def test_no_failed_request_while_rebuilds_swap(tmp_path):
             except Exception as e:  # any error is a failed request
                 failures.append(f"{q}: {e!r}")
 
-    try:
-        for _ in range(200):
-            try:
-                get("/healthz")
-                break
-            except (urllib.error.URLError, ConnectionError):
-                time.sleep(0.1)
-        first = get("/healthz")[1]["generation"]
+    with gunicorn_server(root, tmp_path, DEPECHE_WORKERS="2") as base:
+        stop = time.monotonic() + DURATION
+        first = get_json(base, "/healthz")[1]["generation"]
         threads = [threading.Thread(target=client, args=(n,)) for n in range(CLIENTS)]
         for t in threads:
             t.start()
@@ -75,14 +51,7 @@ def test_no_failed_request_while_rebuilds_swap(tmp_path):
             swaps += 1
         for t in threads:
             t.join(DURATION + 30)
-        last = get("/healthz")[1]["generation"]
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-        log.close()
+        last = get_json(base, "/healthz")[1]["generation"]
     print(f"{count[0]} requests in {DURATION:.0f}s with {CLIENTS} clients, {swaps} swaps, {len(failures)} failed")
     assert not failures, failures[:5]
     assert swaps >= 5 and count[0] > 200

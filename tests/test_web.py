@@ -5,6 +5,7 @@ are tested without the NER model). test_web_api, test_openapi and test_browser i
 """
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -118,6 +119,37 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+def get_json(base: str, path: str):
+    """(status, decoded JSON) of a GET on a running server."""
+    with urllib.request.urlopen(base + path, timeout=10) as r:
+        return r.status, json.loads(r.read())
+
+
+@contextlib.contextmanager
+def gunicorn_server(root: Path, logdir: Path, **env_extra):
+    """Real gunicorn (gunicorn.conf.py) on a free loopback port serving ``root``; yields its base URL."""
+    port = free_port()
+    env = dict(os.environ, DEPECHE_INDEX=str(root), DEPECHE_BIND=f"127.0.0.1:{port}", DEPECHE_ACCESS_LOG="", **env_extra)
+    base = f"http://127.0.0.1:{port}"
+    with open(logdir / "gunicorn.log", "wb") as log:
+        proc = subprocess.Popen([str(Path(sys.executable).with_name("gunicorn")), "-c", "gunicorn.conf.py", "web:create_app()"],
+                                cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+        try:
+            for _ in range(200):
+                try:
+                    get_json(base, "/healthz")
+                    break
+                except (urllib.error.URLError, ConnectionError):
+                    time.sleep(0.1)
+            yield base
+        finally:
+            proc.terminate()
+            try:
+                proc.wait(20)
+            except subprocess.TimeoutExpired:
+                proc.kill()
 
 
 class _Tags(HTMLParser):
@@ -532,25 +564,11 @@ def test_no_failed_request_while_rebuilding(tmp_path):
 def test_gunicorn_workers_follow_a_rebuild(tmp_path):
     """Real gunicorn, 2 workers: a rebuild is served without restart and without a failed request."""
     root = build_index(tmp_path / "index", WEB_DISPATCHES[:3])
-    port = free_port()
-    env = dict(os.environ, DEPECHE_INDEX=str(root), DEPECHE_BIND=f"127.0.0.1:{port}", DEPECHE_ACCESS_LOG="")
-    gunicorn = Path(sys.executable).with_name("gunicorn")
-    log = open(tmp_path / "gunicorn.log", "wb")
-    proc = subprocess.Popen([str(gunicorn), "-c", "gunicorn.conf.py", "web:create_app()"], cwd=ROOT, env=env,
-                            stdout=log, stderr=subprocess.STDOUT)
-    base = f"http://127.0.0.1:{port}"
+    with gunicorn_server(root, tmp_path) as base:
 
-    def get(path):
-        with urllib.request.urlopen(base + path, timeout=10) as r:
-            return r.status, json.loads(r.read())
+        def get(path):
+            return get_json(base, path)
 
-    try:
-        for _ in range(100):
-            try:
-                get("/healthz")
-                break
-            except (urllib.error.URLError, ConnectionError):
-                time.sleep(0.1)
         generations = set()
         for _ in range(8):  # enough requests to reach both workers
             status, body = get("/healthz")
@@ -564,10 +582,3 @@ def test_gunicorn_workers_follow_a_rebuild(tmp_path):
             assert status == 200
             seen.append((body["generation"], body["total"]))
         assert all(g > max(generations) and total == 1 for g, total in seen), seen
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-        log.close()
