@@ -64,6 +64,12 @@ def fold(word: str) -> str:
     return unidecode(word).lower()
 
 
+@lru_cache(maxsize=200_000)
+def fold_key(value: str) -> str:
+    """Case/accent/punctuation-insensitive key of a name (facet values, entities): 'États-Unis' → 'etats unis'."""
+    return " ".join(re.findall(r"\w+", fold(value)))
+
+
 @lru_cache(maxsize=500_000)
 def stem(folded: str) -> str:
     """Stem an already folded word; numbers and very short words are left alone."""

@@ -32,6 +32,8 @@ from importlib import metadata
 from pathlib import Path
 from typing import Callable, Iterable, Iterator
 
+from .analysis import fold_key
+
 MODEL_NAME = "fr_core_news_sm"
 _DATA = Path(__file__).with_name("data")
 
@@ -91,10 +93,10 @@ def _fold(s: str) -> str:
 @lru_cache(maxsize=1 << 17)
 def entity_key(name: str) -> str:
     """Case/accent/punctuation-folded key used for facet filtering and to merge display forms."""
-    return " ".join(_WORDS(_fold(name)))
+    # The same key as the index's facet fields, so merging here and filtering there agree.
+    return fold_key(name)
 
 
-_WORDS = re.compile(r"\w+").findall
 
 
 def _accents(s: str) -> int:

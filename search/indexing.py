@@ -29,7 +29,7 @@ from typing import Callable, Iterable, Iterator
 from whoosh import index as whoosh_index
 from whoosh.fields import ID, KEYWORD, NUMERIC, STORED, TEXT, Schema
 
-from .analysis import SCHEMA_VERSION, FrenchAnalyzer, FrenchPositions
+from .analysis import SCHEMA_VERSION, FrenchAnalyzer, FrenchPositions, fold_key  # noqa: F401 - fold_key is re-exported
 from .documents import Dispatch, Rejection, read_sources
 
 META_FILE = "depeche.json"
@@ -83,13 +83,6 @@ def make_schema() -> Schema:
         places=KEYWORD(commas=True, stored=True, scorable=False),
         meta=STORED(),  # display values: source, section, url, subheads, title_derived
     )
-
-
-def fold_key(value: str) -> str:
-    """Case/accent/punctuation-insensitive key for facet values (sources, people, places)."""
-    from .analysis import fold
-
-    return " ".join(re.findall(r"\w+", fold(value)))
 
 
 def date_number(date: str | None) -> int:
