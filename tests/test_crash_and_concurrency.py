@@ -46,6 +46,18 @@ def search_count(index: Path, word: str) -> int:
         return len(s.search(Term("body", terms(word)[0]), limit=None))
 
 
+def wait_for_free_lock(index: Path, timeout: float = 10.0) -> None:
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            with indexing.writer_lock(index):
+                return
+        except indexing.IndexLocked:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.05)
+
+
 @pytest.fixture(scope="module")
 def big_source(tmp_path_factory) -> Path:
     return write_corpus(tmp_path_factory.mktemp("src") / "big.jsonl", 2500)
@@ -73,6 +85,9 @@ def test_kill_9_at_random_points_never_hurts_the_live_index(live_index, big_sour
             assert st["generation"] == 1 and search_count(live_index, "munitions") == before
         else:  # killed after the swap: the new generation is complete
             assert search_count(live_index, "munitions") > before
+    # The killed writer's pool workers die asynchronously (proc.wait() reaps only the parent):
+    # the lock is free as soon as the kernel has closed their files.
+    wait_for_free_lock(live_index)
     # The next rebuild succeeds and leaves no temporary directory or stale lock behind.
     report = indexing.rebuild([corpus_dir], live_index, entities=False, procs=2, progress=False)
     assert report.indexed == 7
