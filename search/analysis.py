@@ -11,7 +11,8 @@ Rules, in the order they apply to each word of the text:
 4. Case and accent folding with ``unidecode`` (``États`` → ``etats``, ``cœur`` → ``coeur``).
 5. A French stop list of our own (function words only: ``est``, ``son``, ``été`` are kept).
 6. French Snowball stemming (PyStemmer), applied to the folded word so that a query typed
-   without accents meets the same stem as the accented text.
+   without accents meets the same stem as the accented text (``-ee``, ``-iere``, ``-erent``
+   get their accent back first: Snowball's rules for them need it).
 
 ``SCHEMA_VERSION`` changes whenever any rule changes: an index built with another version is
 refused until it is rebuilt.
@@ -26,7 +27,7 @@ from unidecode import unidecode
 from whoosh.analysis import Composable, Token, Tokenizer
 from whoosh.formats import Positions
 
-SCHEMA_VERSION = "fr-6"
+SCHEMA_VERSION = "fr-7"
 
 # Function words only. Whoosh's lang="fr" list also drops English words (as, son, est...).
 STOP_WORDS = frozenset(
@@ -70,12 +71,21 @@ def fold_key(value: str) -> str:
     return " ".join(re.findall(r"\w+", fold(value)))
 
 
+# Snowball's French rules for these endings need their accents (``adoptée`` and ``adopté``
+# share a stem, ``adoptee`` and ``adopte`` would not): they are put back before stemming.
+_ACCENTED_ENDING = re.compile(r"(ees|ee|ieres|iere|erent)$")
+_ACCENTED = {"ees": "ées", "ee": "ée", "ieres": "ières", "iere": "ière", "erent": "èrent"}
+
+
 @lru_cache(maxsize=500_000)
 def stem(folded: str) -> str:
     """Stem an already folded word; numbers and very short words are left alone."""
     if len(folded) <= 2 or folded[0].isdigit():
         return folded
-    return _stemmer.stemWord(folded)
+    m = _ACCENTED_ENDING.search(folded)
+    if m is None or m.start() < 2:
+        return _stemmer.stemWord(folded)
+    return fold(_stemmer.stemWord(folded[: m.start()] + _ACCENTED[m.group()]))
 
 
 def _pieces(match_text: str, start: int):

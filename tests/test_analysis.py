@@ -36,6 +36,14 @@ PAIRS = [
     ("munition", "munitions"),
     ("ukrainien", "ukrainiennes"),
     ("armement", "armements"),
+    # Snowball's rules for é-endings still apply after accent folding
+    ("adoptée", "adopté"),
+    ("adoptees", "adopté"),
+    ("adoptées", "adopte"),
+    ("première", "premier"),
+    ("premieres", "premier"),
+    ("tentèrent", "tenter"),
+    ("arrivée", "arrivé"),
     # acronyms and numbers
     ("ONU", "O.N.U."),
     ("O.N.U.", "Onu"),
