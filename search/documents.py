@@ -22,6 +22,10 @@ TEXT_SUFFIXES = (".txt",)
 JSONL_SUFFIXES = (".jsonl", ".ndjson", ".json")
 CSV_SUFFIXES = (".csv",)
 MAX_ID_LENGTH = 200
+# A lead of fewer words is a dateline ("6 mars") or a kicker, not a summary of the story.
+MIN_LEAD_WORDS = 4
+# A body without sentence punctuation is not one long lead sentence.
+MAX_SUMMARY_WORDS = 60
 # Characters that could turn an id into a path or break a URL.
 _BAD_ID = re.compile(r"[\x00-\x1f\x7f/\\]")
 
@@ -44,9 +48,22 @@ class Dispatch:
     origin: str = ""  # file:line it was read from, for messages
 
     @property
+    def has_real_lead(self) -> bool:
+        """Whether the lead summarises the story (not missing, not a dateline such as "6 mars")."""
+        return len(self.lead.split()) >= MIN_LEAD_WORDS
+
+    @property
     def display_title(self) -> str:
-        """The title, or one derived from the lead when the dispatch has none."""
-        return self.title or derive_title(self.lead or self.body)
+        """The title, or one derived from the lead (or the body) when the dispatch has none."""
+        return self.title or derive_title(self.lead if self.has_real_lead else self.body)
+
+    @property
+    def summary(self) -> str:
+        """Title-less dispatches are summarised by their lead, completed by the body's first sentence when it is not a real lead."""
+        if self.has_real_lead:
+            return self.lead
+        opening = first_sentence(self.body).split()
+        return "\n".join((self.lead, " ".join(opening[:MAX_SUMMARY_WORDS]))).strip()
 
     @property
     def date_precision(self) -> str:

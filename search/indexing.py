@@ -99,7 +99,10 @@ def to_fields(doc: Dispatch, people_keys: list[str], places_keys: list[str]) -> 
         "id": doc.id,
         "title": doc.title or "",
         "_stored_title": doc.display_title,
-        "lead": doc.lead,
+        # A dispatch with neither title nor real lead opens with its lead sentence: it is
+        # indexed as the lead (what is shown stays the dispatch's own lead).
+        "lead": doc.lead if doc.title else doc.summary,
+        "_stored_lead": doc.lead,
         "body": doc.body,
         "day": date_number(doc.date),
         "meta": {

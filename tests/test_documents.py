@@ -52,6 +52,21 @@ def test_derive_title_takes_first_sentence():
     assert t.endswith("…") and len(t) <= 51 and "mo…" not in t
 
 
+def test_dispatch_without_title_or_real_lead_is_summarised_by_its_opening():
+    body = "Le groupe automobile a présenté mardi sa nouvelle berline électrique. Elle sera vendue en 2021."
+    dateline = Dispatch(id="d", lead="6 mars", body=body)
+    assert not dateline.has_real_lead
+    assert dateline.display_title == "Le groupe automobile a présenté mardi sa nouvelle berline électrique"
+    assert dateline.summary == "6 mars\nLe groupe automobile a présenté mardi sa nouvelle berline électrique."
+    no_lead = Dispatch(id="n", lead="", body=body)
+    assert no_lead.summary == "Le groupe automobile a présenté mardi sa nouvelle berline électrique."
+    real = Dispatch(id="r", lead="La berline électrique arrive en concession.", body=body)
+    assert real.has_real_lead and real.summary == real.lead
+    assert real.display_title == "La berline électrique arrive en concession"
+    # A body without sentence punctuation does not become one huge lead.
+    assert len(Dispatch(id="p", lead="", body="mot " * 500).summary.split()) == 60
+
+
 @pytest.mark.parametrize("value,expected", [
     ("2023-06", "2023-06"), ("2023-06-14", "2023-06-14"), ("2023", "2023"),
     ("2020-07-02T19:19:33+02:00", "2020-07-02"), (None, None), ("", None),

@@ -66,6 +66,27 @@ def test_title_derived_from_lead_is_not_indexed_as_title(built_index):
     assert "j2" in ids_matching(built_index, term_query("lead", "relance"))
 
 
+def test_opening_of_a_dispatch_without_title_or_lead_is_indexed_as_its_lead(tmp_path):
+    src = tmp_path / "src.jsonl"
+    rows = [
+        {"id": "sans-chapo", "chapo": "", "body": "Le volcan Etna est entré en éruption dimanche. Les vols sont suspendus."},
+        {"id": "date-chapo", "chapo": "6 mars", "body": "La berline électrique arrive en concession. Son prix baisse."},
+        {"id": "avec-titre", "title": "Etna : les vols reprennent", "body": "Le volcan s'est calmé. Les avions décollent."},
+    ]
+    src.write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in rows))
+    root = tmp_path / "ix"
+    indexing.rebuild([src], root, entities=False, procs=1, progress=False)
+    assert ids_matching(root, term_query("lead", "éruption")) == {"sans-chapo"}
+    assert ids_matching(root, term_query("lead", "suspendus")) == set()  # second sentence: body only
+    assert ids_matching(root, term_query("lead", "berline")) == {"date-chapo"}
+    assert ids_matching(root, term_query("lead", "calmé")) == set()  # a titled dispatch keeps its own lead
+    ix, _, _ = indexing.open_generation(root)
+    with ix.searcher() as s:
+        stored = s.document(id="date-chapo")
+    assert stored["lead"] == "6 mars"  # what is shown is the dispatch's own text
+    assert stored["title"] == "La berline électrique arrive en concession"
+
+
 def test_rebuild_swaps_generations_and_keeps_one_old(built_index, corpus_dir):
     for _ in range(3):
         indexing.rebuild([corpus_dir], built_index, entities=False, procs=1, progress=False)
