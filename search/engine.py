@@ -368,6 +368,9 @@ class Snapshot:
                 vals = [v for v, k in zip(vals, keep) if k]
             fields[f] = FieldPostings(ids, tf, vals)
             xs[f] = ranking.norm_tf(tf, self.lengths[f][ids], self.avg[f], p.b[f])
+        if "title" in xs and p.title_weight_no_lead != p.weights["title"]:
+            tids = fields["title"].ids
+            xs["title"] = xs["title"] * np.where(self.has_lead[tids], 1.0, p.title_weight_no_lead / p.weights["title"])
         ids, tfw = ranking.combine_fields({f: fields[f].ids for f in xs}, xs, p.weights)
         return TermPostings(term, fields, ids, tfw)
 
@@ -515,6 +518,7 @@ class _Plan:
         self.notices: list[str] = []
         self.surface: list[tuple[str, str]] = []  # (folded word, term) of the plain words typed
         self.names: set[str] = set()
+        self.discount: dict[str, float] = {}  # term -> idf factor (spelling corrections)
 
 
 def _and(a: np.ndarray | None, b: np.ndarray) -> np.ndarray:
@@ -661,6 +665,8 @@ class Engine:
                 w = ranking.idf(df, snap.n_live, p.idf_power)
                 if p.name_boost and len(g) == 1 and g[0] in plan.names:
                     w *= p.name_boost
+                if len(g) == 1 and g[0] in plan.discount:
+                    w *= plan.discount[g[0]]
                 idfs[tuple(g)] = w
                 if len(ids):
                     dense[ids] += w * ranking.saturate(tfw, p.k1)
@@ -730,6 +736,14 @@ class Engine:
                 if clause is not pq.clauses[0] and clause.text[:1].isupper():
                     plan.names.update(clause.terms)
                 for t in clause.terms:
+                    if self.params.fuzzy_weight and len(clause.terms) == 1 and snap.term(t).df == 0:
+                        # A word no document has is a typo more often than not: search its
+                        # correction (the did-you-mean link still offers the corrected query).
+                        fixed = self._corrected_term(snap, clause.text)
+                        if fixed:
+                            t, shown = fixed
+                            plan.discount[t] = self.params.fuzzy_weight
+                            plan.notices.append(f"« {clause.text} » n'apparaît dans aucune dépêche : cherché comme « {shown} ».")
                     m = self._term_mask(snap, t)
                     plan.groups.append([t])
                     plan.highlight.add(t)
@@ -790,6 +804,17 @@ class Engine:
             # Only stop words: nothing to look for.
             plan.mask = np.zeros(snap.n, dtype=bool)
         return plan
+
+    def _corrected_term(self, snap: Snapshot, text: str) -> tuple[str, str] | None:
+        """(term, word shown) a misspelled word most likely meant (``Chaitron`` → ``chaintron``), or None."""
+        folded = " ".join(re.findall(r"\w+", analysis.fold(text)))
+        if " " in folded or not folded.isalpha():
+            return None
+        got = snap.vocabulary().correction(folded)
+        if got is None:
+            return None
+        term, spelling = got
+        return term, snap.display_word(term, want=spelling) or spelling
 
     def _term_mask(self, snap: Snapshot, term: str) -> np.ndarray:
         m = np.zeros(snap.n, dtype=bool)

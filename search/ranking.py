@@ -11,7 +11,9 @@ Stage 1 (every matching document), per query term ``t``::
 
 Title and lead are both summaries of the story: a word found in both counts once, at the
 better of the two weights (a plain BM25F sum lets a headline that merely repeats the lead
-outrank a dispatch that has no headline at all, as wire dispatches often do not).
+outrank a dispatch that has no headline at all, as wire dispatches often do not). A document
+without a lead has its title as only summary, weighted ``title_weight_no_lead`` (like a lead);
+a dispatch with neither has its opening sentence indexed as its lead (``Dispatch.summary``).
 
 Query words typed with a capital inside the query (names: ``Stoltenberg``, ``Vilnius``) have
 their idf multiplied by ``name_boost``.
@@ -20,7 +22,7 @@ Stage 2 (the ``rerank_depth`` best of stage 1), position features:
 
 * the opening of the body (first ``opening`` words) restates the story: occurrences there
   count ``opening_weight`` extra times in ``tf~`` (``opening_weight_no_lead`` for documents
-  without a lead);
+  without a lead, whose opening is not a summary: a paragraph taken from a longer text);
 * proximity (BM25TP, Rasolofo & Savoy): each pair of distinct query words found within
   ``window`` words of each other in the lead or body adds ``min(idf) * acc / (k + acc)``
   with ``acc = sum 1 / distance**2``;
@@ -49,13 +51,15 @@ class RankingParams:
     k1: float = 1.5
     weights: dict = field(default_factory=lambda: {"title": 1.2, "lead": 4.0, "body": 1.0})
     b: dict = field(default_factory=lambda: {"title": 0.3, "lead": 0.4, "body": 0.6})
+    # Without a lead, the title is the only summary of a document: it weighs this much.
+    title_weight_no_lead: float = 4.0
     idf_power: float = 1.0
     # Words typed with a capital inside the query (names) weigh this much more.
     name_boost: float = 1.3
     rerank_depth: int = 100
     opening: int = 40
     opening_weight: float = 2.0
-    opening_weight_no_lead: float = 1.0
+    opening_weight_no_lead: float = 0.0
     window: int = 5
     proximity_k: float = 1.0
     proximity_weights: dict = field(default_factory=lambda: {"lead": 0.0, "body": 0.2})
@@ -65,6 +69,8 @@ class RankingParams:
     # Plain words: all words required when at least this many documents have them all,
     # otherwise ranked partial matches.
     and_min_results: int = 10
+    # A word absent from the index is searched as its spelling correction, at this share of idf.
+    fuzzy_weight: float = 1.0
 
 
 DEFAULT_PARAMS = RankingParams()

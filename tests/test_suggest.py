@@ -31,6 +31,16 @@ def test_did_you_mean(engine, typed, corrected):
     assert engine.search(SearchRequest(q=typed)).corrected_query == corrected
 
 
+def test_a_word_no_dispatch_has_is_searched_as_its_correction(engine):
+    res = engine.search(SearchRequest(q="Stoltemberg"))
+    assert res.total > 0 and all("Stoltenberg" in (h.title_html + h.snippet_html) for h in res.hits[:3])
+    assert "« Stoltemberg » n'apparaît dans aucune dépêche : cherché comme « Stoltenberg »" in res.notice
+    assert res.corrected_query == "Stoltenberg"
+    # A rare but real word is searched as typed.
+    assert engine.search(SearchRequest(q="pangolin")).notice is None
+    assert engine.search(SearchRequest(q="zzqxw")).total == 0
+
+
 def test_known_words_are_not_corrected(engine):
     for q in ("munitions", "Stoltenberg", "défense aérienne", "pangolin", "l'Alliance"):
         assert engine.search(SearchRequest(q=q)).corrected_query is None, q
