@@ -462,9 +462,12 @@ class Snapshot:
             step = max(1, len(fp.ids) // samples)
             for doc in fp.ids[::step][:samples]:
                 text = self.stored(doc).get(f) or ""
+                found = 0
                 for _, s, e in highlight._candidate_tokens(text, frozenset([term])):
                     forms[text[s:e]] += 1
-                seen += 1
+                    found += 1
+                # A lead indexed from the body's opening is not stored as the lead: look on.
+                seen += found > 0
             if sum(forms.values()) >= samples or seen >= samples:
                 break
         self._words[term] = forms

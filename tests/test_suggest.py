@@ -84,3 +84,13 @@ def test_vocabulary_correction():
     assert vocab.correction("munitions") is None
     assert vocab.with_prefix("mu") == ["munit"]
     assert vocab.completions("muniti") == ["munit"]
+
+
+def test_words_of_an_opening_indexed_as_lead_are_shown(tmp_path):
+    # The opening sentence of a dispatch without title or lead is indexed as its lead but not
+    # stored as one: the displayed word comes from the body.
+    records = [{"id": f"etna-{i}", "chapo": "", "date": "2023-05-0" + str(i + 1),
+                "body": f"L'Etna est entré en éruption pour la {i + 2}e fois. Les vols sont suspendus."} for i in range(8)]
+    engine = Engine(build(tmp_path, records, seed=False))
+    assert engine.suggest("erup")["terms"] == ["éruption"]
+    assert engine.search(SearchRequest(q="eruptoin")).corrected_query == "éruption"
