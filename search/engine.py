@@ -368,9 +368,10 @@ class Snapshot:
                 vals = [v for v, k in zip(vals, keep) if k]
             fields[f] = FieldPostings(ids, tf, vals)
             xs[f] = ranking.norm_tf(tf, self.lengths[f][ids], self.avg[f], p.b[f])
-        if "title" in xs and p.title_weight_no_lead != p.weights["title"]:
+        if "title" in xs and p.weights["title"]:
+            # Without a lead, the title is the summary of the document and weighs as a lead.
             tids = fields["title"].ids
-            xs["title"] = xs["title"] * np.where(self.has_lead[tids], 1.0, p.title_weight_no_lead / p.weights["title"])
+            xs["title"] = xs["title"] * np.where(self.has_lead[tids], 1.0, p.weights["lead"] / p.weights["title"])
         ids, tfw = ranking.combine_fields({f: fields[f].ids for f in xs}, xs, p.weights)
         return TermPostings(term, fields, ids, tfw)
 

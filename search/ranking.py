@@ -12,7 +12,7 @@ Stage 1 (every matching document), per query term ``t``::
 Title and lead are both summaries of the story: a word found in both counts once, at the
 better of the two weights (a plain BM25F sum lets a headline that merely repeats the lead
 outrank a dispatch that has no headline at all, as wire dispatches often do not). A document
-without a lead has its title as only summary, weighted ``title_weight_no_lead`` (like a lead);
+without a lead has its title as only summary, and the title then weighs as a lead (``w_lead``);
 a dispatch with neither has its opening sentence indexed as its lead (``Dispatch.summary``).
 
 Query words typed with a capital inside the query (names: ``Stoltenberg``, ``Vilnius``) have
@@ -49,10 +49,8 @@ class RankingParams:
     """Ranking constants, tuned on the dev sets with ``depeche eval`` (one set for both corpora)."""
 
     k1: float = 1.5
-    weights: dict = field(default_factory=lambda: {"title": 1.2, "lead": 4.0, "body": 1.0})
+    weights: dict = field(default_factory=lambda: {"title": 1.2, "lead": 5.0, "body": 1.0})
     b: dict = field(default_factory=lambda: {"title": 0.3, "lead": 0.4, "body": 0.6})
-    # Without a lead, the title is the only summary of a document: it weighs this much.
-    title_weight_no_lead: float = 4.0
     idf_power: float = 1.0
     # Words typed with a capital inside the query (names) weigh this much more.
     name_boost: float = 1.3

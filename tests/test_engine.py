@@ -241,7 +241,7 @@ def test_stage_one_scores_match_a_naive_bm25f(tmp_path):
                         length = r.doc_field_length(doc, f) or 0
                         xs[f] = tf / (1 - params.b[f] + params.b[f] * length / avg[f]) if tf else 0.0
                     # Without a lead, the title is the summary and weighs as such.
-                    w_title = params.weights["title"] if r.doc_field_length(doc, "lead") else params.title_weight_no_lead
+                    w_title = params.weights["title"] if r.doc_field_length(doc, "lead") else params.weights["lead"]
                     tfw = max(w_title * xs["title"], params.weights["lead"] * xs["lead"]) + params.weights["body"] * xs["body"]
                     total += ranking.idf(df, n, params.idf_power) * tfw / (params.k1 + tfw)
                 if total > 0:
