@@ -748,9 +748,15 @@ class Engine:
                             t, shown = fixed
                             plan.discount[t] = self.params.fuzzy_weight
                             plan.notices.append(f"« {clause.text} » n'apparaît dans aucune dépêche : cherché comme « {shown} ».")
-                    m = self._term_mask(snap, t)
-                    plan.groups.append([t])
-                    plan.highlight.add(t)
+                    alt = self._verb_alternative(snap, clause, t)
+                    if alt:
+                        m = self._term_mask(snap, t) | self._term_mask(snap, alt)
+                        plan.groups.append([t, alt])
+                        plan.highlight.update((t, alt))
+                    else:
+                        m = self._term_mask(snap, t)
+                        plan.groups.append([t])
+                        plan.highlight.add(t)
                     if pq.strict:
                         required = _and(required, m)
                     else:
@@ -808,6 +814,20 @@ class Engine:
             # Only stop words: nothing to look for.
             plan.mask = np.zeros(snap.n, dtype=bool)
         return plan
+
+    def _verb_alternative(self, snap: Snapshot, clause, term: str) -> str | None:
+        """The stem of the singular of a third-person plural verb Snowball leaves alone (``perdent`` → ``perd``)."""
+        if not self.params.verb_plurals or len(clause.terms) != 1 or not clause.text[:1].islower():
+            return None
+        folded = analysis.fold(clause.text)
+        if not (folded.endswith("ent") and term.endswith("ent") and len(folded) >= 6):
+            return None
+        alt = analysis.stem(folded[:-2])
+        if alt == term or len(alt) < 4:
+            return None
+        # A real plural verb form is much rarer than its stem's other forms; a noun
+        # ("président", "accident") is not.
+        return alt if snap.term(alt).df > self.params.verb_plurals * snap.term(term).df else None
 
     def _corrected_term(self, snap: Snapshot, text: str) -> tuple[str, str] | None:
         """(term, word shown) a misspelled word most likely meant (``Chaitron`` → ``chaintron``), or None."""
@@ -1001,6 +1021,8 @@ class Engine:
         """Per document: sum over typed words of idf x (share of its stem's matches in that exact form)."""
         words = list(dict.fromkeys(plan.surface))
         terms = frozenset(t for _, t in words)
+        # A word's group is led by its own term (a verb form's group also holds its singular).
+        idf_of = {g[0]: w for g, w in idfs.items() if g[0] in terms}
         out = np.zeros(len(docs), dtype=np.float64)
         for j, d in enumerate(docs):
             sf = snap.stored(int(d))
@@ -1013,7 +1035,7 @@ class Engine:
                 forms[(analysis.fold(text[a:b]), t)] += 1
             for w, t in words:
                 if stems[t]:
-                    out[j] += idfs.get((t,), 0.0) * forms[(w, t)] / stems[t]
+                    out[j] += idf_of.get(t, 0.0) * forms[(w, t)] / stems[t]
         return out
 
     # -- facets

@@ -63,6 +63,23 @@ def test_all_words_first_then_partial(engine):
     assert set(got[:3]) == {"otan-munitions", "otan-obus", SEED_ID}
 
 
+def test_plural_verb_finds_other_forms_but_nouns_in_ent_stay_themselves(tmp_path):
+    texts = {
+        "v1": "Les pêcheurs manifestent devant la préfecture de Brest.",
+        "v2": "Le syndicat manifeste sa colère à Lorient.",
+        "v3": "Une manifestation a réuni mille personnes à Quimper.",
+        "v4": "Les agriculteurs vont manifester lundi à Rennes.",
+        "p1": "Le président du club a démissionné.",
+        "p2": "Le président de la région était absent.",
+        "p3": "La réunion était présidée par le maire.",
+    }
+    records = [{"id": k, "chapo": v, "body": "Texte de la dépêche."} for k, v in texts.items()]
+    engine = Engine(build(tmp_path, records, seed=False))
+    assert set(ids(engine, "manifestent")) == {"v1", "v2", "v3", "v4"}
+    assert ids(engine, "manifestent")[0] == "v1"  # the form typed first
+    assert set(ids(engine, "président")) == {"p1", "p2"}  # a noun is not a verb form of "présider"
+
+
 # ---------------------------------------------------------------- operators
 
 
