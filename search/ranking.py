@@ -60,7 +60,7 @@ class RankingParams:
     opening_weight_no_lead: float = 0.0
     window: int = 5
     proximity_k: float = 1.0
-    proximity_weights: dict = field(default_factory=lambda: {"lead": 0.0, "body": 0.2})
+    proximity_weights: dict = field(default_factory=lambda: {"lead": 0.2, "body": 0.2})
     # Re-ranking of the best ``exact_depth``: documents using the typed forms of the words.
     exact_weight: float = 0.2
     exact_depth: int = 10
