@@ -153,21 +153,26 @@ def _leaf_postings(sr, field: str, text: str, values: bool):
         ids, ws, vs = info.inlined_postings()
         return list(ids), list(ws), (list(vs) if values else [])
     m = terms.matcher(field, btext, sr.schema[field].format)
-    ids, ws, vs = [], [], []
-    if isinstance(m, W3LeafMatcher):
-        while True:
-            m._read_ids()
-            m._read_weights()
-            ids.extend(m._ids)
-            ws.extend(m._weights)
-            if values:
-                m._read_values()
-                vs.extend(m._values)
-            if m._lastblock:
-                break
-            m._next_block()
-    else:  # pragma: no cover - other matchers
+    if not isinstance(m, W3LeafMatcher):  # pragma: no cover - other matchers
         return _drain(m, values)
+    return _read_blocks(m, weights=True, values=values)
+
+
+def _read_blocks(m, weights: bool, values: bool):
+    """(ids, weights, values) of a W3 posting list, block by block (Whoosh decodes one posting at a time)."""
+    ids, ws, vs = [], [], []
+    while True:
+        m._read_ids()
+        ids.extend(m._ids)
+        if weights:
+            m._read_weights()
+            ws.extend(m._weights)
+        if values:
+            m._read_values()
+            vs.extend(m._values)
+        if m._lastblock:
+            break
+        m._next_block()
     return ids, ws, vs
 
 
@@ -297,13 +302,7 @@ class Snapshot:
                             got = _leaf_postings(sr, field, key, False)
                             ids = got[0] if got else []
                         else:
-                            ids = []
-                            while True:
-                                m._read_ids()
-                                ids.extend(m._ids)
-                                if m._lastblock:
-                                    break
-                                m._next_block()
+                            ids = _read_blocks(m, weights=False, values=False)[0]
                     docs.extend(d + off for d in ids)
                     vals.extend([k] * len(ids))
             except KeyError:
