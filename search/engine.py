@@ -521,7 +521,6 @@ class _Plan:
         self.notices: list[str] = []
         self.surface: list[tuple[str, str]] = []  # (folded word, term) of the plain words typed
         self.names: set[str] = set()
-        self.discount: dict[str, float] = {}  # term -> idf factor (spelling corrections)
 
 
 def _and(a: np.ndarray | None, b: np.ndarray) -> np.ndarray:
@@ -668,8 +667,6 @@ class Engine:
                 w = ranking.idf(df, snap.n_live, p.idf_power)
                 if p.name_boost and len(g) == 1 and g[0] in plan.names:
                     w *= p.name_boost
-                if len(g) == 1 and g[0] in plan.discount:
-                    w *= plan.discount[g[0]]
                 idfs[tuple(g)] = w
                 if len(ids):
                     dense[ids] += w * ranking.saturate(tfw, p.k1)
@@ -731,6 +728,15 @@ class Engine:
         plan = _Plan()
         soft: list[np.ndarray] = []
         required: np.ndarray | None = None
+
+        def want(m: np.ndarray) -> None:
+            # ET makes every clause required; otherwise plain clauses are soft (all, else any).
+            nonlocal required
+            if pq.strict:
+                required = _and(required, m)
+            else:
+                soft.append(m)
+
         for clause in pq.clauses:
             if isinstance(clause, query.Word):
                 # "Pays-Bas" is two words at consecutive positions: a phrase when quoted,
@@ -739,41 +745,28 @@ class Engine:
                 if clause is not pq.clauses[0] and clause.text[:1].isupper():
                     plan.names.update(clause.terms)
                 for t in clause.terms:
-                    if self.params.fuzzy_weight and len(clause.terms) == 1 and snap.term(t).df == 0:
+                    if self.params.correct_unknown and len(clause.terms) == 1 and snap.term(t).df == 0:
                         # A word no document has is a typo more often than not: search its
                         # correction (the did-you-mean link still offers the corrected query).
                         fixed = self._corrected_term(snap, clause.text)
                         if fixed:
                             t, shown = fixed
-                            plan.discount[t] = self.params.fuzzy_weight
                             plan.notices.append(f"« {clause.text} » n'apparaît dans aucune dépêche : cherché comme « {shown} ».")
                     alt = self._verb_alternative(snap, clause, t)
+                    group = [t, alt] if alt else [t]
+                    m = self._term_mask(snap, t)
                     if alt:
-                        m = self._term_mask(snap, t) | self._term_mask(snap, alt)
-                        plan.groups.append([t, alt])
-                        plan.highlight.update((t, alt))
-                    else:
-                        m = self._term_mask(snap, t)
-                        plan.groups.append([t])
-                        plan.highlight.add(t)
-                    if pq.strict:
-                        required = _and(required, m)
-                    else:
-                        soft.append(m)
+                        m |= self._term_mask(snap, alt)
+                    plan.groups.append(group)
+                    plan.highlight.update(group)
+                    want(m)
             elif isinstance(clause, query.Or):
                 m = np.zeros(snap.n, dtype=bool)
                 for child in clause.children:
                     m |= self._node_mask(snap, child, plan)
-                if pq.strict:
-                    required = _and(required, m)
-                else:
-                    soft.append(m)
+                want(m)
             elif isinstance(clause, query.Prefix):
-                m = self._node_mask(snap, clause, plan)
-                if pq.strict:
-                    required = _and(required, m)
-                else:
-                    soft.append(m)
+                want(self._node_mask(snap, clause, plan))
             elif isinstance(clause, query.Phrase):
                 m = self._node_mask(snap, clause, plan)
                 if not (m & snap.live).any():
@@ -782,11 +775,7 @@ class Engine:
                     plan.highlight.update(clause.terms)
                     plan.notices.append(f"Aucun document ne contient l'expression exacte « {clause.text} » : ses mots ont été cherchés séparément.")
                     for t in dict.fromkeys(clause.terms):
-                        tm = self._term_mask(snap, t)
-                        if pq.strict:
-                            required = _and(required, tm)
-                        else:
-                            soft.append(tm)
+                        want(self._term_mask(snap, t))
                 else:
                     required = _and(required, m)
             else:

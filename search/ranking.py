@@ -67,8 +67,8 @@ class RankingParams:
     # Plain words: all words required when at least this many documents have them all,
     # otherwise ranked partial matches.
     and_min_results: int = 10
-    # A word absent from the index is searched as its spelling correction, at this share of idf.
-    fuzzy_weight: float = 1.0
+    # A word absent from the index is searched as its spelling correction (as if typed so).
+    correct_unknown: bool = True
     # A third-person plural (``perdent``, which Snowball leaves whole) is also searched as its
     # singular's stem when that stem is this many times more frequent (nouns in -ent are not).
     verb_plurals: float = 2.0
