@@ -36,6 +36,9 @@ class SearchRequest:
     facet_size: int = 10
     highlight: bool = True
     time_budget_ms: int | None = 2000
+    # False: search the words exactly as typed, no automatic spelling correction (the undo of
+    # « cherché comme … »).
+    correct: bool = True
 
 
 @dataclass
@@ -52,6 +55,18 @@ class Hit:
     score: float
     people: list[str] = field(default_factory=list)
     places: list[str] = field(default_factory=list)
+    # Query words (as typed) this dispatch does not contain: set when the response's match is
+    # "some", so a partial match never passes for a full one.
+    missing: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Correction:
+    """A query word read as another spelling: searched as it (``applied``) or only suggested."""
+
+    word: str  # as typed
+    replacement: str  # as the archive spells it
+    applied: bool  # True: the search used the replacement; ``correct=False`` undoes it
 
 
 @dataclass
@@ -79,6 +94,13 @@ class SearchResponse:
     partial: bool = False  # the time budget ran out: results may be incomplete
     sort: str = "relevance"
     generation: int | None = None
+    # "all": every hit has every query word; "some": no dispatch has them all, hits are ranked
+    # partial matches (each hit lists what it lacks in ``missing``); "none": nothing to match.
+    match: str = "all"
+    corrections: list[Correction] = field(default_factory=list)
+    # Stages the time budget cut short ("expansion", "scoring", "reranking", "facets",
+    # "snippets", "corrections"): ``partial`` is true whenever this is not empty.
+    timed_out: list[str] = field(default_factory=list)
 
     @property
     def pages(self) -> int:
