@@ -62,3 +62,40 @@ def built_index(tmp_path: Path, corpus_dir: Path) -> Path:
     root = tmp_path / "index"
     indexing.rebuild([corpus_dir], root, entities=False, procs=1, progress=False)
     return root
+
+
+# ---------------------------------------------------------------- web fixtures (helpers in web_fixtures.py)
+
+
+@pytest.fixture(scope="session")
+def web_index(tmp_path_factory) -> Path:
+    """The web fixture corpus indexed once per test session (read-only for tests)."""
+    from web_fixtures import build_index
+
+    return build_index(tmp_path_factory.mktemp("web") / "index")
+
+
+@pytest.fixture(scope="session")
+def web_app(web_index):
+    """One app on web_index, shared like a gunicorn worker's."""
+    from web_fixtures import make_app
+
+    return make_app(web_index)
+
+
+@pytest.fixture
+def client(web_app):
+    """A test client of web_app."""
+    return web_app.test_client()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """Chromium from Debian, headless."""
+    from web_fixtures import CHROMIUM, CHROMIUM_ARGS
+
+    sync_api = pytest.importorskip("playwright.sync_api")
+    with sync_api.sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        yield b
+        b.close()

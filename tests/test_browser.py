@@ -1,41 +1,15 @@
 """A real browser (Debian's Chromium driven by Playwright) against the app on a loopback port."""
 from __future__ import annotations
 
-import contextlib
-import os
-import threading
 from pathlib import Path
 
 import pytest
 
-from test_web import free_port, make_app, web_index  # noqa: F401 - fixture
+from web_fixtures import BROWSER_MARKS, make_app, serve_app
 
-CHROMIUM = "/usr/bin/chromium"
 ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
-# No sandbox: tests may run as root in a container; the rest keeps Chromium off the network.
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync", "--no-first-run"]
 
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(not os.access(CHROMIUM, os.X_OK),
-                       reason=f"{CHROMIUM} is missing: `make test` installs it (apt-get install chromium); never downloaded"),
-]
-
-
-@contextlib.contextmanager
-def serve_app(app):
-    """Serve a Flask app with werkzeug on a free loopback port, in a thread; yields its base URL."""
-    from werkzeug.serving import make_server
-
-    httpd = make_server("127.0.0.1", free_port(), app, threaded=True)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{httpd.server_port}"
-    finally:
-        httpd.shutdown()
-        thread.join(10)
+pytestmark = BROWSER_MARKS
 
 
 @pytest.fixture(scope="module")
@@ -43,16 +17,6 @@ def server(web_index):
     """The app on the shared fixture index."""
     with serve_app(make_app(web_index)) as base:
         yield base
-
-
-@pytest.fixture(scope="module")
-def browser():
-    """Chromium from Debian, headless."""
-    sync_api = pytest.importorskip("playwright.sync_api")
-    with sync_api.sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
-        yield b
-        b.close()
 
 
 @pytest.fixture

@@ -5,8 +5,9 @@ import urllib.parse
 
 import pytest
 
-from test_browser import browser, pytestmark, serve_app  # noqa: F401 - the same Chromium fixture and skip rules
-from test_web import build_index, make_app
+from web_fixtures import BROWSER_MARKS, build_index, make_app, serve_app
+
+pytestmark = BROWSER_MARKS
 
 # Each payload sets a flag if it ever runs; CSP would also block them, but escaping must hold alone.
 P = "window.__pwned=(window.__pwned||0)+1"

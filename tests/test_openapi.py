@@ -8,7 +8,6 @@ import schemathesis
 from hypothesis import HealthCheck, settings
 from schemathesis.checks import positive_data_acceptance
 
-from test_web import client, make_app, web_app, web_index  # noqa: F401 - fixtures
 
 
 from web.openapi import spec

@@ -7,7 +7,7 @@ import urllib.parse
 
 import pytest
 
-from test_web import WEB_DISPATCHES, build_index, get_json, gunicorn_server
+from web_fixtures import WEB_DISPATCHES, build_index, get_json, gunicorn_server
 
 DURATION = 30.0
 CLIENTS = 4

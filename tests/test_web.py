@@ -1,199 +1,20 @@
 """The web front end's HTML pages, configuration, security headers, and index refresh.
 
-The fixture corpus is written here (JSON Lines records may carry people and places, so facets
-are tested without the NER model). test_web_api, test_openapi and test_browser import it.
+The fixture corpus and helpers are in web_fixtures.py (JSON Lines records may carry people and
+places, so facets are tested without the NER model); the fixtures in conftest.py.
 """
 from __future__ import annotations
 
-import contextlib
-import json
-import os
 import re
-import socket
 import subprocess
 import sys
 import threading
 import time
-import urllib.error
-import urllib.request
-from html.parser import HTMLParser
-from pathlib import Path
 
 import pytest
 
-from search import indexing
-from search.model import FacetItem, SearchResponse
-
-ROOT = Path(__file__).resolve().parent.parent
-
-# Small French dispatches. Several mention "munitions" so facets and pagination have something
-# to count; one is hostile (markup in every field); one has an id with a space and accents.
-WEB_DISPATCHES = [
-    {"id": "afp-001", "title": "Munitions : l'Otan veut reconstituer ses stocks", "date": "2023-06-14", "source": "AFP",
-     "chapo": "Le secrétaire général de l'Otan, Jens Stoltenberg, a plaidé mercredi pour reconstituer les stocks de munitions.",
-     "body": "Les ministres de la Défense se réunissent à Bruxelles.\n\nDes livraisons attendues\n\nLes livraisons d'obus à l'Ukraine seront au cœur des discussions.",
-     "people": ["Jens Stoltenberg"], "places": ["Bruxelles", "Ukraine"], "url": "https://example.org/otan"},
-    {"id": "afp-002", "title": "Kiev réclame davantage de munitions", "date": "2023-05-20", "source": "AFP",
-     "chapo": "Le président ukrainien Volodymyr Zelensky a demandé de nouvelles livraisons de munitions d'artillerie.",
-     "body": "Les combats se poursuivent dans l'est du pays, près de Bakhmout.",
-     "people": ["Volodymyr Zelensky"], "places": ["Kiev", "Ukraine", "Bakhmout"]},
-    {"id": "ats-003", "title": "Berne débat des exportations de munitions", "date": "2023-03-02", "source": "ATS",
-     "chapo": "Le Parlement suisse s'est penché sur la réexportation de munitions vers l'Ukraine.",
-     "body": "Alain Berset a rappelé la neutralité de la Suisse.",
-     "people": ["Alain Berset"], "places": ["Berne", "Suisse", "Ukraine"]},
-    {"id": "reu-004", "title": "La BCE relève encore ses taux directeurs", "date": "2023-02-10", "source": "Reuters",
-     "chapo": "La Banque centrale européenne a relevé ses taux d'un demi-point pour lutter contre l'inflation.",
-     "body": "Christine Lagarde a annoncé d'autres hausses à Francfort.",
-     "people": ["Christine Lagarde"], "places": ["Francfort"]},
-    {"id": "afp-005", "title": "Inondations meurtrières en Émilie-Romagne", "date": "2023-05-18", "source": "AFP",
-     "chapo": "Des pluies diluviennes ont provoqué des inondations dans le nord de l'Italie.",
-     "body": "Giorgia Meloni s'est rendue à Bologne.", "people": ["Giorgia Meloni"], "places": ["Italie", "Bologne"]},
-    {"id": "ats-006", "title": "Le Conseil fédéral et l'aide à l'Ukraine", "date": "2023-01-25", "source": "ATS",
-     "chapo": "Le gouvernement suisse a débloqué une aide humanitaire pour l'Ukraine.",
-     "body": "Les armes et les munitions restent exclues, a précisé Alain Berset.",
-     "people": ["Alain Berset"], "places": ["Ukraine", "Suisse"]},
-    {"id": "afp-007", "title": "Une usine de munitions relance sa production à Bourges", "date": "2023-04-05", "source": "AFP",
-     "chapo": "Emmanuel Macron a visité une usine d'obus de 155 mm.",
-     "body": "La production de munitions doit doubler d'ici à la fin de l'année.",
-     "people": ["Emmanuel Macron"], "places": ["Bourges", "France"]},
-    {"id": "xss-008", "title": "<script>alert('titre')</script> Essai d'échappement des munitions", "date": "2023-04-12",
-     "source": "Test & <b>Cie</b>", "section": "<i>essais</i>",
-     "chapo": "Un texte avec <img src=x onerror=alert(1)> et des munitions.",
-     "body": "Du balisage <a href=\"javascript:alert(2)\">piégé</a> dans le corps.",
-     "people": ["<Personne> \"Piégée\""], "places": ["Lieu <svg onload=alert(3)>"], "url": "javascript:alert(4)"},
-    {"id": "dépêche 9", "title": "Tour de France : étape à Bordeaux", "date": "2023-07-02", "source": "AFP",
-     "chapo": "Le peloton a rallié Bordeaux sous la chaleur.", "body": "L'étape a été remportée au sprint.",
-     "places": ["Bordeaux", "France"], "url": "https://example.org/tour"},
-    {"id": "afp-010", "title": "Bilan de l'année en Ukraine", "date": "2022", "source": "AFP",
-     "chapo": "Retour sur une année de guerre en Ukraine.", "body": "Les munitions ont manqué des deux côtés.",
-     "places": ["Ukraine"]},
-    {"id": "undated-011", "title": "Une dépêche sans date", "source": "ATS",
-     "chapo": "Ce texte n'a pas de date connue.", "body": "Il parle de fromage et de montagnes."},
-]
-
-MUNITIONS_IDS = {d["id"] for d in WEB_DISPATCHES if "munitions" in json.dumps(d, ensure_ascii=False).lower()}
-
-
-def write_corpus(folder: Path, records=WEB_DISPATCHES) -> Path:
-    """Write records as a JSON Lines file in folder; returns its path."""
-    folder.mkdir(parents=True, exist_ok=True)
-    path = folder / "web.jsonl"
-    path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records), encoding="utf-8")
-    return path
-
-
-def build_index(root: Path, records=WEB_DISPATCHES) -> Path:
-    """Build (or rebuild) an index of records in root, entities off; returns root."""
-    corpus = write_corpus(root.parent / f"{root.name}-corpus-{time.monotonic_ns()}", records)
-    indexing.rebuild([corpus], root, entities=False, procs=1, progress=False)
-    return root
-
-
-def make_app(index: Path, **extra):
-    """An app on the given index directory, in testing mode."""
-    from web import create_app
-
-    return create_app({"INDEX": str(index), "TESTING": True, **extra})
-
-
-@pytest.fixture(scope="session")
-def web_index(tmp_path_factory) -> Path:
-    """The fixture corpus indexed once per test session (read-only for tests)."""
-    return build_index(tmp_path_factory.mktemp("web") / "index")
-
-
-@pytest.fixture(scope="session")
-def web_app(web_index):
-    """One app on web_index, shared like a gunicorn worker's."""
-    return make_app(web_index)
-
-
-@pytest.fixture
-def client(web_app):
-    """A test client of web_app."""
-    return web_app.test_client()
-
-
-def free_port() -> int:
-    """A free TCP port on the loopback interface."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def get_json(base: str, path: str):
-    """(status, decoded JSON) of a GET on a running server."""
-    with urllib.request.urlopen(base + path, timeout=10) as r:
-        return r.status, json.loads(r.read())
-
-
-@contextlib.contextmanager
-def gunicorn_server(root: Path, logdir: Path, **env_extra):
-    """Real gunicorn (gunicorn.conf.py) on a free loopback port serving ``root``; yields its base URL."""
-    port = free_port()
-    env = dict(os.environ, DEPECHE_INDEX=str(root), DEPECHE_BIND=f"127.0.0.1:{port}", DEPECHE_ACCESS_LOG="", **env_extra)
-    base = f"http://127.0.0.1:{port}"
-    with open(logdir / "gunicorn.log", "wb") as log:
-        proc = subprocess.Popen([str(Path(sys.executable).with_name("gunicorn")), "-c", "gunicorn.conf.py", "web:create_app()"],
-                                cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
-        try:
-            for _ in range(200):
-                try:
-                    get_json(base, "/healthz")
-                    break
-                except (urllib.error.URLError, ConnectionError):
-                    time.sleep(0.1)
-            yield base
-        finally:
-            proc.terminate()
-            try:
-                proc.wait(20)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-
-
-class _Tags(HTMLParser):
-    """Collects (tag, attrs) of an HTML page, to check markup rules."""
-
-    def __init__(self):
-        super().__init__(convert_charrefs=True)
-        self.tags: list[tuple[str, dict]] = []
-
-    def handle_starttag(self, tag, attrs):
-        self.tags.append((tag, dict(attrs)))
-
-    handle_startendtag = handle_starttag
-
-
-def tags(html: str) -> list[tuple[str, dict]]:
-    """The start tags of a page with their attributes."""
-    p = _Tags()
-    p.feed(html)
-    return p.tags
-
-
-def assert_no_inline_code(html: str) -> None:
-    """No inline scripts, handlers, styles or javascript: URLs: what the CSP would refuse anyway."""
-    for tag, attrs in tags(html):
-        assert tag != "style", "inline <style>"
-        if tag == "script":
-            assert attrs.get("src"), "inline <script>"
-        for name, value in attrs.items():
-            assert not name.startswith("on"), f"event handler {name} on <{tag}>"
-            assert name != "style", f"style attribute on <{tag}>"
-            if name in ("href", "src", "action"):
-                assert not (value or "").strip().lower().startswith("javascript:"), f"javascript: URL on <{tag}>"
-
-
-def page(client, url: str, status: int = 200) -> str:
-    """GET an HTML page, check status and content type; returns its text."""
-    r = client.get(url)
-    assert r.status_code == status, (url, r.status_code, r.get_data(as_text=True)[:500])
-    assert r.mimetype == "text/html"
-    html = r.get_data(as_text=True)
-    assert_no_inline_code(html)
-    return html
-
+from search.model import SearchResponse
+from web_fixtures import ROOT, WEB_DISPATCHES, build_index, get_json, gunicorn_server, make_app, page
 
 # ---------------------------------------------------------------- configuration
 

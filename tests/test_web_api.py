@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 
 from search.analysis import SCHEMA_VERSION
 from search.model import MAX_PER_PAGE
-from test_web import MUNITIONS_IDS, WEB_DISPATCHES, client, make_app, web_app, web_index  # noqa: F401 - fixtures
+from web_fixtures import MUNITIONS_IDS, WEB_DISPATCHES, make_app
 
 HIT_KEYS = {"id", "title", "title_html", "date", "source", "url", "snippet_html", "score", "people", "places"}
 TOP_KEYS = {"query", "total", "page", "per_page", "took_ms", "corrected_query", "hits", "facets", "notice", "partial"}
