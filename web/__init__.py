@@ -10,12 +10,13 @@ import hashlib
 from pathlib import Path
 from typing import Mapping
 
-from flask import Flask, url_for
+from flask import Flask, request, url_for
 
 from search.engine import Engine
 
 from . import config as config_module
 from . import errors, security
+from .params import require_utf8
 
 ENGINE_KEY = "depeche.engine"
 
@@ -44,6 +45,8 @@ def create_app(config: Mapping | None = None) -> Flask:
     app.register_blueprint(pages.bp)
     app.register_blueprint(api.bp)
     errors.register(app)
+    # Before any view reads request.args, so every route answers broken UTF-8 the same way.
+    app.before_request(lambda: require_utf8(request.query_string))
     security.register(app)
     present.register(app)
     _register_static_versions(app)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from urllib.parse import urlencode
+from urllib.parse import unquote_to_bytes, urlencode
 
 from werkzeug.datastructures import MultiDict
 
@@ -40,6 +40,20 @@ _INTEGER = re.compile(r"-?[0-9]{1,9}")  # ASCII digits only: int() would also ta
 # C0/C1 control characters (other than whitespace) and lone surrogates: never meaningful in a
 # query, and NUL in particular must not reach the index code.
 _JUNK = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff]")
+
+
+def require_utf8(query_string: bytes) -> None:
+    """InvalidRequest unless the query string, raw and percent-decoded, is UTF-8.
+
+    Werkzeug would decode raw bytes strictly (a 500 on the first look at the arguments) and
+    percent-escapes leniently (U+FFFD): both kinds of broken UTF-8 get the same 400 instead, and
+    a client learns its encoding is wrong rather than seeing results for replacement characters.
+    Python's codec also refuses encoded surrogates (%ED%A0%80), which UTF-8 forbids.
+    """
+    try:
+        unquote_to_bytes(query_string).decode("utf-8")
+    except UnicodeDecodeError:
+        raise InvalidRequest("bad_encoding", "les paramètres de l'adresse doivent être encodés en UTF-8") from None
 
 
 def clean_text(value: str) -> str:
