@@ -2,7 +2,11 @@
 
 Every reader yields either a ``Dispatch`` or a ``Rejection`` naming the file, the line and the
 reason, so that bad input is reported and never silently dropped, and every valid document of a
-file survives the bad ones around it.
+file survives the bad ones around it. Reasons are in French: they are shown to the user as is.
+
+Lone UTF-16 surrogates (a JSON ``"\ud83d"`` escape without its pair, or an undecodable file name)
+cannot be encoded as UTF-8, so nothing downstream can store or show them: in text fields they are
+replaced by U+FFFD, here and only here; an id holding one is rejected.
 """
 from __future__ import annotations
 
@@ -28,6 +32,10 @@ MIN_LEAD_WORDS = 4
 MAX_SUMMARY_WORDS = 60
 # Characters that could turn an id into a path or break a URL.
 _BAD_ID = re.compile(r"[\x00-\x1f\x7f/\\]")
+# Lone surrogates: valid in a Python str, not encodable as UTF-8.
+_SURROGATE = re.compile("[\ud800-\udfff]")
+REPLACEMENT_CHARACTER = "\ufffd"
+READ_CHUNK = 1 << 20
 
 
 @dataclass
@@ -93,6 +101,11 @@ class BadRecord(ValueError):
 
 # ---------------------------------------------------------------- small pure helpers
 
+
+def repair_text(text: str) -> str:
+    """The text with every lone surrogate replaced by U+FFFD, so that it can be encoded as UTF-8."""
+    return _SURROGATE.sub(REPLACEMENT_CHARACTER, text)
+
 _SENTENCE_END = re.compile(r"(?<=[.!?…])\s+(?=[«\"'A-ZÀ-ÖØ-Þ0-9])")
 _ABBREVIATIONS = re.compile(r"(?:\b(?:M|MM|Mme|Mmes|Mlle|Dr|Pr|Me|St|Ste|av|J\.-C|etc|cf|p|n°)\.|\b[A-Z]\.)$")
 
@@ -132,7 +145,7 @@ def parse_date(value) -> str | None:
         return None
     m = _DATE.match(value)
     if not m:
-        raise BadRecord(f"date {value!r} is not YYYY, YYYY-MM or YYYY-MM-DD")
+        raise BadRecord(f"date {value!r} : format attendu AAAA, AAAA-MM ou AAAA-MM-JJ")
     year, month, day = m.groups()
     try:
         if day:
@@ -141,21 +154,23 @@ def parse_date(value) -> str | None:
             dt.date(int(year), int(month), 1)
             return f"{year}-{month}"
     except ValueError:
-        raise BadRecord(f"impossible date {value!r}") from None
+        raise BadRecord(f"date impossible {value!r}") from None
     if int(year) < 1:
-        raise BadRecord(f"impossible date {value!r}")
+        raise BadRecord(f"date impossible {value!r}")
     return year
 
 
 def clean_id(value) -> str:
-    """Validate a document id: non-empty, short, no control characters or slashes."""
+    """Validate a document id: non-empty, short, no control characters, slashes or lone surrogates."""
     if value is None or (isinstance(value, str) and not value.strip()):
-        raise BadRecord("missing id")
+        raise BadRecord("id manquant")
     ident = str(value).strip()
     if len(ident) > MAX_ID_LENGTH:
-        raise BadRecord(f"id longer than {MAX_ID_LENGTH} characters")
+        raise BadRecord(f"id de plus de {MAX_ID_LENGTH} caractères")
     if _BAD_ID.search(ident) or ident in (".", ".."):
-        raise BadRecord(f"id {ident!r} contains a slash or a control character")
+        raise BadRecord(f"l'id {ident!r} contient une barre oblique ou un caractère de contrôle")
+    if _SURROGATE.search(ident):
+        raise BadRecord(f"l'id {ident!r} contient un demi-caractère Unicode isolé (substitut), impossible à encoder en UTF-8")
     return ident
 
 
@@ -163,8 +178,8 @@ def _text(value) -> str:
     if value is None:
         return ""
     if not isinstance(value, str):
-        raise BadRecord(f"expected text, got {type(value).__name__}")
-    return value.replace("\r\n", "\n").replace("\x00", "").strip()
+        raise BadRecord(f"texte attendu, reçu {type(value).__name__}")
+    return repair_text(value.replace("\r\n", "\n").replace("\x00", "")).strip()
 
 
 def _optional(value) -> str | None:
@@ -179,19 +194,19 @@ def _names(value) -> list[str]:
     if isinstance(value, str):
         value = value.split(";")
     if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-        raise BadRecord("people/places must be a list of names")
-    return [" ".join(v.split()) for v in value if v.strip()]
+        raise BadRecord("people/places doit être une liste de noms")
+    return [repair_text(" ".join(v.split())) for v in value if v.strip()]
 
 
 def from_record(rec: dict, origin: str) -> Dispatch:
     """Build a dispatch from a JSON/CSV record (fields id, title, date, chapo|lead, body, ...)."""
     if not isinstance(rec, dict):
-        raise BadRecord("a record must be a JSON object")
+        raise BadRecord("un enregistrement doit être un objet JSON")
     ident = clean_id(rec.get("id"))
     body = _text(rec.get("body"))
     lead = _text(rec.get("chapo") if rec.get("chapo") is not None else rec.get("lead"))
     if not body and not lead:
-        raise BadRecord("missing body")
+        raise BadRecord("corps (body) manquant")
     if not body:
         body, lead = lead, ""
     date = parse_date(rec.get("date") or rec.get("published"))
@@ -225,10 +240,10 @@ def is_subhead(paragraph: str) -> bool:
 
 def parse_dispatch_text(text: str, ident: str, origin: str) -> Dispatch:
     """Parse the seed format: ``date YYYY-MM[-DD] lead``, paragraphs, sub-heads, ``/ATS`` credit."""
-    text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\x00", "")
+    text = repair_text(text.replace("\r\n", "\n").replace("\r", "\n").replace("\x00", ""))
     paragraphs = [" ".join(p.split()) for p in re.split(r"\n\s*\n", text) if p.strip()]
     if not paragraphs:
-        raise BadRecord("empty dispatch")
+        raise BadRecord("dépêche vide")
     date = None
     m = _DATE_LINE.match(paragraphs[0])
     if m:
@@ -243,7 +258,7 @@ def parse_dispatch_text(text: str, ident: str, origin: str) -> Dispatch:
             source = credit.group(1).strip()
             paragraphs.pop()
     if not paragraphs:
-        raise BadRecord("missing body")
+        raise BadRecord("corps (body) manquant")
     lead, rest = paragraphs[0], paragraphs[1:]
     subheads = [p for p in rest if is_subhead(p)]
     return Dispatch(
@@ -264,7 +279,7 @@ def _decode(raw: bytes, origin: str, line: int | None = None) -> str:
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as e:
-        raise BadRecord(f"invalid UTF-8 at byte {e.start}") from None
+        raise BadRecord(f"UTF-8 invalide à l'octet {e.start}") from None
     return text.lstrip("\ufeff") if line in (None, 1) else text
 
 
@@ -285,8 +300,10 @@ def _lines(path: Path) -> Iterator[tuple[int, bytes | Rejection]]:
         with _open_bytes(path) as fh:
             for n, raw in enumerate(fh, 1):
                 yield n, raw
-    except (EOFError, gzip.BadGzipFile, zlib.error, OSError) as e:
-        yield n + 1, Rejection(str(path), n + 1, f"unreadable or truncated compressed data ({e.__class__.__name__}): the rest of the file is lost")
+    except (EOFError, gzip.BadGzipFile, zlib.error) as e:
+        yield n + 1, Rejection(str(path), n + 1, f"données compressées illisibles ou tronquées ({e.__class__.__name__}) : le reste du fichier est perdu")
+    except OSError as e:
+        yield n + 1, Rejection(str(path), n + 1, f"fichier illisible ({e.strerror or e.__class__.__name__}) : le reste du fichier est perdu")
 
 
 def _read_all(path: Path) -> bytes | Rejection:
@@ -294,8 +311,36 @@ def _read_all(path: Path) -> bytes | Rejection:
     try:
         with _open_bytes(path) as fh:
             return fh.read()
-    except (EOFError, gzip.BadGzipFile, zlib.error, OSError) as e:
-        return Rejection(str(path), None, f"unreadable or truncated file ({e.__class__.__name__})")
+    except (EOFError, gzip.BadGzipFile, zlib.error) as e:
+        return Rejection(str(path), None, f"fichier compressé illisible ou tronqué ({e.__class__.__name__})")
+    except OSError as e:
+        return Rejection(str(path), None, f"fichier illisible ({e.strerror or e.__class__.__name__})")
+
+
+# What Python's json module says, in French.
+_JSON_MESSAGES = {
+    "Expecting value": "valeur attendue",
+    "Expecting ',' delimiter": "virgule attendue",
+    "Expecting ':' delimiter": "deux-points attendu",
+    "Expecting property name enclosed in double quotes": "nom de champ entre guillemets attendu",
+    "Extra data": "texte en trop après l'objet",
+    "Invalid control character at": "caractère de contrôle dans une chaîne",
+    "Invalid \\escape": "séquence d'échappement invalide",
+    "Invalid \\uXXXX escape": "séquence \\uXXXX invalide",
+}
+
+
+def json_error_reason(line: str, e: json.JSONDecodeError) -> str:
+    """Why a JSON line cannot be read, in French: truncated, not JSON at all, or where it breaks."""
+    text = line.rstrip()
+    start = len(line) - len(line.lstrip())
+    if e.pos <= start and e.msg == "Expecting value":
+        return f"ce n'est pas du JSON (colonne {e.colno})"
+    # An escape cut short (``\ud8``) is as much the end of a line as an unclosed string.
+    cut_escape = e.msg.startswith("Invalid \\uXXXX") and len(text) - e.pos < len("\\uXXXX")
+    if e.msg.startswith("Unterminated string") or e.pos >= len(text) or cut_escape:
+        return f"ligne JSON tronquée ou incomplète (elle s'arrête à la colonne {len(text)})"
+    return f"JSON invalide à la colonne {e.colno} : {_JSON_MESSAGES.get(e.msg, e.msg)}"
 
 
 def read_jsonl(path: Path) -> Iterator[Item]:
@@ -314,12 +359,14 @@ def read_jsonl(path: Path) -> Iterator[Item]:
             try:
                 rec = json.loads(line)
             except json.JSONDecodeError as e:
-                raise BadRecord(f"invalid JSON ({e.msg} at column {e.colno})") from None
+                raise BadRecord(json_error_reason(line, e)) from None
+            except RecursionError:
+                raise BadRecord("JSON imbriqué trop profondément") from None
             yield from_record(rec, f"{origin}:{n}")
         except BadRecord as e:
             yield Rejection(origin, n, str(e))
     if not seen_any:
-        yield Rejection(origin, None, "empty file")
+        yield Rejection(origin, None, "fichier vide")
 
 
 def read_csv(path: Path) -> Iterator[Item]:
@@ -336,11 +383,11 @@ def read_csv(path: Path) -> Iterator[Item]:
         # Decode line by line so one bad row does not cost the whole file.
         text = data.decode("utf-8", errors="surrogateescape")
     if not text.strip():
-        yield Rejection(origin, None, "empty file")
+        yield Rejection(origin, None, "fichier vide")
         return
     reader = csv.DictReader(io.StringIO(text, newline=""))
     if not reader.fieldnames or "id" not in [f.strip().lower() for f in reader.fieldnames]:
-        yield Rejection(origin, 1, "CSV header must name an 'id' column")
+        yield Rejection(origin, 1, "l'en-tête CSV doit nommer une colonne « id »")
         return
     try:
         for row in reader:
@@ -349,12 +396,12 @@ def read_csv(path: Path) -> Iterator[Item]:
                 rec = {(k or "").strip().lower(): v for k, v in row.items()}
                 for v in rec.values():
                     if isinstance(v, str) and any("\udc80" <= c <= "\udcff" for c in v):
-                        raise BadRecord("invalid UTF-8")
+                        raise BadRecord("UTF-8 invalide")
                 yield from_record(rec, f"{origin}:{n}")
             except BadRecord as e:
                 yield Rejection(origin, n, str(e))
     except csv.Error as e:
-        yield Rejection(origin, reader.line_num, f"malformed CSV: {e}")
+        yield Rejection(origin, reader.line_num, f"CSV mal formé ({e})")
 
 
 def read_text_dispatch(path: Path) -> Iterator[Item]:
@@ -365,7 +412,7 @@ def read_text_dispatch(path: Path) -> Iterator[Item]:
         yield data
         return
     if not data.strip():
-        yield Rejection(origin, None, "empty file")
+        yield Rejection(origin, None, "fichier vide")
         return
     ident = path.name
     for suffix in (".gz", ".txt"):
@@ -377,17 +424,21 @@ def read_text_dispatch(path: Path) -> Iterator[Item]:
         yield Rejection(origin, 1, str(e))
 
 
+def _folder_files(folder: Path) -> list[Path]:
+    """The dispatch files of a folder, recursively, in name order."""
+    files = sorted(p for p in folder.rglob("*") if p.is_file() and not p.name.startswith("."))
+    return [p for p in files if _inner_suffix(p) in TEXT_SUFFIXES + JSONL_SUFFIXES + CSV_SUFFIXES]
+
+
 def read_path(path: str | os.PathLike) -> Iterator[Item]:
     """Everything in a file or folder (recursively, in name order)."""
     path = Path(path)
     if path.is_dir():
-        files = sorted(p for p in path.rglob("*") if p.is_file() and not p.name.startswith("."))
-        for p in files:
-            if _inner_suffix(p) in TEXT_SUFFIXES + JSONL_SUFFIXES + CSV_SUFFIXES:
-                yield from read_path(p)
+        for p in _folder_files(path):
+            yield from read_path(p)
         return
     if not path.exists():
-        yield Rejection(str(path), None, "no such file or folder")
+        yield Rejection(str(path), None, "fichier ou dossier introuvable")
         return
     kind = _inner_suffix(path)
     if kind in JSONL_SUFFIXES:
@@ -397,7 +448,7 @@ def read_path(path: str | os.PathLike) -> Iterator[Item]:
     elif kind in TEXT_SUFFIXES:
         yield from read_text_dispatch(path)
     else:
-        yield Rejection(str(path), None, "unknown format (expected .txt, .jsonl, .csv, optionally .gz)")
+        yield Rejection(str(path), None, "format inconnu (attendu : .txt, .jsonl, .csv, éventuellement en .gz)")
 
 
 def read_sources(paths: Iterable[str | os.PathLike]) -> Iterator[Item]:
@@ -410,7 +461,39 @@ def read_sources(paths: Iterable[str | os.PathLike]) -> Iterator[Item]:
                     src, _, line = item.origin.rpartition(":")
                     if not line.isdigit():
                         src, line = item.origin, ""
-                    yield Rejection(src, int(line) if line else None, f"duplicate id {item.id!r} (first read at {seen[item.id]})")
+                    yield Rejection(src, int(line) if line else None, f"id {item.id!r} en double (déjà lu en {seen[item.id]})")
                     continue
                 seen[item.id] = item.origin
             yield item
+
+
+# ---------------------------------------------------------------- counting, for progress bars
+
+
+def _count_lines(path: Path) -> int:
+    """Non-empty-ish lines of a (possibly gzipped) file, counted by newlines; 0 when unreadable."""
+    n = 0
+    last = b"\n"
+    try:
+        with _open_bytes(path) as fh:
+            while chunk := fh.read(READ_CHUNK):
+                n += chunk.count(b"\n")
+                last = chunk[-1:]
+    except (EOFError, zlib.error, OSError):
+        pass
+    return n + (last != b"\n")
+
+
+def count_records(paths: Iterable[str | os.PathLike]) -> int:
+    """About how many records the sources hold (JSON Lines lines, CSV rows, text files): a progress bar's total."""
+    total = 0
+    for p in map(Path, paths):
+        for f in _folder_files(p) if p.is_dir() else [p]:
+            kind = _inner_suffix(f)
+            if kind in TEXT_SUFFIXES:
+                total += 1
+            elif kind in JSONL_SUFFIXES:
+                total += _count_lines(f)
+            elif kind in CSV_SUFFIXES:
+                total += max(0, _count_lines(f) - 1)  # the header; quoted multi-line fields make it an estimate
+    return total

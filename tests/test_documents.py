@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import os
 from pathlib import Path
 
 import pytest
@@ -11,6 +12,7 @@ from search.documents import (
     BadRecord,
     Dispatch,
     Rejection,
+    count_records,
     derive_title,
     parse_date,
     parse_dispatch_text,
@@ -125,14 +127,14 @@ def test_bad_input_is_listed_and_valid_documents_survive(tmp_path):
     ids = [d.id for d in docs]
     assert "ok1" in ids and "ok2" in ids
     reasons = {(Path(r.source).name, r.line): r.reason for r in rej}
-    assert "invalid JSON" in reasons[("mix.jsonl", 2)]
-    assert reasons[("mix.jsonl", 3)] == "missing body"
-    assert "impossible date" in reasons[("mix.jsonl", 4)]
-    assert "duplicate id 'ok1'" in reasons[("mix.jsonl", 5)]
-    assert "invalid UTF-8" in reasons[("mix.jsonl", 6)]
-    assert reasons[("empty.txt", None)] == "empty file"
-    assert "invalid UTF-8" in reasons[("latin.txt", 1)]
-    assert any(name == "cut.jsonl.gz" and "truncated" in reason for (name, _), reason in reasons.items())
+    assert reasons[("mix.jsonl", 2)] == "ligne JSON tronquée ou incomplète (elle s'arrête à la colonne 29)"
+    assert reasons[("mix.jsonl", 3)] == "corps (body) manquant"
+    assert reasons[("mix.jsonl", 4)] == "date impossible '2021-02-30'"
+    assert reasons[("mix.jsonl", 5)].startswith("id 'ok1' en double (déjà lu en ")
+    assert reasons[("mix.jsonl", 6)] == "UTF-8 invalide à l'octet 29"
+    assert reasons[("empty.txt", None)] == "fichier vide"
+    assert reasons[("latin.txt", 1)] == "UTF-8 invalide à l'octet 16"
+    assert any(name == "cut.jsonl.gz" and "tronquées" in reason for (name, _), reason in reasons.items())
     # every message names the file and, where there is one, the line
     assert all(str(r).startswith(str(tmp_path)) for r in rej)
 
@@ -147,12 +149,67 @@ def test_ids_that_could_reach_the_file_system_are_rejected(tmp_path, bad_id):
 def test_unknown_format_and_missing_path(tmp_path):
     (tmp_path / "notes.docx").write_bytes(b"PK")
     _, rej = split(read_path(tmp_path / "notes.docx"))
-    assert "unknown format" in rej[0].reason
+    assert rej[0].reason == "format inconnu (attendu : .txt, .jsonl, .csv, éventuellement en .gz)"
     _, rej = split(read_path(tmp_path / "absent"))
-    assert "no such file" in rej[0].reason
+    assert rej[0].reason == "fichier ou dossier introuvable"
 
 
 def test_people_and_places_given_with_a_record(tmp_path):
     (tmp_path / "p.jsonl").write_text(json.dumps({"id": "p", "body": "x", "people": ["Jens Stoltenberg"], "places": "Vilnius; Bruxelles"}) + "\n")
     (d,), _ = split(read_path(tmp_path / "p.jsonl"))
     assert d.people == ["Jens Stoltenberg"] and d.places == ["Vilnius", "Bruxelles"]
+
+
+def test_lone_surrogates_are_repaired_in_text_and_rejected_in_ids(tmp_path):
+    # Written as JSON escapes, as a broken exporter does: json.loads gives lone surrogates.
+    src = tmp_path / "sur.jsonl"
+    src.write_text(
+        '{"id": "avant", "body": "Texte normal."}\n'
+        '{"id": "sur-id-\\ud83d", "body": "texte"}\n'
+        '{"id": "sur-texte", "title": "Titre \\udc80", "body": "Un \\ud83d emoji coupé.", "people": ["Jo\\ud83d"]}\n'
+        '{"id": "apres", "body": "Texte normal."}\n'
+    )
+    docs, rej = split(read_path(src))
+    assert [d.id for d in docs] == ["avant", "sur-texte", "apres"]
+    (bad,) = rej
+    assert (bad.line, bad.reason) == (2, "l'id 'sur-id-\\ud83d' contient un demi-caractère Unicode isolé (substitut), impossible à encoder en UTF-8")
+    repaired = docs[1]
+    assert (repaired.title, repaired.body, repaired.people) == ("Titre \ufffd", "Un \ufffd emoji coupé.", ["Jo\ufffd"])
+    repaired.body.encode("utf-8")  # what the index and the web pages need
+
+
+def test_undecodable_file_name_gives_a_rejected_id(tmp_path):
+    # Linux file names are bytes: Python shows an undecodable one with surrogates.
+    os.makedirs(tmp_path / "src")
+    with open(os.path.join(os.fsencode(tmp_path / "src"), b"caf\xe9.txt"), "w") as fh:
+        fh.write("date 2023-01 Une dépêche au nom de fichier en Latin-1.\n")
+    docs, rej = split(read_sources([tmp_path / "src"]))
+    assert docs == [] and len(rej) == 1
+    assert rej[0].reason == "l'id 'caf\\udce9' contient un demi-caractère Unicode isolé (substitut), impossible à encoder en UTF-8"
+
+
+@pytest.mark.parametrize("line,reason", [
+    ('{"id": "cut", "body": "Unterminated string starting at', "ligne JSON tronquée ou incomplète (elle s'arrête à la colonne 54)"),
+    ('{"id": "x", "body": ', "ligne JSON tronquée ou incomplète (elle s'arrête à la colonne 19)"),
+    ('{"id": "x", "body": "abc\\ud8', "ligne JSON tronquée ou incomplète (elle s'arrête à la colonne 28)"),
+    ('tronqué", "source": "AFP"}', "ce n'est pas du JSON (colonne 1)"),
+    ('{"id": "x" "body": "y"}', "JSON invalide à la colonne 12 : virgule attendue"),
+    ('{"id": "x", "body": "y"} {}', "JSON invalide à la colonne 26 : texte en trop après l'objet"),
+    ("[" * 100_000, "JSON imbriqué trop profondément"),
+])
+def test_json_errors_name_the_real_problem(tmp_path, line, reason):
+    (tmp_path / "e.jsonl").write_text(line + "\n")
+    _, (rej,) = split(read_path(tmp_path / "e.jsonl"))
+    assert rej.reason == reason
+    assert "at at" not in rej.reason
+
+
+def test_count_records_reads_every_format_cheaply(tmp_path):
+    (tmp_path / "a.jsonl").write_text('{"id": "1"}\n{"id": "2"}\n{"id": "3"}')  # no final newline
+    with gzip.open(tmp_path / "b.jsonl.gz", "wt") as fh:
+        fh.write('{"id": "4"}\n' * 5)
+    (tmp_path / "c.csv").write_text("id,body\nc1,x\nc2,y\n")
+    (tmp_path / "d.txt").write_text("date 2023-01 Une dépêche.\n\nSuite.\n")
+    (tmp_path / "notes.docx").write_bytes(b"PK")
+    assert count_records([tmp_path]) == 3 + 5 + 2 + 1
+    assert count_records([tmp_path / "a.jsonl", tmp_path / "absent.jsonl"]) == 3
