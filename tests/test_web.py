@@ -89,6 +89,7 @@ def test_gunicorn_conf(monkeypatch):
     monkeypatch.delenv("DEPECHE_WORKERS", raising=False)
     conf = load()
     assert conf["bind"] == "127.0.0.1:8000" and conf["workers"] == 2 and conf["timeout"] > 2
+    assert conf["worker_class"] == "web.serve.Worker"
     monkeypatch.setenv("DEPECHE_BIND", "127.0.0.1:9999")
     assert load()["bind"] == "127.0.0.1:9999"
 

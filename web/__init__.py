@@ -45,6 +45,7 @@ def create_app(config: Mapping | None = None) -> Flask:
     app.register_blueprint(pages.bp)
     app.register_blueprint(api.bp)
     errors.register(app)
+    app.make_default_options_response = api.options_response  # type: ignore[method-assign]
     # Before any view reads request.args, so every route answers broken UTF-8 the same way.
     app.before_request(lambda: require_utf8(request.query_string))
     security.register(app)

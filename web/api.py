@@ -1,7 +1,7 @@
 """The JSON API: search, documents, suggestions, health, and the OpenAPI description of them all."""
 from __future__ import annotations
 
-from flask import Blueprint, current_app, jsonify, request, url_for
+from flask import Blueprint, Response, current_app, jsonify, request, url_for
 
 from . import openapi
 from .errors import error_response
@@ -58,3 +58,12 @@ def openapi_json():
     """The OpenAPI 3.1 description of every endpoint and error."""
     return jsonify(openapi.spec())
 
+
+
+def options_response() -> Response:
+    """OPTIONS on any route: 204 with the methods it allows in ``Allow``, and no body."""
+    methods = request.url_rule.methods if request.url_rule else {"GET", "HEAD", "OPTIONS"}
+    resp = Response(status=204)
+    resp.allow.update(methods)
+    del resp.headers["Content-Type"]  # no body, so no type
+    return resp
