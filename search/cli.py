@@ -1,178 +1,361 @@
-"""The `depeche` command line: build and maintain the index, search it, evaluate it."""
+"""The `depeche` command line: build and maintain the index, search it, evaluate it.
+
+Everything it prints is in French; machine error codes (``bad_date``) stay English identifiers.
+"""
 from __future__ import annotations
 
+import errno
 import json
+import os
 import sys
+from pathlib import Path
 
 import click
 
-from . import indexing
-from .documents import Rejection
+from . import generations, indexing
+from .analysis import SCHEMA_VERSION
+from .documents import Rejection, repair_text
+from .model import MAX_PAGE, MAX_PER_PAGE, MAX_QUERY_LENGTH, SearchResponse
+
+# The default sources live beside the package in a checkout, never relative to the current directory.
+SEEDS_DIR = Path(__file__).resolve().parent.parent / "seeds"
+EXIT_FAILURE = 1  # refused or failed
+EXIT_USAGE = 2  # bad arguments, or another writer holds the index
+NARROW_NBSP = "\u202f"  # French thousands separator
+
+ERRNO_TEXTS = {
+    errno.ENOSPC: "plus de place sur le disque",
+    errno.EDQUOT: "quota disque dépassé",
+    errno.EROFS: "système de fichiers en lecture seule",
+    errno.EACCES: "permission refusée",
+    errno.EPERM: "opération non permise",
+    errno.EIO: "erreur d'entrée-sortie",
+    errno.ENOENT: "fichier ou dossier introuvable",
+    errno.EMFILE: "trop de fichiers ouverts",
+    errno.ENOTDIR: "n'est pas un dossier",
+    errno.EISDIR: "est un dossier",
+}
+
+REQUEST_ERRORS = {
+    "bad_page": f"--page doit être un nombre entier entre 1 et {MAX_PAGE}",
+    "bad_per_page": f"--per-page doit être un nombre entier entre 1 et {MAX_PER_PAGE}",
+    "bad_date": "date invalide : --from et --to veulent AAAA, AAAA-MM ou AAAA-MM-JJ, --from au plus tard --to",
+    "query_too_long": f"la requête dépasse {MAX_QUERY_LENGTH} caractères",
+    "bad_sort": "tri inconnu (relevance, newest ou oldest)",
+    "bad_query": "la requête doit être du texte",
+}
+
+STAGES = {
+    "expansion": "extension de la requête",
+    "scoring": "calcul des scores",
+    "reranking": "reclassement",
+    "facets": "facettes",
+    "snippets": "extraits",
+    "corrections": "corrections",
+}
+
+FACET_NAMES = {"people": "personnes", "places": "lieux", "sources": "sources", "dates": "mois"}
+
+STATS_LABELS = {
+    "directory": "dossier",
+    "generation": "génération",
+    "documents": "documents",
+    "schema_version": "analyseur",
+    "built_at": "construite le",
+    "updated_at": "modifiée le",
+    "size_bytes": "taille (octets)",
+    "segments": "segments",
+    "entities": "entités",
+}
 
 
-def _fail(message: str, code: int = 1):
-    click.echo(f"depeche: {message}", err=True)
+# ---------------------------------------------------------------- French wording (pure)
+
+
+def fr_int(n: int) -> str:
+    """An integer with French digit grouping (1 234 567)."""
+    return f"{n:,}".replace(",", NARROW_NBSP)
+
+
+def fr_float(x: float, digits: int = 1) -> str:
+    """A decimal number the French way (3,4)."""
+    return f"{x:,.{digits}f}".replace(",", NARROW_NBSP).replace(".", ",")
+
+
+def count_of(n: int, singular: str, plural: str) -> str:
+    """``n`` and the noun agreed in French (0 and 1 take the singular)."""
+    return f"{fr_int(n)} {singular if n <= 1 else plural}"
+
+
+def os_error_message(e: OSError) -> str:
+    """One French line for a system error: the path and what went wrong."""
+    what = ERRNO_TEXTS.get(e.errno, e.strerror or e.__class__.__name__)
+    code = errno.errorcode.get(e.errno or 0)
+    where = f" sur {os.fsdecode(e.filename)}" if e.filename is not None else ""
+    return f"erreur système{where} : {what}" + (f" ({code})" if code else "")
+
+
+def response_lines(resp: SearchResponse) -> list[str]:
+    """The text the CLI prints for a search response (marks shown as [brackets])."""
+    import html
+    import re
+
+    def plain(s: str) -> str:
+        return html.unescape(re.sub(r"</?mark>", lambda m: "[" if m.group() == "<mark>" else "]", s or ""))
+
+    lines = []
+    if resp.notice:
+        lines.append(f"note : {resp.notice}")
+    for c in resp.corrections:
+        if c.applied:
+            lines.append(f"cherché comme « {c.replacement} » ; --exact pour chercher « {c.word} » tel quel")
+    if resp.corrected_query:
+        lines.append(f"Vouliez-vous dire : {resp.corrected_query} ?")
+    if resp.match == "some":
+        lines.append("Aucune dépêche ne contient tous les mots : résultats partiels")
+    total = count_of(resp.total, "résultat", "résultats")
+    pages = f", page {resp.page} sur {resp.pages}" if resp.pages > 1 else ""
+    lines.append(f"{total}{pages} ({fr_float(resp.took_ms)} ms)")
+    if resp.timed_out:
+        lines.append("résultats incomplets, temps dépassé pour : " + ", ".join(STAGES.get(s, s) for s in resp.timed_out))
+    elif resp.partial:
+        lines.append("résultats incomplets : temps de recherche dépassé")
+    first = (resp.page - 1) * resp.per_page
+    for i, h in enumerate(resp.hits, first + 1):
+        meta = " · ".join(x for x in (h.date, h.source) if x)
+        lines.append(f"{i:3d}. {plain(h.title_html)}  [{h.id}]" + (f"  {meta}" if meta else ""))
+        if h.snippet_html:
+            lines.append(f"     {plain(h.snippet_html)}")
+        if h.missing:
+            lines.append(f"     Manque : {', '.join(h.missing)}")
+    for name, items in resp.facets.items():
+        if items:
+            lines.append(f"{FACET_NAMES.get(name, name)} : " + ", ".join(f"{it.value} ({fr_int(it.count)})" for it in items))
+    return lines
+
+
+# ---------------------------------------------------------------- output and failure
+
+
+def echo(message: str, err: bool = False) -> None:
+    """Print a line; lone surrogates (undecodable file names) are shown as U+FFFD instead of crashing."""
+    click.echo(repair_text(message), err=err)
+
+
+def _fail(message: str, code: int = EXIT_FAILURE):
+    echo(f"depeche: {message}", err=True)
     sys.exit(code)
 
 
 def _report_rejection(rej: Rejection) -> None:
-    click.echo(f"rejected {rej}", err=True)
+    echo(f"rejeté {rej}", err=True)
 
 
 def _summary(report: indexing.BuildReport, verb: str) -> None:
-    click.echo(
-        f"{verb}: read {report.read}, indexed {report.indexed}, rejected {len(report.rejected)}"
-        f" in {report.seconds:.1f}s ({report.docs_per_second:.0f} docs/s), generation {report.generation}"
+    replaced = f" (dont {count_of(report.deleted, 'remplacée', 'remplacées')})" if report.deleted else ""
+    echo(
+        f"{verb} : {count_of(report.read, 'dépêche lue', 'dépêches lues')}, "
+        f"{count_of(report.indexed, 'indexée', 'indexées')}{replaced}, "
+        f"{count_of(len(report.rejected), 'rejetée', 'rejetées')} en {fr_float(report.seconds)} s "
+        f"({fr_int(round(report.docs_per_second))} dépêches/s), génération {report.generation}"
     )
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class DepecheGroup(click.Group):
+    """The root group: checks arguments, and turns index and system errors into one `depeche:` line."""
+
+    def make_context(self, info_name, args, parent=None, **extra):
+        for arg in args:
+            if any("\ud800" <= c <= "\udfff" for c in arg):
+                # Undecodable bytes reach Python as lone surrogates: nothing can be searched,
+                # stored or printed with them.
+                _fail(f"l'argument {arg!r} n'est pas de l'UTF-8 valide", EXIT_USAGE)
+        return super().make_context(info_name, args, parent=parent, **extra)
+
+    def invoke(self, ctx):
+        try:
+            return super().invoke(ctx)
+        except indexing.IndexLocked as e:
+            _fail(str(e), EXIT_USAGE)
+        except indexing.IndexError_ as e:
+            _fail(str(e))
+        except OSError as e:
+            _fail(os_error_message(e))
+
+
+def _version_message() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        v = version("depeche")
+    except PackageNotFoundError:
+        v = "inconnue"
+    return f"depeche {v} (analyseur {SCHEMA_VERSION})"
+
+
+def _print_version(ctx, _param, value):
+    if value and not ctx.resilient_parsing:
+        echo(_version_message())
+        ctx.exit()
+
+
+@click.group(cls=DepecheGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.option("--index", "index_path", envvar="DEPECHE_INDEX", default="index", show_default=True,
-              help="Index directory (also $DEPECHE_INDEX).")
+              help="Dossier de l'index (aussi $DEPECHE_INDEX).")
+@click.option("--version", is_flag=True, expose_value=False, is_eager=True, callback=_print_version,
+              help="Affiche la version de Dépêche et celle de l'analyseur.")
 @click.pass_context
 def main(ctx, index_path):
-    """Dépêche: full-text search for French news dispatches."""
+    """Dépêche : recherche plein texte dans les dépêches d'agence en français."""
     ctx.obj = {"index": index_path}
 
 
 @main.group("index")
 def index_group():
-    """Build and maintain the index."""
+    """Construire et entretenir l'index."""
 
 
-def _run_writer(fn, *args, **kwargs):
-    try:
-        return fn(*args, **kwargs)
-    except indexing.IndexLocked as e:
-        _fail(str(e), 2)
-    except indexing.IndexError_ as e:
-        _fail(str(e))
+def default_sources() -> list[str]:
+    """``seeds/`` of the checkout the package comes from; refused when there is none."""
+    if not SEEDS_DIR.is_dir():
+        _fail(f"aucune source donnée, et pas de dossier {SEEDS_DIR}/ à côté du paquet : "
+              "nommez les fichiers ou dossiers à indexer ; l'index en service n'a pas été modifié")
+    return [str(SEEDS_DIR)]
 
 
 @index_group.command("rebuild")
 @click.argument("sources", nargs=-1, type=click.Path())
-@click.option("--no-entities", is_flag=True, help="Skip people/places extraction (fast rebuild).")
-@click.option("--strict", is_flag=True, help="Fail (exit 1, index unchanged) if any record is rejected.")
-@click.option("--procs", default=2, show_default=True, help="Indexing processes.")
+@click.option("--no-entities", is_flag=True, help="Sans extraction des personnes et des lieux (reconstruction rapide).")
+@click.option("--strict", is_flag=True, help="Échoue (code 1, index inchangé) si un enregistrement est rejeté.")
+@click.option("--force", is_flag=True, help="Met en service même une génération deux fois plus petite que l'actuelle.")
+@click.option("--procs", default=2, show_default=True, help="Processus d'indexation.")
 @click.pass_context
-def rebuild_cmd(ctx, sources, no_entities, strict, procs):
-    """Build a new index from SOURCES (default seeds/) and swap it in atomically."""
-    report = _run_writer(
-        indexing.rebuild, list(sources) or ["seeds/"], ctx.obj["index"],
-        entities=not no_entities, strict=strict, procs=procs, on_reject=_report_rejection,
-    )
-    _summary(report, "rebuilt")
-    if report.indexed == 0:
-        _fail("no document could be indexed")
+def rebuild_cmd(ctx, sources, no_entities, strict, force, procs):
+    """Construit un nouvel index depuis SOURCES (par défaut seeds/ du dépôt), le vérifie et le met en service d'un coup."""
+    try:
+        report = indexing.rebuild(
+            list(sources) or default_sources(), ctx.obj["index"], entities=not no_entities, strict=strict,
+            force=force, procs=procs, on_reject=_report_rejection,
+        )
+    except OSError as e:
+        _fail(os_error_message(e) + " ; l'index en service n'a pas été modifié")
+    if report.moved_aside is not None:
+        echo(f"depeche: {generations.CURRENT} était un dossier et non un lien : mis de côté sous {report.moved_aside}", err=True)
+    _summary(report, "reconstruit")
 
 
 @index_group.command("add")
 @click.argument("sources", nargs=-1, type=click.Path(), required=True)
-@click.option("--no-entities", is_flag=True, help="Skip people/places extraction.")
-@click.option("--strict", is_flag=True, help="Fail (exit 1, index unchanged) if any record is rejected.")
+@click.option("--no-entities", is_flag=True, help="Sans extraction des personnes et des lieux.")
+@click.option("--strict", is_flag=True, help="Échoue (code 1, index inchangé) si un enregistrement est rejeté.")
 @click.pass_context
 def add_cmd(ctx, sources, no_entities, strict):
-    """Add documents, or update those whose id is already indexed."""
-    report = _run_writer(indexing.add, list(sources), ctx.obj["index"], entities=not no_entities,
-                         strict=strict, on_reject=_report_rejection)
-    _summary(report, "added")
+    """Ajoute des dépêches, ou remplace celles dont l'id est déjà indexé."""
+    report = indexing.add(list(sources), ctx.obj["index"], entities=not no_entities, strict=strict,
+                          on_reject=_report_rejection)
+    _summary(report, "ajout")
 
 
 @index_group.command("delete")
 @click.argument("ids", nargs=-1, required=True)
 @click.pass_context
 def delete_cmd(ctx, ids):
-    """Delete documents by id."""
-    deleted, missing = _run_writer(indexing.delete, list(ids), ctx.obj["index"])
-    click.echo(f"deleted {len(deleted)}")
+    """Supprime des dépêches par id (code 1 si un id est introuvable)."""
+    deleted, missing = indexing.delete(list(ids), ctx.obj["index"])
+    echo(count_of(len(deleted), "dépêche supprimée", "dépêches supprimées"))
     for ident in missing:
-        click.echo(f"not found: {ident}", err=True)
+        echo(f"introuvable : {ident}", err=True)
     if missing:
-        sys.exit(1)
+        sys.exit(EXIT_FAILURE)
 
 
 @index_group.command("stats")
-@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@click.option("--json", "as_json", is_flag=True, help="Sortie JSON.")
 @click.pass_context
 def stats_cmd(ctx, as_json):
-    """Show the live index's generation, size and document count."""
-    try:
-        st = indexing.stats(ctx.obj["index"])
-    except indexing.IndexError_ as e:
-        _fail(str(e))
+    """Génération, taille et nombre de documents de l'index en service."""
+    st = indexing.stats(ctx.obj["index"])
     if as_json:
-        click.echo(json.dumps(st, ensure_ascii=False, indent=2))
-    else:
-        for k, v in st.items():
-            click.echo(f"{k:15s} {v}")
+        echo(json.dumps(st, ensure_ascii=False, indent=2))
+        return
+    for k, v in st.items():
+        echo(f"{STATS_LABELS.get(k, k):16s} {v}")
+
+
+@index_group.command("generations")
+@click.option("--json", "as_json", is_flag=True, help="Sortie JSON.")
+@click.pass_context
+def generations_cmd(ctx, as_json):
+    """Les générations gardées : numéro, date de construction, documents, analyseur, celle en service."""
+    infos = generations.list_generations(generations.index_dir(ctx.obj["index"]))
+    if as_json:
+        echo(json.dumps([g.to_dict() for g in infos], ensure_ascii=False, indent=2))
+        return
+    if not infos:
+        _fail(f"aucune génération dans {ctx.obj['index']}/ : lancez `depeche index rebuild`")
+    echo(f"{'génération':>10}  {'construite le':24}  {'documents':>9}  {'analyseur':9}  état")
+    for g in infos:
+        state = "en service" if g.live else ("inachevée" if not g.finished else "")
+        docs = fr_int(g.documents) if g.documents is not None else "?"
+        echo(f"{g.generation:>10}  {g.built_at or '?':24}  {docs:>9}  {g.schema_version or '?':9}  {state}".rstrip())
+
+
+@index_group.command("rollback")
+@click.argument("generation", type=int, required=False)
+@click.pass_context
+def rollback_cmd(ctx, generation):
+    """Remet en service une génération gardée (par défaut celle d'avant), d'un coup."""
+    before, after = generations.rollback(generations.index_dir(ctx.obj["index"]), generation)
+    was = f" (au lieu de la génération {before})" if before is not None else ""
+    echo(f"génération {after} en service{was}")
 
 
 # ---------------------------------------------------------------- search and eval
 
 
-def _print_response(resp, as_json: bool) -> None:
-    if as_json:
-        click.echo(json.dumps(resp.to_dict(), ensure_ascii=False, indent=2))
-        return
-    import html as _html
-    import re as _re
-
-    def plain(s: str) -> str:
-        return _html.unescape(_re.sub(r"</?mark>", lambda m: "[" if m.group() == "<mark>" else "]", s or ""))
-
-    if resp.notice:
-        click.echo(f"note: {resp.notice}")
-    if resp.corrected_query:
-        click.echo(f"did you mean: {resp.corrected_query}")
-    first = (resp.page - 1) * resp.per_page
-    click.echo(f"{resp.total} result(s), {resp.took_ms:.1f} ms" + (" (partial)" if resp.partial else ""))
-    for i, h in enumerate(resp.hits, first + 1):
-        meta = " · ".join(x for x in (h.date, h.source) if x)
-        click.echo(f"{i:3d}. {plain(h.title_html)}  [{h.id}]" + (f"  {meta}" if meta else ""))
-        if h.snippet_html:
-            click.echo(f"     {plain(h.snippet_html)}")
-    for name, items in resp.facets.items():
-        if items:
-            click.echo(f"{name}: " + ", ".join(f"{it.value} ({it.count})" for it in items))
-
-
 @main.command("search")
 @click.argument("words", nargs=-1)
-@click.option("--person", "people", multiple=True, help="Facet selection (repeatable).")
-@click.option("--place", "places", multiple=True, help="Facet selection (repeatable).")
-@click.option("--source", "sources", multiple=True, help="Facet selection (repeatable).")
-@click.option("--from", "date_from", help="YYYY, YYYY-MM or YYYY-MM-DD (inclusive).")
-@click.option("--to", "date_to", help="YYYY, YYYY-MM or YYYY-MM-DD (inclusive).")
+@click.option("--person", "people", multiple=True, help="Filtre sur une personne (répétable).")
+@click.option("--place", "places", multiple=True, help="Filtre sur un lieu (répétable).")
+@click.option("--source", "sources", multiple=True, help="Filtre sur une source (répétable).")
+@click.option("--from", "date_from", help="AAAA, AAAA-MM ou AAAA-MM-JJ (inclus).")
+@click.option("--to", "date_to", help="AAAA, AAAA-MM ou AAAA-MM-JJ (inclus).")
 @click.option("--sort", type=click.Choice(["relevance", "newest", "oldest"]), default="relevance", show_default=True)
 @click.option("--page", default=1, show_default=True)
 @click.option("--per-page", default=10, show_default=True)
-@click.option("--json", "as_json", is_flag=True, help="Print the whole response as JSON.")
+@click.option("--exact", is_flag=True, help="Cherche les mots tels quels, sans correction orthographique automatique.")
+@click.option("--json", "as_json", is_flag=True, help="Toute la réponse en JSON.")
 @click.pass_context
-def search_cmd(ctx, words, people, places, sources, date_from, date_to, sort, page, per_page, as_json):
-    """Search the index: plain words, "phrases", -exclusions, OR/OU, ET, munit*, personne:, lieu:, source:, date:."""
+def search_cmd(ctx, words, people, places, sources, date_from, date_to, sort, page, per_page, exact, as_json):
+    """Cherche : mots, "expressions", -exclusions, OR/OU, ET, munit*, personne:, lieu:, source:, date:."""
     from .engine import Engine
     from .model import InvalidRequest, SearchRequest
 
+    root = generations.index_dir(ctx.obj["index"])
+    # The library's own checks, for French messages that say what is wrong with the directory.
+    generations.check_version(generations.read_meta(generations.current_generation(root)), root)
     req = SearchRequest(q=" ".join(words), people=tuple(people), places=tuple(places), sources=tuple(sources),
-                        date_from=date_from, date_to=date_to, sort=sort, page=page, per_page=per_page)
+                        date_from=date_from, date_to=date_to, sort=sort, page=page, per_page=per_page,
+                        correct=not exact)
     try:
-        resp = Engine(ctx.obj["index"]).search(req)
+        resp = Engine(root).search(req)
     except InvalidRequest as e:
-        _fail(f"{e.code}: {e.message}", 2)
-    except indexing.IndexError_ as e:
-        _fail(str(e))
-    _print_response(resp, as_json)
+        _fail(f"{REQUEST_ERRORS.get(e.code, 'paramètre invalide')} ({e.code})", EXIT_USAGE)
+    if as_json:
+        echo(json.dumps(resp.to_dict(), ensure_ascii=False, indent=2))
+        return
+    for line in response_lines(resp):
+        echo(line)
 
 
 @main.command("eval")
 @click.option("--corpus", type=click.Choice(["orangesum", "piaf"]), default="orangesum", show_default=True)
-@click.option("--shared", "shared_path", type=click.Path(), help="Shared material (default ../shared, or $DEPECHE_SHARED).")
-@click.option("--workdir", type=click.Path(), help="Where the evaluation index is cached (default ~/.cache/depeche/eval).")
-@click.option("--run", "run_file", type=click.Path(), help="Also write the TREC run to this file.")
+@click.option("--shared", "shared_path", type=click.Path(), help="Matériel partagé (par défaut ../shared, ou $DEPECHE_SHARED).")
+@click.option("--workdir", type=click.Path(), help="Où l'index d'évaluation est gardé (par défaut ~/.cache/depeche/eval).")
+@click.option("--run", "run_file", type=click.Path(), help="Écrit aussi le run TREC dans ce fichier.")
 def eval_cmd(corpus, shared_path, workdir, run_file):
-    """Known-item evaluation of the default search on a shared dev set (MRR@10, S@1, S@10 per kind)."""
+    """Évaluation « known-item » de la recherche sur un jeu de développement (MRR@10, S@1, S@10 par type)."""
     import statistics
-    from pathlib import Path
 
     from . import evaluation
 
@@ -180,12 +363,12 @@ def eval_cmd(corpus, shared_path, workdir, run_file):
     try:
         scores, times, run = evaluation.evaluate(corpus, shared, evaluation.work_dir(workdir))
     except FileNotFoundError as e:
-        _fail(str(e))
+        _fail(f"matériel d'évaluation introuvable ({e})")
     for line in evaluation.report(corpus, scores):
-        click.echo(line)
+        echo(line)
     times.sort()
-    click.echo(f"{len(times)} queries, search p50 {statistics.median(times):.1f} ms, "
-               f"p95 {times[int(0.95 * (len(times) - 1))]:.1f} ms (no snippets; first queries load postings)")
+    echo(f"{fr_int(len(times))} requêtes, recherche p50 {fr_float(statistics.median(times))} ms, "
+         f"p95 {fr_float(times[int(0.95 * (len(times) - 1))])} ms (sans extraits ; les premières requêtes chargent les listes)")
     if run_file:
         evaluation.write_trec(run, Path(run_file))
 
@@ -203,13 +386,12 @@ BENCHMARKS = {
 @click.argument("name", type=click.Choice(sorted(BENCHMARKS)))
 @click.argument("args", nargs=-1, type=click.UNPROCESSED)
 def bench_cmd(name, args):
-    """Run a benchmark from the repository's bench/ folder (extra ARGS are passed on)."""
+    """Lance un banc d'essai du dossier bench/ du dépôt (les ARGS en plus lui sont passés)."""
     import subprocess
-    from pathlib import Path
 
     script = Path(__file__).resolve().parent.parent / "bench" / BENCHMARKS[name]
     if not script.exists():
-        _fail(f"{script} not found: benchmarks run from a checkout of the repository")
+        _fail(f"{script} introuvable : les bancs d'essai se lancent depuis une copie du dépôt")
     sys.exit(subprocess.call([sys.executable, str(script), *args], cwd=script.parent.parent))
 
 

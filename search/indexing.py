@@ -1,23 +1,14 @@
-"""The on-disk index: schema, generations, atomic swaps, and the single-writer lock.
+"""Building and updating the index: schema, rebuilds checked before they are swapped in, add, delete.
 
-Layout of an index directory (``DEPECHE_INDEX``, default ``index/``)::
-
-    current -> gen-000007      symlink, swapped atomically by a rebuild
-    gen-000007/                a complete Whoosh index + depeche.json + entities.json
-    gen-000008.tmp-<pid>/      a rebuild in progress (removed if it dies)
-    entities.sqlite            the entity cache, kept across rebuilds
-    .lock                      flock held by the one writer
-
-Readers resolve ``current`` when they open, so they only ever see a finished generation; a
-rebuild that crashes leaves ``current`` pointing at the old one.
+The directory layout (generations, the ``current`` symlink, the writer lock) is in
+``generations.py``; its names are re-exported here for the readers that import them from here.
 """
 from __future__ import annotations
 
-import contextlib
-import fcntl
 import json
 import os
-import re
+import pickle
+import queue
 import shutil
 import sys
 import time
@@ -28,35 +19,64 @@ from typing import Callable, Iterable, Iterator
 
 from whoosh import index as whoosh_index
 from whoosh.fields import ID, KEYWORD, NUMERIC, STORED, TEXT, Schema
+from whoosh.multiproc import MpWriter
+from whoosh.util import random_name
 
+from . import spelling
 from .analysis import SCHEMA_VERSION, FrenchAnalyzer, FrenchPositions, fold_key  # noqa: F401 - fold_key is re-exported
-from .documents import Dispatch, Rejection, read_sources
+from .documents import Dispatch, Rejection, count_records, read_sources, repair_text
+from .generations import (  # noqa: F401 - re-exported: readers import the layout from here
+    CURRENT,
+    ENTITIES_FILE,
+    KEEP_OLD_GENERATIONS,
+    META_FILE,
+    IndexDamaged,
+    IndexError_,
+    IndexLocked,
+    IndexMissing,
+    IndexVersionMismatch,
+    RollbackRefused,
+    building_dir,
+    check_version,
+    clean_leftovers,
+    current_generation,
+    fsync_dir,
+    generation_name,
+    index_dir,
+    list_generations,
+    live_generation_or_none,
+    next_number,
+    read_meta,
+    rollback,
+    swap_current,
+    writer_lock,
+)
 
-META_FILE = "depeche.json"
-ENTITIES_FILE = "entities.json"
-CURRENT = "current"
-_GEN = re.compile(r"^gen-(\d+)$")
-KEEP_OLD_GENERATIONS = 1  # readers that opened the previous one keep working until they refresh
-
-
-class IndexError_(Exception):
-    """Base for index problems shown to the user as plain messages."""
-
-
-class IndexMissing(IndexError_):
-    """No index has been built in this directory yet."""
-
-
-class IndexVersionMismatch(IndexError_):
-    """The index was built with another analyzer version."""
-
-
-class IndexLocked(IndexError_):
-    """Another process is writing to the index."""
+# A rebuild that would leave fewer than this share of the live documents needs --force: a typo
+# in a source list must not silently empty the archive.
+MIN_KEPT_SHARE = 0.5
+WORKER_POLL_SECONDS = 0.5  # how often a blocked hand-off checks that the indexing workers live
 
 
 class StrictFailure(IndexError_):
     """--strict and some records were rejected: nothing was swapped in."""
+
+
+class RebuildRefused(IndexError_):
+    """The rebuild would empty or shrink the live index (missing sources, nothing valid, far fewer documents)."""
+
+
+class BuildFailure(IndexError_):
+    """The index written does not hold what was added (an indexing process died): nothing was swapped in."""
+
+
+def open_generation(root: str | os.PathLike | None = None):
+    """(whoosh index, generation dir, meta) of the live generation, version-checked."""
+    root = index_dir(root)
+    gen = current_generation(root)
+    meta = read_meta(gen)
+    check_version(meta, root)
+    return whoosh_index.open_dir(str(gen)), gen, meta
 
 
 def make_schema() -> Schema:
@@ -128,112 +148,6 @@ def to_fields(doc: Dispatch, people_keys: list[str], places_keys: list[str]) -> 
     return fields
 
 
-# ---------------------------------------------------------------- generations
-
-
-def index_dir(path: str | os.PathLike | None = None) -> Path:
-    """The index directory: the argument, else $DEPECHE_INDEX, else ./index."""
-    return Path(path or os.environ.get("DEPECHE_INDEX") or "index")
-
-
-def current_generation(root: Path) -> Path:
-    """The directory of the live generation; IndexMissing if none."""
-    link = root / CURRENT
-    try:
-        target = os.readlink(link)
-    except OSError:
-        raise IndexMissing(f"no index in {root}/ yet: run `depeche index rebuild`") from None
-    return root / target
-
-
-def read_meta(gen: Path) -> dict:
-    """The generation's metadata (analyzer version, generation number, counts)."""
-    try:
-        return json.loads((gen / META_FILE).read_text())
-    except (OSError, ValueError):
-        raise IndexMissing(f"{gen} is not a Dépêche index: run `depeche index rebuild`") from None
-
-
-def check_version(meta: dict, root: Path) -> None:
-    """Refuse an index built with another analyzer."""
-    if meta.get("schema_version") != SCHEMA_VERSION:
-        raise IndexVersionMismatch(
-            f"the index in {root}/ was built with analyzer {meta.get('schema_version')!r}, "
-            f"this version of Dépêche uses {SCHEMA_VERSION!r}: run `depeche index rebuild`"
-        )
-
-
-def open_generation(root: str | os.PathLike | None = None):
-    """(whoosh index, generation dir, meta) of the live generation, version-checked."""
-    root = index_dir(root)
-    gen = current_generation(root)
-    meta = read_meta(gen)
-    check_version(meta, root)
-    return whoosh_index.open_dir(str(gen)), gen, meta
-
-
-def _generations(root: Path) -> list[tuple[int, Path]]:
-    gens = []
-    for p in root.iterdir() if root.exists() else []:
-        m = _GEN.match(p.name)
-        if m and p.is_dir():
-            gens.append((int(m.group(1)), p))
-    return sorted(gens)
-
-
-def _swap_current(root: Path, gen: Path) -> None:
-    tmp = root / f".current.{os.getpid()}"
-    with contextlib.suppress(FileNotFoundError):
-        tmp.unlink()
-    os.symlink(gen.name, tmp)
-    os.replace(tmp, root / CURRENT)  # rename(2) is atomic: readers see old or new, never neither
-    _fsync_dir(root)
-
-
-def _fsync_dir(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
-def _clean_leftovers(root: Path, keep: Path | None) -> None:
-    """Remove unfinished builds and generations older than the ones we keep."""
-    for p in root.glob("gen-*.tmp-*"):
-        shutil.rmtree(p, ignore_errors=True)
-    for p in root.glob(".current.*"):
-        with contextlib.suppress(OSError):
-            p.unlink()
-    gens = [p for _, p in _generations(root) if keep is None or p != keep]
-    for p in gens[: max(0, len(gens) - KEEP_OLD_GENERATIONS)]:
-        shutil.rmtree(p, ignore_errors=True)
-
-
-@contextlib.contextmanager
-def writer_lock(root: Path):
-    """Hold the single-writer lock; IndexLocked if another process has it.
-
-    flock is released by the kernel when the holder dies, so a killed rebuild never leaves a
-    stale lock behind.
-    """
-    root.mkdir(parents=True, exist_ok=True)
-    fd = os.open(root / ".lock", os.O_RDWR | os.O_CREAT, 0o644)
-    try:
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            holder = os.pread(fd, 64, 0).decode(errors="replace").strip() or "?"
-            raise IndexLocked(
-                f"another Dépêche process (pid {holder}) is writing to {root}/; try again when it has finished"
-            ) from None
-        os.ftruncate(fd, 0)
-        os.pwrite(fd, str(os.getpid()).encode(), 0)
-        yield
-    finally:
-        os.close(fd)
-
-
 # ---------------------------------------------------------------- building
 
 
@@ -247,6 +161,7 @@ class BuildReport:
     rejected: list[Rejection] = field(default_factory=list)
     seconds: float = 0.0
     generation: int = 0
+    moved_aside: Path | None = None  # a directory found in place of `current`, kept here
 
     @property
     def docs_per_second(self) -> float:
@@ -307,15 +222,103 @@ def _split_items(items: Iterable, report: BuildReport, on_reject: Callable[[Reje
 def _progress(total: int | None, desc: str):
     from tqdm import tqdm
 
-    return tqdm(total=total, desc=desc, unit=" docs", disable=not sys.stderr.isatty(), smoothing=0.1)
+    return tqdm(total=total, desc=desc, unit=" dépêches", disable=not sys.stderr.isatty(), smoothing=0.1)
+
+
+class WorkerDied(BuildFailure):
+    """One of the parallel indexing processes ended before its work was done."""
+
+
+class _CheckedMpWriter(MpWriter):
+    """Whoosh's parallel writer, failing as soon as one of its worker processes has died.
+
+    Whoosh's own writer ignores a dead worker: the documents it held are silently missing from
+    the commit, and a full job queue with no live worker blocks forever.
+    """
+
+    def _check_workers(self) -> None:
+        dead = [t for t in self.tasks if t.exitcode not in (None, 0)]
+        if dead:
+            raise WorkerDied(
+                f"un processus d'indexation s'est arrêté en cours de route (code {dead[0].exitcode}) : "
+                "l'index en service n'a pas été modifié")
+
+    def _put(self, job) -> None:
+        while True:
+            self._check_workers()
+            try:
+                self.jobqueue.put(job, timeout=WORKER_POLL_SECONDS)
+                return
+            except queue.Full:
+                continue
+
+    def _enqueue(self):
+        filename = "%s.doclist" % random_name()
+        with self.temp_storage().create_file(filename).raw_file() as f:
+            for item in self.docbuffer:
+                pickle.dump(item, f, 2)
+        if len(self.tasks) < self.procs:
+            self._new_task()
+        self._put((filename, len(self.docbuffer)))
+        self.docbuffer = []
+
+    def _commit(self, mergetype, optimize, merge):
+        if self.docbuffer:
+            self._enqueue()
+        # Whoosh then queues one end marker per worker: make room first, so it cannot block.
+        while not self.jobqueue.empty():
+            self._check_workers()
+            time.sleep(0.01)
+        super()._commit(mergetype, optimize, merge)
+        self._check_workers()
+
+    def cancel(self):
+        # Whoosh's cancel only flags its own copy of the task objects: the workers would wait
+        # on the queue forever, and the interpreter waits for them at exit.
+        for task in self.tasks:
+            if task.is_alive():
+                task.terminate()
+        for task in self.tasks:
+            task.join()
+        if not self.is_closed:  # a worker found dead after the commit: nothing left to cancel
+            super().cancel()
 
 
 def _writer(ix, procs: int):
     if procs > 1:
         # Segments are written in parallel and kept separate: merging them would cost more
         # than the few extra segment lookups at search time.
-        return ix.writer(procs=procs, multisegment=True, limitmb=256)
+        return _CheckedMpWriter(ix, procs=procs, multisegment=True, limitmb=256)
     return ix.writer(limitmb=256)
+
+
+def _refuse_missing_sources(sources: list) -> None:
+    missing = [str(s) for s in sources if not os.path.exists(s)]
+    if missing:
+        raise RebuildRefused(f"source introuvable : {', '.join(repair_text(m) for m in missing)} ; "
+                             "l'index en service n'a pas été modifié")
+
+
+def _doc_count(gen: Path) -> int:
+    return whoosh_index.open_dir(str(gen)).doc_count()
+
+
+def _verify_count(gen: Path, expected: int, what: str) -> None:
+    """Reopen what was committed and compare its document count with what was written."""
+    found = _doc_count(gen)
+    if found != expected:
+        raise BuildFailure(f"{what} contient {found} documents au lieu de {expected} : "
+                           "un processus d'indexation a perdu des documents")
+
+
+def _live_count(root: Path) -> int:
+    live = live_generation_or_none(root)
+    if live is None:
+        return 0
+    try:
+        return _doc_count(live)
+    except Exception:  # an unreadable live generation has nothing worth protecting from a shrink
+        return 0
 
 
 def rebuild(
@@ -324,43 +327,65 @@ def rebuild(
     *,
     entities: bool = True,
     strict: bool = False,
+    force: bool = False,
     procs: int = 2,
     on_reject: Callable[[Rejection], None] | None = None,
     progress: bool = True,
 ) -> BuildReport:
-    """Build a new generation from ``sources`` beside the live one and swap it in atomically."""
+    """Build a new generation from ``sources`` beside the live one, check it, and swap it in atomically.
+
+    Refused, with the live index untouched: missing sources, no valid document, fewer than half
+    the live documents (unless ``force``), --strict with rejections, a lost indexing process.
+    """
+    sources = list(sources)
     root = index_dir(root)
+    _refuse_missing_sources(sources)
     report = BuildReport()
     t0 = time.perf_counter()
     with writer_lock(root):
-        _clean_leftovers(root, keep=None if not (root / CURRENT).exists() else current_generation(root))
-        number = (_generations(root)[-1][0] + 1) if _generations(root) else 1
-        final = root / f"gen-{number:06d}"
-        tmp = root / f"gen-{number:06d}.tmp-{os.getpid()}"
+        clean_leftovers(root, keep=live_generation_or_none(root))
+        live_docs = _live_count(root)
+        number = next_number(root)
+        final = root / generation_name(number)
+        tmp = building_dir(root, number)
         tmp.mkdir(parents=True)
         try:
             ix = whoosh_index.create_in(str(tmp), make_schema())
             counts = EntityCounts()
+            words: Counter = Counter()  # the spelling table (spelling.py): words as written
+            bar = None
+            if progress and sys.stderr.isatty():
+                bar = _progress(count_records(sources), "indexation")
             writer = _writer(ix, procs)
             try:
-                bar = _progress(None, "indexing") if progress else None
                 docs = _split_items(read_sources(sources), report, on_reject)
                 for doc, people, places in _entity_stream(docs, root, entities):
                     writer.add_document(**to_fields(doc, counts.add("people", people), counts.add("places", places)))
+                    spelling.count_words(f"{doc.title or ''} {doc.lead} {doc.body}", words)
                     report.indexed += 1
                     if bar is not None:
                         bar.update(1)
                 if bar is not None:
                     bar.close()
                 if strict and report.rejected:
-                    raise StrictFailure(f"{len(report.rejected)} record(s) rejected and --strict given: the live index was not changed")
+                    raise StrictFailure(f"{len(report.rejected)} enregistrement(s) rejeté(s) avec --strict : "
+                                        "l'index en service n'a pas été modifié")
+                if report.indexed == 0:
+                    raise RebuildRefused("aucune dépêche valide dans les sources : l'index en service n'a pas été modifié")
                 writer.commit()
             except BaseException:
                 writer.cancel()
                 raise
+            _verify_count(tmp, report.indexed, "la nouvelle génération")
+            if not force and report.indexed < live_docs * MIN_KEPT_SHARE:
+                raise RebuildRefused(
+                    f"la nouvelle génération n'aurait que {report.indexed} document{'s' if report.indexed > 1 else ''} "
+                    f"contre {live_docs} en service (moins de la moitié) : refusé, l'index en service n'a pas été "
+                    "modifié ; --force pour la mettre en service quand même")
             report.generation = number
             report.seconds = time.perf_counter() - t0
             _write_json(tmp / ENTITIES_FILE, counts.to_json())
+            spelling.write_words(tmp, spelling.folded_counts(words))
             _write_json(
                 tmp / META_FILE,
                 {
@@ -369,16 +394,16 @@ def rebuild(
                     "built_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
                     "documents": report.indexed,
                     "entities": entities,
-                    "sources": [str(s) for s in sources] if isinstance(sources, (list, tuple)) else [],
+                    "sources": [repair_text(str(s)) for s in sources],
                 },
             )
             os.rename(tmp, final)
-            _fsync_dir(root)
-            _swap_current(root, final)
+            fsync_dir(root)
+            report.moved_aside = swap_current(root, final)
         except BaseException:
             shutil.rmtree(tmp, ignore_errors=True)
             raise
-        _clean_leftovers(root, keep=final)
+        clean_leftovers(root, keep=final)
     return report
 
 
@@ -399,8 +424,10 @@ def add(
     strict: bool = False,
     on_reject: Callable[[Rejection], None] | None = None,
 ) -> BuildReport:
-    """Add or replace (same id) documents in the live generation."""
+    """Add or replace (same id) documents in the live generation, then check the count committed."""
+    sources = list(sources)
     root = index_dir(root)
+    _refuse_missing_sources(sources)
     report = BuildReport()
     t0 = time.perf_counter()
     with writer_lock(root):
@@ -408,18 +435,27 @@ def add(
         counts = EntityCounts(_read_json(gen / ENTITIES_FILE))
         docs = list(_split_items(read_sources(sources), report, on_reject))
         if strict and report.rejected:
-            raise StrictFailure(f"{len(report.rejected)} record(s) rejected and --strict given: the index was not changed")
+            raise StrictFailure(f"{len(report.rejected)} enregistrement(s) rejeté(s) avec --strict : "
+                                "l'index n'a pas été modifié")
+        with ix.searcher() as s:
+            before = s.doc_count()
+            replaced = sum(1 for d in docs if s.document_number(id=d.id) is not None)
         writer = ix.writer(limitmb=128)
+        words: Counter = Counter()
         try:
             for doc, people, places in _entity_stream(iter(docs), root, entities):
                 writer.update_document(**to_fields(doc, counts.add("people", people), counts.add("places", places)))
+                spelling.count_words(f"{doc.title or ''} {doc.lead} {doc.body}", words)
                 report.indexed += 1
             writer.commit()
         except BaseException:
             writer.cancel()
             raise
+        report.deleted = replaced
+        _verify_count(gen, before + report.indexed - replaced, "l'index après ajout")
         _write_json(gen / ENTITIES_FILE, counts.to_json())
-        _update_meta(gen, meta, ix)
+        spelling.merge_words(gen, words)
+        _update_meta(gen, meta, whoosh_index.open_dir(str(gen)))
     report.seconds = time.perf_counter() - t0
     report.generation = meta["generation"]
     return report

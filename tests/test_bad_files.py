@@ -59,16 +59,16 @@ def test_mixed_corpus_loses_nothing_valid(tmp_path):
                                 catch_exceptions=False)
     assert result.exit_code == 0, result.output
     out = result.output
-    assert f"{src / 'mixed.jsonl'}:2: invalid JSON" in out
-    assert f"{src / 'mixed.jsonl'}:4: impossible date" in out
-    assert f"{src / 'mixed.jsonl'}:5: duplicate id 'ok1'" in out
-    assert f"{src / 'mixed.jsonl'}:6: invalid UTF-8" in out
-    assert f"{src / 'mixed.jsonl'}:7: missing body" in out
-    assert f"{src / 'empty.txt'}: empty file" in out
-    assert f"{src / 'latin1.txt'}:1: invalid UTF-8" in out
-    assert f"{src / 'baddate.txt'}:1: impossible date" in out
-    assert f"{src / 'rows.csv'}:3: missing body" in out
-    assert "cut.jsonl.gz" in out and "truncated" in out
+    assert f"rejeté {src / 'mixed.jsonl'}:2: ligne JSON tronquée ou incomplète (elle s'arrête à la colonne 29)\n" in out
+    assert f"rejeté {src / 'mixed.jsonl'}:4: date impossible '2023-02-30'\n" in out
+    assert f"rejeté {src / 'mixed.jsonl'}:5: id 'ok1' en double (déjà lu en {src / 'mixed.jsonl'}:1)\n" in out
+    assert f"rejeté {src / 'mixed.jsonl'}:6: UTF-8 invalide à l'octet 26\n" in out
+    assert f"rejeté {src / 'mixed.jsonl'}:7: corps (body) manquant\n" in out
+    assert f"rejeté {src / 'empty.txt'}: fichier vide\n" in out
+    assert f"rejeté {src / 'latin1.txt'}:1: UTF-8 invalide à l'octet 14\n" in out
+    assert f"rejeté {src / 'baddate.txt'}:1: date impossible '2023-13-01'\n" in out
+    assert f"rejeté {src / 'rows.csv'}:3: corps (body) manquant\n" in out
+    assert f"rejeté {src / 'cut.jsonl.gz'}:" in out and "données compressées illisibles ou tronquées" in out
     assert "Traceback" not in out
 
     ix, _, _ = indexing.open_generation(tmp_path / "ix")
@@ -78,9 +78,9 @@ def test_mixed_corpus_loses_nothing_valid(tmp_path):
     assert survivors_from_gzip, "the lines before the gzip cut must be indexed"
     assert valid <= indexed
     assert indexed == valid | survivors_from_gzip
-    summary = [line for line in out.splitlines() if line.startswith("rebuilt:")][0]
-    rejected = sum(1 for line in out.splitlines() if line.startswith("rejected "))
-    assert f"indexed {len(indexed)}, rejected {rejected}" in summary
+    summary = [line for line in out.splitlines() if line.startswith("reconstruit :")][0]
+    rejected = sum(1 for line in out.splitlines() if line.startswith("rejeté "))
+    assert f", {len(indexed)} indexées, {rejected} rejetées en " in summary
     # The big dispatch is indexed whole: its last word is found.
     from whoosh.query import Term
 

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 
@@ -19,15 +20,15 @@ def test_rebuild_stats_add_delete(tmp_path, corpus_dir):
     ix = str(tmp_path / "ix")
     r = run("--index", ix, "index", "rebuild", "--no-entities", str(corpus_dir))
     assert r.exit_code == 0, r.output
-    assert "read 7, indexed 7, rejected 0" in r.output
+    assert r.output.startswith("reconstruit : 7 dépêches lues, 7 indexées, 0 rejetée en ")
     r = run("--index", ix, "index", "stats", "--json")
     assert json.loads(r.output)["documents"] == 7
     extra = tmp_path / "more.jsonl"
     extra.write_text(json.dumps({"id": "n1", "body": "Une dépêche de plus."}) + "\n")
     r = run("--index", ix, "index", "add", "--no-entities", str(extra))
-    assert r.exit_code == 0 and "indexed 1" in r.output
+    assert r.exit_code == 0 and r.output.startswith("ajout : 1 dépêche lue, 1 indexée, 0 rejetée en ")
     r = run("--index", ix, "index", "delete", "n1", "absent")
-    assert r.exit_code == 1 and "deleted 1" in r.output and "not found: absent" in r.output
+    assert r.exit_code == 1 and "1 dépêche supprimée\n" in r.output and "introuvable : absent\n" in r.output
 
 
 def test_index_from_environment(tmp_path, corpus_dir):
@@ -43,10 +44,11 @@ def test_rejections_name_file_and_line_and_strict_fails(tmp_path, corpus_dir):
     ix = str(tmp_path / "ix")
     r = run("--index", ix, "index", "rebuild", "--no-entities", str(corpus_dir))
     assert r.exit_code == 0
-    assert f"rejected {bad}:2: invalid JSON" in r.output
-    assert "read 8, indexed 8, rejected 1" in r.output
+    assert f"rejeté {bad}:2: ligne JSON tronquée ou incomplète (elle s'arrête à la colonne 17)\n" in r.output
+    assert "reconstruit : 8 dépêches lues, 8 indexées, 1 rejetée en " in r.output
     r = run("--index", ix, "index", "rebuild", "--no-entities", "--strict", str(corpus_dir))
-    assert r.exit_code == 1 and "--strict" in r.output
+    assert r.exit_code == 1
+    assert "depeche: 1 enregistrement(s) rejeté(s) avec --strict : l'index en service n'a pas été modifié\n" in r.output
     assert indexing.stats(ix)["generation"] == 1
 
 
@@ -54,17 +56,17 @@ def test_locked_index_gives_clear_error(tmp_path, corpus_dir):
     ix = tmp_path / "ix"
     with indexing.writer_lock(ix):
         r = run("--index", str(ix), "index", "rebuild", "--no-entities", str(corpus_dir))
-    assert r.exit_code == 2 and "is writing to" in r.output
+    assert r.exit_code == 2 and f"depeche: un autre processus Dépêche (pid {os.getpid()}) écrit dans {ix}/" in r.output
 
 
 def test_stats_without_index(tmp_path):
     r = run("--index", str(tmp_path / "none"), "index", "stats")
-    assert r.exit_code == 1 and "depeche index rebuild" in r.output
+    assert r.exit_code == 1 and r.output == f"depeche: pas encore d'index dans {tmp_path / 'none'}/ : lancez `depeche index rebuild`\n"
 
 
 def test_python_dash_m_search_is_the_cli():
     out = subprocess.run([sys.executable, "-m", "search", "--help"], capture_output=True, text=True, check=True)
-    assert "Dépêche" in out.stdout and "index" in out.stdout
+    assert "Dépêche : recherche plein texte" in out.stdout and "index" in out.stdout
 
 
 def test_bench_command_runs_a_benchmark_script(tmp_path):

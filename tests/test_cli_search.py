@@ -24,7 +24,7 @@ def run(*args, **kw):
 def test_search_prints_results_with_marks_as_brackets(index):
     r = run("--index", index, "search", "alliance", "munitions")
     assert r.exit_code == 0, r.output
-    assert "result(s)" in r.output
+    assert " résultats (" in r.output or "1 résultat (" in r.output
     assert "[munitions]" in r.output and "[otan-munitions]" in r.output
 
 
@@ -36,16 +36,17 @@ def test_search_json_and_facet_options(index):
     assert data["facets"]["places"][0] == {"value": "Genève", "count": 1, "selected": True}
 
 
-def test_search_notice_and_correction(index):
-    assert "note:" in run("--index", index, "search", '"munitions').output
-    assert "did you mean: munitions" in run("--index", index, "search", "munitons").output
+def test_search_notice(index):
+    assert "note : " in run("--index", index, "search", '"munitions').output
+
 
 
 def test_search_errors(index, tmp_path):
     r = CliRunner().invoke(main, ["--index", index, "search", "--from", "2023-13", "x"])
-    assert r.exit_code == 2 and "bad_date" in r.output
+    assert r.exit_code == 2
+    assert r.output == "depeche: date invalide : --from et --to veulent AAAA, AAAA-MM ou AAAA-MM-JJ, --from au plus tard --to (bad_date)\n"
     r = CliRunner().invoke(main, ["--index", str(tmp_path / "none"), "search", "x"])
-    assert r.exit_code == 1 and "no index" in r.output
+    assert r.exit_code == 1 and "pas encore d'index dans" in r.output
 
 
 def test_eval_command(tmp_path):
@@ -54,10 +55,10 @@ def test_eval_command(tmp_path):
     r = run("eval", "--corpus", "orangesum", "--shared", str(shared), "--workdir", str(tmp_path / "w"), "--run", str(out))
     assert r.exit_code == 0, r.output
     assert "orangesum  keywords" in r.output and "MRR@10=1.000" in r.output
-    assert "queries, search p50" in r.output
+    assert " requêtes, recherche p50 " in r.output
     assert "A1 Q0 lyon-ecole 1 " in out.read_text()
 
 
 def test_eval_without_shared_material(tmp_path):
     r = CliRunner().invoke(main, ["eval", "--corpus", "piaf", "--shared", str(tmp_path)])
-    assert r.exit_code == 1 and "not found" in r.output
+    assert r.exit_code == 1 and r.output.startswith("depeche: matériel d'évaluation introuvable (")

@@ -106,7 +106,45 @@ def test_two_rebuilds_at_once_second_refuses(live_index, big_source):
     second = start_rebuild(live_index, big_source)
     out, err = second.communicate(timeout=60)
     assert second.returncode == 2
-    assert "another Dépêche process" in err and "Traceback" not in err
+    assert f"depeche: un autre processus Dépêche (pid {first.pid}) écrit dans {live_index}/" in err and "Traceback" not in err
     first.communicate(timeout=300)
     assert first.returncode == 0
     assert indexing.stats(live_index)["documents"] == 2500
+
+
+def children(pid: int) -> list[int]:
+    try:
+        return [int(c) for c in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+    except OSError:
+        return []
+
+
+def wait_for_children(proc: subprocess.Popen, timeout: float = 30.0) -> list[int]:
+    deadline = time.monotonic() + timeout
+    while not (kids := children(proc.pid)):
+        assert time.monotonic() < deadline and proc.poll() is None, "the rebuild never started its indexing processes"
+        time.sleep(0.02)
+    return kids
+
+
+def test_kill_9_of_the_writer_alone_frees_the_lock_at_once(live_index, big_source):
+    proc = start_rebuild(live_index, big_source)
+    kids = wait_for_children(proc)
+    os.kill(proc.pid, signal.SIGKILL)  # the parent only, as `kill -9 PID` does
+    proc.wait()
+    wait_for_free_lock(live_index, timeout=3.0)
+    deadline = time.monotonic() + 3.0
+    while any(Path(f"/proc/{k}").exists() and "Z" not in Path(f"/proc/{k}/stat").read_text().split()[2] for k in kids):
+        assert time.monotonic() < deadline, "indexing processes outlived their writer"
+        time.sleep(0.05)
+    assert indexing.stats(live_index)["documents"] == 7
+
+
+def test_a_killed_indexing_process_fails_the_rebuild(live_index, big_source):
+    proc = start_rebuild(live_index, big_source)
+    kids = wait_for_children(proc)
+    os.kill(kids[0], signal.SIGKILL)
+    out, err = proc.communicate(timeout=120)
+    assert proc.returncode == 1, (out, err)
+    assert "depeche: un processus d'indexation s'est arrêté en cours de route" in err and "Traceback" not in err
+    assert indexing.stats(live_index)["documents"] == 7

@@ -87,12 +87,13 @@ def test_opening_of_a_dispatch_without_title_or_lead_is_indexed_as_its_lead(tmp_
     assert stored["title"] == "La berline électrique arrive en concession"
 
 
-def test_rebuild_swaps_generations_and_keeps_one_old(built_index, corpus_dir):
-    for _ in range(3):
+def test_rebuild_swaps_generations_and_keeps_three_old(built_index, corpus_dir):
+    assert indexing.KEEP_OLD_GENERATIONS == 3
+    for _ in range(4):
         indexing.rebuild([corpus_dir], built_index, entities=False, procs=1, progress=False)
     gens = sorted(p.name for p in built_index.glob("gen-*"))
-    assert gens == ["gen-000003", "gen-000004"]
-    assert os.readlink(built_index / "current") == "gen-000004"
+    assert gens == ["gen-000002", "gen-000003", "gen-000004", "gen-000005"]
+    assert os.readlink(built_index / "current") == "gen-000005"
 
 
 def test_crash_mid_build_leaves_old_index_serving(built_index, corpus_dir, monkeypatch):
@@ -116,7 +117,7 @@ def test_crash_mid_build_leaves_old_index_serving(built_index, corpus_dir, monke
 
 def test_second_writer_is_refused(built_index, corpus_dir):
     with indexing.writer_lock(built_index):
-        with pytest.raises(indexing.IndexLocked, match="another Dépêche process"):
+        with pytest.raises(indexing.IndexLocked, match="un autre processus Dépêche"):
             indexing.rebuild([corpus_dir], built_index, entities=False, procs=1, progress=False)
         with pytest.raises(indexing.IndexLocked):
             indexing.delete(["j1"], built_index)
