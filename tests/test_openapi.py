@@ -2,8 +2,10 @@
 from __future__ import annotations
 
 import datetime
+import json
 import re
 
+import pytest
 import schemathesis
 from hypothesis import HealthCheck, settings
 from schemathesis.checks import positive_data_acceptance
@@ -92,3 +94,126 @@ def dates_possible(date_from: str | None, date_to: str | None) -> bool:
     except ValueError:
         return False
     return not (start and stop and start > stop)
+
+
+# ---------------------------------------------------------------- real responses against the spec
+
+
+def _validator(schema: dict):
+    """A JSON Schema validator for one schema of the spec, its $refs resolved in the spec."""
+    import jsonschema_rs
+
+    return jsonschema_rs.validator_for({**schema, "components": spec()["components"]})
+
+
+def assert_documented(path: str, method: str, status: int, body: bytes, mimetype: str) -> None:
+    """The status is documented for the operation and the body matches the schema given for it."""
+    responses = spec()["paths"][path][method]["responses"]
+    assert str(status) in responses, (path, method, status)
+    content = responses[str(status)].get("content")
+    if content is None:
+        assert body == b"", (path, status)
+        return
+    assert mimetype in content, (path, status, mimetype)
+    if mimetype == "application/json":
+        errors = [e.message for e in _validator(content[mimetype]["schema"]).iter_errors(json.loads(body))]
+        assert not errors, (path, status, errors[:3])
+
+
+# (request path, spec path, status): every endpoint, every status the app itself can give.
+REAL_RESPONSES = [
+    ("/api/search?q=munitions", "/api/search", 200),
+    ("/api/search?q=munitions&place=Ukraine&correct=0&sort=newest", "/api/search", 200),
+    ("/api/search?q=munitoins", "/api/search", 200),
+    ("/api/search?q=munitions+zzzqqxyzzy", "/api/search", 200),
+    ("/api/search?page=0", "/api/search", 400),
+    ("/api/search?correct=oui", "/api/search", 400),
+    ("/api/search?q=%FF", "/api/search", 400),
+    ("/api/search?from=2324-02-31", "/api/search", 400),
+    ("/api/documents/afp-001?q=munitions", "/api/documents/{id}", 200),
+    ("/api/documents/undated-011", "/api/documents/{id}", 200),
+    ("/api/documents/nope", "/api/documents/{id}", 404),
+    ("/api/suggest?q=mun", "/api/suggest", 200),
+    ("/api/suggest?limit=0", "/api/suggest", 400),
+    ("/healthz", "/healthz", 200),
+    ("/api/openapi.json", "/api/openapi.json", 200),
+]
+
+
+@pytest.mark.parametrize("url, path, status", REAL_RESPONSES)
+def test_real_responses_match_the_spec(client, url, path, status):
+    r = client.get(url)
+    assert r.status_code == status, r.get_data(as_text=True)[:300]
+    assert_documented(path, "get", status, r.data, r.mimetype)
+
+
+def test_every_method_and_error_status_matches_the_spec(web_index, tmp_path):
+    from web_fixtures import make_app
+
+    for path in ("/api/search", "/api/suggest?q=mun", "/healthz", "/api/documents/afp-001"):
+        spec_path = path.replace("afp-001", "{id}").split("?")[0]
+        r = make_app(web_index).test_client().post(path)
+        assert_documented(spec_path, "get", r.status_code, r.data, r.mimetype)  # 405
+        r = make_app(web_index).test_client().options(path)
+        assert_documented(spec_path, "options", r.status_code, r.data, r.mimetype)  # 204
+        r = make_app(tmp_path / "no-index").test_client().get(path)
+        assert r.status_code == 503
+        assert_documented(spec_path, "get", 503, r.data, r.mimetype)
+    app = make_app(web_index)
+    app.add_url_rule("/api/boom", "boom", lambda: 1 / 0)
+    r = app.test_client().get("/api/boom")
+    assert_documented("/api/search", "get", 500, r.data, r.mimetype)  # the same Error for every 500
+
+
+@pytest.mark.parametrize("status", [400, 408, 414, 431, 503])
+def test_errors_the_server_answers_match_the_spec(status):
+    from web.serve import error_body
+
+    content_type, body = error_body(status, api=True)
+    assert_documented("/api/search", "get", status, body, content_type.decode().split(";")[0])
+
+
+def test_new_response_fields_are_described(web_index, monkeypatch):
+    """A partial match with corrections and stages cut short: everything the model can carry."""
+    from search.model import Correction, FacetItem, Hit, SearchResponse
+    from web import ENGINE_KEY
+    from web_fixtures import make_app
+
+    hit = Hit(id="a", title="Ours", title_html="<mark>Ours</mark>", date=None, source="AFP", url=None,
+              snippet_html="", score=1.5, people=[], places=[], missing=["pangolin"])
+    canned = SearchResponse(
+        query="ours pangolin", total=1, page=1, per_page=10, took_ms=3.0, hits=[hit],
+        facets={"people": [], "places": [FacetItem("Ukraine", 1)], "sources": [], "dates": [FacetItem("2023-06", 1)]},
+        corrected_query="ours pangolins", partial=True, match="some",
+        corrections=[Correction("pangolni", "pangolin", True)], timed_out=["reranking", "snippets"],
+    )
+    app = make_app(web_index)
+    monkeypatch.setattr(app.extensions[ENGINE_KEY], "search", lambda req: canned)
+    r = app.test_client().get("/api/search?q=ours+pangolni")
+    assert_documented("/api/search", "get", 200, r.data, r.mimetype)
+
+
+def test_response_schemas_name_every_model_field():
+    from dataclasses import fields
+
+    from search.model import Correction, Hit, SearchResponse
+
+    schemas = spec()["components"]["schemas"]
+    for model, extra in ((SearchResponse, {"pages"}), (Hit, set()), (Correction, set())):
+        assert set(schemas[model.__name__]["properties"]) == {f.name for f in fields(model)} | extra, model.__name__
+
+
+def test_date_pattern_is_exactly_the_real_dates():
+    from web.params import DATE_PATTERN
+
+    pattern = re.compile(DATE_PATTERN)
+    for year in (1000, 1900, 2000, 2023, 2024, 2100, 2324, 2400, 2999):
+        for month in range(1, 13):
+            for day in range(1, 32):
+                try:
+                    datetime.date(year, month, day)
+                    real = True
+                except ValueError:
+                    real = False
+                assert bool(pattern.fullmatch(f"{year}-{month:02d}-{day:02d}")) == real, (year, month, day)
+    assert not pattern.fullmatch("2324-02-31") and pattern.fullmatch("2324-02-29") and not pattern.fullmatch("2323-02-29")

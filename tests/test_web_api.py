@@ -346,3 +346,27 @@ def test_search_json_matches_the_library_response(web_index):
             it.pop("toggle_url")
     assert body.pop("pages") == 3
     assert body == expected
+
+
+# ---------------------------------------------------------------- correct=0/1
+
+
+@pytest.mark.parametrize("value, expected", [("1", True), ("true", True), ("0", False), ("false", False), (None, True)])
+def test_correct_switch_reaches_the_engine_and_stays_in_links(web_index, monkeypatch, value, expected):
+    from web import ENGINE_KEY
+
+    app = make_app(web_index)
+    engine = app.extensions[ENGINE_KEY]
+    seen = []
+    real = engine.search
+    monkeypatch.setattr(engine, "search", lambda req: seen.append(req) or real(req))
+    url = "/api/search?q=munitions" + (f"&correct={value}" if value is not None else "")
+    body = api(app.test_client(), url)
+    assert seen[0].correct is expected
+    toggle = facet(body, "places", "Ukraine")["toggle_url"]
+    assert ("correct=0" in toggle) is (not expected)
+
+
+@pytest.mark.parametrize("value", ["2", "oui", "True", "", "1 ", "on"])
+def test_correct_is_strict(client, value):
+    assert_error(api(client, "/api/search?q=munitions&correct=" + value, 400), "bad_correct")

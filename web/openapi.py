@@ -6,8 +6,11 @@ from functools import lru_cache
 from search.documents import MAX_ID_LENGTH
 from search.model import FACETS, MAX_FACET_SIZE, MAX_PAGE, MAX_PER_PAGE, MAX_QUERY_LENGTH, SORTS
 
-from .params import DATE_PATTERN, MAX_FILTER_VALUES, MAX_SUGGEST_LIMIT, MAX_VALUE_LENGTH
+from .params import BOOLEANS, DATE_PATTERN, MAX_FILTER_VALUES, MAX_SUGGEST_LIMIT, MAX_VALUE_LENGTH
+from .serve import HEADER_TIMEOUT, MAX_HEAD, MAX_HEADER_FIELDS, MAX_IN_FLIGHT, MAX_REQUEST_LINE
 
+MATCHES = ("all", "some", "none")
+STAGES = ("expansion", "scoring", "reranking", "facets", "snippets", "corrections")
 
 
 def _ref(name: str) -> dict:
@@ -23,6 +26,20 @@ def _html(description: str) -> dict:
 
 
 NULLABLE_STRING = {"type": ["string", "null"]}
+
+
+def _object(properties: dict, optional: tuple[str, ...] = (), description: str | None = None) -> dict:
+    """A closed object: every property required unless optional, no other property allowed.
+
+    Closed so that validating real responses against the spec (tests/test_openapi.py) catches a
+    field the code returns and the spec does not describe, not only the reverse.
+    """
+    schema = {"type": "object", "required": [k for k in properties if k not in optional],
+              "properties": properties, "additionalProperties": False}
+    if description:
+        schema["description"] = description
+    return schema
+
 STRINGS = {"type": "array", "items": {"type": "string"}}
 
 
@@ -51,6 +68,10 @@ def _search_params(facet_size: bool) -> list[dict]:
         {"name": "sort", "in": "query", "schema": {"type": "string", "enum": list(SORTS), "default": "relevance"}},
         {"name": "page", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": MAX_PAGE, "default": 1}},
         {"name": "per_page", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": MAX_PER_PAGE, "default": 10}},
+        {"name": "correct", "in": "query",
+         "description": "1 (default): a word no dispatch contains is searched as its spelling correction (listed in "
+                        "`corrections` with applied true). 0: search the words exactly as typed.",
+         "schema": {"type": "string", "enum": list(BOOLEANS), "default": "1"}},
     ]
     if facet_size:
         params.append({"name": "facet_size", "in": "query", "description": "Values returned per facet.",
@@ -58,117 +79,127 @@ def _search_params(facet_size: bool) -> list[dict]:
     return params
 
 
+ERROR_CODES = (
+    "bad_page, bad_per_page, bad_facet_size, bad_limit, bad_date, bad_sort, bad_filter, bad_correct, bad_encoding, "
+    "repeated_parameter, query_too_long, document_not_found, not_found, method_not_allowed, payload_too_large, "
+    "index_missing, index_version_mismatch, index_unavailable, internal_error; answered by the server before the app: "
+    "bad_http_request, request_timeout, request_line_too_long, headers_too_large, overloaded."
+)
+
 SCHEMAS = {
-    "Error": {
-        "type": "object",
-        "required": ["error"],
-        "properties": {
-            "error": {
-                "type": "object",
-                "required": ["code", "message"],
-                "properties": {
-                    "code": {"type": "string", "description": "Machine-readable, e.g. bad_page, bad_per_page, bad_date, bad_sort, bad_filter, "
-                             "repeated_parameter, query_too_long, document_not_found, not_found, method_not_allowed, "
-                             "index_missing, index_version_mismatch, internal_error."},
-                    "message": {"type": "string", "description": "For people, in French."},
-                },
-            }
+    "Error": _object({
+        "error": _object({
+            "code": {"type": "string", "description": "Machine-readable: " + ERROR_CODES},
+            "message": {"type": "string", "description": "For people, in French."},
+        }),
+    }),
+    "Hit": _object({
+        "id": {"type": "string"},
+        "title": {"type": "string"},
+        "title_html": {"type": "string", "description": "Escaped title; matched words in <mark>."},
+        "date": NULLABLE_STRING,
+        "source": NULLABLE_STRING,
+        "url": NULLABLE_STRING,
+        "snippet_html": {"type": "string", "description": "Escaped passage; matched words in <mark>."},
+        "score": {"type": "number"},
+        "people": STRINGS,
+        "places": STRINGS,
+        "missing": {**STRINGS, "description": "Query words (as typed) this dispatch lacks; only when match is \"some\"."},
+    }),
+    "FacetItem": _object({
+        "value": {"type": "string"},
+        "count": {"type": "integer", "minimum": 0},
+        "selected": {"type": "boolean"},
+        "toggle_url": {"type": "string", "description": "This search with the value selected, or deselected if it was."},
+    }),
+    "Correction": _object({
+        "word": {"type": "string", "description": "As typed."},
+        "replacement": {"type": "string", "description": "As the archive spells it."},
+        "applied": {"type": "boolean", "description": "True: searched as the replacement (correct=0 undoes it); false: only suggested."},
+    }),
+    "SearchResponse": _object({
+        "query": {"type": "string"},
+        "total": {"type": "integer", "minimum": 0},
+        "page": {"type": "integer", "minimum": 1},
+        "per_page": {"type": "integer", "minimum": 1},
+        "pages": {"type": "integer", "minimum": 1},
+        "took_ms": {"type": "number"},
+        "hits": {"type": "array", "items": _ref("Hit")},
+        "facets": {
+            "type": "object",
+            "description": "dates values are months (YYYY-MM).",
+            "properties": {f: {"type": "array", "items": _ref("FacetItem")} for f in FACETS},
+            "additionalProperties": False,
         },
-    },
-    "Hit": {
-        "type": "object",
-        "required": ["id", "title", "title_html", "date", "source", "url", "snippet_html", "score", "people", "places"],
-        "properties": {
-            "id": {"type": "string"},
-            "title": {"type": "string"},
-            "title_html": {"type": "string", "description": "Escaped title; matched words in <mark>."},
-            "date": NULLABLE_STRING,
-            "source": NULLABLE_STRING,
-            "url": NULLABLE_STRING,
-            "snippet_html": {"type": "string", "description": "Escaped passage; matched words in <mark>."},
-            "score": {"type": "number"},
-            "people": STRINGS,
-            "places": STRINGS,
-        },
-    },
-    "FacetItem": {
-        "type": "object",
-        "required": ["value", "count", "selected"],
-        "properties": {
-            "value": {"type": "string"},
-            "count": {"type": "integer", "minimum": 0},
-            "selected": {"type": "boolean"},
-            "toggle_url": {"type": "string", "description": "This search with the value selected, or deselected if it was."},
-        },
-    },
-    "SearchResponse": {
-        "type": "object",
-        "required": ["query", "total", "page", "per_page", "took_ms", "hits", "facets", "corrected_query", "notice", "partial"],
-        "properties": {
-            "query": {"type": "string"},
-            "total": {"type": "integer", "minimum": 0},
-            "page": {"type": "integer", "minimum": 1},
-            "per_page": {"type": "integer", "minimum": 1},
-            "pages": {"type": "integer", "minimum": 1},
-            "took_ms": {"type": "number"},
-            "hits": {"type": "array", "items": _ref("Hit")},
-            "facets": {
-                "type": "object",
-                "description": "dates values are months (YYYY-MM).",
-                "properties": {f: {"type": "array", "items": _ref("FacetItem")} for f in FACETS},
-            },
-            "corrected_query": {**NULLABLE_STRING, "description": "A spelling correction with more results (did you mean)."},
-            "notice": {**NULLABLE_STRING, "description": "E.g. the query was malformed and searched as plain words."},
-            "partial": {"type": "boolean", "description": "The time budget ran out: results may be incomplete."},
-            "sort": {"type": "string", "enum": list(SORTS)},
-            "generation": {"type": ["integer", "null"]},
-        },
-    },
-    "Document": {
-        "type": "object",
-        "required": ["id", "title", "title_html", "lead_html", "body_html"],
-        "properties": {
-            "id": {"type": "string"},
-            "title": {"type": "string"},
-            "title_html": {"type": "string"},
-            "lead_html": {"type": "string"},
-            "body_html": {"type": "string", "description": "Escaped text in <p> paragraphs and <h3 class=\"subhead\"> sub-heads; query words in <mark>."},
-            "date": NULLABLE_STRING,
-            "source": NULLABLE_STRING,
-            "section": NULLABLE_STRING,
-            "url": NULLABLE_STRING,
-            "people": STRINGS,
-            "places": STRINGS,
-        },
-    },
-    "Suggestions": {
-        "type": "object",
-        "required": ["terms", "people", "places"],
-        "properties": {"terms": {"type": "array"}, "people": {"type": "array"}, "places": {"type": "array"}},
-    },
-    "Health": {
-        "type": "object",
-        "required": ["generation", "documents", "schema_version", "status"],
-        "properties": {
-            "generation": {"type": ["integer", "null"]},
-            "documents": {"type": "integer", "minimum": 0},
-            "schema_version": {"type": ["string", "null"], "description": "The analyzer version the index was built with."},
-            "status": {"type": "string"},
-        },
-    },
+        "corrected_query": {**NULLABLE_STRING, "description": "The query with spelling suggestions not already applied (did you mean)."},
+        "notice": {**NULLABLE_STRING, "description": "E.g. the query was malformed and searched as plain words."},
+        "partial": {"type": "boolean", "description": "The time budget ran out: results may be incomplete (see timed_out)."},
+        "sort": {"type": "string", "enum": list(SORTS)},
+        "generation": {"type": ["integer", "null"]},
+        "match": {"type": "string", "enum": list(MATCHES),
+                  "description": "all: every hit has every query word; some: no dispatch has them all, hits are partial "
+                                 "matches (see each hit's missing); none: nothing to match."},
+        "corrections": {"type": "array", "items": _ref("Correction")},
+        "timed_out": {"type": "array", "items": {"type": "string", "enum": list(STAGES)},
+                      "description": "Stages the time budget cut short; not empty exactly when partial is true."},
+    }),
+    "Document": _object({
+        "id": {"type": "string"},
+        "title": {"type": "string"},
+        "title_html": {"type": "string"},
+        "title_derived": {"type": "boolean", "description": "The dispatch had no title: this one is made from its lead or body."},
+        "lead": NULLABLE_STRING,
+        "lead_html": {"type": "string"},
+        "body_html": {"type": "string", "description": "Escaped text in <p> paragraphs and <h3 class=\"subhead\"> sub-heads; query words in <mark>."},
+        "date": NULLABLE_STRING,
+        "source": NULLABLE_STRING,
+        "section": NULLABLE_STRING,
+        "url": NULLABLE_STRING,
+        "people": STRINGS,
+        "places": STRINGS,
+        "generation": {"type": ["integer", "null"], "description": "The index generation the dispatch was read from."},
+    }, optional=("generation",)),
+    "Suggestions": _object({"terms": STRINGS, "people": STRINGS, "places": STRINGS}),
+    "Health": _object({
+        "generation": {"type": ["integer", "null"]},
+        "documents": {"type": "integer", "minimum": 0},
+        "schema_version": {"type": ["string", "null"], "description": "The analyzer version the index was built with."},
+        "status": {"type": "string"},
+    }),
 }
 
-BAD_REQUEST = _error("Invalid parameter (page 0, per_page too large, bad date, unknown sort, repeated parameter, query too long...).")
-UNAVAILABLE = _error("No usable index (missing, or built with another analyzer version).")
+BAD_REQUEST = _error("Invalid parameter (page 0, per_page too large, bad date, unknown sort, correct not 0/1/true/false, "
+                     "repeated parameter, query too long...), a query string that is not UTF-8 (raw or percent-encoded: "
+                     "bad_encoding), or a malformed HTTP request.")
+UNAVAILABLE = _error(f"No usable index (missing, or built with another analyzer version), or more than {MAX_IN_FLIGHT} "
+                     "requests in flight in one worker (overloaded, with Retry-After).")
 NOT_ALLOWED = _error("Method not allowed (the API is read-only: GET and HEAD).")
 INTERNAL = _error("Unexpected server error.")
+
+
+SERVER_LIMITS = {
+    "408": _error(f"The request head did not arrive within {HEADER_TIMEOUT:g} s (answered by the server, before the app)."),
+    "414": _error(f"Request line longer than {MAX_REQUEST_LINE} bytes (answered by the server)."),
+    "431": _error(f"More than {MAX_HEADER_FIELDS} headers, or a request head over {MAX_HEAD} bytes (answered by the server)."),
+}
+
+
+def _options(params: list[dict]) -> dict:
+    """The OPTIONS operation every route has: the same for any value of a path parameter."""
+    return {"options": {
+        "summary": "The methods this route allows",
+        "parameters": [{"name": p["name"], "in": "path", "required": True, "schema": {"type": "string"}}
+                       for p in params if p["in"] == "path"],
+        "responses": {"204": {"description": "No body; the Allow header lists GET, HEAD, OPTIONS.",
+                              "headers": {"Allow": {"schema": {"type": "string"}}}}},
+    }}
 
 
 def _get(summary: str, params: list[dict], ok: dict, *extra: tuple[str, dict]) -> dict:
     responses = {"200": ok, "400": BAD_REQUEST}
     responses.update(dict(extra))
-    responses.update({"405": NOT_ALLOWED, "500": INTERNAL, "503": UNAVAILABLE})
-    return {"get": {"summary": summary, "parameters": params, "responses": responses}}
+    responses.update({"405": NOT_ALLOWED, **SERVER_LIMITS, "500": INTERNAL, "503": UNAVAILABLE})
+    return {"get": {"summary": summary, "parameters": params, "responses": responses}, **_options(params)}
 
 
 def _json(schema: dict, description: str = "OK") -> dict:
@@ -193,21 +224,26 @@ def spec() -> dict:
             _json(_ref("Suggestions")),
         ),
         "/healthz": _get("Index generation, document count, analyzer version", [], _json(_ref("Health"))),
-        "/api/openapi.json": {"get": {"summary": "This document", "responses": {"200": _json({"type": "object"})}}},
+        "/api/openapi.json": {"get": {"summary": "This document", "responses": {"200": _json({"type": "object"})}}, **_options([])},
         "/": {"get": {"summary": "Search page (HTML)", "parameters": _search_params(False),
                       "responses": {"200": _html("Results page"), "400": _html("Invalid parameter"),
-                                    "503": _html("No usable index")}}},
+                                    "503": _html("No usable index")}}, **_options([])},
         "/doc/{id}": {"get": {"summary": "Dispatch page (HTML)", "parameters": [DOC_ID, HIGHLIGHT],
                               "responses": {"200": _html("The dispatch"), "400": _html("Invalid parameter"),
-                                            "404": _html("No dispatch has this id"), "503": _html("No usable index")}}},
+                                            "404": _html("No dispatch has this id"), "503": _html("No usable index")}},
+                      **_options([DOC_ID])},
     }
     return {
         "openapi": "3.1.0",
         "info": {
             "title": "Dépêche",
             "version": "1.0.0",
-            "description": "Full-text search of French news dispatches. Every error is "
-                           '`{"error": {"code", "message"}}` with a French message.',
+            "description": "Full-text search of French news dispatches. Every error of the JSON routes is "
+                           '`{"error": {"code", "message"}}` with a French message (HTML pages get a French error page). '
+                           "Query strings must be UTF-8, raw or percent-encoded: anything else is a 400 bad_encoding. "
+                           f"The server refuses, before the app, a request line over {MAX_REQUEST_LINE} bytes (414), more than "
+                           f"{MAX_HEADER_FIELDS} headers or a head over {MAX_HEAD} bytes (431), a head not received within "
+                           f"{HEADER_TIMEOUT:g} s (408). OPTIONS on any route is 204 with Allow.",
         },
         "paths": paths,
         "components": {"schemas": SCHEMAS},

@@ -6,7 +6,6 @@ library something that is not the documented type.
 """
 from __future__ import annotations
 
-import datetime as dt
 import re
 from urllib.parse import unquote_to_bytes, urlencode
 
@@ -26,16 +25,21 @@ from search.model import (
 # URL parameter (singular, as a person types it) <-> SearchRequest field / facet name.
 FILTERS = {"person": "people", "place": "places", "source": "sources"}
 FACET_PARAM = {v: k for k, v in FILTERS.items()}
-SCALARS = ("q", "page", "per_page", "sort", "from", "to", "facet_size")
+SCALARS = ("q", "page", "per_page", "sort", "from", "to", "facet_size", "correct")
 MAX_FILTER_VALUES = 20
 MAX_VALUE_LENGTH = 200
 MAX_SUGGEST_LIMIT = 20
 
-# Years 1000-2999 with real month and day numbers: the same pattern the OpenAPI document gives,
-# so only impossible days (30 February) and reversed ranges are left for the date check below.
+# Years 1000-2999, then a real month, then a day that exists in that month (29 February only in
+# leap years): the pattern the OpenAPI document gives is exactly what the server accepts.
 # An empty value means no bound (what an empty form field sends).
-DATE_PATTERN = r"^(?:([12]\d{3})(?:-(0[1-9]|1[0-2])(?:-(0[1-9]|[12]\d|3[01]))?)?)?$"
+_YEAR = r"[12]\d{3}"
+_LEAP_YEAR = r"(?:[12]\d(?:0[48]|[2468][048]|[13579][26])|(?:12|16|20|24|28)00)"
+_MONTH_DAY = (r"(?:(?:0[13578]|1[02])-(?:0[1-9]|[12]\d|3[01])|(?:0[469]|11)-(?:0[1-9]|[12]\d|30)"
+              r"|02-(?:0[1-9]|1\d|2[0-8]))")
+DATE_PATTERN = (rf"^(?:{_YEAR}(?:-(?:0[1-9]|1[0-2]))?|{_YEAR}-{_MONTH_DAY}|{_LEAP_YEAR}-02-29)?$")
 _DATE = re.compile(DATE_PATTERN)
+BOOLEANS = {"1": True, "true": True, "0": False, "false": False}
 _INTEGER = re.compile(r"-?[0-9]{1,9}")  # ASCII digits only: int() would also take "1_0", " 1" or "１"
 # C0/C1 control characters (other than whitespace) and lone surrogates: never meaningful in a
 # query, and NUL in particular must not reach the index code.
@@ -84,6 +88,16 @@ def integer(args: MultiDict, name: str, default: int, low: int, high: int) -> in
     return value
 
 
+def boolean(args: MultiDict, name: str, default: bool) -> bool:
+    """A switch: exactly 0, 1, true or false."""
+    raw = single(args, name)
+    if raw is None:
+        return default
+    if raw not in BOOLEANS:
+        raise InvalidRequest(f"bad_{name}", f"« {name} » doit valoir 0, 1, true ou false")
+    return BOOLEANS[raw]
+
+
 def query_text(raw: str | None, name: str = "q") -> str:
     """A cleaned query string; InvalidRequest if it is too long."""
     # The limit applies to what was sent, not to what is left after cleaning: it is documented
@@ -97,14 +111,8 @@ def date_bound(raw: str | None, name: str) -> str | None:
     """YYYY, YYYY-MM or YYYY-MM-DD, checked to be a real date."""
     if not raw:
         return None
-    m = _DATE.fullmatch(raw)
-    try:
-        if not m:
-            raise ValueError
-        year, month, day = m.groups()
-        dt.date(int(year), int(month or 1), int(day or 1))
-    except ValueError:
-        raise InvalidRequest("bad_date", f"« {name} » doit être une date réelle AAAA, AAAA-MM ou AAAA-MM-JJ (reçu {raw[:40]!r})") from None
+    if not _DATE.fullmatch(raw):
+        raise InvalidRequest("bad_date", f"« {name} » doit être une date réelle AAAA, AAAA-MM ou AAAA-MM-JJ (reçu {raw[:40]!r})")
     return raw
 
 
@@ -152,6 +160,7 @@ def search_request(args: MultiDict, settings: dict, facet_size: int | None = Non
         per_page=integer(args, "per_page", settings["PER_PAGE"], 1, MAX_PER_PAGE),
         facet_size=facet_size or integer(args, "facet_size", settings["FACET_SIZE"], 1, MAX_FACET_SIZE),
         time_budget_ms=settings["TIME_BUDGET_MS"],
+        correct=boolean(args, "correct", True),
     )
 
 
@@ -181,6 +190,8 @@ def state(req: SearchRequest, *, keep_per_page: bool = False) -> list[tuple[str,
         pairs.append(("to", req.date_to))
     if req.sort != "relevance":
         pairs.append(("sort", req.sort))
+    if not req.correct:  # the words as typed stay as typed on every page and facet of this search
+        pairs.append(("correct", "0"))
     if keep_per_page:
         pairs.append(("per_page", str(req.per_page)))
     return pairs
