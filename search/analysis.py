@@ -14,7 +14,8 @@ Rules, in the order they apply to each word of the text:
    without accents meets the same stem as the accented text (``-ee``, ``-iere``, ``-erent``
    get their accent back first: Snowball's rules for them need it).
 
-``SCHEMA_VERSION`` changes whenever any rule changes: an index built with another version is
+``SCHEMA_VERSION`` changes whenever any rule changes, or the index gains a file that search
+needs (``fr-8``: the word table of spelling correction): an index built with another version is
 refused until it is rebuilt.
 """
 from __future__ import annotations
@@ -27,7 +28,7 @@ from unidecode import unidecode
 from whoosh.analysis import Composable, Token, Tokenizer
 from whoosh.formats import Positions
 
-SCHEMA_VERSION = "fr-7"
+SCHEMA_VERSION = "fr-8"
 
 # Function words only. Whoosh's lang="fr" list also drops English words (as, son, est...).
 STOP_WORDS = frozenset(

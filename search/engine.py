@@ -31,8 +31,9 @@ import numpy as np
 from whoosh.codec.whoosh3 import W3LeafMatcher, byte_to_length
 from whoosh.reading import TermNotFound
 
-from . import analysis, facets, highlight, query, ranking, suggest
+from . import analysis, facets, highlight, query, ranking, spelling, suggest
 from .analysis import SCHEMA_VERSION
+from .budget import MATCH_SHARE, Budget
 from .indexing import (
     CURRENT,
     ENTITIES_FILE,
@@ -45,6 +46,7 @@ from .indexing import (
 )
 from .model import (
     FACETS,
+    Correction,
     MAX_FACET_SIZE,
     MAX_PAGE,
     MAX_PER_PAGE,
@@ -69,11 +71,29 @@ def _decode_positions(value: bytes) -> list[int]:
 
 CACHE_POSTINGS = 2_000_000  # postings kept decoded per snapshot (LRU by term), ~50 MB
 MAX_PREFIX_TERMS = 50
+# All the prefixes of one query together: « ba* be* … zu* » expands to this many terms at most.
+MAX_QUERY_PREFIX_TERMS = 200
+# Query words looked at for spelling, at most: each costs a deletion-index look-up.
+MAX_CORRECTED_WORDS = 8
+# Query words whose positions the re-ranking reads (proximity, opening): the rarest first.
+MAX_RERANK_TERMS = 32
+# Positions checked between two looks at the clock while verifying a phrase.
+PHRASE_CHECK_STRIDE = 256
 RELATED_TERMS = 25
+RELATED_BUDGET_MS = 500
+SUGGEST_BUDGET_MS = 300
+# How long a request waits for the vocabulary and the speller being built in the background
+# when a generation has just opened (at most its own budget).
+VOCABULARY_WAIT = 30.0
+# Re-ranking starts only with this share of the budget left unspent, facets stop at FACETS_SHARE:
+# what is left is for the snippets of the page.
+RERANK_SHARE = 0.7
+FACETS_SHARE = 0.9
 RETRY_OPEN_SECONDS = 2.0
 PHRASE_CACHE = 256
 STORED_CACHE = 1024
 log = logging.getLogger("depeche.engine")
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 def len_then_name(name: str) -> tuple[int, str]:
@@ -214,6 +234,7 @@ class Snapshot:
         self._stored: dict[int, dict] = {}
         self._cache_size = 0
         self._vocab: suggest.Vocabulary | None = None
+        self._speller: spelling.Speller | None = None
         self._words: dict = {}
         self._source_display: dict[str, str] = {}
         self._entity_display: dict[tuple[str, str], str] = {}
@@ -411,18 +432,34 @@ class Snapshot:
 
     # -- vocabulary and display forms
 
-    def vocabulary(self) -> suggest.Vocabulary:
+    def _wait_built(self, wait: float | None) -> bool:
+        """Wait at most ``wait`` seconds for the background build; True when it has finished."""
+        return self._vocab_ready.wait(timeout=VOCABULARY_WAIT if wait is None else max(0.0, min(wait, VOCABULARY_WAIT)))
+
+    def vocabulary(self, wait: float | None = None) -> suggest.Vocabulary | None:
         """Every stem of the text fields with its document frequency (built in the background
-        when the snapshot opens: the term index is read with stateless reads, no lock)."""
+        when the snapshot opens: the term index is read with stateless reads, no lock); None
+        if it is still being built after ``wait`` seconds."""
         if self._vocab is None:
-            self._vocab_ready.wait(timeout=30)
-            if self._vocab is None:  # the background build failed or is stuck: build here
+            if not self._wait_built(wait):
+                return None
+            if self._vocab is None:  # the background build failed: build here
                 self._vocab = self._read_vocabulary()
         return self._vocab
+
+    def speller(self, wait: float | None = None) -> spelling.Speller | None:
+        """The deletion index of the generation's words; None if still being built after ``wait`` seconds."""
+        if self._speller is None:
+            if not self._wait_built(wait):
+                return None
+            if self._speller is None:  # the background build failed: build here
+                self._speller = spelling.build(self.gen_dir)
+        return self._speller
 
     def _build_vocabulary(self) -> None:
         try:
             self._vocab = self._read_vocabulary()
+            self._speller = spelling.build(self.gen_dir)
             for kind in ("people", "places"):
                 self.facets[kind].keys_with_word_prefix("a")  # builds the word index
         except Exception:  # pragma: no cover - rebuilt on demand
@@ -521,10 +558,38 @@ class _Plan:
         self.notices: list[str] = []
         self.surface: list[tuple[str, str]] = []  # (folded word, term) of the plain words typed
         self.names: set[str] = set()
+        self.match = "all"
+        # Soft clauses (what was typed, documents having it): what a partial match lacks.
+        self.soft: list[tuple[str, np.ndarray]] = []
+        self.corrections: list[Correction] = []
+        self.prefix_terms = 0  # expansions so far, against MAX_QUERY_PREFIX_TERMS
 
+    def missing(self, doc: int) -> list[str]:
+        """The typed clauses a document lacks, when the match is partial."""
+        if self.match != "some":
+            return []
+        return list(dict.fromkeys(label for label, m in self.soft if not m[doc]))
 
 def _and(a: np.ndarray | None, b: np.ndarray) -> np.ndarray:
     return b if a is None else (a & b)
+
+
+def _clause_text(node) -> str:
+    """A clause as the person typed it (for « Manque : … »)."""
+    if isinstance(node, query.Or):
+        return " OU ".join(_clause_text(c) for c in node.children)
+    if isinstance(node, query.Phrase):
+        return f"« {node.text} »"
+    return getattr(node, "text", "") or ""
+
+
+def _term_labels(text: str) -> dict[str, str]:
+    """Each term of ``text`` with the word it was typed as."""
+    out: dict[str, str] = {}
+    for word in text.split():
+        for t in analysis.terms(word):
+            out.setdefault(t, word.strip(".,;:!?«»\"“”()"))
+    return out
 
 
 class Engine:
@@ -600,42 +665,50 @@ class Engine:
 
         def intval(name, v, lo, hi):
             if isinstance(v, bool) or not isinstance(v, int):
-                raise InvalidRequest(f"bad_{name}", f"{name} must be an integer")
+                raise InvalidRequest(f"bad_{name}", f"« {name} » doit être un nombre entier")
             if v < lo or v > hi:
-                raise InvalidRequest(f"bad_{name}", f"{name} must be between {lo} and {hi}")
+                raise InvalidRequest(f"bad_{name}", f"« {name} » doit être compris entre {lo} et {hi}")
 
         if not isinstance(req.q, str):
-            raise InvalidRequest("bad_query", "q must be text")
+            raise InvalidRequest("bad_query", "la requête doit être du texte")
         if len(req.q) > MAX_QUERY_LENGTH:
-            raise InvalidRequest("query_too_long", f"the query is longer than {MAX_QUERY_LENGTH} characters")
+            raise InvalidRequest("query_too_long", f"la requête dépasse {MAX_QUERY_LENGTH} caractères")
+        if _SURROGATE.search(req.q):
+            # A lone surrogate cannot be written as UTF-8: no response could carry it back.
+            raise InvalidRequest("bad_query", "la requête contient un caractère invalide (demi-paire UTF-16)")
         intval("page", req.page, 1, MAX_PAGE)
         intval("per_page", req.per_page, 1, MAX_PER_PAGE)
         intval("facet_size", req.facet_size, 1, MAX_FACET_SIZE)
         if req.sort not in SORTS:
-            raise InvalidRequest("bad_sort", f"sort must be one of {', '.join(SORTS)}")
+            raise InvalidRequest("bad_sort", f"« sort » doit valoir {', '.join(SORTS)}")
+        if not isinstance(req.correct, bool):
+            raise InvalidRequest("bad_correct", "« correct » doit être vrai ou faux")
         for name in ("people", "places", "sources"):
             v = getattr(req, name)
             if isinstance(v, str) or not all(isinstance(x, str) for x in v):
-                raise InvalidRequest(f"bad_{name}", f"{name} must be a list of values")
+                raise InvalidRequest(f"bad_{name}", f"« {name} » doit être une liste de valeurs")
+            if any(_SURROGATE.search(x) for x in v):
+                raise InvalidRequest(f"bad_{name}", f"« {name} » contient un caractère invalide (demi-paire UTF-16)")
         try:
             lo, hi = query.date_range(req.date_from, req.date_to)
         except query.Malformed as e:
             raise InvalidRequest("bad_date", str(e)) from None
         if lo > hi:
-            raise InvalidRequest("bad_date", "date_from is after date_to")
+            raise InvalidRequest("bad_date", "la date de début est postérieure à la date de fin")
         if req.time_budget_ms is not None and (isinstance(req.time_budget_ms, bool) or not isinstance(req.time_budget_ms, int) or req.time_budget_ms <= 0):
-            raise InvalidRequest("bad_time_budget_ms", "time_budget_ms must be a positive integer")
+            raise InvalidRequest("bad_time_budget_ms", "« time_budget_ms » doit être un entier positif")
         return lo, hi
 
     # -- search
 
     def search(self, req: SearchRequest) -> SearchResponse:
-        t0 = time.perf_counter()
+        """Answer a search request within its time budget; stages cut short are named in the response."""
+        budget = Budget(req.time_budget_ms)
         lo, hi = self.validate(req)
         snap = self.snapshot()
         p = self.params
         pq = query.parse(req.q)
-        plan = self._plan(snap, pq)
+        plan = self._plan(snap, pq, budget, req.correct)
 
         # Filters: facet selections (AND across facets, OR within one) and dates.
         mask = snap.live.copy() if plan.mask is None else (plan.mask & snap.live)
@@ -653,9 +726,6 @@ class Engine:
         cand = np.flatnonzero(mask)
         total = len(cand)
 
-        # Facets over all matching documents.
-        facet_out = self._facets(snap, mask, req, selected)
-
         # Ranking.
         k = min(req.page * req.per_page, total)
         scores = np.zeros(total, dtype=np.float32)
@@ -671,44 +741,44 @@ class Engine:
                 if len(ids):
                     dense[ids] += w * ranking.saturate(tfw, p.k1)
             scores = dense[cand]
-        partial = False
-        budget = req.time_budget_ms
         if req.sort == "relevance":
             depth = max(k, p.rerank_depth) if plan.groups else k
             order = ranking.top_order(scores, snap.day[cand], cand, min(depth, total))
-            if plan.groups and len(order) and not self._over(t0, budget):
-                order, scores = self._rerank(snap, plan, cand, order, scores, idfs)
-            elif plan.groups and len(order):
-                partial = True
+            if plan.groups and len(order) and not budget.spent("reranking", RERANK_SHARE):
+                order, scores = self._rerank(snap, plan, cand, order, scores, idfs, budget)
             order = order[:k]
         else:
             order = ranking.date_order(scores, snap.day[cand], cand, k, newest=req.sort == "newest")
         page_idx = order[(req.page - 1) * req.per_page : req.page * req.per_page]
 
-        highlight_on = req.highlight and not self._over(t0, budget)
-        if req.highlight and not highlight_on:
-            partial = True
-        hits = [self._hit(snap, int(cand[i]), float(scores[i]), plan, highlight_on) for i in page_idx]
+        # Facets over all matching documents.
+        facet_out = self._facets(snap, mask, req, selected, budget)
 
-        corrected = self._did_you_mean(snap, pq, total)
+        hits = []
+        for i in page_idx:
+            highlight_on = req.highlight and not budget.spent("snippets")
+            doc = int(cand[i])
+            hit = self._hit(snap, doc, float(scores[i]), plan, highlight_on)
+            hit.missing = plan.missing(doc)
+            hits.append(hit)
+
         return SearchResponse(
             query=req.q,
             total=total,
             page=req.page,
             per_page=req.per_page,
-            took_ms=round((time.perf_counter() - t0) * 1000, 2),
+            took_ms=round(budget.elapsed_ms(), 2),
             hits=hits,
             facets=facet_out,
-            corrected_query=corrected,
+            corrected_query=self._did_you_mean(pq, plan.corrections),
             notice=" ".join(x for x in [pq.notice, *plan.notices] if x) or None,
-            partial=partial,
+            partial=budget.partial,
             sort=req.sort,
             generation=snap.meta.get("generation"),
+            match=plan.match,
+            corrections=plan.corrections,
+            timed_out=list(budget.cut),
         )
-
-    @staticmethod
-    def _over(t0: float, budget_ms: int | None) -> bool:
-        return budget_ms is not None and (time.perf_counter() - t0) * 1000 > budget_ms
 
     def _group(self, snap: Snapshot, group: list[str]):
         """(ids, tf~, df) of a scoring group: one term, or the expansions of a prefix summed."""
@@ -724,20 +794,25 @@ class Engine:
 
     # -- plan
 
-    def _plan(self, snap: Snapshot, pq: query.ParsedQuery) -> _Plan:
+    def _plan(self, snap: Snapshot, pq: query.ParsedQuery, budget: Budget, correct: bool = True) -> _Plan:
+        """What the query matches (a mask) and how it is scored, read clause by clause under the budget."""
         plan = _Plan()
-        soft: list[np.ndarray] = []
+        soft: list[tuple[str, np.ndarray]] = []
         required: np.ndarray | None = None
+        corrected_words = 0
 
-        def want(m: np.ndarray) -> None:
+        def want(label: str, m: np.ndarray) -> None:
             # ET makes every clause required; otherwise plain clauses are soft (all, else any).
             nonlocal required
             if pq.strict:
                 required = _and(required, m)
             else:
-                soft.append(m)
+                soft.append((label, m))
 
-        for clause in pq.clauses:
+        for n_clause, clause in enumerate(pq.clauses):
+            # The first clause is always read, so that a request cut short still answers something.
+            if n_clause and budget.spent("planning", MATCH_SHARE):
+                break
             if isinstance(clause, query.Word):
                 # "Pays-Bas" is two words at consecutive positions: a phrase when quoted,
                 # two words otherwise.
@@ -745,13 +820,9 @@ class Engine:
                 if clause is not pq.clauses[0] and clause.text[:1].isupper():
                     plan.names.update(clause.terms)
                 for t in clause.terms:
-                    if self.params.correct_unknown and len(clause.terms) == 1 and snap.term(t).df == 0:
-                        # A word no document has is a typo more often than not: search its
-                        # correction (the did-you-mean link still offers the corrected query).
-                        fixed = self._corrected_term(snap, clause.text)
-                        if fixed:
-                            t, shown = fixed
-                            plan.notices.append(f"« {clause.text} » n'apparaît dans aucune dépêche : cherché comme « {shown} ».")
+                    if len(clause.terms) == 1 and corrected_words < MAX_CORRECTED_WORDS:
+                        corrected_words += 1
+                        t = self._spell(snap, clause.text, t, plan, budget, correct)
                     alt = self._verb_alternative(snap, clause, t)
                     group = [t, alt] if alt else [t]
                     m = self._term_mask(snap, t)
@@ -759,31 +830,34 @@ class Engine:
                         m |= self._term_mask(snap, alt)
                     plan.groups.append(group)
                     plan.highlight.update(group)
-                    want(m)
+                    want(clause.text, m)
             elif isinstance(clause, query.Or):
                 m = np.zeros(snap.n, dtype=bool)
-                for child in clause.children:
-                    m |= self._node_mask(snap, child, plan)
-                want(m)
+                for n_child, child in enumerate(clause.children):
+                    if (n_clause or n_child) and budget.spent("planning", MATCH_SHARE):
+                        break
+                    m |= self._node_mask(snap, child, plan, budget)
+                want(" OU ".join(_clause_text(c) for c in clause.children), m)
             elif isinstance(clause, query.Prefix):
-                want(self._node_mask(snap, clause, plan))
+                want(clause.text, self._node_mask(snap, clause, plan, budget))
             elif isinstance(clause, query.Phrase):
-                m = self._node_mask(snap, clause, plan)
+                m = self._node_mask(snap, clause, plan, budget)
                 if not (m & snap.live).any():
                     # No document has the exact phrase: its words, with a notice.
                     plan.phrases.remove(tuple(clause.terms))
                     plan.highlight.update(clause.terms)
                     plan.notices.append(f"Aucun document ne contient l'expression exacte « {clause.text} » : ses mots ont été cherchés séparément.")
+                    labels = _term_labels(clause.text)
                     for t in dict.fromkeys(clause.terms):
-                        want(self._term_mask(snap, t))
+                        want(labels.get(t, t), self._term_mask(snap, t))
                 else:
                     required = _and(required, m)
             else:
-                required = _and(required, self._node_mask(snap, clause, plan))
+                required = _and(required, self._node_mask(snap, clause, plan, budget))
         if soft:
-            all_of = soft[0].copy()
-            any_of = soft[0].copy()
-            for m in soft[1:]:
+            all_of = soft[0][1].copy()
+            any_of = soft[0][1].copy()
+            for _, m in soft[1:]:
                 all_of &= m
                 any_of |= m
             base = all_of
@@ -791,9 +865,13 @@ class Engine:
                 live_all = all_of & snap.live if required is None else (all_of & required & snap.live)
                 if int(live_all.sum()) < self.params.and_min_results:
                     base = any_of
+                    plan.match = "some"
+                    plan.soft = soft
             required = _and(required, base)
         for ex in pq.exclusions:
-            m = self._node_mask(snap, ex, _Plan())
+            if budget.spent("planning", MATCH_SHARE):
+                break
+            m = self._node_mask(snap, ex, _Plan(), budget)
             required = _and(required, ~m) if required is not None else ~m
         if pq.clauses and required is None:
             required = np.zeros(snap.n, dtype=bool)
@@ -801,6 +879,7 @@ class Engine:
         if not pq.clauses and not pq.exclusions and pq.text.strip():
             # Only stop words: nothing to look for.
             plan.mask = np.zeros(snap.n, dtype=bool)
+            plan.match = "none"
         return plan
 
     def _verb_alternative(self, snap: Snapshot, clause, term: str) -> str | None:
@@ -817,23 +896,44 @@ class Engine:
         # ("président", "accident") is not.
         return alt if snap.term(alt).df > self.params.verb_plurals * snap.term(term).df else None
 
-    def _corrected_term(self, snap: Snapshot, text: str) -> tuple[str, str] | None:
-        """(term, word shown) a misspelled word most likely meant (``Chaitron`` → ``chaintron``), or None."""
+    def _spell(self, snap: Snapshot, text: str, term: str, plan: _Plan, budget: Budget, correct: bool) -> str:
+        """The term to search for a typed word: its own, or its correction when the archive never
+        has the word as typed (recorded in ``plan.corrections``, applied only if ``correct``)."""
         folded = " ".join(re.findall(r"\w+", analysis.fold(text)))
-        if " " in folded or not folded.isalpha():
-            return None
-        got = snap.vocabulary().correction(folded)
+        if not (spelling.MIN_WORD <= len(folded) <= spelling.MAX_WORD) or not folded.isalpha():
+            return term
+        if budget.spent("corrections", MATCH_SHARE):
+            return term
+        speller = snap.speller(wait=budget.left(MATCH_SHARE))
+        if speller is None:
+            budget.spent("corrections", 0.0)
+            return term
+        if folded in speller:
+            got = speller.suggest(folded)
+            applied = False
+        else:
+            got = speller.correct(folded, snap.term(term).df)
+            applied = correct and self.params.correct_unknown
         if got is None:
-            return None
-        term, spelling = got
-        return term, snap.display_word(term, want=spelling) or spelling
+            return term
+        new_term = analysis.stem(got.word)
+        if new_term == term or snap.term(new_term).df == 0:
+            return term
+        shown = snap.display_word(new_term, want=got.word) or got.word
+        if text[:1].isupper() and shown[:1].islower():
+            shown = shown[:1].upper() + shown[1:]
+        plan.corrections.append(Correction(word=text, replacement=shown, applied=applied))
+        if not applied:
+            return term
+        plan.notices.append(f"« {text} » n'apparaît dans aucune dépêche : cherché comme « {shown} ».")
+        return new_term
 
     def _term_mask(self, snap: Snapshot, term: str) -> np.ndarray:
         m = np.zeros(snap.n, dtype=bool)
         m[snap.term(term).ids] = True
         return m
 
-    def _node_mask(self, snap: Snapshot, node, plan: _Plan) -> np.ndarray:
+    def _node_mask(self, snap: Snapshot, node, plan: _Plan, budget: Budget) -> np.ndarray:
         n = snap.n
         if isinstance(node, query.Word):
             m = np.ones(n, dtype=bool)
@@ -846,48 +946,64 @@ class Engine:
             for t in node.terms:
                 plan.groups.append([t])
             plan.phrases.append(tuple(node.terms))
-            return self._phrase_mask(snap, node.terms)
+            return self._phrase_mask(snap, node.terms, budget)
         if isinstance(node, query.Prefix):
-            terms = self.expand_prefix(snap, node.folded)
+            room = MAX_QUERY_PREFIX_TERMS - plan.prefix_terms
+            terms = self.expand_prefix(snap, node.folded, budget, min(MAX_PREFIX_TERMS, room)) if room > 0 else []
             m = np.zeros(n, dtype=bool)
-            if terms:
-                plan.groups.append(terms)
-                plan.highlight.update(terms)
-                for t in terms:
-                    m[snap.term(t).ids] = True
+            kept = []
+            for i, t in enumerate(terms):
+                # A prefix's first expansion is always read; the rest while the budget lasts.
+                if i and budget.spent("expansion", MATCH_SHARE):
+                    break
+                m[snap.term(t).ids] = True
+                kept.append(t)
+            plan.prefix_terms += len(kept)
+            if kept:
+                plan.groups.append(kept)
+                plan.highlight.update(kept)
             return m
         if isinstance(node, query.Or):
             m = np.zeros(n, dtype=bool)
-            for c in node.children:
-                m |= self._node_mask(snap, c, plan)
+            for i, c in enumerate(node.children):
+                if i and budget.spent("planning", MATCH_SHARE):
+                    break
+                m |= self._node_mask(snap, c, plan, budget)
             return m
         if isinstance(node, query.Field):
             return self._field_mask(snap, node)
         return np.zeros(n, dtype=bool)  # pragma: no cover
 
-    def expand_prefix(self, snap: Snapshot, folded: str) -> list[str]:
-        """Index terms of words starting with a folded prefix (most frequent first)."""
-        vocab = snap.vocabulary()
-        out = vocab.completions(folded, MAX_PREFIX_TERMS)
+    def expand_prefix(self, snap: Snapshot, folded: str, budget: Budget | None = None, limit: int = MAX_PREFIX_TERMS) -> list[str]:
+        """Index terms of words starting with a folded prefix (most frequent first, at most ``limit``)."""
+        budget = budget or Budget(None)
+        vocab = snap.vocabulary(wait=budget.left(MATCH_SHARE))
+        if vocab is None:
+            budget.spent("expansion", 0.0)
+            return []
+        out = vocab.completions(folded, limit)
         # A stem shorter than the prefix only counts if some form of it starts with the prefix.
         keep = []
         for t in out:
             if t.startswith(folded):
                 keep.append(t)
+            elif budget.spent("expansion", MATCH_SHARE):
+                continue
             else:
                 forms = snap.word_forms(t)
                 if any(analysis.fold(f).startswith(folded) for f in forms):
                     keep.append(t)
         return keep
 
-    def _phrase_mask(self, snap: Snapshot, terms: tuple[str, ...]) -> np.ndarray:
+    def _phrase_mask(self, snap: Snapshot, terms: tuple[str, ...], budget: Budget) -> np.ndarray:
         """Documents where the terms follow each other (stop words do not take positions) in
-        one of the text fields."""
+        one of the text fields; checked while the budget lasts (an unfinished check is not cached)."""
         cached = snap.phrase_masks.get(terms)
         if cached is not None:
             return cached.copy()
         m = np.zeros(snap.n, dtype=bool)
         tps = [snap.term(t) for t in terms]
+        finished = True
         for f in TEXT_FIELDS:
             fps = [tp.fields.get(f, EMPTY) for tp in tps]
             if any(len(fp) == 0 or fp._offsets is None for fp in fps):
@@ -900,15 +1016,21 @@ class Engine:
                 continue
             locs = [np.searchsorted(fp.ids, common) for fp in fps]
             for j, doc in enumerate(common):
+                if j % PHRASE_CHECK_STRIDE == 0 and budget.spent("phrases", MATCH_SHARE):
+                    finished = False
+                    break
                 first = fps[0].positions_at(int(locs[0][j]))
                 others = [set(fp.positions_at(int(loc[j]))) for fp, loc in zip(fps[1:], locs[1:])]
                 for p in first:
                     if all(p + i + 1 in s for i, s in enumerate(others)):
                         m[doc] = True
                         break
-        if len(snap.phrase_masks) >= PHRASE_CACHE:
-            snap.phrase_masks.clear()
-        snap.phrase_masks[terms] = m
+            if not finished:
+                break
+        if finished:
+            if len(snap.phrase_masks) >= PHRASE_CACHE:
+                snap.phrase_masks.clear()
+            snap.phrase_masks[terms] = m
         return m.copy()
 
     def _field_mask(self, snap: Snapshot, node: query.Field) -> np.ndarray:
@@ -939,7 +1061,7 @@ class Engine:
 
     # -- re-ranking
 
-    def _rerank(self, snap: Snapshot, plan: _Plan, cand, order, scores, idfs):
+    def _rerank(self, snap: Snapshot, plan: _Plan, cand, order, scores, idfs, budget: Budget):
         """Re-score the ``rerank_depth`` best with the body opening, proximity and the typed forms."""
         p = self.params
         depth = min(p.rerank_depth, len(order))
@@ -948,12 +1070,18 @@ class Engine:
         groups = plan.groups
         single = [g[0] for g in groups if len(g) == 1]
         uniq = list(dict.fromkeys(single))
+        if len(uniq) > MAX_RERANK_TERMS:
+            # Positions of the rarest words say the most; reading every word's would cost more
+            # than a long query is worth.
+            uniq = sorted(uniq, key=lambda t: -idfs.get((t,), 0.0))[:MAX_RERANK_TERMS]
         index_of = {t: i for i, t in enumerate(uniq)}
         # Positions of every single query term in lead and body of the re-ranked documents.
         needed = ["body"] + [f for f, w in p.proximity_weights.items() if w and f != "body"]
         pos = {f: [[None] * len(uniq) for _ in range(depth)] for f in needed}
         for f in needed:
             for ti, t in enumerate(uniq):
+                if budget.spent("reranking"):
+                    return order, scores
                 fp = snap.term(t).fields.get(f, EMPTY)
                 if not len(fp):
                     continue
@@ -973,7 +1101,7 @@ class Engine:
                 loc = np.minimum(np.searchsorted(ids, docs), len(ids) - 1)
                 present = ids[loc] == docs
                 tf[present] = tfw[loc[present]]
-            if (p.opening_weight or p.opening_weight_no_lead) and len(g) == 1:
+            if (p.opening_weight or p.opening_weight_no_lead) and len(g) == 1 and g[0] in index_of:
                 ti = index_of[g[0]]
                 for j in range(depth):
                     body = pos["body"][j][ti]
@@ -993,7 +1121,7 @@ class Engine:
                     if len(events) > 1:
                         new[j] += fw * ranking.proximity(events, w_of, p.window, p.proximity_k)
         sub = ranking.top_order(new, snap.day[docs], docs, depth)
-        if p.exact_weight and plan.surface and depth:
+        if p.exact_weight and plan.surface and depth and not budget.spent("reranking", RERANK_SHARE):
             # The words as typed: among the best, documents using the same forms (not just the
             # same stems: "français" is not "France") move up.
             head = sub[: p.exact_depth]
@@ -1028,10 +1156,12 @@ class Engine:
 
     # -- facets
 
-    def _facets(self, snap: Snapshot, mask: np.ndarray, req: SearchRequest, selected: dict) -> dict:
+    def _facets(self, snap: Snapshot, mask: np.ndarray, req: SearchRequest, selected: dict, budget: Budget) -> dict:
         size = req.facet_size
-        out: dict[str, list[FacetItem]] = {}
+        out: dict[str, list[FacetItem]] = {name: [] for name in FACETS}
         for name in FACETS:
+            if budget.spent("facets", FACETS_SHARE):
+                break
             fi = snap.facets[name]
             counts = fi.counts(mask)
             if name in ("people", "places"):
@@ -1087,7 +1217,8 @@ class Engine:
         meta = sf.get("meta") or {}
         plan = _Plan()
         if q and len(q) <= MAX_QUERY_LENGTH:
-            plan = self._plan(snap, query.parse(q))
+            # Marks only: the words as typed, no spelling correction, within a search's budget.
+            plan = self._plan(snap, query.parse(q), Budget(SearchRequest.time_budget_ms), correct=False)
         terms, phrases = plan.highlight, plan.phrases
         title = sf.get("title") or ""
         lead = sf.get("lead") or ""
@@ -1120,8 +1251,9 @@ class Engine:
             "generation": snap.meta.get("generation"),
         }
 
-    def related(self, doc_id: str, k: int = 5) -> list[Hit]:
+    def related(self, doc_id: str, k: int = 5, budget_ms: int | None = RELATED_BUDGET_MS) -> list[Hit]:
         """Dispatches most like this one: its most distinctive words, OR-ed and ranked."""
+        budget = Budget(budget_ms)
         snap = self.snapshot()
         doc = snap.docnum(doc_id)
         if doc is None or k <= 0:
@@ -1129,18 +1261,23 @@ class Engine:
         sf = snap.stored(doc)
         counts = Counter(analysis.terms(" ".join([sf.get("title") or "", sf.get("lead") or "", sf.get("lead") or "", sf.get("body") or ""])))
         p = self.params
+        # Document frequencies from the vocabulary: reading the postings of every word of a long
+        # dispatch would cost more than the answer is worth.
+        vocab = snap.vocabulary(wait=budget.left())
         weighted = []
         for t, c in counts.items():
             if len(t) < 3 or t.isdigit():
                 continue
-            df = snap.term(t).df
+            df = vocab.frequency(t) if vocab is not None else snap.term(t).df
             if df < 2:
                 continue
             weighted.append((c * ranking.idf(df, snap.n_live), t))
         weighted.sort(reverse=True)
         terms = [t for _, t in weighted[:RELATED_TERMS]]
         dense = np.zeros(snap.n, dtype=np.float32)
-        for t in terms:
+        for i, t in enumerate(terms):
+            if i and budget.spent("related"):
+                break
             tp = snap.term(t)
             dense[tp.ids] += ranking.idf(tp.df, snap.n_live, p.idf_power) * ranking.saturate(tp.tfw, p.k1)
         dense[doc] = 0
@@ -1151,47 +1288,31 @@ class Engine:
 
     # -- suggestions
 
-    def _did_you_mean(self, snap: Snapshot, pq: query.ParsedQuery, total: int) -> str | None:
-        """The query with misspelled words replaced by the index's spelling, or None."""
-        words = pq.words()
-        if not words:
-            return None
-        replacements = {}
-        vocab = None
-        for w in words:
-            if len(w.terms) != 1:
-                continue
-            term = w.terms[0]
-            if snap.term(term).df >= 4:
-                continue
-            folded = " ".join(re.findall(r"\w+", analysis.fold(w.text)))
-            if " " in folded or not folded.isalpha():
-                continue
-            vocab = vocab or snap.vocabulary()
-            got = vocab.correction(folded)
-            if got is None:
-                continue
-            stem_, spelling = got
-            shown = snap.display_word(stem_, want=spelling) or spelling
-            if w.text[:1].isupper() and shown[:1].islower():
-                shown = shown[:1].upper() + shown[1:]
-            replacements[w.text] = shown
-        if not replacements:
-            return None
+    @staticmethod
+    def _did_you_mean(pq: query.ParsedQuery, corrections: list[Correction]) -> str | None:
+        """The query with the suggested (not applied) corrections in place, or None."""
         out = pq.text
-        for old, new in replacements.items():
-            core = re.sub(r"^\W+|\W+$", "", old)
-            new_core = new
-            out = re.sub(r"(?<!\w)" + re.escape(core) + r"(?!\w)", new_core, out, count=1)
+        for c in corrections:
+            if c.applied:
+                continue
+            core = re.sub(r"^\W+|\W+$", "", c.word)
+            if core:
+                out = re.sub(r"(?<!\w)" + re.escape(core) + r"(?!\w)", lambda _m, r=c.replacement: r, out, count=1)
         return out if out != pq.text else None
 
-    def suggest(self, prefix: str, limit: int = 10) -> dict:
+    def suggest(self, prefix: str, limit: int = 10, budget_ms: int | None = SUGGEST_BUDGET_MS) -> dict:
         """Words, people and places starting with ``prefix``, most frequent first, as displayed."""
+        budget = Budget(budget_ms)
         snap = self.snapshot()
         prefix = (prefix or "")[:100]
         limit = max(1, min(int(limit), 50))
-        vocab = snap.vocabulary()
-        terms = suggest.complete(vocab, prefix, lambda t, pre: snap.display_word(t, prefix=pre), limit)
+        vocab = snap.vocabulary(wait=budget.left())
+
+        def display(t: str, pre: str) -> str | None:
+            # Each display form reads a few stored dispatches: stop when the budget is spent.
+            return None if budget.spent("suggestions") else snap.display_word(t, prefix=pre)
+
+        terms = suggest.complete(vocab, prefix, display, limit) if vocab is not None else []
         out = {"terms": terms}
         folded = fold_key(prefix)
         for kind in ("people", "places"):

@@ -1,14 +1,9 @@
-"""Spelling suggestions ("did you mean") and autocomplete, from the index's own vocabulary.
+"""Autocomplete and prefix expansion from the index's own vocabulary, and the words to show.
 
 The index stores stems of folded words. A ``Vocabulary`` (every stem of the text fields with
 its document frequency, read from the term index once per searcher, about half a second for
-OrangeSum) answers two questions:
-
-* correction: a query word whose stem is absent or very rare is compared with its spelling
-  variants at edit distance 1 (deletions, transpositions, substitutions, insertions of the
-  folded word: ``munitons`` → ``munitions``, ``defence`` → ``defense``), and at distance 2 for
-  longer words; the variant whose stem is most frequent wins;
-* completion: stems starting with a prefix, most frequent first.
+OrangeSum) gives the stems starting with a prefix, most frequent first. Spelling correction
+works on words, not stems, and lives in ``spelling``.
 
 Stems are not words: the word shown (``défense``, ``Stoltenberg``) is the most frequent
 surface form of the stem in a few documents that contain it, with its accents and case,
@@ -20,19 +15,7 @@ import bisect
 from collections import Counter
 from typing import Callable
 
-from .analysis import fold, stem
-
-LETTERS = "abcdefghijklmnopqrstuvwxyz"
-
-
-def edits1(word: str) -> set[str]:
-    """Every string at edit distance 1 of ``word`` (a folded word)."""
-    splits = [(word[:i], word[i:]) for i in range(len(word) + 1)]
-    deletes = [a + b[1:] for a, b in splits if b]
-    transposes = [a + b[1] + b[0] + b[2:] for a, b in splits if len(b) > 1]
-    replaces = [a + c + b[1:] for a, b in splits if b for c in LETTERS if c != b[0]]
-    inserts = [a + c + b for a, b in splits for c in LETTERS]
-    return set(deletes + transposes + replaces + inserts)
+from .analysis import fold
 
 
 class Vocabulary:
@@ -70,40 +53,6 @@ class Vocabulary:
                 out.append(t)
         out.sort(key=lambda t: (-self.df[t], t))
         return out[:limit]
-
-    def correction(self, folded_word: str) -> tuple[str, str] | None:
-        """(stem, spelling) of the best correction of a folded word, or None if it looks right."""
-        own = self.df.get(stem(folded_word), 0)
-        if own >= 4 or len(folded_word) < 4 or folded_word.isdigit():
-            return None
-        first = edits1(folded_word)
-        best = self._best(first, folded_word)
-        if best is None and own == 0 and len(folded_word) >= 6:
-            # Distance 2, cheaply: a second deletion or transposition of every variant.
-            cands = set()
-            for v in first:
-                cands.update(v[:i] + v[i + 1 :] for i in range(len(v)))
-                cands.update(v[:i] + v[i + 1] + v[i] + v[i + 2 :] for i in range(len(v) - 1))
-            best = self._best(cands - first, folded_word)
-        if best is None:
-            return None
-        term, spelling, freq = best
-        # A rare word is left alone unless the variant is much more frequent.
-        if own and freq < 50 * own:
-            return None
-        return term, spelling
-
-    def _best(self, candidates, original: str):
-        best = None
-        own_stem = stem(original)
-        for c in candidates:
-            t = stem(c)
-            if t == own_stem:
-                continue
-            f = self.df.get(t, 0)
-            if f and (best is None or (f, c) > (best[2], best[1])):
-                best = (t, c, f)
-        return best
 
 
 def word_display(forms: Counter, want: str | None = None) -> str | None:

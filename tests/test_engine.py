@@ -63,6 +63,37 @@ def test_all_words_first_then_partial(engine):
     assert set(got[:3]) == {"otan-munitions", "otan-obus", SEED_ID}
 
 
+def test_a_partial_match_says_so_and_names_what_each_hit_lacks(engine):
+    # No dispatch has both « Macron » and « pangolin »: ranked partial matches, each hit saying
+    # which word it lacks, so 209 results never pass for results about both.
+    res = engine.search(SearchRequest(q="Macron pangolin", per_page=100))
+    assert res.match == "some" and res.total >= 3
+    by_id = {h.id: h.missing for h in res.hits}
+    assert by_id["long-dispatch"] == ["Macron"]
+    assert by_id["macron-hollande"] == ["pangolin"]
+    assert by_id["geneve-sommet"] == ["pangolin"]
+
+
+def test_a_full_match_lists_nothing_missing(engine):
+    res = engine.search(SearchRequest(q="munitions"))
+    assert res.match == "all" and res.total >= 3 and all(h.missing == [] for h in res.hits)
+    # Fewer than ten dispatches have both words: partial, but those having both lack nothing.
+    res = engine.search(SearchRequest(q="Stoltenberg munitions"))
+    assert res.match == "some" and all(h.missing == [] for h in res.hits[:3])
+    # With ET every word is required: never partial.
+    res = engine.search(SearchRequest(q="Macron ET pangolin"))
+    assert res.match == "all" and res.total == 0
+    # Only stop words: nothing to match.
+    assert engine.search(SearchRequest(q="le la les")).match == "none"
+
+
+def test_partial_or_and_phrase_clauses_are_named_as_typed(engine):
+    res = engine.search(SearchRequest(q='pangolin "défense aérienne" OR Vilnius', per_page=100))
+    assert res.match == "some"
+    lacks = {h.id: h.missing for h in res.hits}
+    assert lacks["long-dispatch"] == ["« défense aérienne » OU Vilnius"]
+
+
 def test_plural_verb_finds_other_forms_but_nouns_in_ent_stay_themselves(tmp_path):
     texts = {
         "v1": "Les pêcheurs manifestent devant la préfecture de Brest.",

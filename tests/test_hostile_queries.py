@@ -9,7 +9,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from search import indexing, query
-from search.engine import MAX_PREFIX_TERMS, Engine
+from search.engine import MAX_PREFIX_TERMS, MAX_QUERY_PREFIX_TERMS, Engine
 from search.model import MAX_PAGE, MAX_PER_PAGE, MAX_QUERY_LENGTH, InvalidRequest, SearchRequest
 
 OPERATORS = ['"', "(", ")", "-", "*", "OR", "OU", "ET", "AND", ":", "personne:", "lieu:", "source:", "date:",
@@ -76,7 +76,7 @@ def test_prefix_expansion_is_capped(engine, monkeypatch):
 
     seen = []
     real = eng.Engine.expand_prefix
-    monkeypatch.setattr(eng.Engine, "expand_prefix", lambda self, snap, folded: seen.append(real(self, snap, folded)) or seen[-1])
+    monkeypatch.setattr(eng.Engine, "expand_prefix", lambda self, snap, folded, *rest: seen.append(real(self, snap, folded, *rest)) or seen[-1])
     resp = engine.search(SearchRequest(q="zu*"))
     assert resp.total > 0  # still answers, with the most frequent expansions
     assert seen and 0 < len(seen[0]) <= MAX_PREFIX_TERMS < 676
@@ -102,3 +102,52 @@ def test_time_budget_returns_partial_results_flagged(engine, monkeypatch):
     resp = engine.search(SearchRequest(q="munitions alliance", time_budget_ms=1))
     assert resp.partial is True
     assert resp.total == 300 and resp.hits  # results are still there, flagged
+    # Every stage after the first word was cut short, and the response names them.
+    assert {"planning", "facets", "snippets"} <= set(resp.timed_out)
+    assert all(v == [] for v in resp.facets.values())
+
+
+def test_no_stage_runs_past_the_budget(engine, monkeypatch):
+    import search.engine as eng
+
+    # The clock advances 10 ms a reading: a 2-second budget lasts about 200 steps of work, so
+    # the stages that come late (facets, snippets) must still find it spent and stop.
+    ticks = iter(range(10**7))
+    monkeypatch.setattr(eng.time, "perf_counter", lambda: next(ticks) / 100)
+    q = " OR ".join(f"zu{a}{b}" for a in "abcdefg" for b in "abcdefghijklmnopqrstuvwxyz")[:MAX_QUERY_LENGTH]
+    resp = engine.search(SearchRequest(q=q, time_budget_ms=2000))
+    assert resp.partial and "planning" in resp.timed_out
+    assert resp.took_ms <= 2000 + 10 * 30  # a few steps past the deadline at most, never the whole query
+
+
+def test_many_prefixes_share_one_cap(engine):
+    q = " ".join(f"{a}{b}*" for a in "abcdefghijklm" for b in "aeiouyrlsn")  # 130 two-letter prefixes
+    resp = engine.search(SearchRequest(q=q))
+    assert resp.took_ms < 2000
+    # A query's prefixes together expand to at most MAX_QUERY_PREFIX_TERMS terms.
+    import search.engine as eng
+
+    plan = eng.Engine._plan(engine, engine.snapshot(), query.parse("zu* " * 10), eng.Budget(None))
+    assert sum(len(g) for g in plan.groups) <= MAX_QUERY_PREFIX_TERMS
+
+
+LONG_WORDS = st.one_of(
+    st.text(alphabet="abcdefghijklmnopqrstuvwxyzéèàç", min_size=20, max_size=MAX_QUERY_LENGTH),
+    st.lists(st.sampled_from(["munitions", "zuaa", "Stoltemberg", "anticonstitutionnellement", "m" * 300, "zu*",
+                              '"', "OR", "-", "é" * 50]), max_size=60).map(" ".join).map(lambda s: s[:MAX_QUERY_LENGTH]),
+    st.lists(st.text(alphabet="abcdefghijklmnopqrstuvwxyz", min_size=15, max_size=120), max_size=20)
+    .map(" ".join).map(lambda s: s[:MAX_QUERY_LENGTH]),
+)
+
+
+@given(LONG_WORDS)
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+def test_any_query_within_the_length_limit_answers_within_its_budget(engine, text):
+    import time
+
+    budget_ms = 1000
+    t0 = time.perf_counter()
+    resp = engine.search(SearchRequest(q=text, time_budget_ms=budget_ms))
+    wall = (time.perf_counter() - t0) * 1000
+    # The budget holds with room for one unit of work past it (this index is small).
+    assert wall < budget_ms * 1.5, (len(text), wall, resp.timed_out)

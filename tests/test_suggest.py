@@ -27,15 +27,28 @@ def engine(tmp_path_factory):
         ("sommet Vilnuis", "sommet Vilnius"),
     ],
 )
-def test_did_you_mean(engine, typed, corrected):
-    assert engine.search(SearchRequest(q=typed)).corrected_query == corrected
+def test_words_no_dispatch_has_are_read_as_the_archive_spells_them(engine, typed, corrected):
+    res = engine.search(SearchRequest(q=typed))
+    # Applied, so not offered again as « Vouliez-vous dire » (the page would say it twice).
+    assert res.corrected_query is None
+    assert all(c.applied for c in res.corrections)
+    fixed = typed
+    for c in res.corrections:
+        fixed = fixed.replace(c.word, c.replacement)
+    assert fixed == corrected
+    # Undone: searched exactly as typed, and the correction offered instead.
+    exact = engine.search(SearchRequest(q=typed, correct=False))
+    assert exact.corrected_query == corrected
+    assert not any(c.applied for c in exact.corrections)
+    assert exact.notice is None or "cherché comme" not in exact.notice
 
 
 def test_a_word_no_dispatch_has_is_searched_as_its_correction(engine):
     res = engine.search(SearchRequest(q="Stoltemberg"))
     assert res.total > 0 and all("Stoltenberg" in (h.title_html + h.snippet_html) for h in res.hits[:3])
     assert "« Stoltemberg » n'apparaît dans aucune dépêche : cherché comme « Stoltenberg »" in res.notice
-    assert res.corrected_query == "Stoltenberg"
+    assert [(c.word, c.replacement, c.applied) for c in res.corrections] == [("Stoltemberg", "Stoltenberg", True)]
+    assert engine.search(SearchRequest(q="Stoltemberg", correct=False)).total == 0
     # A rare but real word is searched as typed.
     assert engine.search(SearchRequest(q="pangolin")).notice is None
     assert engine.search(SearchRequest(q="zzqxw")).total == 0
@@ -43,12 +56,37 @@ def test_a_word_no_dispatch_has_is_searched_as_its_correction(engine):
 
 def test_known_words_are_not_corrected(engine):
     for q in ("munitions", "Stoltenberg", "défense aérienne", "pangolin", "l'Alliance"):
-        assert engine.search(SearchRequest(q=q)).corrected_query is None, q
+        res = engine.search(SearchRequest(q=q))
+        assert res.corrected_query is None and res.corrections == [], q
 
 
 def test_correction_keeps_the_rest_of_the_query(engine):
-    res = engine.search(SearchRequest(q='munitons -Vilnius "Pays-Bas"'))
+    res = engine.search(SearchRequest(q='munitons -Vilnius "Pays-Bas"', correct=False))
     assert res.corrected_query == 'munitions -Vilnius "Pays-Bas"'
+
+
+def test_a_rare_word_gets_a_suggestion_not_a_correction(tmp_path):
+    # « Philipe » is in the archive (one dispatch, a typo of its own), « Philippe » far more often:
+    # searched as typed, with « Vouliez-vous dire » offering the frequent spelling.
+    records = [{"id": f"p{i}", "date": "2020-01-01", "title": f"Édouard Philippe à Matignon ({i})",
+                "chapo": "Le Premier ministre Édouard Philippe a présenté son plan.", "body": "Un discours."}
+               for i in range(60)]
+    records += [{"id": f"t{i}", "date": "2020-01-02", "title": f"Philipe Martin ({i})", "chapo": "Philipe Martin témoigne.",
+                 "body": "Un récit."} for i in range(1)]
+    engine = Engine(build(tmp_path, records, seed=False))
+    res = engine.search(SearchRequest(q="Philipe"))
+    assert [(c.word, c.replacement, c.applied) for c in res.corrections] == [("Philipe", "Philippe", False)]
+    assert res.corrected_query == "Philippe"
+    assert res.notice is None
+
+
+def test_corrections_cost_nothing_for_long_words(engine):
+    import time
+
+    for n in (40, 80, 160, 1000):
+        t0 = time.perf_counter()
+        res = engine.search(SearchRequest(q="m" * n))
+        assert time.perf_counter() - t0 < 1.0 and res.total == 0 and res.corrections == []
 
 
 def test_autocomplete_terms_people_places(engine):
@@ -77,11 +115,8 @@ def test_word_display_prefers_the_accented_lower_case_form():
     assert suggest.word_display(Counter({"munition": 2, "munitions": 5}), want="munition") == "munition"
 
 
-def test_vocabulary_correction():
+def test_vocabulary_prefixes():
     vocab = suggest.Vocabulary({"munit": 50, "stoltenberg": 10, "defens": 30})
-    assert vocab.correction("munitons") == ("munit", "munitions")
-    assert vocab.correction("stoltemberg") == ("stoltenberg", "stoltenberg")
-    assert vocab.correction("munitions") is None
     assert vocab.with_prefix("mu") == ["munit"]
     assert vocab.completions("muniti") == ["munit"]
 
@@ -93,4 +128,4 @@ def test_words_of_an_opening_indexed_as_lead_are_shown(tmp_path):
                 "body": f"L'Etna est entré en éruption pour la {i + 2}e fois. Les vols sont suspendus."} for i in range(8)]
     engine = Engine(build(tmp_path, records, seed=False))
     assert engine.suggest("erup")["terms"] == ["éruption"]
-    assert engine.search(SearchRequest(q="eruptoin")).corrected_query == "éruption"
+    assert engine.search(SearchRequest(q="eruptoin", correct=False)).corrected_query == "éruption"
