@@ -81,7 +81,7 @@ def register(app: Flask) -> None:
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException):
         status = exc.code or 500
-        code, message = HTTP_CODES.get(status, ("http_error", exc.name))
+        code, message = HTTP_CODES.get(status, ("http_error", f"Erreur HTTP {status}."))
         headers = {}
         if status == 405 and exc.valid_methods:  # type: ignore[attr-defined]
             headers["Allow"] = ", ".join(exc.valid_methods)  # type: ignore[attr-defined]

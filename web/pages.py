@@ -10,7 +10,7 @@ from search.model import SORTS
 from .api import engine
 from .errors import error_response
 from .params import query_string, query_text, replaced, search_request, single, state, valid_doc_id
-from .present import chips, facets_with_urls, histogram, page_links, page_url
+from .present import chips, explanation, facets_with_urls, histogram, page_links, page_url
 
 bp = Blueprint("pages", __name__)
 
@@ -49,7 +49,7 @@ def search_page():
         pages=page_links(resp.page, resp.pages, pairs, base) if resp.total else [],
         prev_url=page_url(base, pairs, resp.page - 1) if resp.page > 1 else None,
         next_url=page_url(base, pairs, resp.page + 1) if resp.page < resp.pages and resp.total > resp.page * resp.per_page else None,
-        corrected_url=base + query_string(replaced(pairs, "q", resp.corrected_query)) if resp.corrected_query else None,
+        said=explanation(resp, req, base),
         tips=TIPS,
         searched=bool(pairs),
         # A new query from the box keeps the filters and sort shown in the chips.

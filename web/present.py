@@ -23,6 +23,15 @@ MONTHS = (
 )
 MONTHS_SHORT = ("janv.", "févr.", "mars", "avr.", "mai", "juin", "juil.", "août", "sept.", "oct.", "nov.", "déc.")
 FACET_LABELS = {"people": "Personnes", "places": "Lieux", "sources": "Sources", "dates": "Mois"}
+# The stages a time budget can cut short (SearchResponse.timed_out), as a reader would name them.
+STAGE_LABELS = {
+    "expansion": "l'extension des préfixes (mot*)",
+    "scoring": "le classement",
+    "reranking": "l'affinage du classement",
+    "facets": "le décompte des filtres",
+    "snippets": "les extraits",
+    "corrections": "la correction orthographique",
+}
 CHIP_LABELS = {"person": "Personne", "place": "Lieu", "source": "Source"}
 
 _TAG = re.compile(r"(<[^<>]*>)")
@@ -251,3 +260,57 @@ def register(app: Flask) -> None:
     app.jinja_env.filters["french_date"] = french_date
     app.jinja_env.filters["french_number"] = french_number
     app.jinja_env.globals["FACET_LABELS"] = FACET_LABELS
+
+
+def french_list(items: list[str]) -> str:
+    """``a``, ``a et b``, ``a, b et c``."""
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " et " + items[-1] if items else ""
+
+
+def applied_sentence(word: str, replacement: str) -> str:
+    """What an applied correction did (the engine's notice says the same: it is shown once)."""
+    return f"« {word} » n'apparaît dans aucune dépêche : cherché comme « {replacement} »."
+
+
+@dataclass
+class Explanation:
+    """What the search did to the query and what the counts mean, for the page."""
+
+    applied: list[str]  # one sentence per correction applied
+    exact_url: str | None  # the same search with correct=0, when a correction was applied
+    did_you_mean: str | None  # a suggestion not already applied
+    did_you_mean_url: str | None
+    notice: str | None  # the engine's notice without the sentences shown in ``applied``
+    cut_short: str | None  # the stages the time budget cut short, in French
+
+
+def explanation(resp: SearchResponse, req: SearchRequest, base: str) -> Explanation:
+    """Corrections, suggestion, notice and cut-short stages of a response, each said once."""
+    pairs = state(req)
+    applied = [c for c in resp.corrections if c.applied]
+    sentences = [applied_sentence(c.word, c.replacement) for c in applied]
+    notice = resp.notice
+    for s in sentences:  # the engine says it in its notice too: say it once, beside the undo link
+        notice = notice.replace(s, "") if notice else notice
+    notice = " ".join((notice or "").split()) or None
+    suggestion = resp.corrected_query if resp.corrected_query and not _only_applied(resp.corrected_query, req.q, applied) else None
+    cut = [STAGE_LABELS.get(s, s) for s in resp.timed_out]
+    return Explanation(
+        applied=sentences,
+        exact_url=base + query_string(replaced(pairs, "correct", "0")) if applied and req.correct else None,
+        did_you_mean=suggestion,
+        did_you_mean_url=base + query_string(replaced(pairs, "q", suggestion)) if suggestion else None,
+        notice=notice,
+        cut_short=french_list(cut) if cut else None,
+    )
+
+
+def _only_applied(suggested: str, typed: str, applied: list) -> bool:
+    """Whether a suggestion only repeats corrections already applied (or changes nothing)."""
+    said, asked = suggested.casefold().split(), typed.casefold().split()
+    if said == asked:
+        return True
+    if len(said) != len(asked):
+        return False
+    done = {(c.word.casefold(), c.replacement.casefold()) for c in applied}
+    return all(a == s or (a, s) in done for a, s in zip(asked, said))
