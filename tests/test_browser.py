@@ -110,6 +110,12 @@ def test_phone_width(server, browser):
         assert page.locator(".jump-filters").is_visible()
         shot(page, "search-phone")
         shot(page, "search-phone-top", full_page=False)
+        page.goto(server + "/?q=munitoins+fromage+" + "contre-offensive" * 3)  # a correction, a partial match, a long word
+        assert page.locator(".exact-search").is_visible() and page.locator(".partial-match").is_visible()
+        # What a hit lacks is said as searched: the correction, not the typo.
+        assert "munitoins" not in page.locator(".result-missing").first.inner_text()
+        assert page.evaluate("document.documentElement.scrollWidth") <= 375
+        shot(page, "search-phone-explained", full_page=False)
         page.goto(server + "/doc/afp-001?q=munitions")
         assert page.evaluate("document.documentElement.scrollWidth") <= 375
         shot(page, "document-phone")
@@ -146,4 +152,25 @@ def test_facet_filter_box_and_more(server, page_and_problems):
     field.fill("bo")
     visible = [v for v in places.locator(".facet-item").all() if v.is_visible()]
     assert sorted(v.get_attribute("data-value") for v in visible) == ["Bologne", "Bordeaux", "Bourges"]
+    assert not problems, problems
+
+
+def test_partial_match_and_applied_correction_are_said(server, page_and_problems):
+    page, problems = page_and_problems
+    page.goto(server + "/?q=munitions+fromage")
+    assert page.locator(".partial-match").inner_text() == "Aucune dépêche ne contient tous les mots\u00a0; résultats partiels."
+    lacks = [t.replace("\u00a0", " ") for t in page.locator(".result-missing").all_inner_texts()]
+    assert lacks and all(t.startswith("Manque : ") for t in lacks) and "Manque : fromage" in lacks
+    shot(page, "search-partial-match")
+
+    page.goto(server + "/?q=munitoins")
+    assert "cherché comme «\u00a0munitions\u00a0»" in page.locator(".correction").inner_text()
+    assert page.locator(".did-you-mean").count() == 0
+    total = int(page.locator("#result-count").get_attribute("data-total"))
+    assert total > 0
+    shot(page, "search-correction-applied")
+    page.locator(".exact-search").click()  # one click: the words as typed
+    page.wait_for_load_state()
+    assert "correct=0" in page.url and page.locator("#result-count").get_attribute("data-total") == "0"
+    assert page.locator(".correction").count() == 0
     assert not problems, problems

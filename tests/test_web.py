@@ -202,7 +202,7 @@ def test_did_you_mean_notice_and_partial_are_shown(web_index, monkeypatch):
     )
     monkeypatch.setattr(app.extensions[ENGINE_KEY], "search", lambda req: canned)
     html = page(app.test_client(), "/?q=munitoins&source=AFP")
-    assert 'Vouliez-vous dire <a href="/?q=munitions&amp;source=AFP">« munitions »</a>' in html
+    assert 'Vouliez-vous dire <a href="/?q=munitions&amp;source=AFP">«&nbsp;munitions&nbsp;»</a>' in html
     assert "Requête mal formée" in html
     assert "résultats peuvent être incomplets" in html
 

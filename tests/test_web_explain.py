@@ -1,6 +1,7 @@
 """The search page says what the search did: partial matches, corrections and their undo, cut-short stages."""
 from __future__ import annotations
 
+import html as html_module
 import re
 
 import pytest
@@ -41,7 +42,7 @@ def stub(web_index, monkeypatch):
 
 def text(html: str) -> str:
     """The page's text, tags dropped and white space collapsed."""
-    return " ".join(re.sub(r"<[^>]+>", " ", html).split())
+    return " ".join(html_module.unescape(re.sub(r"<[^>]+>", " ", html)).split())  # no-break spaces too
 
 
 def test_partial_match_is_said_and_each_hit_says_what_it_lacks(stub):
@@ -60,9 +61,11 @@ def test_an_applied_correction_is_one_click_from_undone(stub):
     resp = response(query="pangolni", corrections=[Correction("pangolni", "pangolin", True)], notice=notice,
                     corrected_query=None)
     html = stub("/?q=pangolni&source=AFP", resp)
-    link = re.search(r'<a class="exact-search" href="([^"]+)">Rechercher exactement « pangolni »</a>', html)
+    link = re.search(r'<a class="exact-search" href="([^"]+)">Rechercher exactement «&nbsp;pangolni&nbsp;»</a>', html)
     assert link and link.group(1).replace("&amp;", "&") == "/?q=pangolni&source=AFP&correct=0"
     assert text(html).count("cherché comme « pangolin »") == 1  # the engine's notice is not repeated
+    assert "1 dépêche pour « pangolin »" in text(html)  # the count is of what was searched
+    assert "cherché comme «\u00a0pangolin\u00a0»." in html_module.unescape(html)  # never a line break inside « »
     assert stub.seen[-1].correct is True
     exact = stub(link.group(1).replace("&amp;", "&"), response(query="pangolni", total=0, hits=[], match="none"))
     assert stub.seen[-1].correct is False

@@ -259,6 +259,7 @@ def register(app: Flask) -> None:
     app.jinja_env.filters["body_html"] = body_html
     app.jinja_env.filters["french_date"] = french_date
     app.jinja_env.filters["french_number"] = french_number
+    app.jinja_env.filters["french_spaces"] = french_spaces
     app.jinja_env.globals["FACET_LABELS"] = FACET_LABELS
 
 
@@ -272,6 +273,11 @@ def applied_sentence(word: str, replacement: str) -> str:
     return f"« {word} » n'apparaît dans aucune dépêche : cherché comme « {replacement} »."
 
 
+def french_spaces(text: str | None) -> str:
+    """No line break inside « guillemets » or before : ; ? ! (no-break spaces, as French typography wants)."""
+    return re.sub(r"(«) | (»|:|;|\?|!)", lambda m: (m.group(1) or "") + "\u00a0" + (m.group(2) or ""), text or "")
+
+
 @dataclass
 class Explanation:
     """What the search did to the query and what the counts mean, for the page."""
@@ -282,6 +288,8 @@ class Explanation:
     did_you_mean_url: str | None
     notice: str | None  # the engine's notice without the sentences shown in ``applied``
     cut_short: str | None  # the stages the time budget cut short, in French
+    searched: str  # the query as searched: the typed words with the applied corrections in place
+    replacements: dict[str, str]  # typed word -> the word searched instead (a hit's missing words are typed ones)
 
 
 def explanation(resp: SearchResponse, req: SearchRequest, base: str) -> Explanation:
@@ -302,7 +310,17 @@ def explanation(resp: SearchResponse, req: SearchRequest, base: str) -> Explanat
         did_you_mean_url=base + query_string(replaced(pairs, "q", suggestion)) if suggestion else None,
         notice=notice,
         cut_short=french_list(cut) if cut else None,
+        searched=_with_corrections(req.q, applied),
+        replacements={c.word: c.replacement for c in applied},
     )
+
+
+def _with_corrections(typed: str, applied: list) -> str:
+    """The typed query with each applied correction's word replaced, so the count says what was counted."""
+    out = typed
+    for c in applied:
+        out = re.sub(r"(?<!\w)" + re.escape(c.word) + r"(?!\w)", lambda _m, r=c.replacement: r, out, count=1)
+    return out
 
 
 def _only_applied(suggested: str, typed: str, applied: list) -> bool:
