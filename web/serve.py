@@ -17,6 +17,7 @@ Every answer given here, before the app, has the app's error shape and security 
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import re
 import sys
@@ -60,10 +61,9 @@ _API_TARGET = re.compile(rb"^[A-Z]+ /(?:api(?:[/?]|\s)|healthz(?:[?]|\s))")
 def error_body(status: int, api: bool) -> tuple[bytes, bytes]:
     """(content type, body) of an error answered outside a request: JSON for the API, else the French page."""
     code, message = SERVER_ERRORS[status]
+    # Before the worker has rendered the app's own bodies (render_error_bodies), the JSON shape.
     return _ERROR_BODIES.get((status, api)) or (
-        b"application/json",
-        ('{"error": {"code": "%s", "message": "%s"}}' % (code, message.replace('"', '\\"'))).encode(),
-    )
+        b"application/json", json.dumps({"error": {"code": code, "message": message}}, ensure_ascii=False).encode())
 
 
 _ERROR_BODIES: dict[tuple[int, bool], tuple[bytes, bytes]] = {}
