@@ -119,7 +119,8 @@ def ensure_index(corpus: str, shared: Path, workdir: Path, progress: bool = True
     except (OSError, ValueError, indexing.IndexError_):
         pass
     root.mkdir(parents=True, exist_ok=True)
-    indexing.rebuild([src], root, entities=False, procs=2, progress=progress)
+    # The cache follows its source file, whatever the size of what it held before.
+    indexing.rebuild([src], root, entities=False, procs=2, progress=progress, force=True)
     stamp_file.write_text(json.dumps(stamp))
     return root
 
@@ -152,6 +153,9 @@ def evaluate(corpus: str, shared: Path, workdir: Path, params=None, progress: bo
     queries = load_queries(shared / qfile)
     qrels = load_qrels(shared / rfile)
     engine = Engine(root, params=params)
+    # Every query gets the same chance of a spelling correction: wait for the speller the
+    # generation builds in the background instead of racing it.
+    engine.snapshot().speller()
     run, times = run_queries(engine, queries)
     return score(run, qrels, queries), times, run
 
