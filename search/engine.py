@@ -775,7 +775,7 @@ class Engine:
             partial=budget.partial,
             sort=req.sort,
             generation=snap.meta.get("generation"),
-            match=plan.match,
+            match=plan.match if total else "none",
             corrections=plan.corrections,
             timed_out=list(budget.cut),
         )

@@ -94,8 +94,9 @@ class SearchResponse:
     partial: bool = False  # the time budget ran out: results may be incomplete
     sort: str = "relevance"
     generation: int | None = None
-    # "all": every hit has every query word; "some": no dispatch has them all, hits are ranked
-    # partial matches (each hit lists what it lacks in ``missing``); "none": nothing to match.
+    # "all": every hit has every query word; "some": too few dispatches have them all, hits are
+    # ranked partial matches (each hit lists what it lacks in ``missing``); "none": no dispatch
+    # matches.
     match: str = "all"
     corrections: list[Correction] = field(default_factory=list)
     # Stages the time budget cut short ("expansion", "scoring", "reranking", "facets",

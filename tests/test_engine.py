@@ -80,9 +80,10 @@ def test_a_full_match_lists_nothing_missing(engine):
     # Fewer than ten dispatches have both words: partial, but those having both lack nothing.
     res = engine.search(SearchRequest(q="Stoltenberg munitions"))
     assert res.match == "some" and all(h.missing == [] for h in res.hits[:3])
-    # With ET every word is required: never partial.
+    # With ET every word is required: never partial, here nothing.
     res = engine.search(SearchRequest(q="Macron ET pangolin"))
-    assert res.match == "all" and res.total == 0
+    assert res.match == "none" and res.total == 0
+    assert engine.search(SearchRequest(q="Macron ET Hollande")).match == "all"
     # Only stop words: nothing to match.
     assert engine.search(SearchRequest(q="le la les")).match == "none"
 

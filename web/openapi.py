@@ -138,7 +138,7 @@ SCHEMAS = {
         "generation": {"type": ["integer", "null"]},
         "match": {"type": "string", "enum": list(MATCHES),
                   "description": "all: every hit has every query word; some: no dispatch has them all, hits are partial "
-                                 "matches (see each hit's missing); none: nothing to match."},
+                                 "matches (see each hit's missing); none: no dispatch matches."},
         "corrections": {"type": "array", "items": _ref("Correction")},
         "timed_out": {"type": "array", "items": {"type": "string", "enum": list(STAGES)},
                       "description": "Stages the time budget cut short; not empty exactly when partial is true."},
