@@ -39,6 +39,26 @@ READ_CHUNK = 1 << 20
 
 
 @dataclass
+class AgencyMeta:
+    """What an agency item (IPTC NewsML-G2 or ninjs) says about itself beyond its text."""
+
+    guid: str  # the item's identity across versions (also the Dispatch id)
+    version: int = 1
+    first_created: str | None = None  # ISO 8601 with offset, as sent
+    version_created: str | None = None
+    pub_status: str = "usable"  # usable | withheld | canceled (a kill)
+    embargo: str | None = None  # ISO 8601 UTC release time; not searchable before it
+    urgency: int | None = None  # 1 (flash) .. 9
+    genre: str | None = None  # label, e.g. « Actualité », or the qcode when no name is given
+    slugline: str | None = None
+    subjects: list[tuple[str, str]] = field(default_factory=list)  # (qcode, name in French when known)
+    language: str | None = None  # BCP 47 primary tag: fr, en, de...
+    dateline: str | None = None
+    located: str | None = None
+    provider: str | None = None  # provider / creditline
+
+
+@dataclass
 class Dispatch:
     """One news dispatch, as indexed and shown."""
 
@@ -54,6 +74,7 @@ class Dispatch:
     people: list[str] = field(default_factory=list)
     places: list[str] = field(default_factory=list)
     origin: str = ""  # file:line it was read from, for messages
+    agency: AgencyMeta | None = None  # set for NewsML-G2 and ninjs items
 
     @property
     def has_real_lead(self) -> bool:

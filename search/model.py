@@ -39,6 +39,12 @@ class SearchRequest:
     # False: search the words exactly as typed, no automatic spelling correction (the undo of
     # « cherché comme … »).
     correct: bool = True
+    # Agency metadata filters (OR within one, AND across), values as the facets give them.
+    urgencies: tuple[str, ...] = ()
+    genres: tuple[str, ...] = ()
+    subjects: tuple[str, ...] = ()
+    languages: tuple[str, ...] = ()
+    sluglines: tuple[str, ...] = ()
 
 
 @dataclass
@@ -58,6 +64,11 @@ class Hit:
     # Query words (as typed) this dispatch does not contain: set when the response's match is
     # "some", so a partial match never passes for a full one.
     missing: list[str] = field(default_factory=list)
+    # Agency items: urgency 1 (flash) .. 9, slugline, language (BCP 47 primary tag), version.
+    urgency: int | None = None
+    slugline: str | None = None
+    language: str | None = None
+    version: int | None = None
 
 
 @dataclass

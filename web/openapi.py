@@ -105,6 +105,10 @@ SCHEMAS = {
         "people": STRINGS,
         "places": STRINGS,
         "missing": {**STRINGS, "description": "Query words (as typed) this dispatch lacks; only when match is \"some\"."},
+        "urgency": {"type": ["integer", "null"], "minimum": 1, "maximum": 9, "description": "Agency items: 1 (flash) to 9."},
+        "slugline": NULLABLE_STRING,
+        "language": {**NULLABLE_STRING, "description": "Agency items: BCP 47 primary language tag (fr, en, de...)."},
+        "version": {"type": ["integer", "null"], "minimum": 1, "description": "Agency items: the version shown (the latest usable one)."},
     }),
     "FacetItem": _object({
         "value": {"type": "string"},
