@@ -310,6 +310,32 @@ def rollback_cmd(ctx, generation):
     echo(f"génération {after} en service{was}")
 
 
+@index_group.command("watch")
+@click.argument("folder", type=click.Path())
+@click.option("--no-entities", is_flag=True, help="Sans extraction des personnes et des lieux.")
+@click.option("--batch-seconds", default=1.0, show_default=True, type=click.FloatRange(0),
+              help="Un lot part au plus tard ce délai après son premier fichier prêt.")
+@click.option("--max-batch", default=200, show_default=True, type=click.IntRange(1), help="Fichiers par lot, au plus.")
+@click.option("--once", is_flag=True, help="Indexe ce qui est là, puis s'arrête (pour cron).")
+@click.pass_context
+def watch_cmd(ctx, folder, no_entities, batch_seconds, max_batch, once):
+    """Indexe les fichiers déposés dans FOLDER, par petits lots, puis les range dans FOLDER/.lu/.
+
+    Les producteurs écrivent « nom.tmp » (ou .part) puis le renomment : les fichiers cachés, .tmp
+    et .part ne sont jamais lus. Un fichier dont aucun enregistrement n'est valide va dans
+    FOLDER/.rejete/. Un journal (watch.sqlite dans l'index) garantit qu'après un arrêt, même
+    brutal, aucun fichier n'est indexé deux fois ni oublié.
+    """
+    from . import watch
+
+    watcher = watch.Watcher(folder, ctx.obj["index"], entities=not no_entities, batch_seconds=batch_seconds,
+                            max_batch=max_batch, on_reject=_report_rejection, say=echo)
+    with watch.stop_on_signals(watcher, say=lambda m: echo(m, err=True)):
+        watcher.run(once=once)
+    if watcher.stop_event.is_set() and not once:
+        echo("arrêté")
+
+
 # ---------------------------------------------------------------- search and eval
 
 
@@ -379,6 +405,8 @@ BENCHMARKS = {
     "load": "load.py",
     "entities-quality": "entities_quality.py",
     "entities-speed": "entities_speed.py",
+    "worst-case": "worst_case.py",
+    "spelling": "spelling_accuracy.py",
 }
 
 
