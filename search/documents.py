@@ -25,6 +25,7 @@ from typing import Iterable, Iterator, Union
 TEXT_SUFFIXES = (".txt",)
 JSONL_SUFFIXES = (".jsonl", ".ndjson", ".json")
 CSV_SUFFIXES = (".csv",)
+XML_SUFFIXES = (".xml",)  # NewsML-G2 (search/newsml.py); ninjs .json files: search/ninjs.py
 MAX_ID_LENGTH = 200
 # A lead of fewer words is a dateline ("6 mars") or a kicker, not a summary of the story.
 MIN_LEAD_WORDS = 4
@@ -383,7 +384,12 @@ def read_jsonl(path: Path) -> Iterator[Item]:
                 raise BadRecord(json_error_reason(line, e)) from None
             except RecursionError:
                 raise BadRecord("JSON imbriqué trop profondément") from None
-            yield from_record(rec, f"{origin}:{n}")
+            if isinstance(rec, dict) and "id" not in rec:  # perhaps a ninjs item on one line
+                from .ninjs import from_json_object
+
+                yield from_json_object(rec, f"{origin}:{n}")
+            else:
+                yield from_record(rec, f"{origin}:{n}")
         except BadRecord as e:
             yield Rejection(origin, n, str(e))
     if not seen_any:
@@ -448,7 +454,7 @@ def read_text_dispatch(path: Path) -> Iterator[Item]:
 def _folder_files(folder: Path) -> list[Path]:
     """The dispatch files of a folder, recursively, in name order."""
     files = sorted(p for p in folder.rglob("*") if p.is_file() and not p.name.startswith("."))
-    return [p for p in files if _inner_suffix(p) in TEXT_SUFFIXES + JSONL_SUFFIXES + CSV_SUFFIXES]
+    return [p for p in files if _inner_suffix(p) in TEXT_SUFFIXES + JSONL_SUFFIXES + CSV_SUFFIXES + XML_SUFFIXES]
 
 
 def read_path(path: str | os.PathLike) -> Iterator[Item]:
@@ -462,7 +468,15 @@ def read_path(path: str | os.PathLike) -> Iterator[Item]:
         yield Rejection(str(path), None, "fichier ou dossier introuvable")
         return
     kind = _inner_suffix(path)
-    if kind in JSONL_SUFFIXES:
+    if kind == ".json":  # one ninjs document (object or array), else JSON Lines
+        from .ninjs import read_json
+
+        yield from read_json(path)
+    elif kind in XML_SUFFIXES:
+        from .newsml import read_newsml
+
+        yield from read_newsml(path)
+    elif kind in JSONL_SUFFIXES:
         yield from read_jsonl(path)
     elif kind in CSV_SUFFIXES:
         yield from read_csv(path)
@@ -511,7 +525,7 @@ def count_records(paths: Iterable[str | os.PathLike]) -> int:
     for p in map(Path, paths):
         for f in _folder_files(p) if p.is_dir() else [p]:
             kind = _inner_suffix(f)
-            if kind in TEXT_SUFFIXES:
+            if kind in TEXT_SUFFIXES + XML_SUFFIXES:  # a newsMessage's several items count as one
                 total += 1
             elif kind in JSONL_SUFFIXES:
                 total += _count_lines(f)
