@@ -46,7 +46,7 @@ def test_every_json_operation_documents_its_errors(client):
         responses = item["get"]["responses"]
         assert "400" in responses and "503" in responses, path
         if "{id}" in path:
-            assert "404" in responses, path
+            assert "404" in responses and "410" in responses, path
 
 
 @schema.parametrize()
@@ -191,6 +191,26 @@ def test_new_response_fields_are_described(web_index, monkeypatch):
     monkeypatch.setattr(app.extensions[ENGINE_KEY], "search", lambda req: canned)
     r = app.test_client().get("/api/search?q=ours+pangolni")
     assert_documented("/api/search", "get", 200, r.data, r.mimetype)
+
+
+@pytest.mark.parametrize("url, path, status", [
+    ("/api/search?q=kiev&urgency=1&language=en&subject=conflit&genre=Actualit%C3%A9&slugline=X", "/api/search", 200),
+    ("/api/search?urgency=0", "/api/search", 400),
+    ("/api/documents/flash-1", "/api/documents/{id}", 200),
+    ("/api/documents/en-4?q=nato", "/api/documents/{id}", 200),
+    ("/api/documents/killed-9", "/api/documents/{id}", 410),
+    ("/doc/killed-9", "/doc/{id}", 410),
+    ("/doc/flash-1", "/doc/{id}", 200),
+])
+def test_agency_responses_match_the_spec(web_index, url, path, status):
+    """Agency hits, facets, documents with versions and a withdrawn item (a stub engine, by the engine's contract)."""
+    from web_fixtures import agency_response, agency_stub, make_app
+
+    app = make_app(web_index)
+    agency_stub(app, [agency_response()])
+    r = app.test_client().get(url)
+    assert r.status_code == status, r.get_data(as_text=True)[:300]
+    assert_documented(path, "get", status, r.data, r.mimetype)
 
 
 def test_response_schemas_name_every_model_field():

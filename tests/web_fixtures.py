@@ -216,3 +216,97 @@ def raw_http(base: str, data: bytes, timeout: float = 10) -> tuple[int, dict[str
     lines = head.decode("latin-1").split("\r\n")
     headers = {k.strip().lower(): v.strip() for k, _, v in (line.partition(":") for line in lines[1:])}
     return int(lines[0].split()[1]), headers, body
+
+
+# ---------------------------------------------------------------- agency items (issue 13), for a stub engine
+# What the engine gives for NewsML-G2 / ninjs items, by its contract: hits with urgency, slugline,
+# language and version; agency facets; documents with status, versions and agency metadata, or
+# {"status": "withdrawn"} for a killed or withheld item.
+
+
+def agency_hit(ident: str, *, urgency=None, slugline=None, language=None, version=None, title=None):
+    from search.model import Hit
+
+    title = title or f"Titre {ident}"
+    return Hit(id=ident, title=title, title_html=title, date="2023-06-14", source="AFP", url=None,
+               snippet_html=f"Extrait de {ident}.", score=1.0, urgency=urgency, slugline=slugline, language=language,
+               version=version)
+
+
+def agency_response(hits=None, facets=None, **fields):
+    """A SearchResponse over an index holding agency items: all nine facets."""
+    from search.model import FacetItem, SearchResponse
+
+    if hits is None:
+        hits = [
+            agency_hit("flash-1", urgency=1, slugline="UKRAINE-CONFLIT", language="fr", version=3,
+                       title="Explosion à Kiev"),
+            agency_hit("urgent-2", urgency=2, slugline="SUISSE-VOTE", language="fr", version=1),
+            agency_hit("en-4", urgency=4, slugline="NATO-SUMMIT", language="en", version=2,
+                       title="Nato leaders meet in Vilnius"),
+            agency_hit("plain", title="Une dépêche ordinaire"),
+        ]
+    if facets is None:
+        facets = {
+            "people": [], "places": [FacetItem("Ukraine", 2)], "sources": [FacetItem("AFP", 4)], "dates": [FacetItem("2023-06", 4)],
+            "urgency": [FacetItem("1", 1), FacetItem("2", 1), FacetItem("4", 1)],
+            "genre": [FacetItem("Actualité", 3)],
+            "subjects": [FacetItem("conflit armé", 2), FacetItem("élection", 1)],
+            "language": [FacetItem("fr", 2), FacetItem("en", 1)],
+            "slugline": [FacetItem("UKRAINE-CONFLIT", 1), FacetItem("NATO-SUMMIT", 1)],
+        }
+    base = dict(query="", total=len(hits), page=1, per_page=10, took_ms=2.0, hits=hits, facets=facets)
+    return SearchResponse(**{**base, **fields})
+
+
+AGENCY_VERSIONS = [
+    {"version": 1, "version_created": "2023-06-14T08:02:00+00:00", "pub_status": "usable",
+     "title": "Explosion à Kiev", "changed": "première version"},
+    {"version": 3, "version_created": "2023-06-14T09:45:00Z", "pub_status": "usable",
+     "title": "Explosion à Kiev : au moins trois morts", "changed": "titre modifié, 1 paragraphe modifié, urgence 2 → 1"},
+    {"version": 2, "version_created": "2023-06-14T08:30:00+00:00", "pub_status": "usable",
+     "title": "Explosion à Kiev : des victimes", "changed": "titre modifié, 1 paragraphe ajouté"},
+]
+
+AGENCY_DOCUMENTS = {
+    "flash-1": {
+        "id": "flash-1", "title": "Explosion à Kiev : au moins trois morts", "title_html": "Explosion à Kiev : au moins trois morts",
+        "title_derived": False, "lead": "Une explosion a secoué le centre de Kiev.", "lead_html": "Une explosion a secoué le centre de Kiev.",
+        "body_html": "<p>Les secours sont sur place.</p>", "date": "2023-06-14", "source": "AFP", "section": None, "url": None,
+        "people": [], "places": ["Kiev"], "generation": 1,
+        "status": "usable", "versions": AGENCY_VERSIONS, "urgency": 1, "genre": "Actualité", "slugline": "UKRAINE-CONFLIT",
+        "subjects": ["conflit armé", "catastrophe"], "language": "fr", "embargo": None,
+    },
+    "en-4": {
+        "id": "en-4", "title": "Nato leaders meet in Vilnius", "title_html": "Nato leaders meet in Vilnius",
+        "title_derived": False, "lead": "Leaders gathered on Tuesday.", "lead_html": "Leaders gathered on Tuesday.",
+        "body_html": "<p>The summit opens.</p>", "date": "2023-07-11", "source": "Reuters", "section": None, "url": None,
+        "people": [], "places": [], "generation": 1,
+        "status": "usable", "versions": [{"version": 1, "version_created": "2023-07-11T06:00:00+02:00", "pub_status": "usable",
+                                          "title": "Nato leaders meet in Vilnius", "changed": "première version"}],
+        "urgency": 4, "genre": None, "slugline": "NATO-SUMMIT", "subjects": [], "language": "en",
+        "embargo": "2023-07-11T04:00:00Z",
+    },
+    "killed-9": {
+        "id": "killed-9", "status": "withdrawn", "pub_status": "canceled", "title": "Rumeur démentie",
+        "withdrawn_at": "2023-06-15T11:30:00+00:00",
+        "versions": [
+            {"version": 1, "version_created": "2023-06-15T10:00:00+00:00", "pub_status": "usable", "title": "Rumeur démentie",
+             "changed": "première version"},
+            {"version": 2, "version_created": "2023-06-15T11:30:00+00:00", "pub_status": "canceled", "title": "Rumeur démentie",
+             "changed": "retirée par l'agence"},
+        ],
+    },
+}
+
+
+def agency_stub(app, responses: list, seen: list | None = None):
+    """Make the app's engine answer ``responses[0]`` to searches and AGENCY_DOCUMENTS to documents."""
+    from web import ENGINE_KEY
+
+    eng = app.extensions[ENGINE_KEY]
+    seen = [] if seen is None else seen
+    eng.search = lambda req: seen.append(req) or responses[0]
+    eng.document = lambda doc_id, q="": AGENCY_DOCUMENTS.get(doc_id)
+    eng.related = lambda doc_id, k=5, **kw: [] if doc_id == "killed-9" else [agency_hit("en-4", language="en", title="Nato leaders meet in Vilnius")]
+    return seen

@@ -6,9 +6,12 @@ from flask import Blueprint, Response, current_app, jsonify, request, url_for
 from . import openapi
 from .errors import error_response
 from .params import MAX_SUGGEST_LIMIT, integer, query_text, search_request, single, valid_doc_id
-from .present import facets_with_urls, response_dict
+from .present import document_dict, facets_with_urls, is_withdrawn, response_dict
 
 bp = Blueprint("api", __name__)
+
+# A killed (canceled) or withheld agency item: gone for good, and said so (410, not 404).
+WITHDRAWN = ("document_withdrawn", "Cette dépêche a été retirée par l'agence.")
 
 
 def engine():
@@ -34,7 +37,9 @@ def document(doc_id: str):
     doc = engine().document(doc_id, q) if valid_doc_id(doc_id) else None
     if doc is None:
         return error_response(404, "document_not_found", "Aucune dépêche ne porte cet identifiant.")
-    return jsonify(doc)
+    if is_withdrawn(doc):
+        return error_response(410, *WITHDRAWN)
+    return jsonify(document_dict(doc))
 
 
 @bp.get("/api/suggest")

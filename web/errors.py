@@ -30,6 +30,7 @@ TITLES = {
     400: "Requête invalide",
     404: "Page introuvable",
     405: "Méthode non autorisée",
+    410: "Dépêche retirée",
     413: "Requête trop volumineuse",
     500: "Erreur interne",
     503: "Recherche indisponible",

@@ -6,6 +6,11 @@ from functools import lru_cache
 from search.documents import MAX_ID_LENGTH
 from search.model import FACETS, MAX_FACET_SIZE, MAX_PAGE, MAX_PER_PAGE, MAX_QUERY_LENGTH, SORTS
 
+try:
+    from search.model import AGENCY_FACETS
+except ImportError:  # until the engine side of issue 13 lands: the names it is building to
+    AGENCY_FACETS = ("urgency", "genre", "subjects", "language", "slugline")
+
 from .params import BOOLEANS, DATE_PATTERN, MAX_FILTER_VALUES, MAX_SUGGEST_LIMIT, MAX_VALUE_LENGTH
 from .serve import HEADER_TIMEOUT, MAX_HEAD, MAX_HEADER_FIELDS, MAX_IN_FLIGHT, MAX_REQUEST_LINE
 
@@ -43,11 +48,12 @@ def _object(properties: dict, optional: tuple[str, ...] = (), description: str |
 STRINGS = {"type": "array", "items": {"type": "string"}}
 
 
-def _filter_param(name: str, what: str) -> dict:
+def _filter_param(name: str, what: str, any_of: bool = False) -> dict:
+    how = "any may match; several agency filters must all match" if any_of else "all must match"
     return {
         "name": name,
         "in": "query",
-        "description": f"{what}; repeat the parameter to select several (all must match).",
+        "description": f"{what}; repeat the parameter to select several ({how}).",
         "schema": {"type": "array", "items": {"type": "string", "maxLength": MAX_VALUE_LENGTH}, "maxItems": MAX_FILTER_VALUES},
         "style": "form",
         "explode": True,
@@ -61,6 +67,12 @@ def _search_params(facet_size: bool) -> list[dict]:
         _filter_param("person", "Only dispatches naming this person"),
         _filter_param("place", "Only dispatches naming this place"),
         _filter_param("source", "Only dispatches from this source"),
+        {**_filter_param("urgency", "Agency items of this urgency, 1 (flash) to 9", any_of=True),
+         "schema": {"type": "array", "items": {"type": "string", "pattern": "^[1-9]$"}, "maxItems": MAX_FILTER_VALUES}},
+        _filter_param("genre", "Agency items of this genre (as the genre facet names it)", any_of=True),
+        _filter_param("subject", "Agency items with this subject (IPTC Media Topic, as the subjects facet names it)", any_of=True),
+        _filter_param("language", "Agency items in this language (BCP 47 primary tag: fr, en, de...)", any_of=True),
+        _filter_param("slugline", "Agency items with this slugline", any_of=True),
         {"name": "from", "in": "query", "description": "First date, inclusive: YYYY, YYYY-MM or YYYY-MM-DD.",
          "schema": {"type": "string", "pattern": DATE_PATTERN}},
         {"name": "to", "in": "query", "description": "Last date, inclusive: YYYY, YYYY-MM or YYYY-MM-DD.",
@@ -81,7 +93,7 @@ def _search_params(facet_size: bool) -> list[dict]:
 
 ERROR_CODES = (
     "bad_page, bad_per_page, bad_facet_size, bad_limit, bad_date, bad_sort, bad_filter, bad_correct, bad_encoding, "
-    "repeated_parameter, query_too_long, document_not_found, not_found, method_not_allowed, payload_too_large, "
+    "repeated_parameter, query_too_long, document_not_found, document_withdrawn, not_found, method_not_allowed, payload_too_large, "
     "index_missing, index_version_mismatch, index_unavailable, internal_error; answered by the server before the app: "
     "bad_http_request, request_timeout, request_line_too_long, headers_too_large, overloaded."
 )
@@ -131,8 +143,10 @@ SCHEMAS = {
         "hits": {"type": "array", "items": _ref("Hit")},
         "facets": {
             "type": "object",
-            "description": "dates values are months (YYYY-MM).",
-            "properties": {f: {"type": "array", "items": _ref("FacetItem")} for f in FACETS},
+            "description": "dates values are months (YYYY-MM). The agency facets (" + ", ".join(AGENCY_FACETS) + ") are "
+                           "there only when the index holds agency items (NewsML-G2, ninjs); urgency values are 1 to 9, "
+                           "language values BCP 47 primary tags.",
+            "properties": {f: {"type": "array", "items": _ref("FacetItem")} for f in (*FACETS, *AGENCY_FACETS)},
             "additionalProperties": False,
         },
         "corrected_query": {**NULLABLE_STRING, "description": "The query with spelling suggestions not already applied (did you mean)."},
@@ -162,7 +176,25 @@ SCHEMAS = {
         "people": STRINGS,
         "places": STRINGS,
         "generation": {"type": ["integer", "null"], "description": "The index generation the dispatch was read from."},
+        "status": {"type": "string", "enum": ["usable"],
+                   "description": "Always usable here: a killed or withheld agency item answers 410 document_withdrawn."},
+        "versions": {"type": "array", "items": _ref("Version"),
+                     "description": "Agency items: every version received of the story (empty for other dispatches)."},
+        "urgency": {"type": ["integer", "null"], "minimum": 1, "maximum": 9, "description": "Agency items: 1 (flash) to 9."},
+        "genre": NULLABLE_STRING,
+        "slugline": NULLABLE_STRING,
+        "subjects": {**STRINGS, "description": "Agency items: subject names (IPTC Media Topics, in French when known)."},
+        "language": {**NULLABLE_STRING, "description": "Agency items: BCP 47 primary language tag (fr, en, de...)."},
+        "embargo": {**NULLABLE_STRING, "description": "Agency items: the embargo's release time (ISO 8601), already past."},
     }, optional=("generation",)),
+    "Version": _object({
+        "version": {"type": "integer", "minimum": 1},
+        "version_created": {**NULLABLE_STRING, "description": "ISO 8601 time the agency created this version."},
+        "pub_status": {"type": "string", "enum": ["usable", "withheld", "canceled"],
+                       "description": "canceled is a kill; withheld and canceled withdraw the story."},
+        "title": NULLABLE_STRING,
+        "changed": {"type": ["string", "null"], "description": "What this version changed, as the agency said it."},
+    }),
     "Suggestions": _object({"terms": STRINGS, "people": STRINGS, "places": STRINGS}),
     "Health": _object({
         "generation": {"type": ["integer", "null"]},
@@ -220,7 +252,9 @@ def spec() -> dict:
     paths = {
         "/api/search": _get("Search dispatches", _search_params(True), _json(_ref("SearchResponse"))),
         "/api/documents/{id}": _get("One whole dispatch", [DOC_ID, HIGHLIGHT], _json(_ref("Document")),
-                                    ("404", _error("No dispatch has this id."))),
+                                    ("404", _error("No dispatch has this id (or an agency item still under embargo).")),
+                                    ("410", _error("An agency item the agency killed (canceled) or withheld: "
+                                                   "document_withdrawn."))),
         "/api/suggest": _get(
             "Completions for a prefix: terms, people, places",
             [{"name": "q", "in": "query", "schema": {"type": "string", "maxLength": MAX_QUERY_LENGTH}},
@@ -234,7 +268,9 @@ def spec() -> dict:
                                     "503": _html("No usable index")}}, **_options([])},
         "/doc/{id}": {"get": {"summary": "Dispatch page (HTML)", "parameters": [DOC_ID, HIGHLIGHT],
                               "responses": {"200": _html("The dispatch"), "400": _html("Invalid parameter"),
-                                            "404": _html("No dispatch has this id"), "503": _html("No usable index")}},
+                                            "404": _html("No dispatch has this id"),
+                                            "410": _html("Withdrawn by the agency: the page says so, with the version history"),
+                                            "503": _html("No usable index")}},
                       **_options([DOC_ID])},
     }
     return {

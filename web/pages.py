@@ -7,10 +7,10 @@ from flask import Blueprint, current_app, render_template, request, url_for
 
 from search.model import SORTS
 
-from .api import engine
+from .api import WITHDRAWN, engine
 from .errors import error_response
 from .params import query_string, query_text, replaced, search_request, single, state, valid_doc_id
-from .present import chips, explanation, facets_with_urls, histogram, page_links, page_url
+from .present import chips, document_dict, shown_version, explanation, facets_with_urls, histogram, is_withdrawn, page_links, page_url
 
 bp = Blueprint("pages", __name__)
 
@@ -64,15 +64,23 @@ def document_page(doc_id: str):
     doc = engine().document(doc_id, q) if valid_doc_id(doc_id) else None
     if doc is None:
         return error_response(404, "document_not_found", "Aucune dépêche ne porte cet identifiant. Elle a peut-être été retirée de l'index.")
+    if is_withdrawn(doc):
+        # Gone for good: the page says so, with the history of what the agency sent (410, not 404).
+        code, message = WITHDRAWN
+        html = render_template("withdrawn.html", doc=document_dict(doc), code=code, message=message)
+        return html, 410
     related = engine().related(doc_id, current_app.config["RELATED"])
     base = url_for("pages.search_page")
+    doc = document_dict(doc)
     return render_template(
         "document.html",
         doc=doc,
+        shown_version=doc.get("version") or shown_version(doc["versions"]),
         q=q,
         source_url=doc.get("url") if _is_web_url(doc.get("url")) else None,
         person_url=lambda v: base + query_string([("person", v)]),
         place_url=lambda v: base + query_string([("place", v)]),
+        filter_url=lambda name, v: base + query_string([(name, str(v))]),
         back_url=base + query_string([("q", q)]) if q else None,
         related=related,
     )

@@ -22,9 +22,19 @@ from search.model import (
     SearchRequest,
 )
 
-# URL parameter (singular, as a person types it) <-> SearchRequest field / facet name.
-FILTERS = {"person": "people", "place": "places", "source": "sources"}
-FACET_PARAM = {v: k for k, v in FILTERS.items()}
+# URL parameter (singular, as a person types it) -> SearchRequest field.
+FILTERS = {
+    "person": "people", "place": "places", "source": "sources",
+    # Agency items (NewsML-G2, ninjs): values as their facets give them.
+    "urgency": "urgencies", "genre": "genres", "subject": "subjects", "language": "languages", "slugline": "sluglines",
+}
+AGENCY_PARAMS = ("urgency", "genre", "subject", "language", "slugline")
+# Facet name (SearchResponse.facets) -> the URL parameter that selects one of its values.
+FACET_PARAM = {
+    "people": "person", "places": "place", "sources": "source",
+    "urgency": "urgency", "genre": "genre", "subjects": "subject", "language": "language", "slugline": "slugline",
+}
+_URGENCY = re.compile(r"[1-9]")
 SCALARS = ("q", "page", "per_page", "sort", "from", "to", "facet_size", "correct")
 MAX_FILTER_VALUES = 20
 MAX_VALUE_LENGTH = 200
@@ -134,6 +144,8 @@ def values(args: MultiDict, name: str) -> tuple[str, ...]:
         if len(raw) > MAX_VALUE_LENGTH:
             raise InvalidRequest("bad_filter", f"une valeur de « {name} » dépasse {MAX_VALUE_LENGTH} caractères")
         value = clean_text(raw)
+        if value and name == "urgency" and not _URGENCY.fullmatch(value):
+            raise InvalidRequest("bad_filter", f"« urgency » doit être un chiffre de 1 (flash) à 9 (reçu {value[:20]!r})")
         if value and value not in out:
             out.append(value)
     return tuple(out)
@@ -153,6 +165,11 @@ def search_request(args: MultiDict, settings: dict, facet_size: int | None = Non
         people=values(args, "person"),
         places=values(args, "place"),
         sources=values(args, "source"),
+        urgencies=values(args, "urgency"),
+        genres=values(args, "genre"),
+        subjects=values(args, "subject"),
+        languages=values(args, "language"),
+        sluglines=values(args, "slugline"),
         date_from=date_from,
         date_to=date_to,
         sort=sort,

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, fields
+from datetime import datetime
 from urllib.parse import urlencode
 
 from flask import Flask
@@ -22,7 +23,11 @@ MONTHS = (
     "juillet", "août", "septembre", "octobre", "novembre", "décembre",
 )
 MONTHS_SHORT = ("janv.", "févr.", "mars", "avr.", "mai", "juin", "juil.", "août", "sept.", "oct.", "nov.", "déc.")
-FACET_LABELS = {"people": "Personnes", "places": "Lieux", "sources": "Sources", "dates": "Mois"}
+FACET_LABELS = {
+    "people": "Personnes", "places": "Lieux", "sources": "Sources", "dates": "Mois",
+    # Agency items only: the engine gives these facets when the index holds some.
+    "urgency": "Urgence", "genre": "Genre", "subjects": "Sujets", "language": "Langue", "slugline": "Slugline",
+}
 # The stages a time budget can cut short (SearchResponse.timed_out), as a reader would name them.
 STAGE_LABELS = {
     "expansion": "l'extension des préfixes (mot*)",
@@ -32,7 +37,35 @@ STAGE_LABELS = {
     "snippets": "les extraits",
     "corrections": "la correction orthographique",
 }
-CHIP_LABELS = {"person": "Personne", "place": "Lieu", "source": "Source"}
+CHIP_LABELS = {
+    "person": "Personne", "place": "Lieu", "source": "Source",
+    "urgency": "Urgence", "genre": "Genre", "subject": "Sujet", "language": "Langue", "slugline": "Slugline",
+}
+# Languages an agency is likely to send, by BCP 47 primary tag; any other is shown as its tag.
+LANGUAGE_NAMES = {
+    "fr": "français", "en": "anglais", "de": "allemand", "it": "italien", "es": "espagnol", "pt": "portugais",
+    "nl": "néerlandais", "rm": "romanche", "ar": "arabe", "ru": "russe", "uk": "ukrainien", "zh": "chinois",
+    "ja": "japonais", "pl": "polonais", "tr": "turc", "el": "grec", "sv": "suédois", "da": "danois",
+    "no": "norvégien", "nb": "norvégien", "fi": "finnois", "cs": "tchèque", "hu": "hongrois", "ro": "roumain",
+}
+# What each pubStatus of a version means to a reader.
+PUB_STATUS_LABELS = {"usable": "publiée", "withheld": "retenue par l'agence", "canceled": "retirée par l'agence"}
+# Names the engine may give in a version's ``changed``, in French.
+CHANGE_LABELS = {
+    "title": "titre", "headline": "titre", "lead": "chapeau", "body": "texte", "text": "texte",
+    "urgency": "urgence", "genre": "genre", "slugline": "slugline", "subjects": "sujets", "language": "langue",
+    "date": "date", "embargo": "embargo", "pub_status": "statut", "status": "statut", "people": "personnes",
+    "places": "lieux", "source": "source", "created": "première version", "first": "première version",
+    "correction": "correction", "canceled": "retrait", "withheld": "retenue",
+}
+_LANG_TAG = re.compile(r"[A-Za-z]{2,8}(?:-[A-Za-z0-9]{1,8})*")
+
+try:
+    from zoneinfo import ZoneInfo
+
+    PARIS = ZoneInfo("Europe/Paris")
+except Exception:  # no time-zone data: times are shown at the offset they were sent with
+    PARIS = None
 
 _TAG = re.compile(r"(<[^<>]*>)")
 INLINE_TAGS = frozenset({"<mark>", "</mark>"})
@@ -78,6 +111,67 @@ def french_date(date: str | None) -> str:
     except (ValueError, IndexError):
         pass
     return date
+
+
+def french_datetime(value: str | None) -> str:
+    """An ISO 8601 time → ``14 juin 2023 à 10:32`` in Paris time (the newsroom's), or as sent when naive."""
+    if not value:
+        return ""
+    try:
+        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return value
+    if moment.tzinfo is not None and PARIS is not None:
+        moment = moment.astimezone(PARIS)
+    return f"{french_date(moment.date().isoformat())} à {moment:%H:%M}"
+
+
+def lang_tag(language: str | None) -> str | None:
+    """A language tag fit for a ``lang`` attribute (lower-case primary tag), or None."""
+    if not language or not _LANG_TAG.fullmatch(language):
+        return None
+    return language.split("-")[0].lower()
+
+
+def foreign_lang(language: str | None) -> str | None:
+    """The ``lang`` of an item not in French (a label and a ``lang`` attribute are due), else None."""
+    tag = lang_tag(language)
+    return tag if tag and tag != "fr" else None
+
+
+def language_name(language: str | None) -> str:
+    """``en`` → ``anglais``; an unknown tag stays as it is."""
+    tag = lang_tag(language)
+    return LANGUAGE_NAMES.get(tag or "", language or "")
+
+
+def urgency_label(urgency) -> str:
+    """``1`` → ``Flash (urgence 1)``; ``3`` → ``Urgence 3``."""
+    return f"Flash (urgence {urgency})" if str(urgency) == "1" else f"Urgence {urgency}"
+
+
+def facet_value(value: str, facet: str) -> str:
+    """A facet value as a reader names it: languages by name, urgency 1 as a flash."""
+    if facet == "language":
+        name = language_name(value)
+        return f"{name} ({value})" if name != value else value
+    if facet == "urgency":
+        return "1 · flash" if value == "1" else value
+    return value
+
+
+def changed_text(changed) -> str:
+    """A version's ``changed`` in French: the engine says it in French words (« titre modifié,
+    1 paragraphe ajouté »); a list of field names is translated."""
+    if not changed:
+        return ""
+    items = [changed] if isinstance(changed, str) else [str(c) for c in changed]
+    return french_list([CHANGE_LABELS.get(c, c) for c in items])
+
+
+def newest_first(versions) -> list[dict]:
+    """A story's versions, the newest first (by version number)."""
+    return sorted(versions or [], key=lambda v: v.get("version") or 0, reverse=True)
 
 
 def french_number(n: int | float) -> str:
@@ -130,6 +224,32 @@ def response_dict(resp: SearchResponse, facets: dict[str, list[dict]]) -> dict:
     return body
 
 
+# What every document answer carries, agency item or not (the engine gives them for agency items).
+DOCUMENT_DEFAULTS = {
+    "status": "usable", "versions": [], "urgency": None, "genre": None, "slugline": None, "subjects": [],
+    "language": None, "embargo": None,
+}
+
+
+def document_dict(doc: dict) -> dict:
+    """A live document as the API gives it: the engine's dict, every agency field present."""
+    out = dict(doc)
+    for key, value in DOCUMENT_DEFAULTS.items():
+        if out.get(key) is None:
+            out[key] = value.copy() if isinstance(value, list) else value
+    return out
+
+
+def shown_version(versions: list[dict]) -> int | None:
+    """The version a live agency item shows: its newest usable one."""
+    return max((v.get("version") or 0 for v in versions if v.get("pub_status", "usable") == "usable"), default=None) or None
+
+
+def is_withdrawn(doc: dict) -> bool:
+    """A killed or withheld agency item: the engine keeps its history, the web answers 410."""
+    return doc.get("status") == "withdrawn"
+
+
 @dataclass
 class Chip:
     """A selected filter shown above the results, with the URL that removes it."""
@@ -145,7 +265,8 @@ def chips(req: SearchRequest, base: str) -> list[Chip]:
     out = []
     for name, value in pairs:
         if name in CHIP_LABELS:
-            out.append(Chip(CHIP_LABELS[name], value, base + query_string(toggled(pairs, name, value))))
+            shown = facet_value(value, {"language": "language", "urgency": "urgency"}.get(name, name))
+            out.append(Chip(CHIP_LABELS[name], shown, base + query_string(toggled(pairs, name, value))))
     if req.date_from or req.date_to:
         if req.date_from == req.date_to:
             label = french_date(req.date_from)
@@ -255,6 +376,16 @@ def histogram(resp: SearchResponse, req: SearchRequest, base: str, width: int = 
 
 def register(app: Flask) -> None:
     """Make the presentation helpers available to templates."""
+    app.jinja_env.filters["facet_value"] = facet_value
+    app.jinja_env.filters["french_datetime"] = french_datetime
+    app.jinja_env.filters["language_name"] = language_name
+    app.jinja_env.filters["lang_tag"] = lang_tag
+    app.jinja_env.filters["foreign_lang"] = foreign_lang
+    app.jinja_env.filters["urgency_label"] = urgency_label
+    app.jinja_env.filters["changed_text"] = changed_text
+    app.jinja_env.filters["capitalize_first"] = lambda t: (t[:1].upper() + t[1:]) if t else ""
+    app.jinja_env.filters["pub_status"] = lambda v: PUB_STATUS_LABELS.get(v or "", v or "")
+    app.jinja_env.filters["newest_first"] = newest_first
     app.jinja_env.filters["marked"] = marked
     app.jinja_env.filters["body_html"] = body_html
     app.jinja_env.filters["french_date"] = french_date
