@@ -14,6 +14,14 @@ Rules, in the order they apply to each word of the text:
    without accents meets the same stem as the accented text (``-ee``, ``-iere``, ``-erent``
    get their accent back first: Snowball's rules for them need it).
 
+A text that is not French (an agency item in English, German...) is analysed by the neutral
+variant of the same rules: words, splits and folding (1-4), no stop list, no stemming. Whoosh
+gives a field one analyzer, so the writer puts a language mark in front of such a value
+(``mark_language``: ``\x1fen\x1f`` + text; the stored value is the text alone) and the
+tokenizer, on seeing it, skips steps 5 and 6. Its terms are folded words (``elections``), beside
+the French stems (``election``) of the other documents in the same fields: a query word is
+searched as its French stem and, in non-French documents, as its folded word (``neutral_terms``).
+
 ``SCHEMA_VERSION`` changes whenever any rule changes, or the index gains a file that search
 needs (``fr-8``: the word table of spelling correction): an index built with another version is
 refused until it is rebuilt.
@@ -134,17 +142,51 @@ def _analyze_word(match_text: str) -> tuple:
     return tuple(out)
 
 
+@lru_cache(maxsize=200_000)
+def _analyze_word_neutral(match_text: str) -> tuple:
+    """The same pieces, folded only: no stop list, no stemming (texts that are not French)."""
+    return tuple((offset, end, folded, folded) for piece, offset, end in _pieces(match_text, 0) if (folded := fold(piece)))
+
+
+# In front of a text field value: the text is in another language than French (see above).
+LANGUAGE_MARK = "\x1f"
+_MARKED = re.compile(r"\x1f([a-z]{2,3})\x1f")
+
+
+def mark_language(text: str, language: str | None) -> str:
+    """``text`` as given to the index: marked for the neutral analysis unless it is French (or unknown)."""
+    if not language or language == "fr" or not text:
+        return text
+    return f"{LANGUAGE_MARK}{language}{LANGUAGE_MARK}{text}"
+
+
+def _split_mark(value: str):
+    """(word analysis, text, offset of the text in ``value``)."""
+    if value.startswith(LANGUAGE_MARK):
+        m = _MARKED.match(value)
+        if m:
+            return _analyze_word_neutral, value[m.end():], m.end()
+    return _analyze_word, value, 0
+
+
 def terms(text: str) -> list[str]:
     """The analyzed terms of a text, in order (what the index stores)."""
-    return [t[2] for m in _WORD.finditer(text) for t in _analyze_word(m.group())]
+    analyze, text, _ = _split_mark(text)
+    return [t[2] for m in _WORD.finditer(text) for t in analyze(m.group())]
+
+
+def neutral_terms(text: str) -> list[str]:
+    """The terms a text that is not French would be indexed as: folded words, stop words kept."""
+    return [t[2] for m in _WORD.finditer(text) for t in _analyze_word_neutral(m.group())]
 
 
 def tokens(text: str):
     """Yield (term, position, startchar, endchar) for every indexed word of ``text``."""
+    analyze, text, shift = _split_mark(text)
     pos = 0
     for m in _WORD.finditer(text):
-        base = m.start()
-        for off, end, term, _ in _analyze_word(m.group()):
+        base = m.start() + shift
+        for off, end, term, _ in analyze(m.group()):
             yield term, pos, base + off, base + end
             pos += 1
 
@@ -205,10 +247,11 @@ def FrenchAnalyzer() -> Composable:
 
 def positions_by_term(text: str) -> dict[str, list[int]]:
     """Each term of ``text`` with the positions where it occurs."""
+    analyze, text, _ = _split_mark(text)
     poses: dict[str, list[int]] = {}
     pos = 0
     for m in _WORD.finditer(text):
-        for t in _analyze_word(m.group()):
+        for t in analyze(m.group()):
             lst = poses.get(t[2])
             if lst is None:
                 poses[t[2]] = [pos]

@@ -244,7 +244,28 @@ def from_record(rec: dict, origin: str) -> Dispatch:
         section=_optional(rec.get("section")),
         url=_optional(rec.get("url")),
         origin=origin,
+        agency=_agency(rec.get("agency"), ident),
     )
+
+
+def _agency(value, ident: str) -> AgencyMeta | None:
+    """An optional ``"agency": {...}`` object of a JSON record (AgencyMeta's field names; subjects
+    as [qcode, name] pairs, {"qcode", "name"} objects or names); the guid is the record's id."""
+    if value is None:
+        return None
+    if not isinstance(value, dict):
+        raise BadRecord("agency doit être un objet JSON")
+    known = AgencyMeta.__dataclass_fields__
+    meta = AgencyMeta(guid=ident, **{k: v for k, v in value.items() if k in known and k not in ("guid", "subjects")})
+    try:
+        meta.version = int(meta.version)
+        meta.urgency = int(meta.urgency) if meta.urgency is not None else None
+    except (TypeError, ValueError):
+        raise BadRecord("agency : version et urgency doivent être des nombres entiers") from None
+    for s in value.get("subjects") or []:
+        pair = (s.get("qcode"), s.get("name")) if isinstance(s, dict) else tuple(s) if isinstance(s, list) else (None, s)
+        meta.subjects.append((pair[0] or "", pair[-1] or pair[0] or ""))
+    return meta
 
 
 # ---------------------------------------------------------------- plain-text dispatches

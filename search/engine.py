@@ -31,7 +31,7 @@ import numpy as np
 from whoosh.codec.whoosh3 import W3LeafMatcher, byte_to_length
 from whoosh.reading import TermNotFound
 
-from . import analysis, facets, highlight, query, ranking, spelling, suggest
+from . import analysis, facets, highlight, query, ranking, spelling, suggest, versions
 from .analysis import SCHEMA_VERSION
 from .budget import MATCH_SHARE, Budget
 from .indexing import (
@@ -45,6 +45,8 @@ from .indexing import (
     read_meta,
 )
 from .model import (
+    AGENCY_FACETS,
+    AGENCY_FILTERS,
     FACETS,
     Correction,
     MAX_FACET_SIZE,
@@ -251,6 +253,9 @@ class Snapshot:
         self.avg = {f: max(self.reader.field_length(f) / max(self.n, 1), 1e-3) for f in TEXT_FIELDS}
         self.has_lead = self.lengths["lead"] > 0
         self.day = self._day()
+        # Embargoed agency items: release time (epoch seconds, 0: none); masked out until then.
+        self.release = self._day("release")
+        self.has_embargo = bool((self.release > 0).any())
         self.docnums = np.arange(self.n, dtype=np.int64)
 
         self.facets = {
@@ -260,6 +265,14 @@ class Snapshot:
             "dates": self._facet("month"),
             "section": self._facet("section"),
         }
+        for name in AGENCY_FACETS:
+            self.facets[name] = self._facet(name)
+        self.has_agency = any(self.facets[name].totals(self.live).any() for name in AGENCY_FACETS)
+        # Documents in another language than French (their terms are folded words, not stems).
+        lang = self.facets["language"]
+        self.foreign = lang.mask_for([i for i, k in enumerate(lang.keys) if k != "fr"]) & self.live
+        self.has_foreign = bool(self.foreign.any())
+        self._keyword_display: dict[tuple[str, str], str] = {}
         self.entity_forms = self._read_entities()
         self._vocab_ready = threading.Event()
         threading.Thread(target=self._build_vocabulary, name="depeche-vocabulary", daemon=True).start()
@@ -281,23 +294,30 @@ class Snapshot:
                     arr[off + d] = sr.doc_field_length(d, field) or 0
         return arr
 
-    def _day(self) -> np.ndarray:
-        """YYYYMMDD per document (0: undated), read straight from the sortable column."""
-        arr = np.zeros(self.n, dtype=np.int32)
+    def _day(self, name: str = "day") -> np.ndarray:
+        """YYYYMMDD per document (0: undated), read straight from the sortable column; any
+        unsigned 32-bit NUMERIC column (``release``) the same way (0 where a segment lacks it)."""
+        arr = np.zeros(self.n, dtype=np.int64 if name != "day" else np.int32)
         for sr, off in self.leaves:
-            if not sr.has_column("day"):
+            if name not in sr.schema or not sr.has_column(name):
                 continue
             pd = getattr(sr, "_perdoc", None)
-            col = sr.schema["day"].column_type
+            col = sr.schema[name].column_type
             if pd is not None and getattr(col, "_typecode", None) == "I" and getattr(col, "_default", None) == 0:
-                colfile, base, length = pd._get_column_file("day")
+                colfile, base, length = pd._get_column_file(name)
                 raw = np.frombuffer(bytes(colfile.get(base, length - length % 4)), dtype=">u4")
                 raw = raw[: sr.doc_count_all()]
                 arr[off : off + len(raw)] = raw
             else:  # pragma: no cover
-                vals = list(sr.column_reader("day"))
+                vals = list(sr.column_reader(name))
                 arr[off : off + len(vals)] = np.asarray(vals, dtype=np.int64)
         return arr
+
+    def visible(self, now: float | None = None) -> np.ndarray:
+        """Live documents whose embargo (if any) has ended: what a request may see, at ``now``."""
+        if not self.has_embargo:
+            return self.live
+        return self.live & ~(self.release > (time.time() if now is None else now))
 
     def _facet(self, field: str) -> facets.FacetIndex:
         """(document, value) pairs of a keyword field, read from its postings in one pass."""
@@ -537,6 +557,24 @@ class Snapshot:
             self._source_display[key] = got
         return got
 
+    def keyword_display(self, facet: str, key: str) -> str:
+        """The display form of an agency facet value, as a dispatch having it spells it."""
+        got = self._keyword_display.get((facet, key))
+        if got is None:
+            got = key
+            fi = self.facets[facet]
+            i = fi.key_ids.get(key)
+            docs = fi.doc_of_pair[fi.key_of_pair == i] if i is not None else []
+            if len(docs) and facet in ("genre", "slugline", "subjects"):
+                agency = (self.stored(int(docs[0])).get("meta") or {}).get("agency") or {}
+                if facet == "subjects":
+                    names = [n or c for c, n in agency.get("subjects") or []]
+                else:
+                    names = [agency.get(facet) or ""]
+                got = next((n for n in names if fold_key(n) == key), key)
+            self._keyword_display[(facet, key)] = got
+        return got
+
     def close(self) -> None:
         try:
             self.reader.close()
@@ -683,7 +721,7 @@ class Engine:
             raise InvalidRequest("bad_sort", f"« sort » doit valoir {', '.join(SORTS)}")
         if not isinstance(req.correct, bool):
             raise InvalidRequest("bad_correct", "« correct » doit être vrai ou faux")
-        for name in ("people", "places", "sources"):
+        for name in ("people", "places", "sources", *AGENCY_FILTERS.values()):
             v = getattr(req, name)
             if isinstance(v, str) or not all(isinstance(x, str) for x in v):
                 raise InvalidRequest(f"bad_{name}", f"« {name} » doit être une liste de valeurs")
@@ -708,17 +746,20 @@ class Engine:
         snap = self.snapshot()
         p = self.params
         pq = query.parse(req.q)
-        plan = self._plan(snap, pq, budget, req.correct)
+        visible = snap.visible()
+        plan = self._plan(snap, pq, budget, req.correct, visible)
 
         # Filters: facet selections (AND across facets, OR within one) and dates.
-        mask = snap.live.copy() if plan.mask is None else (plan.mask & snap.live)
+        mask = visible.copy() if plan.mask is None else (plan.mask & visible)
         selected = {}
-        for name, field in (("people", "people"), ("places", "places"), ("sources", "sources")):
+        filters = [("people", "people"), ("places", "places"), ("sources", "sources")]
+        filters += [(AGENCY_FILTERS[name], name) for name in AGENCY_FACETS]
+        for name, field in filters:
             values = getattr(req, name)
             if values:
                 fi = snap.facets[field]
                 ids = fi.lookup(values)
-                selected[name] = ids
+                selected[field if field in AGENCY_FACETS else name] = ids
                 mask &= fi.mask_for(ids)
         if req.date_from or req.date_to:
             mask &= (snap.day >= lo) & (snap.day <= hi) & (snap.day > 0)
@@ -794,8 +835,10 @@ class Engine:
 
     # -- plan
 
-    def _plan(self, snap: Snapshot, pq: query.ParsedQuery, budget: Budget, correct: bool = True) -> _Plan:
+    def _plan(self, snap: Snapshot, pq: query.ParsedQuery, budget: Budget, correct: bool = True,
+              visible: np.ndarray | None = None) -> _Plan:
         """What the query matches (a mask) and how it is scored, read clause by clause under the budget."""
+        live = snap.live if visible is None else visible
         plan = _Plan()
         soft: list[tuple[str, np.ndarray]] = []
         required: np.ndarray | None = None
@@ -822,12 +865,13 @@ class Engine:
                 for t in clause.terms:
                     if len(clause.terms) == 1 and corrected_words < MAX_CORRECTED_WORDS:
                         corrected_words += 1
-                        t = self._spell(snap, clause.text, t, plan, budget, correct)
+                        t = self._spell(snap, clause.text, t, plan, budget, correct, live)
                     alt = self._verb_alternative(snap, clause, t)
                     group = [t, alt] if alt else [t]
                     m = self._term_mask(snap, t)
                     if alt:
                         m |= self._term_mask(snap, alt)
+                    m |= self._neutral_word(snap, clause, t, group)
                     plan.groups.append(group)
                     plan.highlight.update(group)
                     want(clause.text, m)
@@ -842,7 +886,7 @@ class Engine:
                 want(clause.text, self._node_mask(snap, clause, plan, budget))
             elif isinstance(clause, query.Phrase):
                 m = self._node_mask(snap, clause, plan, budget)
-                if not (m & snap.live).any():
+                if not (m & live).any():
                     # No document has the exact phrase: its words, with a notice.
                     plan.phrases.remove(tuple(clause.terms))
                     plan.highlight.update(clause.terms)
@@ -862,7 +906,7 @@ class Engine:
                 any_of |= m
             base = all_of
             if len(soft) > 1:
-                live_all = all_of & snap.live if required is None else (all_of & required & snap.live)
+                live_all = all_of & live if required is None else (all_of & required & live)
                 if int(live_all.sum()) < self.params.and_min_results:
                     base = any_of
                     plan.match = "some"
@@ -896,7 +940,8 @@ class Engine:
         # ("président", "accident") is not.
         return alt if snap.term(alt).df > self.params.verb_plurals * snap.term(term).df else None
 
-    def _spell(self, snap: Snapshot, text: str, term: str, plan: _Plan, budget: Budget, correct: bool) -> str:
+    def _spell(self, snap: Snapshot, text: str, term: str, plan: _Plan, budget: Budget, correct: bool,
+               live: np.ndarray | None = None) -> str:
         """The term to search for a typed word: its own, or its correction when the archive never
         has the word as typed (recorded in ``plan.corrections``, applied only if ``correct``)."""
         folded = " ".join(re.findall(r"\w+", analysis.fold(text)))
@@ -919,6 +964,8 @@ class Engine:
         new_term = analysis.stem(got.word)
         if new_term == term or snap.term(new_term).df == 0:
             return term
+        if live is not None and live is not snap.live and not live[snap.term(new_term).ids].any():
+            return term  # only embargoed dispatches have it: not a word to show yet
         shown = snap.display_word(new_term, want=got.word) or got.word
         if text[:1].isupper() and shown[:1].islower():
             shown = shown[:1].upper() + shown[1:]
@@ -927,6 +974,17 @@ class Engine:
             return term
         plan.notices.append(f"« {text} » n'apparaît dans aucune dépêche : cherché comme « {shown} ».")
         return new_term
+
+    def _neutral_word(self, snap: Snapshot, node, term: str, group: list[str]) -> np.ndarray:
+        """Documents that are not French having the word as typed (folded, unstemmed: their
+        analysis, see analysis.py); the term joins the word's scoring ``group``."""
+        if not snap.has_foreign or len(node.terms) != 1:
+            return np.zeros(snap.n, dtype=bool)
+        neutral = analysis.neutral_terms(node.text)
+        if len(neutral) != 1 or neutral[0] == term or neutral[0] in group:
+            return np.zeros(snap.n, dtype=bool)
+        group.append(neutral[0])
+        return self._term_mask(snap, neutral[0]) & snap.foreign
 
     def _term_mask(self, snap: Snapshot, term: str) -> np.ndarray:
         m = np.zeros(snap.n, dtype=bool)
@@ -938,15 +996,22 @@ class Engine:
         if isinstance(node, query.Word):
             m = np.ones(n, dtype=bool)
             for t in node.terms:
-                m &= self._term_mask(snap, t)
-                plan.groups.append([t])
+                group = [t]
+                m &= self._term_mask(snap, t) | self._neutral_word(snap, node, t, group)
+                plan.groups.append(group)
                 plan.highlight.add(t)
             return m
         if isinstance(node, query.Phrase):
             for t in node.terms:
                 plan.groups.append([t])
             plan.phrases.append(tuple(node.terms))
-            return self._phrase_mask(snap, node.terms, budget)
+            m = self._phrase_mask(snap, node.terms, budget)
+            if snap.has_foreign:
+                # In a text that is not French every word takes a position, stop words too.
+                neutral = tuple(analysis.neutral_terms(node.text))
+                if len(neutral) > 1 and neutral != tuple(node.terms):
+                    m |= self._phrase_mask(snap, neutral, budget) & snap.foreign
+            return m
         if isinstance(node, query.Prefix):
             room = MAX_QUERY_PREFIX_TERMS - plan.prefix_terms
             terms = self.expand_prefix(snap, node.folded, budget, min(MAX_PREFIX_TERMS, room)) if room > 0 else []
@@ -1047,6 +1112,19 @@ class Engine:
         if node.name == "section":
             fi = snap.facets["section"]
             return fi.mask_for(fi.keys_matching_words(str(node.value)))
+        if node.name in AGENCY_FACETS:
+            fi = snap.facets[node.name]
+            value = str(node.value)
+            if node.name == "urgency":
+                lo, sep, hi = value.partition("..")
+                try:
+                    lo_n, hi_n = int(lo or 1), int(hi or 9) if sep else int(lo)
+                except ValueError:
+                    return np.zeros(n, dtype=bool)
+                return fi.mask_for([i for i, k in enumerate(fi.keys) if k.isdigit() and lo_n <= int(k) <= hi_n])
+            if node.name == "language":
+                return fi.mask_for(fi.lookup([value.split("-")[0]]))
+            return fi.mask_for(fi.keys_matching_words(value))
         if node.name == "title":
             m = np.ones(n, dtype=bool)
             terms = analysis.terms(str(node.value))
@@ -1158,13 +1236,17 @@ class Engine:
 
     def _facets(self, snap: Snapshot, mask: np.ndarray, req: SearchRequest, selected: dict, budget: Budget) -> dict:
         size = req.facet_size
-        out: dict[str, list[FacetItem]] = {name: [] for name in FACETS}
-        for name in FACETS:
+        names = FACETS + AGENCY_FACETS if snap.has_agency else FACETS
+        out: dict[str, list[FacetItem]] = {name: [] for name in names}
+        for name in names:
             if budget.spent("facets", FACETS_SHARE):
                 break
             fi = snap.facets[name]
             counts = fi.counts(mask)
-            if name in ("people", "places"):
+            if name in AGENCY_FACETS:
+                disp = lambda k, facet=name: snap.keyword_display(facet, k)  # noqa: E731
+                out[name] = facets.items(fi, counts, size, selected.get(name, []), disp, chronological=name == "urgency")
+            elif name in ("people", "places"):
                 disp = lambda k, kind=name: snap.entity_display(kind, k)  # noqa: E731
                 out[name] = facets.items(fi, counts, size, selected.get(name, []), disp)
             elif name == "sources":
@@ -1194,6 +1276,7 @@ class Engine:
         else:
             title_html = highlight.escape(title)
             snippet_html = highlight.snippet(sf.get("lead") or "", sf.get("body") or "", ())
+        agency = meta.get("agency") or {}
         return Hit(
             id=sf.get("id"),
             title=title,
@@ -1205,6 +1288,10 @@ class Engine:
             score=round(score, 4),
             people=[snap.entity_display("people", k) for k in sf.get("people") or []],
             places=[snap.entity_display("places", k) for k in sf.get("places") or []],
+            urgency=agency.get("urgency"),
+            slugline=agency.get("slugline"),
+            language=agency.get("language"),
+            version=agency.get("version"),
         )
 
     def document(self, doc_id: str, q: str = "") -> dict | None:
@@ -1212,7 +1299,9 @@ class Engine:
         snap = self.snapshot()
         doc = snap.docnum(doc_id)
         if doc is None:
-            return None
+            return self._withdrawn(doc_id)
+        if not snap.visible()[doc]:
+            return None  # under embargo: not even its text
         sf = snap.stored(doc)
         meta = sf.get("meta") or {}
         plan = _Plan()
@@ -1249,6 +1338,67 @@ class Engine:
             "people": [snap.entity_display("people", k) for k in sf.get("people") or []],
             "places": [snap.entity_display("places", k) for k in sf.get("places") or []],
             "generation": snap.meta.get("generation"),
+            **self._agency_document(meta.get("agency"), doc_id),
+        }
+
+    def _agency_document(self, agency: dict | None, doc_id: str) -> dict:
+        """The agency keys of a document: status, versions and metadata (empty for other dispatches)."""
+        agency = agency or {}
+        return {
+            "status": "usable",
+            "versions": self.versions(doc_id) if agency else [],
+            "urgency": agency.get("urgency"),
+            "genre": agency.get("genre"),
+            "slugline": agency.get("slugline"),
+            "subjects": [name or code for code, name in agency.get("subjects") or []],
+            "language": agency.get("language"),
+            "embargo": agency.get("embargo"),
+        }
+
+    def _store(self) -> versions.VersionStore | None:
+        try:
+            return versions.VersionStore(self.root, readonly=True)
+        except Exception:  # sqlite3.Error, OSError: the history is an extra, never an error
+            log.exception("version store of %s", self.root)
+            return None
+
+    def versions(self, guid: str) -> list[dict]:
+        """Every version received of an agency item (oldest first): version, version_created,
+        pub_status, title, changed (what it changed, in French)."""
+        store = self._store()
+        if store is None:
+            return []
+        try:
+            return store.history(guid)
+        except Exception:
+            log.exception("version store of %s", self.root)
+            return []
+        finally:
+            store.close()
+
+    def _withdrawn(self, guid: str) -> dict | None:
+        """A killed or withheld agency item (the web layer answers 410), else None."""
+        store = self._store()
+        if store is None:
+            return None
+        try:
+            rows = store.rows(guid)
+            history = store.history(guid) if rows else []
+        except Exception:
+            log.exception("version store of %s", self.root)
+            return None
+        finally:
+            store.close()
+        if not rows or not versions.is_withdrawn(rows[-1]["pub_status"]):
+            return None
+        titles = [h["title"] for h, r in zip(history, rows) if not versions.is_withdrawn(r["pub_status"]) and h["title"]]
+        return {
+            "id": guid,
+            "status": "withdrawn",
+            "pub_status": rows[-1]["pub_status"],
+            "title": titles[-1] if titles else history[-1]["title"],
+            "withdrawn_at": rows[-1]["version_created"],
+            "versions": history,
         }
 
     def related(self, doc_id: str, k: int = 5, budget_ms: int | None = RELATED_BUDGET_MS) -> list[Hit]:
@@ -1256,7 +1406,8 @@ class Engine:
         budget = Budget(budget_ms)
         snap = self.snapshot()
         doc = snap.docnum(doc_id)
-        if doc is None or k <= 0:
+        visible = snap.visible()
+        if doc is None or k <= 0 or not visible[doc]:
             return []
         sf = snap.stored(doc)
         counts = Counter(analysis.terms(" ".join([sf.get("title") or "", sf.get("lead") or "", sf.get("lead") or "", sf.get("body") or ""])))
@@ -1281,7 +1432,7 @@ class Engine:
             tp = snap.term(t)
             dense[tp.ids] += ranking.idf(tp.df, snap.n_live, p.idf_power) * ranking.saturate(tp.tfw, p.k1)
         dense[doc] = 0
-        dense[~snap.live] = 0
+        dense[~visible] = 0
         cand = np.flatnonzero(dense > 0)
         order = ranking.top_order(dense[cand], snap.day[cand], cand, k)
         return [self._hit(snap, int(cand[i]), float(dense[cand[i]]), None, False) for i in order]
@@ -1307,10 +1458,15 @@ class Engine:
         prefix = (prefix or "")[:100]
         limit = max(1, min(int(limit), 50))
         vocab = snap.vocabulary(wait=budget.left())
+        visible = snap.visible()
 
         def display(t: str, pre: str) -> str | None:
             # Each display form reads a few stored dispatches: stop when the budget is spent.
-            return None if budget.spent("suggestions") else snap.display_word(t, prefix=pre)
+            if budget.spent("suggestions"):
+                return None
+            if visible is not snap.live and not visible[snap.term(t).ids].any():
+                return None  # only embargoed dispatches have it
+            return snap.display_word(t, prefix=pre)
 
         terms = suggest.complete(vocab, prefix, display, limit) if vocab is not None else []
         out = {"terms": terms}
@@ -1319,7 +1475,7 @@ class Engine:
             fi = snap.facets[kind]
             res = []
             if folded:
-                totals = fi.totals(snap.live)
+                totals = fi.totals(snap.live) if visible is snap.live else fi.counts(visible)
                 matches = [i for i in fi.keys_with_word_prefix(folded) if totals[i] > 0]
                 matches.sort(key=lambda i: (-int(totals[i]), fi.keys[i]))
                 res = [snap.entity_display(kind, fi.keys[i]) for i in matches[:limit]]

@@ -8,6 +8,7 @@ Layout of an index directory (``DEPECHE_INDEX``, default ``index/``)::
     gen-000008.tmp-<pid>/      a rebuild in progress (removed if it dies)
     current.moved-<stamp>/     a directory found where the symlink belongs, moved aside by a rebuild
     entities.sqlite            the entity cache, kept across rebuilds
+    versions.sqlite            every version of every agency item received (versions.py), kept across rebuilds
     .lock                      flock held by the one writer
 
 Readers resolve ``current`` when they open, so they only ever see a finished generation; a
@@ -33,6 +34,7 @@ META_FILE = "depeche.json"
 ENTITIES_FILE = "entities.json"
 CURRENT = "current"
 LOCK_FILE = ".lock"
+VERSIONS_FILE = "versions.sqlite"
 _GEN = re.compile(r"^gen-(\d+)$")
 # Readers that opened an old generation keep working until they refresh, and
 # `depeche index rollback` has something to go back to.

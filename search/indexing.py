@@ -5,6 +5,8 @@ The directory layout (generations, the ``current`` symlink, the writer lock) is 
 """
 from __future__ import annotations
 
+import datetime as dt
+import itertools
 import json
 import os
 import pickle
@@ -23,13 +25,15 @@ from whoosh.multiproc import MpWriter
 from whoosh.util import random_name
 
 from . import spelling
-from .analysis import SCHEMA_VERSION, FrenchAnalyzer, FrenchPositions, fold_key  # noqa: F401 - fold_key is re-exported
-from .documents import Dispatch, Rejection, count_records, read_sources, repair_text
+from . import versions
+from .analysis import SCHEMA_VERSION, FrenchAnalyzer, FrenchPositions, fold_key, mark_language  # noqa: F401 - fold_key is re-exported
+from .documents import Dispatch, Rejection, count_records, read_path, repair_text
 from .generations import (  # noqa: F401 - re-exported: readers import the layout from here
     CURRENT,
     ENTITIES_FILE,
     KEEP_OLD_GENERATIONS,
     META_FILE,
+    VERSIONS_FILE,
     IndexDamaged,
     IndexError_,
     IndexLocked,
@@ -101,8 +105,35 @@ def make_schema() -> Schema:
         section=ID(stored=True),
         people=KEYWORD(commas=True, stored=True, scorable=False),
         places=KEYWORD(commas=True, stored=True, scorable=False),
-        meta=STORED(),  # display values: source, section, url, subheads, title_derived
+        meta=STORED(),  # display values: source, section, url, subheads, title_derived, agency
+        # Agency items only (an index built before them gains these fields on its next
+        # `index add`): folded keys like source, for facets and filters.
+        urgency=ID(),  # "1" .. "9"
+        genre=ID(),
+        subjects=KEYWORD(commas=True, scorable=False),  # Media Topic names
+        language=ID(),  # BCP 47 primary tag
+        slugline=ID(),
+        release=NUMERIC(int, bits=32, sortable=True, signed=False),  # embargo end, epoch seconds; 0: none
     )
+
+
+def release_time(embargo: str | None) -> int:
+    """An embargo's end (ISO 8601; UTC when no offset is given) in epoch seconds; 0 for none or unreadable."""
+    if not embargo:
+        return 0
+    try:
+        t = dt.datetime.fromisoformat(str(embargo).strip().replace("Z", "+00:00"))
+    except ValueError:
+        return 0
+    if t.tzinfo is None:
+        t = t.replace(tzinfo=dt.timezone.utc)
+    return min(max(0, int(t.timestamp())), 2**32 - 1)
+
+
+def language_tag(language: str | None) -> str | None:
+    """The primary subtag, lower case: ``en-GB`` → ``en``."""
+    tag = (language or "").strip().lower().replace("_", "-").split("-")[0]
+    return tag if tag.isalpha() and 2 <= len(tag) <= 3 else None
 
 
 def date_number(date: str | None) -> int:
@@ -145,7 +176,34 @@ def to_fields(doc: Dispatch, people_keys: list[str], places_keys: list[str]) -> 
         fields["source"] = fold_key(doc.source)
     if doc.section:
         fields["section"] = fold_key(doc.section)
+    if doc.agency is not None:
+        _agency_fields(doc, fields)
     return fields
+
+
+def _agency_fields(doc: Dispatch, fields: dict) -> None:
+    """An agency item's metadata fields, and its text marked for the neutral analysis when it is not French."""
+    a = doc.agency
+    lang = language_tag(a.language)
+    for name in ("title", "lead", "body"):
+        fields[name] = mark_language(fields[name], lang)
+    fields["_stored_body"] = doc.body
+    agency = {k: v for k, v in vars(a).items()}
+    agency["language"] = lang
+    agency["subjects"] = [list(s) for s in a.subjects]
+    fields["meta"]["agency"] = agency
+    if a.urgency is not None:
+        fields["urgency"] = str(a.urgency)
+    if a.genre and fold_key(a.genre):
+        fields["genre"] = fold_key(a.genre)
+    if a.slugline and fold_key(a.slugline):
+        fields["slugline"] = fold_key(a.slugline)
+    if lang:
+        fields["language"] = lang
+    names = [fold_key(name or code) for code, name in a.subjects]
+    if any(names):
+        fields["subjects"] = ",".join(dict.fromkeys(n for n in names if n))
+    fields["release"] = release_time(a.embargo)
 
 
 # ---------------------------------------------------------------- building
@@ -157,7 +215,11 @@ class BuildReport:
 
     read: int = 0
     indexed: int = 0
-    deleted: int = 0
+    deleted: int = 0  # documents replaced by a new version of themselves
+    # Agency items: versions older than one already received (recorded, never indexed), and
+    # items killed or withheld (removed from search, or kept out of it).
+    stale: int = 0
+    withdrawn: int = 0
     rejected: list[Rejection] = field(default_factory=list)
     seconds: float = 0.0
     generation: int = 0
@@ -217,6 +279,35 @@ def _split_items(items: Iterable, report: BuildReport, on_reject: Callable[[Reje
             continue
         report.read += 1
         yield item
+
+
+def read_versions(paths: Iterable[str | os.PathLike]) -> Iterator:
+    """Dispatches from all sources, rejecting any id already seen in this run, except the
+    versions of one agency item, which share their guid (the newest is chosen later)."""
+    seen: dict[str, tuple[bool, str]] = {}
+    for p in paths:
+        for item in read_path(p):
+            if isinstance(item, Dispatch):
+                agency = item.agency is not None
+                prev = seen.get(item.id)
+                if prev is not None and not (agency and prev[0]):
+                    src, _, line = item.origin.rpartition(":")
+                    if not line.isdigit():
+                        src, line = item.origin, ""
+                    yield Rejection(src, int(line) if line else None, f"id {item.id!r} en double (déjà lu en {prev[1]})")
+                    continue
+                seen[item.id] = (agency, item.origin)
+            yield item
+
+
+def _newest(docs: Iterable[Dispatch]) -> dict[str, Dispatch]:
+    """The newest version read of each agency guid (the later read wins between equal versions)."""
+    best: dict[str, Dispatch] = {}
+    for d in docs:
+        b = best.get(d.id)
+        if b is None or d.agency.version >= b.agency.version:
+            best[d.id] = d
+    return best
 
 
 def _progress(total: int | None, desc: str):
@@ -349,6 +440,7 @@ def rebuild(
         final = root / generation_name(number)
         tmp = building_dir(root, number)
         tmp.mkdir(parents=True)
+        store = versions.VersionStore(root)
         try:
             ix = whoosh_index.create_in(str(tmp), make_schema())
             counts = EntityCounts()
@@ -358,7 +450,7 @@ def rebuild(
                 bar = _progress(count_records(sources), "indexation")
             writer = _writer(ix, procs)
             try:
-                docs = _split_items(read_sources(sources), report, on_reject)
+                docs = _agency_last(_split_items(read_versions(sources), report, on_reject), store, report)
                 for doc, people, places in _entity_stream(docs, root, entities):
                     writer.add_document(**to_fields(doc, counts.add("people", people), counts.add("places", places)))
                     spelling.count_words(f"{doc.title or ''} {doc.lead} {doc.body}", words)
@@ -400,11 +492,39 @@ def rebuild(
             os.rename(tmp, final)
             fsync_dir(root)
             report.moved_aside = swap_current(root, final)
+            store.commit()  # the versions read, once the index holds what they decided
         except BaseException:
+            store.rollback()
             shutil.rmtree(tmp, ignore_errors=True)
             raise
+        finally:
+            store.close()
         clean_leftovers(root, keep=final)
     return report
+
+
+def _agency_last(docs: Iterator[Dispatch], store: "versions.VersionStore", report: BuildReport) -> Iterator[Dispatch]:
+    """The dispatches of a rebuild: the others as they come, then for each agency guid the newest
+    version known (read now, or received before and kept in the store) unless it is a kill or
+    withheld. Every version read is recorded in the store (committed by the caller)."""
+    agency: list[Dispatch] = []
+    for doc in docs:
+        if doc.agency is None:
+            yield doc
+            continue
+        store.record(doc)
+        agency.append(doc)
+    read_of = Counter(d.id for d in agency)
+    for guid, doc in _newest(agency).items():
+        row = store.latest(guid)
+        newest_read = doc
+        if row is not None and row["version"] > doc.agency.version:
+            doc = versions.to_dispatch(row)
+        report.stale += read_of[guid] - (doc is newest_read)
+        if versions.is_withdrawn(doc.agency.pub_status):
+            report.withdrawn += 1
+            continue
+        yield doc
 
 
 def _write_json(path: Path, data) -> None:
@@ -433,32 +553,85 @@ def add(
     with writer_lock(root):
         ix, gen, meta = open_generation(root)
         counts = EntityCounts(_read_json(gen / ENTITIES_FILE))
-        docs = list(_split_items(read_sources(sources), report, on_reject))
+        read = list(_split_items(read_versions(sources), report, on_reject))
         if strict and report.rejected:
             raise StrictFailure(f"{len(report.rejected)} enregistrement(s) rejeté(s) avec --strict : "
                                 "l'index n'a pas été modifié")
-        with ix.searcher() as s:
-            before = s.doc_count()
-            replaced = sum(1 for d in docs if s.document_number(id=d.id) is not None)
-        writer = ix.writer(limitmb=128)
-        words: Counter = Counter()
+        store = versions.VersionStore(root)
         try:
-            for doc, people, places in _entity_stream(iter(docs), root, entities):
-                writer.update_document(**to_fields(doc, counts.add("people", people), counts.add("places", places)))
-                spelling.count_words(f"{doc.title or ''} {doc.lead} {doc.body}", words)
-                report.indexed += 1
-            writer.commit()
+            with ix.searcher() as s:
+                before = s.doc_count()
+                docs, kills = _decide(read, store, s, report)
+                replaced = sum(1 for d in docs if s.document_number(id=d.id) is not None)
+                removed = sum(1 for g in kills if s.document_number(id=g) is not None)
+            for doc in read:
+                if doc.agency is not None:
+                    store.record(doc)
+            writer = ix.writer(limitmb=128)
+            words: Counter = Counter()
+            try:
+                _add_missing_fields(writer, ix.schema)
+                for guid in kills:  # in the same commit as the batch
+                    writer.delete_by_term("id", guid)
+                for doc, people, places in _entity_stream(iter(docs), root, entities):
+                    writer.update_document(**to_fields(doc, counts.add("people", people), counts.add("places", places)))
+                    spelling.count_words(f"{doc.title or ''} {doc.lead} {doc.body}", words)
+                    report.indexed += 1
+                writer.commit()
+            except BaseException:
+                writer.cancel()
+                raise
+            report.deleted = replaced
+            _verify_count(gen, before + report.indexed - replaced - removed, "l'index après ajout")
+            store.commit()
         except BaseException:
-            writer.cancel()
+            store.rollback()
             raise
-        report.deleted = replaced
-        _verify_count(gen, before + report.indexed - replaced, "l'index après ajout")
+        finally:
+            store.close()
         _write_json(gen / ENTITIES_FILE, counts.to_json())
         spelling.merge_words(gen, words)
         _update_meta(gen, meta, whoosh_index.open_dir(str(gen)))
     report.seconds = time.perf_counter() - t0
     report.generation = meta["generation"]
     return report
+
+
+def _add_missing_fields(writer, schema) -> None:
+    """Give an index built before some optional fields (agency metadata) those fields."""
+    for name, field_type in make_schema().items():
+        if name not in schema:
+            writer.add_field(name, field_type)
+
+
+def _indexed_version(searcher, guid: str) -> int | None:
+    """The version of an agency item the index holds, or None."""
+    stored = searcher.document(id=guid)
+    agency = ((stored or {}).get("meta") or {}).get("agency")
+    return agency.get("version") if agency else None
+
+
+def _decide(read: list[Dispatch], store, searcher, report: BuildReport) -> tuple[list[Dispatch], list[str]]:
+    """What a batch does: the dispatches to add or replace, and the agency guids to take out of
+    search. An agency guid is changed only by a version at least as new as any received before
+    (in the store) or indexed; older ones arriving late are only recorded."""
+    plain = [d for d in read if d.agency is None]
+    agency = [d for d in read if d.agency is not None]
+    docs, kills = list(plain), []
+    read_of = Counter(d.id for d in agency)
+    for guid, doc in _newest(agency).items():
+        row = store.latest(guid)
+        known = max(row["version"] if row is not None else 0, _indexed_version(searcher, guid) or 0)
+        report.stale += read_of[guid] - 1
+        if doc.agency.version < known:
+            report.stale += 1
+            continue
+        if versions.is_withdrawn(doc.agency.pub_status):
+            report.withdrawn += 1
+            kills.append(guid)
+        else:
+            docs.append(doc)
+    return docs, kills
 
 
 def delete(ids: Iterable[str], root: str | os.PathLike | None = None) -> tuple[list[str], list[str]]:

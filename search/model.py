@@ -9,6 +9,12 @@ MAX_PAGE = 100  # deep pages cost a full ranking; 100 x 100 results is plenty fo
 MAX_QUERY_LENGTH = 1000
 MAX_FACET_SIZE = 100
 FACETS = ("people", "places", "sources", "dates")
+# Facets of agency items' metadata: in a response only when the index holds agency items.
+# urgency "1".."9", genre and subjects (Media Topic names) and slugline as the agency wrote them,
+# language a BCP 47 primary tag ("fr", "en").
+AGENCY_FACETS = ("urgency", "genre", "subjects", "language", "slugline")
+# The SearchRequest field filtering on each agency facet.
+AGENCY_FILTERS = {"urgency": "urgencies", "genre": "genres", "subjects": "subjects", "language": "languages", "slugline": "sluglines"}
 
 
 class InvalidRequest(ValueError):

@@ -6,7 +6,9 @@
   ``a OR b`` / ``a OU b`` (binds tighter than the implicit AND), ``ET`` (makes every word
   required), prefix ``munit*``;
 * fields ``personne:``, ``lieu:``, ``source:``, ``rubrique:``, ``titre:`` (value quoted if it
-  has spaces) and ``date:2023-06``, ``date:2023-01..2023-06``, ``date:2023-06-14``.
+  has spaces) and ``date:2023-06``, ``date:2023-01..2023-06``, ``date:2023-06-14``;
+* agency items' metadata: ``langue:en``, ``sujet:politique``, ``urgence:1`` (or ``urgence:1..3``),
+  ``genre:``, ``slugline:``.
 
 A malformed query (unbalanced quote, lone operator, unknown field, bad date) is not an
 error: it is searched as plain words and ``ParsedQuery.notice`` says so.
@@ -26,6 +28,12 @@ FIELD_ALIASES = {
     "rubrique": "section", "section": "section",
     "titre": "title", "title": "title",
     "date": "date",
+    # Agency items' metadata (values as the facets give them; urgence:1..3 is a range).
+    "langue": "language", "language": "language", "lang": "language",
+    "sujet": "subjects", "sujets": "subjects", "subject": "subjects", "subjects": "subjects",
+    "urgence": "urgency", "urgency": "urgency",
+    "genre": "genre",
+    "slugline": "slugline",
 }
 OR_WORDS = frozenset(["OR", "OU"])
 AND_WORDS = frozenset(["ET", "AND"])
