@@ -174,3 +174,49 @@ def test_partial_match_and_applied_correction_are_said(server, page_and_problems
     assert "correct=0" in page.url and page.locator("#result-count").get_attribute("data-total") == "0"
     assert page.locator(".correction").count() == 0
     assert not problems, problems
+
+
+@pytest.fixture(scope="module")
+def agency_server(web_index):
+    """The app on a stub engine answering with agency items (urgency, slugline, languages, versions, a kill)."""
+    from web_fixtures import agency_response, agency_stub
+
+    app = make_app(web_index)
+    agency_stub(app, [agency_response()])
+    with serve_app(app) as base:
+        yield base
+
+
+def test_agency_items_urgency_slugline_history_and_withdrawn(agency_server, page_and_problems):
+    page, problems = page_and_problems
+    page.goto(agency_server + "/?q=kiev")
+    first = page.locator(".result").first
+    badge = first.locator(".urgency.is-high")
+    assert badge.inner_text() == "FLASH"
+    # Stronger for 1-2: a filled red badge, white text.
+    assert badge.evaluate("e => getComputedStyle(e).color") == "rgb(255, 255, 255)"
+    assert first.locator(".slugline").inner_text() == "UKRAINE-CONFLIT"
+    english = page.locator(".result", has=page.locator(".lang-badge"))
+    assert english.count() == 1 and english.locator(".lang-badge").inner_text() == "EN"
+    assert english.locator(".result-title a").get_attribute("lang") == "en"
+    for name, label in (("urgency", "Urgence"), ("genre", "Genre"), ("subjects", "Sujets"), ("language", "Langue"), ("slugline", "Slugline")):
+        assert page.locator(f'[data-facet="{name}"] h3').text_content() == label
+    shot(page, "search-agency")
+    page.locator('[data-facet="language"] .facet-item[data-value="en"]').click()
+    page.wait_for_load_state()
+    assert "language=en" in page.url and page.locator(".chip", has_text="anglais").count() == 1
+
+    page.goto(agency_server + "/doc/flash-1")
+    versions = page.locator(".version-list .version")
+    assert [versions.nth(i).get_attribute("data-version") for i in range(versions.count())] == ["3", "2", "1"]
+    assert "14 juin 2023 à 11:45" in versions.first.inner_text()
+    assert page.locator(".agency-meta dt").all_inner_texts() == ["Urgence", "Genre", "Sujets", "Slugline", "Langue"]
+    shot(page, "document-agency")
+
+    response = page.goto(agency_server + "/doc/killed-9")
+    assert response.status == 410
+    assert page.locator("h1").inner_text() == "Dépêche retirée"
+    assert page.locator(".version-list .version").count() == 2
+    shot(page, "document-withdrawn")
+    # Chromium logs a failed resource for the 410 document itself: nothing else may be reported.
+    assert not [p for p in problems if "status of 410" not in p], problems
