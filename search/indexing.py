@@ -281,7 +281,7 @@ def _split_items(items: Iterable, report: BuildReport, on_reject: Callable[[Reje
         yield item
 
 
-def read_versions(paths: Iterable[str | os.PathLike]) -> Iterator:
+def read_sources(paths: Iterable[str | os.PathLike]) -> Iterator:
     """Dispatches from all sources, rejecting any id already seen in this run, except the
     versions of one agency item, which share their guid (the newest is chosen later)."""
     seen: dict[str, tuple[bool, str]] = {}
@@ -450,7 +450,7 @@ def rebuild(
                 bar = _progress(count_records(sources), "indexation")
             writer = _writer(ix, procs)
             try:
-                docs = _agency_last(_split_items(read_versions(sources), report, on_reject), store, report)
+                docs = _agency_last(_split_items(read_sources(sources), report, on_reject), store, report)
                 for doc, people, places in _entity_stream(docs, root, entities):
                     writer.add_document(**to_fields(doc, counts.add("people", people), counts.add("places", places)))
                     spelling.count_words(f"{doc.title or ''} {doc.lead} {doc.body}", words)
@@ -553,7 +553,7 @@ def add(
     with writer_lock(root):
         ix, gen, meta = open_generation(root)
         counts = EntityCounts(_read_json(gen / ENTITIES_FILE))
-        read = list(_split_items(read_versions(sources), report, on_reject))
+        read = list(_split_items(read_sources(sources), report, on_reject))
         if strict and report.rejected:
             raise StrictFailure(f"{len(report.rejected)} enregistrement(s) rejeté(s) avec --strict : "
                                 "l'index n'a pas été modifié")
