@@ -216,7 +216,7 @@ def _drain(m, values: bool):
 class Snapshot:
     """One opened generation and everything computed from it; read-only once built."""
 
-    def __init__(self, root: Path, key: tuple, params: ranking.RankingParams):
+    def __init__(self, root: Path, key: tuple, params: ranking.RankingParams, previous: "Snapshot | None" = None):
         from whoosh import index as whoosh_index
 
         self.root = root
@@ -237,6 +237,11 @@ class Snapshot:
         self._cache_size = 0
         self._vocab: suggest.Vocabulary | None = None
         self._speller: spelling.Speller | None = None
+        # While this generation's vocabulary and speller are being built, the previous
+        # snapshot's serve (stale by one update at most): an archive fed every second by
+        # `index watch` must not go without spelling or prefixes.
+        self._stale = ((previous._vocab or previous._stale[0], previous._speller or previous._stale[1])
+                       if previous is not None else (None, None))
         self._words: dict = {}
         self._source_display: dict[str, str] = {}
         self._entity_display: dict[tuple[str, str], str] = {}
@@ -461,6 +466,8 @@ class Snapshot:
         when the snapshot opens: the term index is read with stateless reads, no lock); None
         if it is still being built after ``wait`` seconds."""
         if self._vocab is None:
+            if self._stale[0] is not None and not self._vocab_ready.is_set():
+                return self._stale[0]
             if not self._wait_built(wait):
                 return None
             if self._vocab is None:  # the background build failed: build here
@@ -470,6 +477,8 @@ class Snapshot:
     def speller(self, wait: float | None = None) -> spelling.Speller | None:
         """The deletion index of the generation's words; None if still being built after ``wait`` seconds."""
         if self._speller is None:
+            if self._stale[1] is not None and not self._vocab_ready.is_set():
+                return self._stale[1]
             if not self._wait_built(wait):
                 return None
             if self._speller is None:  # the background build failed: build here
@@ -486,6 +495,7 @@ class Snapshot:
             log.exception("vocabulary of %s", self.gen_dir)
         finally:
             self._vocab_ready.set()
+            self._stale = (None, None)
 
     def _read_vocabulary(self) -> suggest.Vocabulary:
         df: dict[str, int] = {}
@@ -674,14 +684,14 @@ class Engine:
                 return snap
             try:
                 try:
-                    new = Snapshot(self.root, key, self.params)
+                    new = Snapshot(self.root, key, self.params, previous=snap)
                 except (OSError, IndexMissing):
                     # A rebuild may have swapped and cleaned up between readlink and open.
                     key2 = self._key()
                     if key2 is None or key2 == key:
                         raise
                     key = key2
-                    new = Snapshot(self.root, key, self.params)
+                    new = Snapshot(self.root, key, self.params, previous=snap)
             except Exception:
                 if snap is not None:
                     # Keep serving the old generation; try the new one again a little later.

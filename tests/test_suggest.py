@@ -129,3 +129,25 @@ def test_words_of_an_opening_indexed_as_lead_are_shown(tmp_path):
     engine = Engine(build(tmp_path, records, seed=False))
     assert engine.suggest("erup")["terms"] == ["éruption"]
     assert engine.search(SearchRequest(q="eruptoin", correct=False)).corrected_query == "éruption"
+
+
+def test_a_new_generation_keeps_correcting_while_its_speller_is_built(tmp_path, monkeypatch):
+    import threading
+
+    from search import indexing, spelling
+
+    root = build(tmp_path)
+    engine = Engine(root)
+    assert engine.search(SearchRequest(q="Stoltemberg")).corrections  # first generation, built
+    # An update (as `index watch` makes every second) opens a new snapshot whose speller is
+    # slow to build: the previous one answers meanwhile, nothing is cut short.
+    release = threading.Event()
+    real_build = spelling.build
+    monkeypatch.setattr(spelling, "build", lambda gen: release.wait(10) and real_build(gen))
+    extra = tmp_path / "extra.jsonl"
+    extra.write_text('{"id": "n1", "title": "Nouvelle dépêche", "chapo": "Un ajout.", "body": "Rien de plus."}\n')
+    indexing.add([extra], root, entities=False)
+    res = engine.search(SearchRequest(q="Stoltemberg", time_budget_ms=200))
+    release.set()
+    assert [c.replacement for c in res.corrections] == ["Stoltenberg"]
+    assert "corrections" not in res.timed_out and res.generation == engine.snapshot().meta.get("generation")
