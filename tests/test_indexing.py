@@ -168,3 +168,24 @@ def test_parallel_build_gives_same_documents(tmp_path, corpus_dir):
     indexing.rebuild([corpus_dir], root, entities=False, procs=2, progress=False)
     assert indexing.stats(root)["documents"] == 7
     assert "ats_otan" in ids_matching(root, term_query("lead", "munitions"))
+
+
+def test_an_item_not_in_french_is_indexed_unstemmed_and_stored_unmarked(tmp_path):
+    src = tmp_path / "items.jsonl"
+    rows = [
+        {"id": "en", "title": "The elections", "chapo": "Voters went to the polls.", "body": "The results are awaited.",
+         "agency": {"language": "en-US", "version": 2}},
+        {"id": "fr", "title": "Les élections", "chapo": "Les électeurs ont voté.", "body": "Les résultats sont attendus.",
+         "agency": {"language": "fr"}},
+    ]
+    src.write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in rows))
+    root = tmp_path / "ix"
+    indexing.rebuild([src], root, entities=False, procs=1, progress=False)
+    assert ids_matching(root, Term("title", "elections")) == {"en"}  # folded, not stemmed
+    assert ids_matching(root, Term("body", "the")) == {"en"}  # no stop list
+    assert ids_matching(root, term_query("title", "élections")) == {"fr"}  # French stem "elect"
+    ix, _, _ = indexing.open_generation(root)
+    with ix.searcher() as s:
+        en = s.document(id="en")
+        assert en["body"] == "The results are awaited." and en["title"] == "The elections"
+        assert en["meta"]["agency"]["language"] == "en" and en["meta"]["agency"]["version"] == 2
