@@ -177,46 +177,64 @@ def test_partial_match_and_applied_correction_are_said(server, page_and_problems
 
 
 @pytest.fixture(scope="module")
-def agency_server(web_index):
-    """The app on a stub engine answering with agency items (urgency, slugline, languages, versions, a kill)."""
-    from web_fixtures import agency_response, agency_stub
+def agency_server(tmp_path_factory):
+    """The app on a real index holding agency items: a story in three versions, a kill, an English item."""
+    from web_fixtures import build_agency_index
 
-    app = make_app(web_index)
-    agency_stub(app, [agency_response()])
-    with serve_app(app) as base:
+    with serve_app(make_app(build_agency_index(tmp_path_factory.mktemp("agency") / "index"))) as base:
         yield base
 
 
 def test_agency_items_urgency_slugline_history_and_withdrawn(agency_server, page_and_problems):
     page, problems = page_and_problems
-    page.goto(agency_server + "/?q=kiev")
-    first = page.locator(".result").first
+    page.goto(agency_server + "/?q=kiev+OR+ministers")
+    first = page.locator(".result", has=page.locator(".urgency.is-high"))
+    assert first.count() == 1
     badge = first.locator(".urgency.is-high")
     assert badge.inner_text() == "FLASH"
     # Stronger for 1-2: a filled red badge, white text.
     assert badge.evaluate("e => getComputedStyle(e).color") == "rgb(255, 255, 255)"
-    assert first.locator(".slugline").inner_text() == "UKRAINE-CONFLIT"
+    assert first.locator(".slugline").inner_text() == "UKRAINE-EXPLOSION"
     english = page.locator(".result", has=page.locator(".lang-badge"))
     assert english.count() == 1 and english.locator(".lang-badge").inner_text() == "EN"
     assert english.locator(".result-title a").get_attribute("lang") == "en"
+    assert english.locator(".urgency").inner_text() == "Urgence 4"
     for name, label in (("urgency", "Urgence"), ("genre", "Genre"), ("subjects", "Sujets"), ("language", "Langue"), ("slugline", "Slugline")):
         assert page.locator(f'[data-facet="{name}"] h3').text_content() == label
     shot(page, "search-agency")
     page.locator('[data-facet="language"] .facet-item[data-value="en"]').click()
     page.wait_for_load_state()
     assert "language=en" in page.url and page.locator(".chip", has_text="anglais").count() == 1
+    assert page.locator("#result-count").get_attribute("data-total") == "1"
 
-    page.goto(agency_server + "/doc/flash-1")
+    page.goto(agency_server + "/?q=kiev")
+    page.locator(".result-title a").first.click()
+    page.wait_for_load_state()
     versions = page.locator(".version-list .version")
     assert [versions.nth(i).get_attribute("data-version") for i in range(versions.count())] == ["3", "2", "1"]
-    assert "14 juin 2023 à 11:45" in versions.first.inner_text()
+    assert "1er mars 2024 à 10:45" in versions.first.inner_text()
     assert page.locator(".agency-meta dt").all_inner_texts() == ["Urgence", "Genre", "Sujets", "Slugline", "Langue"]
     shot(page, "document-agency")
 
-    response = page.goto(agency_server + "/doc/killed-9")
+    response = page.goto(agency_server + "/doc/urn:newsml:afp:rumeur")
     assert response.status == 410
     assert page.locator("h1").inner_text() == "Dépêche retirée"
     assert page.locator(".version-list .version").count() == 2
     shot(page, "document-withdrawn")
     # Chromium logs a failed resource for the 410 document itself: nothing else may be reported.
     assert not [p for p in problems if "status of 410" not in p], problems
+
+
+def test_agency_items_at_phone_width(agency_server, browser):
+    context = browser.new_context(viewport={"width": 375, "height": 812}, device_scale_factor=2, is_mobile=True,
+                                  has_touch=True, locale="fr-FR")
+    page = context.new_page()
+    try:
+        for path in ("/?q=kiev+OR+ministers", "/doc/urn:newsml:afp:kiev", "/doc/urn:newsml:afp:rumeur"):
+            page.goto(agency_server + path)
+            assert page.evaluate("document.documentElement.scrollWidth") <= 375, path
+        shot(page, "document-withdrawn-phone", full_page=False)
+        page.goto(agency_server + "/doc/urn:newsml:afp:kiev")
+        shot(page, "document-agency-phone")
+    finally:
+        context.close()

@@ -213,6 +213,37 @@ def test_agency_responses_match_the_spec(web_index, url, path, status):
     assert_documented(path, "get", status, r.data, r.mimetype)
 
 
+@pytest.fixture(scope="module")
+def agency_client(tmp_path_factory):
+    """A real index with agency items: versions, a kill, an English item, one under embargo."""
+    from web_fixtures import build_agency_index, make_app
+
+    return make_app(build_agency_index(tmp_path_factory.mktemp("agency") / "index")).test_client()
+
+
+@pytest.mark.parametrize("url, path, status", [
+    ("/api/search?q=kiev", "/api/search", 200),
+    ("/api/search?urgency=1&urgency=4&language=en&subject=politique", "/api/search", 200),
+    ("/api/search?q=langue:en+OR+urgence:1", "/api/search", 200),
+    ("/api/documents/urn:newsml:afp:kiev?q=explosion", "/api/documents/{id}", 200),
+    ("/api/documents/urn:newsml:reu:nato", "/api/documents/{id}", 200),
+    ("/api/documents/urn:newsml:afp:rumeur", "/api/documents/{id}", 410),
+    ("/api/documents/urn:newsml:afp:embargo", "/api/documents/{id}", 404),
+    ("/doc/urn:newsml:afp:rumeur", "/doc/{id}", 410),
+])
+def test_real_agency_responses_match_the_spec(agency_client, url, path, status):
+    r = agency_client.get(url)
+    assert r.status_code == status, r.get_data(as_text=True)[:300]
+    assert_documented(path, "get", status, r.data, r.mimetype)
+
+
+def test_facets_schema_names_every_facet():
+    from search.model import AGENCY_FACETS, FACETS
+
+    facets = spec()["components"]["schemas"]["SearchResponse"]["properties"]["facets"]["properties"]
+    assert tuple(facets) == FACETS + AGENCY_FACETS
+
+
 def test_response_schemas_name_every_model_field():
     from dataclasses import fields
 

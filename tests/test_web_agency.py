@@ -172,3 +172,47 @@ def test_plain_index_shows_no_agency_markup(client):
     assert 'data-facet="urgency"' not in html
     doc = page(client, "/doc/afp-001")
     assert "agency-meta" not in doc and 'class="versions"' not in doc
+
+
+# ---------------------------------------------------------------- end to end: the real engine on agency items
+
+
+@pytest.fixture(scope="module")
+def real(tmp_path_factory):
+    """A test client on a real index: the web corpus plus agency items added version by version."""
+    from web_fixtures import build_agency_index
+
+    return make_app(build_agency_index(tmp_path_factory.mktemp("agency") / "index")).test_client()
+
+
+def test_real_engine_hits_facets_and_filters(real):
+    body = real.get("/api/search?q=kiev").json
+    top = body["hits"][0]
+    assert (top["id"], top["urgency"], top["slugline"], top["language"], top["version"]) == (
+        "urn:newsml:afp:kiev", 1, "UKRAINE-EXPLOSION", "fr", 3)
+    assert body["facets"]["urgency"][0]["toggle_url"] == "/api/search?q=kiev&urgency=1"
+    english = real.get("/api/search?language=en").json
+    assert [h["id"] for h in english["hits"]] == ["urn:newsml:reu:nato"]
+    assert [it for it in english["facets"]["language"] if it["selected"]][0]["toggle_url"] == "/api/search"
+    html = page(real, "/?q=ministers")
+    assert '<abbr class="lang-badge" title="anglais">EN</abbr>' in html and "NATO-DEFENCE" in html
+    assert page(real, "/?q=kiev").count('<span class="urgency urgency-1 is-high">FLASH</span>') == 1
+    assert 'data-facet="slugline"' in page(real, "/")
+
+
+def test_real_engine_history_kill_and_embargo(real):
+    doc = real.get("/api/documents/urn:newsml:afp:kiev").json
+    assert doc["status"] == "usable" and [v["version"] for v in doc["versions"]] == [1, 2, 3]
+    html = page(real, "/doc/urn:newsml:afp:kiev")
+    history = re.search(r'<section class="versions".*?</section>', html, re.S).group(0)
+    assert [int(v) for v in re.findall(r'data-version="(\d+)"', history)] == [3, 2, 1]
+    assert "Version 3 · 1er mars 2024 à 10:45 (affichée)" in text(history)
+    killed = real.get("/api/documents/urn:newsml:afp:rumeur")
+    assert killed.status_code == 410 and killed.json == WITHDRAWN
+    gone = page(real, "/doc/urn:newsml:afp:rumeur", 410)
+    assert "Dépêche retirée" in text(gone) and "Retirée par l'agence" in text(gone)
+    assert "urn:newsml:afp:rumeur" not in real.get("/api/search?q=maire+lyon").get_data(as_text=True)
+    # Under embargo: unknown, on the page and in the API alike.
+    assert real.get("/api/documents/urn:newsml:afp:embargo").status_code == 404
+    page(real, "/doc/urn:newsml:afp:embargo", 404)
+    assert real.get("/api/search?q=nobel").json["total"] == 0

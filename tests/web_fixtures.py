@@ -310,3 +310,52 @@ def agency_stub(app, responses: list, seen: list | None = None):
     eng.document = lambda doc_id, q="": AGENCY_DOCUMENTS.get(doc_id)
     eng.related = lambda doc_id, k=5, **kw: [] if doc_id == "killed-9" else [agency_hit("en-4", language="en", title="Nato leaders meet in Vilnius")]
     return seen
+
+
+# Agency records (JSON Lines with an "agency" object), added in arrival order by build_agency_index:
+# a story in three versions, a story then its kill, an English item, and one under embargo until 2999.
+def _item(guid, version, title, lead, body, created, **agency):
+    return {"id": guid, "title": title, "chapo": lead, "body": body, "date": created[:10], "source": "AFP",
+            "agency": {"version": version, "version_created": created, "first_created": "2024-03-01T08:00:00Z", **agency}}
+
+
+_KIEV = dict(urgency=1, genre="Actualité", slugline="UKRAINE-EXPLOSION", language="fr",
+             subjects=[["medtop:16000000", "conflit, guerre et paix"]])
+AGENCY_BATCHES = [
+    [
+        _item("urn:newsml:afp:kiev", 1, "Explosion à Kiev", "Une forte explosion a retenti à Kiev.",
+              "Les secours se rendent sur place.", "2024-03-01T08:00:00Z", **_KIEV),
+        _item("urn:newsml:afp:rumeur", 1, "Démission annoncée du maire de Lyon", "Le maire de Lyon démissionnerait.",
+              "La mairie ne confirme pas.", "2024-03-01T09:00:00Z", urgency=3, genre="Actualité", slugline="LYON-MAIRE",
+              language="fr"),
+        _item("urn:newsml:reu:nato", 1, "Nato ministers meet in Brussels", "Nato defence ministers met on Friday.",
+              "They discussed ammunition stocks for Ukraine.", "2024-03-01T10:00:00Z", urgency=4, genre="Actualité",
+              slugline="NATO-DEFENCE", language="en", subjects=[["medtop:11000000", "politique"]]),
+        _item("urn:newsml:afp:embargo", 1, "Prix Nobel de la paix attribué", "Le prix Nobel de la paix a été attribué.",
+              "Le comité Nobel a annoncé son choix.", "2024-03-01T11:00:00Z", urgency=2, language="fr",
+              embargo="2999-01-01T00:00:00Z"),
+    ],
+    [
+        _item("urn:newsml:afp:kiev", 2, "Explosion à Kiev : des victimes", "Une forte explosion a fait des victimes à Kiev.",
+              "Les secours se rendent sur place.\n\nLe maire a appelé au calme.", "2024-03-01T08:30:00Z", **_KIEV),
+        _item("urn:newsml:afp:rumeur", 2, "Démission annoncée du maire de Lyon", "Le maire de Lyon démissionnerait.",
+              "La mairie ne confirme pas.", "2024-03-01T09:40:00Z", urgency=3, genre="Actualité", slugline="LYON-MAIRE",
+              language="fr", pub_status="canceled"),
+    ],
+    [
+        _item("urn:newsml:afp:kiev", 3, "Explosion à Kiev : au moins trois morts", "Une forte explosion a fait trois morts à Kiev.",
+              "Les secours se rendent sur place.\n\nLe maire a appelé au calme.", "2024-03-01T09:45:00Z", **_KIEV),
+    ],
+]
+
+
+def build_agency_index(root: Path) -> Path:
+    """The web corpus, then the agency items added batch by batch (as an agency feed sends them)."""
+    build_index(root)
+    for i, batch in enumerate(AGENCY_BATCHES):
+        folder = root.parent / f"{root.name}-agency-{i}"
+        folder.mkdir(parents=True, exist_ok=True)
+        path = folder / "items.jsonl"
+        path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in batch), encoding="utf-8")
+        indexing.add([path], root, entities=False)
+    return root

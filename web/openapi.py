@@ -4,12 +4,7 @@ from __future__ import annotations
 from functools import lru_cache
 
 from search.documents import MAX_ID_LENGTH
-from search.model import FACETS, MAX_FACET_SIZE, MAX_PAGE, MAX_PER_PAGE, MAX_QUERY_LENGTH, SORTS
-
-try:
-    from search.model import AGENCY_FACETS
-except ImportError:  # until the engine side of issue 13 lands: the names it is building to
-    AGENCY_FACETS = ("urgency", "genre", "subjects", "language", "slugline")
+from search.model import AGENCY_FACETS, FACETS, MAX_FACET_SIZE, MAX_PAGE, MAX_PER_PAGE, MAX_QUERY_LENGTH, SORTS
 
 from .params import BOOLEANS, DATE_PATTERN, MAX_FILTER_VALUES, MAX_SUGGEST_LIMIT, MAX_VALUE_LENGTH
 from .serve import HEADER_TIMEOUT, MAX_HEAD, MAX_HEADER_FIELDS, MAX_IN_FLIGHT, MAX_REQUEST_LINE
