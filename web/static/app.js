@@ -186,7 +186,10 @@
     field.addEventListener("input", function () {
       var needle = fold(field.value.trim());
       section.querySelectorAll(".facet-item").forEach(function (a) {
-        var match = !needle || fold(a.getAttribute("data-value") || "").indexOf(needle) !== -1;
+        // The value and its label (a language's name: « anglais (en) »).
+        var label = a.querySelector(".facet-value");
+        var text = (a.getAttribute("data-value") || "") + " " + (label ? label.textContent : "");
+        var match = !needle || fold(text).indexOf(needle) !== -1;
         a.parentElement.hidden = !match;
       });
       if (details && needle) details.open = true;
