@@ -452,9 +452,14 @@ class Watcher:
             files = scan(self.folder)
             ready = [r for r in self.settler.update(files) if self._unreadable.get(r) != files[r]]
             now = time.monotonic()
+            waited = 0.0
             if ready:
                 first_ready = first_ready if first_ready is not None else now
-                if once or len(ready) >= self.max_batch or now - first_ready >= self.batch_seconds:
+                # Since the oldest ready file landed (its mtime: a renamed file was written just
+                # before), or was first seen: files that queued during a long batch go at once.
+                landed = min(files[r][1] for r in ready) / 1e9
+                waited = max(now - first_ready, time.time() - landed)
+                if once or len(ready) >= self.max_batch or waited >= self.batch_seconds:
                     self._batch(journal, ready[: self.max_batch])
                     first_ready = None if len(ready) <= self.max_batch else time.monotonic() - self.batch_seconds
                     continue
@@ -469,7 +474,7 @@ class Watcher:
             busy = ready or self.settler.settling(ready, self._unreadable)
             timeout = BUSY_SCAN_SECONDS if busy else wake.idle_timeout
             if first_ready is not None:
-                timeout = min(timeout, max(0.0, first_ready + self.batch_seconds - now))
+                timeout = min(timeout, max(0.0, self.batch_seconds - waited))
             wake.wait(timeout)
             if self.stop_event.is_set():
                 break
