@@ -631,6 +631,28 @@ def _clause_text(node) -> str:
     return getattr(node, "text", "") or ""
 
 
+def _clause_cost(node, vocab) -> int:
+    """Documents a clause's words are in, as the vocabulary tells without reading postings
+    (what its masks will cost, and how little a frequent word says)."""
+    if isinstance(node, (query.Word, query.Phrase)):
+        return sum(vocab.frequency(t) for t in node.terms) if vocab is not None else 0
+    if isinstance(node, query.Or):
+        return sum(_clause_cost(c, vocab) for c in node.children)
+    if isinstance(node, query.Prefix):
+        return 1 << 40  # many terms: read last
+    return 0  # fields and dates: masks over small postings
+
+
+def _typed_order(marks: list[tuple[int, int, int]], items: list, slot: int) -> list:
+    """``items`` added clause by clause in reading order, rearranged in the order the clauses were
+    typed; ``marks[k][slot]`` is how many items there were before the k-th clause read."""
+    spans = []
+    for k, mark in enumerate(marks):
+        end = marks[k + 1][slot] if k + 1 < len(marks) else len(items)
+        spans.append((mark[0], items[mark[slot]:end]))
+    return [x for _, span in sorted(spans, key=lambda p: p[0]) for x in span]
+
+
 def _term_labels(text: str) -> dict[str, str]:
     """Each term of ``text`` with the word it was typed as."""
     out: dict[str, str] = {}
@@ -862,10 +884,18 @@ class Engine:
             else:
                 soft.append((label, m))
 
-        for n_clause, clause in enumerate(pq.clauses):
+        # Clauses are read rarest first, so that a budget cut drops the commonest words, which say
+        # the least; what each one added is put back in the typed order afterwards, so that the
+        # ranking does not depend on the reading order.
+        vocab = snap.vocabulary(wait=0)
+        reading = sorted(range(len(pq.clauses)), key=lambda i: (_clause_cost(pq.clauses[i], vocab), i))
+        marks: list[tuple[int, int, int]] = []  # (clause index, groups before it, soft clauses before it)
+        for n_clause, i_clause in enumerate(reading):
+            clause = pq.clauses[i_clause]
             # The first clause is always read, so that a request cut short still answers something.
             if n_clause and budget.spent("planning", MATCH_SHARE):
                 break
+            marks.append((i_clause, len(plan.groups), len(soft)))
             if isinstance(clause, query.Word):
                 # "Pays-Bas" is two words at consecutive positions: a phrase when quoted,
                 # two words otherwise.
@@ -902,12 +932,15 @@ class Engine:
                     plan.highlight.update(clause.terms)
                     plan.notices.append(f"Aucun document ne contient l'expression exacte « {clause.text} » : ses mots ont été cherchés séparément.")
                     labels = _term_labels(clause.text)
-                    for t in dict.fromkeys(clause.terms):
+                    for i, t in enumerate(dict.fromkeys(clause.terms)):
+                        if i and budget.spent("phrases", MATCH_SHARE):
+                            break
                         want(labels.get(t, t), self._term_mask(snap, t))
                 else:
                     required = _and(required, m)
             else:
                 required = _and(required, self._node_mask(snap, clause, plan, budget))
+        plan.groups, soft = _typed_order(marks, plan.groups, 1), _typed_order(marks, soft, 2)
         if soft:
             all_of = soft[0][1].copy()
             any_of = soft[0][1].copy()
@@ -1077,9 +1110,26 @@ class Engine:
         if cached is not None:
             return cached.copy()
         m = np.zeros(snap.n, dtype=bool)
-        tps = [snap.term(t) for t in terms]
+        # Rarest words first (document frequencies from the vocabulary, no postings read): the
+        # documents having them all narrow fast, and a phrase some word of which no document
+        # shares with the others is settled before the frequent words are read at all.
+        vocab = snap.vocabulary(wait=0)
+        order = sorted(dict.fromkeys(terms), key=lambda t: (vocab.frequency(t) if vocab else 0, t))
+        loaded: dict[str, TermPostings] = {}
+        docs_all: np.ndarray | None = None
+        for i, t in enumerate(order):
+            if i and budget.spent("phrases", MATCH_SHARE):
+                # Cut short before every word was read: the documents having the words read so
+                # far stand for the phrase (a superset, unverified; the response says so).
+                m[docs_all] = True
+                return m
+            tp = loaded[t] = snap.term(t)
+            docs_all = tp.ids if docs_all is None else np.intersect1d(docs_all, tp.ids, assume_unique=True)
+            if not len(docs_all):
+                break
+        tps = [loaded[t] for t in terms] if len(loaded) == len(order) else []
         finished = True
-        for f in TEXT_FIELDS:
+        for f in TEXT_FIELDS if tps else ():
             fps = [tp.fields.get(f, EMPTY) for tp in tps]
             if any(len(fp) == 0 or fp._offsets is None for fp in fps):
                 continue

@@ -433,3 +433,25 @@ def test_rebuild_while_searching_never_fails(tmp_path):
     assert not errors
     assert set(totals) == {3}
     assert engine.health()["generation"] == 4
+
+
+def test_a_budget_cut_keeps_the_rarest_words(engine, monkeypatch):
+    import search.engine as eng
+
+    # Every clock reading jumps a second: only the first clause read makes it into the plan,
+    # and it is the rarer word (« pangolin », one dispatch, against three), not the first typed.
+    engine.snapshot().vocabulary()  # the reading order comes from it: let its build finish
+    ticks = iter(range(10**6))
+    monkeypatch.setattr(eng.time, "perf_counter", lambda: float(next(ticks)))
+    res = engine.search(SearchRequest(q="munitions pangolin", time_budget_ms=1))
+    assert "planning" in res.timed_out
+    assert [h.id for h in res.hits] == ["long-dispatch"]
+
+
+def test_reading_order_does_not_change_the_ranking(engine):
+    # The same words typed in another order score the same documents the same way (in lower
+    # case: a capital inside the query marks a name, which weighs more).
+    engine.snapshot().vocabulary()
+    a = engine.search(SearchRequest(q="munitions stoltenberg vilnius", per_page=20))
+    b = engine.search(SearchRequest(q="vilnius munitions stoltenberg", per_page=20))
+    assert [(h.id, h.score) for h in a.hits] == [(h.id, h.score) for h in b.hits]
