@@ -407,6 +407,7 @@ BENCHMARKS = {
     "entities-speed": "entities_speed.py",
     "worst-case": "worst_case.py",
     "spelling": "spelling_accuracy.py",
+    "scale": "scale.py",
 }
 
 
