@@ -1113,8 +1113,10 @@ def _die_with_parent() -> None:
 _at_fork_registered = False
 
 
+@lru_cache(maxsize=1)
 def load_model():
-    """The NER-only French pipeline (imports spaCy: call only where the model is needed)."""
+    """The NER-only French pipeline (imports spaCy: call only where the model is needed); loaded
+    once per process, so that `index watch`, which adds a batch every second, pays it once."""
     _limit_blas_threads()
     import spacy
     from spacy.language import Language

@@ -287,3 +287,10 @@ def test_killed_indexer_leaves_no_model_workers(tmp_path):
     finally:
         if proc.poll() is None:
             proc.kill()
+
+
+def test_the_model_is_loaded_once_per_process():
+    # `index watch` adds a batch every second: reloading spaCy each time cost a second a batch.
+    from search.entities import load_model
+
+    assert load_model() is load_model()
