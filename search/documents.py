@@ -474,7 +474,10 @@ def read_text_dispatch(path: Path) -> Iterator[Item]:
 
 def _folder_files(folder: Path) -> list[Path]:
     """The dispatch files of a folder, recursively, in name order."""
-    files = sorted(p for p in folder.rglob("*") if p.is_file() and not p.name.startswith("."))
+    # Hidden files and folders are not dispatches: a watched folder keeps what it has read in
+    # .lu/ and .rejete/, which a rebuild from that folder must not read again.
+    files = sorted(p for p in folder.rglob("*")
+                   if p.is_file() and not any(part.startswith(".") for part in p.relative_to(folder).parts))
     return [p for p in files if _inner_suffix(p) in TEXT_SUFFIXES + JSONL_SUFFIXES + CSV_SUFFIXES + XML_SUFFIXES]
 
 
@@ -504,22 +507,25 @@ def read_path(path: str | os.PathLike) -> Iterator[Item]:
     elif kind in TEXT_SUFFIXES:
         yield from read_text_dispatch(path)
     else:
-        yield Rejection(str(path), None, "format inconnu (attendu : .txt, .jsonl, .csv, éventuellement en .gz)")
+        yield Rejection(str(path), None, "format inconnu (attendu : .txt, .jsonl, .json, .csv, .xml, éventuellement en .gz)")
 
 
 def read_sources(paths: Iterable[str | os.PathLike]) -> Iterator[Item]:
-    """Dispatches from all sources, rejecting any id already seen in this run."""
-    seen: dict[str, str] = {}
+    """Dispatches from all sources, rejecting any id already seen in this run, except the
+    versions of one agency item, which share their guid (the index keeps the newest)."""
+    seen: dict[str, tuple[bool, str]] = {}
     for p in paths:
         for item in read_path(p):
             if isinstance(item, Dispatch):
-                if item.id in seen:
+                agency = item.agency is not None
+                prev = seen.get(item.id)
+                if prev is not None and not (agency and prev[0]):
                     src, _, line = item.origin.rpartition(":")
                     if not line.isdigit():
                         src, line = item.origin, ""
-                    yield Rejection(src, int(line) if line else None, f"id {item.id!r} en double (déjà lu en {seen[item.id]})")
+                    yield Rejection(src, int(line) if line else None, f"id {item.id!r} en double (déjà lu en {prev[1]})")
                     continue
-                seen[item.id] = item.origin
+                seen[item.id] = (agency, item.origin)
             yield item
 
 

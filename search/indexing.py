@@ -27,7 +27,7 @@ from whoosh.util import random_name
 from . import spelling
 from . import versions
 from .analysis import SCHEMA_VERSION, FrenchAnalyzer, FrenchPositions, fold_key, mark_language  # noqa: F401 - fold_key is re-exported
-from .documents import Dispatch, Rejection, count_records, read_path, repair_text
+from .documents import Dispatch, Rejection, count_records, read_sources, repair_text
 from .generations import (  # noqa: F401 - re-exported: readers import the layout from here
     CURRENT,
     ENTITIES_FILE,
@@ -279,25 +279,6 @@ def _split_items(items: Iterable, report: BuildReport, on_reject: Callable[[Reje
             continue
         report.read += 1
         yield item
-
-
-def read_sources(paths: Iterable[str | os.PathLike]) -> Iterator:
-    """Dispatches from all sources, rejecting any id already seen in this run, except the
-    versions of one agency item, which share their guid (the newest is chosen later)."""
-    seen: dict[str, tuple[bool, str]] = {}
-    for p in paths:
-        for item in read_path(p):
-            if isinstance(item, Dispatch):
-                agency = item.agency is not None
-                prev = seen.get(item.id)
-                if prev is not None and not (agency and prev[0]):
-                    src, _, line = item.origin.rpartition(":")
-                    if not line.isdigit():
-                        src, line = item.origin, ""
-                    yield Rejection(src, int(line) if line else None, f"id {item.id!r} en double (déjà lu en {prev[1]})")
-                    continue
-                seen[item.id] = (agency, item.origin)
-            yield item
 
 
 def _newest(docs: Iterable[Dispatch]) -> dict[str, Dispatch]:

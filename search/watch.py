@@ -509,7 +509,8 @@ class Watcher:
         for item in read_sources([self.folder / entry.rel]):
             if isinstance(item, Rejection):
                 entry.rejections.append(item)
-            elif item.id in seen:
+            elif item.id in seen and item.agency is None:
+                # Versions of one agency item share their guid: the index keeps the newest.
                 entry.rejections.append(Rejection(str(self.folder / entry.rel), None, f"id {item.id!r} en double dans le lot"))
             else:
                 seen.add(item.id)

@@ -149,7 +149,7 @@ def test_ids_that_could_reach_the_file_system_are_rejected(tmp_path, bad_id):
 def test_unknown_format_and_missing_path(tmp_path):
     (tmp_path / "notes.docx").write_bytes(b"PK")
     _, rej = split(read_path(tmp_path / "notes.docx"))
-    assert rej[0].reason == "format inconnu (attendu : .txt, .jsonl, .csv, éventuellement en .gz)"
+    assert rej[0].reason == "format inconnu (attendu : .txt, .jsonl, .json, .csv, .xml, éventuellement en .gz)"
     _, rej = split(read_path(tmp_path / "absent"))
     assert rej[0].reason == "fichier ou dossier introuvable"
 

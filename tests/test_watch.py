@@ -318,3 +318,28 @@ def test_one_watcher_per_folder_and_clear_refusals(inbox, built_index, tmp_path)
     assert r.exit_code == 1 and r.output == f"depeche: dossier surveillé {tmp_path / 'absent'} introuvable\n"
     r = CliRunner().invoke(main, ["--index", str(tmp_path / "pas-d-index"), "index", "watch", "--once", str(inbox)])
     assert r.exit_code == 1 and "pas encore d'index" in r.output
+
+
+def test_versions_of_one_agency_item_in_one_batch_keep_the_newest(inbox, built_index):
+    def version(v: int, title: str) -> dict:
+        return {"id": "urn:depeche:otan-1", "title": title, "date": "2024-03-06", "chapo": f"{title}.",
+                "body": "Le sommet se tient à Vilnius.", "source": "ATS",
+                "agency": {"guid": "urn:depeche:otan-1", "version": v, "pub_status": "usable"}}
+
+    drop(inbox, "v2.jsonl", [version(2, "Sommet de l'Otan : accord sur les munitions")])
+    drop(inbox, "v1.jsonl", [version(1, "Sommet de l'Otan à Vilnius")])
+    batches = watcher(inbox, built_index, []).run(once=True)
+    assert sum(b.files for b in batches) == 2 and not (inbox / ".rejete").exists()
+    doc = Engine(built_index).document("urn:depeche:otan-1")
+    assert doc["title"] == "Sommet de l'Otan : accord sur les munitions"
+    assert sorted(v["version"] for v in doc["versions"]) == [1, 2]
+
+
+def test_a_rebuild_from_a_watched_folder_does_not_read_its_lu_and_rejete(inbox, built_index):
+    drop(inbox, "a.jsonl", [rec("w1", "Les pompiers de Sion ont maîtrisé un incendie de forêt.")])
+    watcher(inbox, built_index, []).run(once=True)
+    assert (inbox / ".lu" / "a.jsonl").exists()
+    drop(inbox, "b.jsonl", [rec("w2", "Le glacier du Rhône recule encore cet été.")])
+    from search.documents import read_sources
+
+    assert [d.id for d in read_sources([inbox])] == ["w2"]
