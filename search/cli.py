@@ -54,7 +54,8 @@ STAGES = {
     "corrections": "corrections",
 }
 
-FACET_NAMES = {"people": "personnes", "places": "lieux", "sources": "sources", "dates": "mois"}
+FACET_NAMES = {"people": "personnes", "places": "lieux", "sources": "sources", "dates": "mois", "urgency": "urgence",
+               "genre": "genre", "subjects": "sujets", "language": "langue", "slugline": "slugline"}
 
 STATS_LABELS = {
     "directory": "dossier",
@@ -122,7 +123,9 @@ def response_lines(resp: SearchResponse) -> list[str]:
         lines.append("résultats incomplets : temps de recherche dépassé")
     first = (resp.page - 1) * resp.per_page
     for i, h in enumerate(resp.hits, first + 1):
-        meta = " · ".join(x for x in (h.date, h.source) if x)
+        agency = [f"urgence {h.urgency}" if h.urgency else "", h.slugline or "",
+                  (h.language or "").upper() if h.language and h.language != "fr" else ""]
+        meta = " · ".join(x for x in (h.date, h.source, *agency) if x)
         lines.append(f"{i:3d}. {plain(h.title_html)}  [{h.id}]" + (f"  {meta}" if meta else ""))
         if h.snippet_html:
             lines.append(f"     {plain(h.snippet_html)}")
@@ -153,6 +156,12 @@ def _report_rejection(rej: Rejection) -> None:
 
 def _summary(report: indexing.BuildReport, verb: str) -> None:
     replaced = f" (dont {count_of(report.deleted, 'remplacée', 'remplacées')})" if report.deleted else ""
+    # Agency items: versions older than one already read or indexed are kept in the version
+    # store only, kills and withheld items leave search.
+    if report.stale:
+        replaced += f", {count_of(report.stale, 'version ancienne gardée', 'versions anciennes gardées')} dans l'historique seulement"
+    if report.withdrawn:
+        replaced += f", {count_of(report.withdrawn, 'dépêche retirée', 'dépêches retirées')} par l'agence"
     echo(
         f"{verb} : {count_of(report.read, 'dépêche lue', 'dépêches lues')}, "
         f"{count_of(report.indexed, 'indexée', 'indexées')}{replaced}, "

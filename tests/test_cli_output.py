@@ -120,3 +120,17 @@ def test_rebuild_progress_bar_knows_its_total(tmp_path, corpus_dir, monkeypatch)
     monkeypatch.setattr(sys.stderr, "isatty", lambda: True)
     indexing.rebuild([corpus_dir], tmp_path / "ix", entities=False, procs=1)
     assert totals == [7]  # 5 text dispatches and 2 JSON Lines records
+
+
+def test_agency_hits_show_urgency_slugline_and_language_and_facets_in_french():
+    h = hit("a")
+    h.urgency, h.slugline, h.language = 1, "OTAN-SOMMET", "en"
+    resp = response(total=1, hits=[h], facets={"urgency": [FacetItem("1", 1)], "language": [FacetItem("en", 1)]})
+    assert cli.response_lines(resp)[1:] == [
+        "  1. Titre [a]  [a]  2023-06-14 · ATS · urgence 1 · OTAN-SOMMET · EN",
+        "     Les [loups] & les brebis",
+        "urgence : 1 (1)",
+        "langue : en (1)",
+    ]
+    h.language = "fr"
+    assert cli.response_lines(response(total=1, hits=[h]))[1].endswith("ATS · urgence 1 · OTAN-SOMMET")
