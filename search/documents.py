@@ -349,11 +349,12 @@ def _lines(path: Path) -> Iterator[tuple[int, bytes | Rejection]]:
         yield n + 1, Rejection(str(path), n + 1, f"fichier illisible ({e.strerror or e.__class__.__name__}) : le reste du fichier est perdu")
 
 
-def _read_all(path: Path) -> bytes | Rejection:
-    """The whole (decompressed) file, or a Rejection saying why it cannot be read."""
+def whole_file(path: Path) -> bytes | Rejection:
+    """The whole (decompressed) file, or a Rejection saying why it cannot be read or is empty."""
     try:
         with _open_bytes(path) as fh:
-            return fh.read()
+            data = fh.read()
+        return data if data.strip() else Rejection(str(path), None, "fichier vide")
     except (EOFError, gzip.BadGzipFile, zlib.error) as e:
         return Rejection(str(path), None, f"fichier compressé illisible ou tronqué ({e.__class__.__name__})")
     except OSError as e:
@@ -421,7 +422,7 @@ def read_csv(path: Path) -> Iterator[Item]:
     """Dispatches from a CSV file with a header row (same field names as JSON Lines)."""
     origin = str(path)
     csv.field_size_limit(1 << 30)
-    data = _read_all(path)
+    data = whole_file(path)
     if isinstance(data, Rejection):
         yield data
         return
@@ -430,9 +431,6 @@ def read_csv(path: Path) -> Iterator[Item]:
     except BadRecord as e:
         # Decode line by line so one bad row does not cost the whole file.
         text = data.decode("utf-8", errors="surrogateescape")
-    if not text.strip():
-        yield Rejection(origin, None, "fichier vide")
-        return
     reader = csv.DictReader(io.StringIO(text, newline=""))
     if not reader.fieldnames or "id" not in [f.strip().lower() for f in reader.fieldnames]:
         yield Rejection(origin, 1, "l'en-tête CSV doit nommer une colonne « id »")
@@ -455,12 +453,9 @@ def read_csv(path: Path) -> Iterator[Item]:
 def read_text_dispatch(path: Path) -> Iterator[Item]:
     """One plain-text dispatch per file; its id is the file name without extension."""
     origin = str(path)
-    data = _read_all(path)
+    data = whole_file(path)
     if isinstance(data, Rejection):
         yield data
-        return
-    if not data.strip():
-        yield Rejection(origin, None, "fichier vide")
         return
     ident = path.name
     for suffix in (".gz", ".txt"):

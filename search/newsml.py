@@ -17,7 +17,7 @@ from typing import Iterator
 from lxml import etree
 
 from . import agency
-from .documents import AgencyMeta, BadRecord, Dispatch, Item, Rejection, _read_all
+from .documents import AgencyMeta, BadRecord, Dispatch, Item, Rejection, whole_file
 
 XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
 XINCLUDE_NS = ("http://www.w3.org/2001/XInclude", "http://www.w3.org/2003/XInclude")
@@ -236,12 +236,9 @@ def item_to_dispatch(item, origin: str) -> Dispatch:
 def read_newsml(path: Path) -> Iterator[Item]:
     """Dispatches from a NewsML-G2 file (``.xml``, possibly gzipped): one newsItem or a newsMessage."""
     origin = str(path)
-    data = _read_all(path)
+    data = whole_file(path)
     if isinstance(data, Rejection):
         yield data
-        return
-    if not data.strip():
-        yield Rejection(origin, None, "fichier vide")
         return
     try:
         root = parse_xml(data)

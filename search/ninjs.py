@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Iterator
 
 from . import agency
-from .documents import (AgencyMeta, BadRecord, Dispatch, Item, Rejection, _decode, _lines, _read_all,
+from .documents import (AgencyMeta, BadRecord, Dispatch, Item, Rejection, _decode, _lines, whole_file,
                         _JSON_MESSAGES, from_record, read_jsonl, repair_text)
 
 # Keys only a ninjs object has (our JSON Lines records have ``id`` and none of these).
@@ -242,7 +242,7 @@ def read_json(path: Path) -> Iterator[Item]:
     if first is None or _is_one_object(first):
         yield from read_jsonl(path)
         return
-    data = _read_all(path)
+    data = whole_file(path)
     if isinstance(data, Rejection):
         yield data
         return
