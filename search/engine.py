@@ -23,6 +23,7 @@ import re
 import threading
 import time
 from collections import Counter, OrderedDict
+from collections.abc import Iterator
 from itertools import accumulate
 from pickle import loads
 from pathlib import Path
@@ -852,6 +853,76 @@ class Engine:
             corrections=plan.corrections,
             timed_out=list(budget.cut),
         )
+
+    def results(self, req: SearchRequest, limit: int) -> tuple[SearchResponse, Iterator[Hit]]:
+        """The first ``limit`` hits of a whole result set, in the request's order, for an export.
+
+        ``page``, ``per_page`` and ``facet_size`` are ignored. The matching and the ranking run
+        once, under the request's time budget, as for ``search``; no facets. The hits are built
+        only as the caller iterates (stored fields read then), each with a plain snippet (the
+        dispatch's opening, escaped, no marks: cheap for thousands of rows) and no title marks.
+        The response carries total, match, corrections, notice and what the budget cut short;
+        its ``hits`` is empty.
+        """
+        if isinstance(limit, bool) or not isinstance(limit, int) or limit < 0:
+            raise InvalidRequest("bad_limit", "« limit » doit être un entier positif ou nul")
+        budget = Budget(req.time_budget_ms)
+        lo, hi = self.validate(req)
+        snap = self.snapshot()
+        p = self.params
+        pq = query.parse(req.q)
+        visible = snap.visible()
+        plan = self._plan(snap, pq, budget, req.correct, visible)
+        mask = visible.copy() if plan.mask is None else (plan.mask & visible)
+        filters = [("people", "people"), ("places", "places"), ("sources", "sources")]
+        filters += [(AGENCY_FILTERS[name], name) for name in AGENCY_FACETS]
+        for name, field in filters:
+            values = getattr(req, name)
+            if values:
+                fi = snap.facets[field]
+                mask &= fi.mask_for(fi.lookup(values))
+        if req.date_from or req.date_to:
+            mask &= (snap.day >= lo) & (snap.day <= hi) & (snap.day > 0)
+        cand = np.flatnonzero(mask)
+        total = len(cand)
+        k = min(limit, total)
+        scores = np.zeros(total, dtype=np.float32)
+        idfs = {}
+        if plan.groups and total:  # a date order breaks its ties by score, as search does
+            dense = np.zeros(snap.n, dtype=np.float32)
+            for g in plan.groups:
+                ids, tfw, df = self._group(snap, g)
+                w = ranking.idf(df, snap.n_live, p.idf_power)
+                if p.name_boost and len(g) == 1 and g[0] in plan.names:
+                    w *= p.name_boost
+                idfs[tuple(g)] = w
+                if len(ids):
+                    dense[ids] += w * ranking.saturate(tfw, p.k1)
+            scores = dense[cand]
+        if req.sort == "relevance":
+            depth = max(k, p.rerank_depth) if plan.groups else k
+            order = ranking.top_order(scores, snap.day[cand], cand, min(depth, total))
+            if plan.groups and len(order) and not budget.spent("reranking", RERANK_SHARE):
+                order, scores = self._rerank(snap, plan, cand, order, scores, idfs, budget)
+            order = order[:k]
+        else:
+            order = ranking.date_order(scores, snap.day[cand], cand, k, newest=req.sort == "newest")
+        resp = SearchResponse(
+            query=req.q, total=total, page=1, per_page=max(k, 1), took_ms=round(budget.elapsed_ms(), 2), hits=[],
+            facets={}, corrected_query=self._did_you_mean(pq, plan.corrections),
+            notice=" ".join(x for x in [pq.notice, *plan.notices] if x) or None, partial=budget.partial, sort=req.sort,
+            generation=snap.meta.get("generation"), match=plan.match if total else "none",
+            corrections=plan.corrections, timed_out=list(budget.cut),
+        )
+
+        def hits() -> Iterator[Hit]:
+            for i in order:
+                doc = int(cand[i])
+                hit = self._hit(snap, doc, float(scores[i]), plan, False)
+                hit.missing = plan.missing(doc)
+                yield hit
+
+        return resp, hits()
 
     def _group(self, snap: Snapshot, group: list[str]):
         """(ids, tf~, df) of a scoring group: one term, or the expansions of a prefix summed."""
