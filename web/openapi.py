@@ -6,7 +6,7 @@ from functools import lru_cache
 from search.documents import MAX_ID_LENGTH
 from search.model import AGENCY_FACETS, FACETS, MAX_FACET_SIZE, MAX_PAGE, MAX_PER_PAGE, MAX_QUERY_LENGTH, SORTS
 
-from .params import BOOLEANS, DATE_PATTERN, MAX_FILTER_VALUES, MAX_SUGGEST_LIMIT, MAX_VALUE_LENGTH
+from .params import BOOLEANS, DATE_PATTERN, MAX_FILTER_VALUES, MAX_SUGGEST_LIMIT, MAX_VALUE_LENGTH, MAX_VERSION
 from .serve import HEADER_TIMEOUT, MAX_HEAD, MAX_HEADER_FIELDS, MAX_IN_FLIGHT, MAX_REQUEST_LINE
 
 MATCHES = ("all", "some", "none")
@@ -87,8 +87,9 @@ def _search_params(facet_size: bool) -> list[dict]:
 
 
 ERROR_CODES = (
-    "bad_page, bad_per_page, bad_facet_size, bad_limit, bad_date, bad_sort, bad_filter, bad_correct, bad_encoding, "
+    "bad_page, bad_per_page, bad_facet_size, bad_limit, bad_date, bad_sort, bad_filter, bad_correct, bad_version, bad_encoding, "
     "repeated_parameter, query_too_long, document_not_found, document_withdrawn, not_found, method_not_allowed, payload_too_large, "
+    "bad_sep, bad_bom (exports), "
     "index_missing, index_version_mismatch, index_unavailable, internal_error; answered by the server before the app: "
     "bad_http_request, request_timeout, request_line_too_long, headers_too_large, overloaded."
 )
@@ -181,6 +182,9 @@ SCHEMAS = {
         "subjects": {**STRINGS, "description": "Agency items: subject names (IPTC Media Topics, in French when known)."},
         "language": {**NULLABLE_STRING, "description": "Agency items: BCP 47 primary language tag (fr, en, de...)."},
         "embargo": {**NULLABLE_STRING, "description": "Agency items: the embargo's release time (ISO 8601), already past."},
+        "shown_version": {"type": ["integer", "null"], "minimum": 1,
+                          "description": "Agency items: the version whose text this is (the live one unless `version` "
+                                         "asked for another); null for other dispatches."},
     }, optional=("generation",)),
     "Version": _object({
         "version": {"type": "integer", "minimum": 1},
@@ -200,6 +204,7 @@ SCHEMAS = {
 }
 
 BAD_REQUEST = _error("Invalid parameter (page 0, per_page too large, bad date, unknown sort, correct not 0/1/true/false, "
+                     "version not a positive integer, "
                      "repeated parameter, query too long...), a query string that is not UTF-8 (raw or percent-encoded: "
                      "bad_encoding), or a malformed HTTP request.")
 UNAVAILABLE = _error(f"No usable index (missing, or built with another analyzer version), or more than {MAX_IN_FLIGHT} "
@@ -239,6 +244,67 @@ def _json(schema: dict, description: str = "OK") -> dict:
 
 DOC_ID = {"name": "id", "in": "path", "required": True, "schema": {"type": "string", "minLength": 1, "maxLength": MAX_ID_LENGTH}}
 HIGHLIGHT = {"name": "q", "in": "query", "description": "Words to highlight.", "schema": {"type": "string", "maxLength": MAX_QUERY_LENGTH}}
+VERSION = {"name": "version", "in": "query",
+           "description": "Agency items: show this version of the story (a number from its `versions`), as the agency "
+                          "sent it; the live version when absent. Not a positive integer: 400 bad_version. A version "
+                          "never received, or a kill or withheld notice: 404. A withdrawn story stays 410 whatever the version.",
+           "schema": {"type": "integer", "minimum": 1, "maximum": MAX_VERSION}}
+
+
+def export_paths() -> dict:
+    """The Atom feed of a search and the exports of a whole result set (web/feeds.py, web/export.py)."""
+    from search.export import COLUMNS, MAX_EXPORT_ROWS, SEPARATORS
+
+    from .feeds import FEED_ENTRIES
+
+    ignored = "`sort`, `page`, `per_page` and `facet_size` are read and checked (400 when invalid) but"
+    limit = {"name": "limit", "in": "query", "description": f"At most this many rows (default and maximum {MAX_EXPORT_ROWS}).",
+             "schema": {"type": "integer", "minimum": 1, "maximum": MAX_EXPORT_ROWS, "default": MAX_EXPORT_ROWS}}
+    sep = {"name": "sep", "in": "query", "description": "Column separator: `;` (default, what Excel expects in French "
+                                                       "locales), `,` or `tab`.",
+           "schema": {"type": "string", "enum": list(SEPARATORS), "default": ";"}}
+    bom = {"name": "bom", "in": "query", "description": "1 (default): the file starts with a UTF-8 byte-order mark, so "
+                                                       "that Excel reads it as UTF-8; 0: none.",
+           "schema": {"type": "string", "enum": list(BOOLEANS), "default": "1"}}
+    headers = {
+        "Content-Disposition": {"description": 'attachment; filename="depeche-<words of the search>.<csv|jsonl>"',
+                                "schema": {"type": "string"}},
+        "X-Total-Count": {"description": "Dispatches matching the search.", "schema": {"type": "integer"}},
+        "X-Export-Rows": {"description": "Rows in this file: the total, at most `limit`.", "schema": {"type": "integer"}},
+        "X-Timed-Out": {"description": "When the time budget cut a stage short (as `timed_out` in /api/search): "
+                                       "the order may be rougher than a search's.", "schema": {"type": "string"}},
+    }
+    columns = ", ".join(COLUMNS)
+
+    def export(kind: str, media: str, description: str, params: list[dict]) -> dict:
+        item = _get(f"The whole result set of a search as {kind}, streamed (at most {MAX_EXPORT_ROWS} rows)",
+                    _search_params(True) + params,
+                    {"description": description, "headers": headers, "content": {media: {"schema": {"type": "string"}}}})
+        item["get"]["description"] = (f"The parameters of /api/search; {ignored} ignored: the rows are the search's "
+                                      f"results in its order, from the first. Columns: {columns}. `story` is empty "
+                                      "until dispatches are grouped into stories; `snippet` is plain text.")
+        return item
+
+    return {
+        "/api/export.csv": export(
+            "CSV", "text/csv",
+            "CSV, UTF-8, a header line then one line per dispatch (CRLF, RFC 4180 quoting); people and places joined "
+            "with ` | `; a cell that a spreadsheet would read as a formula (starting with = + - @) is prefixed with `'`.",
+            [limit, sep, bom]),
+        "/api/export.jsonl": export(
+            "JSON Lines", "application/jsonl",
+            "One JSON object per line with every column (people and places as arrays, story null).", [limit]),
+        "/feed.atom": {"get": {
+            "summary": f"The {FEED_ENTRIES} newest dispatches of a search as an Atom 1.0 feed",
+            "description": f"The parameters of /api/search; {ignored} ignored: newest first, undated dispatches left "
+                           "out. The feed's id is its own address without `sort`; each entry's id is the dispatch "
+                           "page's address.",
+            "parameters": _search_params(True),
+            "responses": {"200": {"description": "Atom 1.0", "content": {"application/atom+xml": {"schema": {"type": "string"}}}},
+                          "400": _html("Invalid parameter (the French error page)"),
+                          "503": _html("No usable index")}},
+            **_options([])},
+    }
 
 
 @lru_cache(maxsize=1)
@@ -246,8 +312,9 @@ def spec() -> dict:
     """The OpenAPI document (built once)."""
     paths = {
         "/api/search": _get("Search dispatches", _search_params(True), _json(_ref("SearchResponse"))),
-        "/api/documents/{id}": _get("One whole dispatch", [DOC_ID, HIGHLIGHT], _json(_ref("Document")),
-                                    ("404", _error("No dispatch has this id (or an agency item still under embargo).")),
+        "/api/documents/{id}": _get("One whole dispatch", [DOC_ID, HIGHLIGHT, VERSION], _json(_ref("Document")),
+                                    ("404", _error("No dispatch has this id (or an agency item still under embargo), or "
+                                                   "it has no such version to show: document_not_found.")),
                                     ("410", _error("An agency item the agency killed (canceled) or withheld: "
                                                    "document_withdrawn."))),
         "/api/suggest": _get(
@@ -257,13 +324,15 @@ def spec() -> dict:
             _json(_ref("Suggestions")),
         ),
         "/healthz": _get("Index generation, document count, analyzer version", [], _json(_ref("Health"))),
+        **export_paths(),
         "/api/openapi.json": {"get": {"summary": "This document", "responses": {"200": _json({"type": "object"})}}, **_options([])},
         "/": {"get": {"summary": "Search page (HTML)", "parameters": _search_params(False),
                       "responses": {"200": _html("Results page"), "400": _html("Invalid parameter"),
                                     "503": _html("No usable index")}}, **_options([])},
-        "/doc/{id}": {"get": {"summary": "Dispatch page (HTML)", "parameters": [DOC_ID, HIGHLIGHT],
-                              "responses": {"200": _html("The dispatch"), "400": _html("Invalid parameter"),
-                                            "404": _html("No dispatch has this id"),
+        "/doc/{id}": {"get": {"summary": "Dispatch page (HTML)", "parameters": [DOC_ID, HIGHLIGHT, VERSION],
+                              "responses": {"200": _html("The dispatch (an earlier version: with a banner saying so)"),
+                                            "400": _html("Invalid parameter"),
+                                            "404": _html("No dispatch has this id, or no such version to show"),
                                             "410": _html("Withdrawn by the agency: the page says so, with the version history"),
                                             "503": _html("No usable index")}},
                       **_options([DOC_ID])},

@@ -1,0 +1,141 @@
+"""The Atom feed of a search (/feed.atom), read back with feedparser and checked as XML."""
+from __future__ import annotations
+
+from urllib.parse import quote
+
+import pytest
+
+feedparser = pytest.importorskip("feedparser")
+from lxml import etree  # noqa: E402
+
+from web_fixtures import WEB_DISPATCHES, make_app, page, tags  # noqa: E402
+
+ATOM = "http://www.w3.org/2005/Atom"
+BY_ID = {d["id"]: d for d in WEB_DISPATCHES}
+
+
+def get_feed(client, url: str):
+    r = client.get(url)
+    assert r.status_code == 200, (url, r.status_code, r.get_data(as_text=True)[:300])
+    assert r.mimetype == "application/atom+xml"
+    assert r.mimetype_params.get("charset", "").lower() == "utf-8"
+    body = r.get_data()
+    parsed = feedparser.parse(body)
+    assert not parsed.bozo, parsed.get("bozo_exception")
+    assert parsed.version == "atom10"
+    return parsed, body
+
+
+def doc_id(entry) -> str:
+    from urllib.parse import unquote
+
+    return unquote(entry.id.rsplit("/doc/", 1)[1])
+
+
+def test_feed_is_valid_atom_newest_first(client):
+    parsed, body = get_feed(client, "/feed.atom?q=munitions")
+    root = etree.fromstring(body)
+    assert root.tag == f"{{{ATOM}}}feed"
+    # Atom 1.0 (RFC 4287): a feed has id, title, updated and an author (here at feed level);
+    # every entry id, title, updated; a self link.
+    for name in ("id", "title", "updated", "author"):
+        assert root.find(f"{{{ATOM}}}{name}") is not None, name
+    assert root.find(f"{{{ATOM}}}link[@rel='self']") is not None
+    entries = root.findall(f"{{{ATOM}}}entry")
+    assert entries
+    for e in entries:
+        for name in ("id", "title", "updated", "link", "summary"):
+            assert e.find(f"{{{ATOM}}}{name}") is not None, name
+
+    assert parsed.feed.title == "Dépêche — « munitions »"
+    ids = [doc_id(e) for e in parsed.entries]
+    dated = {d["id"] for d in WEB_DISPATCHES if "munitions" in str(d).lower() and d.get("date")}
+    assert set(ids) == dated
+    dates = [e.updated_parsed for e in parsed.entries]
+    assert dates == sorted(dates, reverse=True)
+    assert ids[0] == "afp-001"  # 14 June 2023, the newest
+    assert parsed.feed.updated == parsed.entries[0].updated
+
+
+def test_entry_fields(client):
+    parsed, _ = get_feed(client, "/feed.atom?q=munitions&person=Jens+Stoltenberg")
+    [entry] = parsed.entries
+    assert entry.id == "http://localhost/doc/afp-001"
+    assert entry.link == "http://localhost/doc/afp-001?q=munitions"
+    assert entry.title == BY_ID["afp-001"]["title"]
+    assert entry.published.startswith("2023-06-14")
+    assert entry.author == "AFP"
+    assert entry.summary.startswith("Le secrétaire général de l'Otan")
+    assert "<" not in entry.summary
+    terms = {(t.term, t.scheme.rsplit("?", 1)[1]) for t in entry.tags}
+    assert terms == {("Jens Stoltenberg", "person="), ("Bruxelles", "place="), ("Ukraine", "place=")}
+    # The document link works.
+    assert client.get("/doc/afp-001").status_code == 200
+
+
+def test_filters_respected(client):
+    parsed, _ = get_feed(client, "/feed.atom?place=Suisse&from=2023-02")
+    assert [doc_id(e) for e in parsed.entries] == ["ats-003"]
+    assert parsed.feed.title == "Dépêche — Lieu : Suisse, depuis février 2023"
+    parsed, _ = get_feed(client, "/feed.atom?source=Reuters")
+    assert [doc_id(e) for e in parsed.entries] == ["reu-004"]
+    parsed, _ = get_feed(client, "/feed.atom?q=zzzzqqqq")
+    assert parsed.entries == [] and parsed.feed.updated  # empty but valid, still dated
+
+
+def test_feed_id_is_stable_and_ignores_sort(client):
+    a, _ = get_feed(client, "/feed.atom?q=munitions&place=Ukraine")
+    b, _ = get_feed(client, "/feed.atom?q=munitions&place=Ukraine&sort=oldest&page=2")
+    assert a.feed.id == b.feed.id == "http://localhost/feed.atom?q=munitions&place=Ukraine"
+    assert [e.id for e in a.entries] == [e.id for e in b.entries]
+
+
+def test_all_dispatches_undated_left_out_hostile_escaped(client):
+    parsed, body = get_feed(client, "/feed.atom")
+    ids = [doc_id(e) for e in parsed.entries]
+    assert "undated-011" not in ids
+    assert set(ids) == {d["id"] for d in WEB_DISPATCHES if d.get("date")}
+    assert "dépêche 9" in ids  # an id with a space and accents: its URL is encoded
+    hostile = next(e for e in parsed.entries if doc_id(e) == "xss-008")
+    assert hostile.title.startswith("<script>")  # text, escaped in the XML
+    assert b"<script>" not in body
+
+
+@pytest.mark.parametrize("query", ["from=2023-02-30", "page=0", "sort=bad", "q=" + "x" * 1001, "q=%ff", "urgency=12"])
+def test_bad_parameters_are_400_never_500(client, query):
+    r = client.get("/feed.atom?" + query)
+    assert r.status_code == 400
+    assert r.mimetype == "text/html"
+    assert "data-error-code" in r.get_data(as_text=True)
+
+
+def test_search_page_links_to_its_feed(client):
+    html = page(client, "/?q=munitions&place=Ukraine&sort=oldest")
+    alternates = [a for t, a in tags(html) if t == "link" and a.get("rel") == "alternate"]
+    assert alternates == [{"rel": "alternate", "type": "application/atom+xml",
+                           "title": "Dépêche — suivre cette recherche (Atom)", "href": "/feed.atom?q=munitions&place=Ukraine"}]
+    visible = [a for t, a in tags(html) if t == "a" and a.get("class") == "feed-link"]
+    assert [a["href"] for a in visible] == ["/feed.atom?q=munitions&place=Ukraine"]
+    assert "Suivre cette recherche (Atom)" in html
+    parsed, _ = get_feed(client, visible[0]["href"])
+    assert parsed.entries
+
+
+@pytest.fixture(scope="module")
+def agency_client(tmp_path_factory):
+    from web_fixtures import build_agency_index
+
+    return make_app(build_agency_index(tmp_path_factory.mktemp("feed-agency") / "index")).test_client()
+
+
+def test_withdrawn_and_embargoed_never_in_the_feed(agency_client):
+    parsed, _ = get_feed(agency_client, "/feed.atom")
+    ids = [doc_id(e) for e in parsed.entries]
+    assert "urn:newsml:afp:kiev" in ids and "urn:newsml:reu:nato" in ids
+    assert "urn:newsml:afp:rumeur" not in ids  # killed
+    assert "urn:newsml:afp:embargo" not in ids  # under embargo until 2999
+    kiev = next(e for e in parsed.entries if doc_id(e) == "urn:newsml:afp:kiev")
+    assert kiev.title == "Explosion à Kiev : au moins trois morts"  # the live version
+    for q, hidden in (("démission maire Lyon", "urn:newsml:afp:rumeur"), ("Nobel", "urn:newsml:afp:embargo")):
+        parsed, _ = get_feed(agency_client, "/feed.atom?q=" + quote(q))
+        assert hidden not in [doc_id(e) for e in parsed.entries], q
