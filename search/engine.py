@@ -43,7 +43,9 @@ from .indexing import (
     check_version,
     fold_key,
     index_dir,
+    language_tag,
     read_meta,
+    release_time,
 )
 from .model import (
     AGENCY_FACETS,
@@ -661,6 +663,22 @@ def _term_labels(text: str) -> dict[str, str]:
         for t in analysis.terms(word):
             out.setdefault(t, word.strip(".,;:!?«»\"“”()"))
     return out
+
+
+def _body_html(body: str, subheads, terms, phrases) -> str:
+    """A dispatch's body as <p> paragraphs and <h3 class="subhead"> sub-heads, words marked."""
+    heads = set(subheads or [])
+    parts = []
+    for para in re.split(r"\n\s*\n", body):
+        para = para.strip()
+        if not para:
+            continue
+        inner = highlight.highlight(para, terms, phrases)
+        if para in heads:
+            parts.append(f'<h3 class="subhead">{inner}</h3>')
+        else:
+            parts.append(f"<p>{inner}</p>")
+    return "\n".join(parts)
 
 
 class Engine:
@@ -1425,8 +1443,14 @@ class Engine:
             version=agency.get("version"),
         )
 
-    def document(self, doc_id: str, q: str = "") -> dict | None:
-        """A whole dispatch for display; query words marked when ``q`` is given."""
+    def document(self, doc_id: str, q: str = "", version: int | None = None) -> dict | None:
+        """A whole dispatch for display; query words marked when ``q`` is given.
+
+        ``version``: that version of a live agency item, as the version store kept it (the same
+        keys, ``shown_version`` saying which); None when the item has no such usable version. A
+        withdrawn item gives its withdrawn answer whatever version is asked: a kill removes every
+        version's text from view. ``shown_version`` is the live version when none is asked, None
+        for a dispatch that is not an agency item."""
         snap = self.snapshot()
         doc = snap.docnum(doc_id)
         if doc is None:
@@ -1435,25 +1459,15 @@ class Engine:
             return None  # under embargo: not even its text
         sf = snap.stored(doc)
         meta = sf.get("meta") or {}
-        plan = _Plan()
-        if q and len(q) <= MAX_QUERY_LENGTH:
-            # Marks only: the words as typed, no spelling correction, within a search's budget.
-            plan = self._plan(snap, query.parse(q), Budget(SearchRequest.time_budget_ms), correct=False)
-        terms, phrases = plan.highlight, plan.phrases
+        agency = meta.get("agency")
+        live = (agency.get("version") or 1) if agency else None
+        if version is not None and version != live:
+            if not agency:
+                return None
+            return self._version_document(snap, doc_id, version, q)
+        terms, phrases = self._marks(snap, q)
         title = sf.get("title") or ""
         lead = sf.get("lead") or ""
-        body = sf.get("body") or ""
-        subheads = set(meta.get("subheads") or [])
-        parts = []
-        for para in re.split(r"\n\s*\n", body):
-            para = para.strip()
-            if not para:
-                continue
-            inner = highlight.highlight(para, terms, phrases)
-            if para in subheads:
-                parts.append(f'<h3 class="subhead">{inner}</h3>')
-            else:
-                parts.append(f"<p>{inner}</p>")
         return {
             "id": sf.get("id"),
             "title": title,
@@ -1461,7 +1475,7 @@ class Engine:
             "title_derived": bool(meta.get("title_derived")),
             "lead": lead,
             "lead_html": highlight.highlight(lead, terms, phrases),
-            "body_html": "\n".join(parts),
+            "body_html": _body_html(sf.get("body") or "", meta.get("subheads"), terms, phrases),
             "date": sf.get("date"),
             "source": meta.get("source"),
             "section": meta.get("section"),
@@ -1469,7 +1483,59 @@ class Engine:
             "people": [snap.entity_display("people", k) for k in sf.get("people") or []],
             "places": [snap.entity_display("places", k) for k in sf.get("places") or []],
             "generation": snap.meta.get("generation"),
-            **self._agency_document(meta.get("agency"), doc_id),
+            **self._agency_document(agency, doc_id),
+            "shown_version": live,
+        }
+
+    def _marks(self, snap, q: str) -> tuple:
+        """The words and phrases of ``q`` to mark in a document (none without a query)."""
+        plan = _Plan()
+        if q and len(q) <= MAX_QUERY_LENGTH:
+            # Marks only: the words as typed, no spelling correction, within a search's budget.
+            plan = self._plan(snap, query.parse(q), Budget(SearchRequest.time_budget_ms), correct=False)
+        return plan.highlight, plan.phrases
+
+    def _version_document(self, snap, guid: str, version: int, q: str) -> dict | None:
+        """Version ``version`` of a live agency item, from the version store, in the shape of
+        ``document``; None when it was never received, is a kill or withheld notice, or is
+        still under its own embargo."""
+        store = self._store()
+        if store is None:
+            return None
+        try:
+            row = store.row(guid, version)
+        except Exception:
+            log.exception("version store of %s", self.root)
+            return None
+        finally:
+            store.close()
+        if row is None or versions.is_withdrawn(row["pub_status"]):
+            return None
+        d = versions.to_dispatch(row)
+        a = d.agency
+        if release_time(a.embargo) > time.time():
+            return None
+        terms, phrases = self._marks(snap, q)
+        title = d.display_title
+        agency = {**vars(a), "language": language_tag(a.language), "subjects": [list(s) for s in a.subjects]}
+        return {
+            "id": guid,
+            "title": title,
+            "title_html": highlight.highlight(title, terms, phrases),
+            "title_derived": not d.title,
+            "lead": d.lead,
+            "lead_html": highlight.highlight(d.lead, terms, phrases),
+            "body_html": _body_html(d.body, d.subheads, terms, phrases),
+            "date": d.date,
+            "source": d.source,
+            "section": d.section,
+            "url": d.url,
+            # As this version named them (the entities found in the text are the live version's).
+            "people": list(d.people),
+            "places": list(d.places),
+            "generation": snap.meta.get("generation"),
+            **self._agency_document(agency, guid),
+            "shown_version": row["version"],
         }
 
     def _agency_document(self, agency: dict | None, doc_id: str) -> dict:

@@ -127,6 +127,13 @@ class VersionStore:
         return self.conn.execute(
             f"SELECT {_COLUMNS} FROM versions WHERE guid = ? ORDER BY version DESC LIMIT 1", (guid,)).fetchone()
 
+    def row(self, guid: str, version: int) -> sqlite3.Row | None:
+        """One version of a guid as received, or None."""
+        if self.conn is None:
+            return None
+        return self.conn.execute(
+            f"SELECT {_COLUMNS} FROM versions WHERE guid = ? AND version = ?", (guid, version)).fetchone()
+
     def rows(self, guid: str) -> list[sqlite3.Row]:
         """Every version received of a guid, oldest version first."""
         if self.conn is None:

@@ -201,6 +201,14 @@ def test_new_response_fields_are_described(web_index, monkeypatch):
     ("/api/documents/killed-9", "/api/documents/{id}", 410),
     ("/doc/killed-9", "/doc/{id}", 410),
     ("/doc/flash-1", "/doc/{id}", 200),
+    ("/api/documents/flash-1?version=1", "/api/documents/{id}", 200),
+    ("/api/documents/flash-1?version=0", "/api/documents/{id}", 400),
+    ("/api/documents/flash-1?version=7", "/api/documents/{id}", 404),
+    ("/api/documents/killed-9?version=1", "/api/documents/{id}", 410),
+    ("/doc/flash-1?version=1", "/doc/{id}", 200),
+    ("/doc/flash-1?version=x", "/doc/{id}", 400),
+    ("/doc/flash-1?version=7", "/doc/{id}", 404),
+    ("/doc/killed-9?version=1", "/doc/{id}", 410),
 ])
 def test_agency_responses_match_the_spec(web_index, url, path, status):
     """Agency hits, facets, documents with versions and a withdrawn item (a stub engine, by the engine's contract)."""
@@ -230,6 +238,12 @@ def agency_client(tmp_path_factory):
     ("/api/documents/urn:newsml:afp:rumeur", "/api/documents/{id}", 410),
     ("/api/documents/urn:newsml:afp:embargo", "/api/documents/{id}", 404),
     ("/doc/urn:newsml:afp:rumeur", "/doc/{id}", 410),
+    ("/api/documents/urn:newsml:afp:kiev?version=1&q=explosion", "/api/documents/{id}", 200),
+    ("/api/documents/urn:newsml:afp:kiev?version=-2", "/api/documents/{id}", 400),
+    ("/api/documents/urn:newsml:afp:kiev?version=4", "/api/documents/{id}", 404),
+    ("/api/documents/urn:newsml:afp:rumeur?version=1", "/api/documents/{id}", 410),
+    ("/api/documents/afp-001?version=1", "/api/documents/{id}", 404),
+    ("/doc/urn:newsml:afp:kiev?version=2", "/doc/{id}", 200),
 ])
 def test_real_agency_responses_match_the_spec(agency_client, url, path, status):
     r = agency_client.get(url)

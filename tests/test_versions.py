@@ -175,3 +175,56 @@ def test_a_store_row_rebuilds_its_dispatch(root, tmp_path):
         doc = versions.to_dispatch(store.latest("g"))
     assert doc.id == "g" and doc.agency.version == 1 and doc.agency.subjects == [("medtop:20000763", "énergie")]
     assert doc.source == "ATS" and doc.title.startswith("Le barrage")
+
+
+def ninjs_item(guid: str, version: int, headline: str, html: str, status: str = "usable") -> dict:
+    return {"uri": guid, "version": str(version), "versioncreated": f"2024-03-01T1{version}:00:00+00:00",
+            "pubstatus": status, "language": "fr", "headlines": [{"value": headline}],
+            "bodies": [{"contenttype": "text/html", "value": html}]}
+
+
+def test_an_earlier_version_of_a_live_story(root, tmp_path):
+    """Issue 13: the earlier versions stay reachable, from the version store, highlighted like the live one."""
+    guid = "urn:ninjs:test:crue"
+    bodies = {
+        1: "<p>Le Rhône est sorti de son lit à Genève.</p><h2>Quais fermés</h2><p>Les quais sont fermés au public.</p>",
+        2: "<p>Le Rhône est sorti de son lit à Genève.</p><p>Les habitants des quais ont été évacués.</p>",
+        3: "<p>Le Rhône baisse à Genève.</p><p>La décrue est amorcée depuis ce matin.</p>",
+    }
+    titles = {1: "Crue du Rhône à Genève", 2: "Crue du Rhône : les quais évacués", 3: "Crue du Rhône : décrue amorcée"}
+    for v in (1, 2, 3):
+        path = tmp_path / f"crue-{v}.json"
+        path.write_text(json.dumps(ninjs_item(guid, v, titles[v], bodies[v]), ensure_ascii=False), encoding="utf-8")
+        indexing.add([path], root, entities=False)
+    engine = Engine(root)
+
+    live = engine.document(guid, "quais")
+    assert live["shown_version"] == 3 and live["title"] == titles[3] and "décrue" in live["body_html"]
+    assert engine.document(guid, version=3) == engine.document(guid)  # asking for the live one is the live one
+
+    v1 = engine.document(guid, "quais", version=1)
+    assert v1["shown_version"] == 1 and v1["id"] == guid and v1["status"] == "usable"
+    assert v1["title"] == titles[1] and "Le Rhône est sorti de son lit" in v1["lead"]
+    assert '<h3 class="subhead"><mark>Quais</mark> fermés</h3>' in v1["body_html"]
+    assert "<p>Les <mark>quais</mark> sont fermés au public.</p>" in v1["body_html"]
+    assert "décrue" not in v1["body_html"] and "évacués" not in v1["body_html"]
+    assert set(v1) == set(live)  # the same shape
+    assert [v["version"] for v in v1["versions"]] == [1, 2, 3] and v1["language"] == "fr"
+    assert engine.document(guid, version=2)["title"] == titles[2]
+    # Hits and search are untouched: the index still holds only the live version.
+    assert [h.version for h in hits(engine, "Rhône")] == [3]
+
+    assert engine.document(guid, version=9) is None  # never received
+    assert engine.document("plain", version=1) is None  # not an agency item: no versions
+    assert engine.document("plain")["shown_version"] is None
+    assert engine.document("unknown", version=1) is None
+
+    # Killed: every version answers the withdrawn story, never an earlier text.
+    kill = tmp_path / "crue-4.json"
+    kill.write_text(json.dumps(ninjs_item(guid, 4, titles[3], "", status="canceled")), encoding="utf-8")
+    indexing.add([kill], root, entities=False)
+    for v in (None, 1, 3, 4, 9):
+        gone = engine.document(guid, "quais", version=v)
+        assert gone["status"] == "withdrawn", v
+        assert not {"body_html", "lead", "lead_html", "shown_version"} & set(gone), v
+        assert "fermés" not in json.dumps(gone, ensure_ascii=False)

@@ -216,3 +216,90 @@ def test_real_engine_history_kill_and_embargo(real):
     assert real.get("/api/documents/urn:newsml:afp:embargo").status_code == 404
     page(real, "/doc/urn:newsml:afp:embargo", 404)
     assert real.get("/api/search?q=nobel").json["total"] == 0
+
+
+# ---------------------------------------------------------------- earlier versions (?version=N)
+
+
+def test_api_document_at_an_earlier_version(agency):
+    client, _, _ = agency
+    live = client.get("/api/documents/flash-1").json
+    assert live["shown_version"] == 3
+    r = client.get("/api/documents/flash-1?version=1")
+    assert r.status_code == 200
+    old = r.json
+    assert old["shown_version"] == 1 and old["title"] == "Explosion à Kiev" and old["body_html"] == "<p>Premières informations.</p>"
+    assert set(old) == set(live) and old["versions"] == live["versions"]
+    assert client.get("/api/documents/flash-1?version=3").json == live
+    for bad in ("0", "-1", "x", "1.5", "", "%EF%BC%91", "1234567890"):
+        r = client.get(f"/api/documents/flash-1?version={bad}")
+        assert r.status_code == 400 and r.json["error"]["code"] == "bad_version", bad
+        assert "« version » doit être un nombre entier positif" in r.json["error"]["message"]
+    r = client.get("/api/documents/flash-1?version=1&version=2")
+    assert r.status_code == 400 and r.json["error"]["code"] == "repeated_parameter"
+    r = client.get("/api/documents/flash-1?version=7")
+    assert r.status_code == 404 and r.json["error"]["code"] == "document_not_found"
+    assert "version 7" in r.json["error"]["message"]
+    assert client.get("/api/documents/unknown?version=1").status_code == 404
+    r = client.get("/api/documents/killed-9?version=1")  # a kill removes every version from view
+    assert r.status_code == 410 and r.json == WITHDRAWN
+
+
+def test_document_page_at_an_earlier_version_says_so(agency):
+    client, _, _ = agency
+    html = page(client, "/doc/flash-1?version=1&q=kiev")
+    banner = re.search(r'<p class="notice version-banner"[^>]*>.*?</p>', html, re.S).group(0)
+    assert text(banner) == ("Version 1 du 14 juin 2023 à 10:02 — ce n'est pas la dernière version. "
+                            "Lire la version actuelle (version 3)")
+    assert 'href="/doc/flash-1?q=kiev"' in banner  # the current one, the highlighted words kept
+    assert "<title>Explosion à Kiev (version 1) — Dépêche</title>" in html
+    assert "Premières informations." in text(html) and "Les secours sont sur place." not in text(html)
+    history = re.search(r'<section class="versions".*?</section>', html, re.S).group(0)
+    assert "Version 1 · 14 juin 2023 à 10:02 (affichée)" in text(history)
+    assert "(affichée)" not in text(history).split("Version 1")[0]  # only the one shown
+    links = {a["href"] for t, a in tags(history) if t == "a"}
+    assert links == {"/doc/flash-1?q=kiev", "/doc/flash-1?version=2&q=kiev"}  # every version but the one shown
+    assert re.search(r'<li class="version is-shown" data-version="1">', history)
+
+
+def test_document_page_of_the_live_version_links_the_earlier_ones(agency):
+    client, _, _ = agency
+    for url in ("/doc/flash-1", "/doc/flash-1?version=3"):
+        html = page(client, url)
+        assert "version-banner" not in html and "ce n'est pas la dernière version" not in html
+        history = re.search(r'<section class="versions".*?</section>', html, re.S).group(0)
+        assert "Version 3 · 14 juin 2023 à 11:45 (affichée)" in text(history)
+        assert {a["href"] for t, a in tags(history) if t == "a"} == {"/doc/flash-1?version=1", "/doc/flash-1?version=2"}
+
+
+def test_document_page_bad_unknown_and_withdrawn_versions(agency):
+    client, _, _ = agency
+    bad = page(client, "/doc/flash-1?version=0", 400)
+    assert 'data-error-code="bad_version"' in bad and "« version » doit être un nombre entier positif" in text(bad)
+    missing = page(client, "/doc/flash-1?version=7", 404)
+    assert "n'a pas de version 7" in text(missing)
+    gone = page(client, "/doc/killed-9?version=1", 410)
+    assert "Dépêche retirée" in text(gone) and "dispatch-body" not in gone
+    # The withdrawn page's history links nothing: no text is left to show.
+    history = re.search(r'<section class="versions".*?</section>', gone, re.S).group(0)
+    assert "<a " not in history
+
+
+def test_real_engine_earlier_versions(real):
+    kiev = "urn:newsml:afp:kiev"
+    doc = real.get(f"/api/documents/{kiev}?version=1&q=secours").json
+    assert doc["shown_version"] == 1 and doc["title"] == "Explosion à Kiev"
+    assert doc["lead"] == "Une forte explosion a retenti à Kiev."
+    assert doc["body_html"] == "<p>Les <mark>secours</mark> se rendent sur place.</p>"
+    assert real.get(f"/api/documents/{kiev}").json["shown_version"] == 3
+    assert real.get(f"/api/documents/{kiev}?version=4").status_code == 404
+    assert real.get("/api/documents/urn:newsml:afp:rumeur?version=1").status_code == 410
+    assert real.get("/api/documents/urn:newsml:afp:embargo?version=1").status_code == 404
+    assert real.get("/api/documents/afp-001?version=1").status_code == 404  # not an agency item
+    assert real.get("/api/documents/afp-001").json["shown_version"] is None
+    html = page(real, f"/doc/{kiev}?version=2")
+    assert "Version 2 du 1er mars 2024 à 09:30 — ce n'est pas la dernière version." in text(html)
+    assert "Explosion à Kiev : des victimes" in text(html) and "trois morts" not in text(re.search(
+        r'<article.*?</article>', html, re.S).group(0))
+    gone = page(real, "/doc/urn:newsml:afp:rumeur?version=1", 410)
+    assert "La mairie ne confirme pas" not in gone

@@ -275,7 +275,7 @@ AGENCY_DOCUMENTS = {
         "body_html": "<p>Les secours sont sur place.</p>", "date": "2023-06-14", "source": "AFP", "section": None, "url": None,
         "people": [], "places": ["Kiev"], "generation": 1,
         "status": "usable", "versions": AGENCY_VERSIONS, "urgency": 1, "genre": "Actualité", "slugline": "UKRAINE-CONFLIT",
-        "subjects": ["conflit armé", "catastrophe"], "language": "fr", "embargo": None,
+        "subjects": ["conflit armé", "catastrophe"], "language": "fr", "embargo": None, "shown_version": 3,
     },
     "en-4": {
         "id": "en-4", "title": "Nato leaders meet in Vilnius", "title_html": "Nato leaders meet in Vilnius",
@@ -285,7 +285,7 @@ AGENCY_DOCUMENTS = {
         "status": "usable", "versions": [{"version": 1, "version_created": "2023-07-11T06:00:00+02:00", "pub_status": "usable",
                                           "title": "Nato leaders meet in Vilnius", "changed": "première version"}],
         "urgency": 4, "genre": None, "slugline": "NATO-SUMMIT", "subjects": [], "language": "en",
-        "embargo": "2023-07-11T04:00:00Z",
+        "embargo": "2023-07-11T04:00:00Z", "shown_version": 1,
     },
     "killed-9": {
         "id": "killed-9", "status": "withdrawn", "pub_status": "canceled", "title": "Rumeur démentie",
@@ -300,6 +300,25 @@ AGENCY_DOCUMENTS = {
 }
 
 
+# Earlier versions of flash-1 (?version=N), as the engine gives them from the version store.
+AGENCY_EARLIER = {
+    ("flash-1", 1): {**AGENCY_DOCUMENTS["flash-1"], "title": "Explosion à Kiev", "title_html": "Explosion à Kiev",
+                     "lead": "Une explosion a été entendue à Kiev.", "lead_html": "Une explosion a été entendue à Kiev.",
+                     "body_html": "<p>Premières informations.</p>", "urgency": 2, "shown_version": 1},
+    ("flash-1", 2): {**AGENCY_DOCUMENTS["flash-1"], "title": "Explosion à Kiev : des victimes",
+                     "title_html": "Explosion à Kiev : des victimes", "body_html": "<p>Les secours arrivent.</p>",
+                     "urgency": 2, "shown_version": 2},
+}
+
+
+def agency_document(doc_id: str, q: str = "", version: int | None = None) -> dict | None:
+    """The stub engine's document(): by the engine's contract, a withdrawn item whatever the version."""
+    doc = AGENCY_DOCUMENTS.get(doc_id)
+    if doc is None or version is None or doc.get("status") == "withdrawn" or version == doc.get("shown_version"):
+        return doc
+    return AGENCY_EARLIER.get((doc_id, version))
+
+
 def agency_stub(app, responses: list, seen: list | None = None):
     """Make the app's engine answer ``responses[0]`` to searches and AGENCY_DOCUMENTS to documents."""
     from web import ENGINE_KEY
@@ -307,7 +326,7 @@ def agency_stub(app, responses: list, seen: list | None = None):
     eng = app.extensions[ENGINE_KEY]
     seen = [] if seen is None else seen
     eng.search = lambda req: seen.append(req) or responses[0]
-    eng.document = lambda doc_id, q="": AGENCY_DOCUMENTS.get(doc_id)
+    eng.document = agency_document
     eng.related = lambda doc_id, k=5, **kw: [] if doc_id == "killed-9" else [agency_hit("en-4", language="en", title="Nato leaders meet in Vilnius")]
     return seen
 

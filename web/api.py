@@ -5,7 +5,7 @@ from flask import Blueprint, Response, current_app, jsonify, request, url_for
 
 from . import openapi
 from .errors import error_response
-from .params import MAX_SUGGEST_LIMIT, integer, query_text, search_request, single, valid_doc_id
+from .params import MAX_SUGGEST_LIMIT, integer, query_text, search_request, single, valid_doc_id, version_number
 from .present import document_dict, facets_with_urls, is_withdrawn, response_dict
 
 bp = Blueprint("api", __name__)
@@ -32,10 +32,13 @@ def search():
 
 @bp.get("/api/documents/<doc_id>")
 def document(doc_id: str):
-    """One whole dispatch; ``q`` highlights its words."""
+    """One whole dispatch; ``q`` highlights its words, ``version`` asks for an earlier version of an agency item."""
     q = query_text(single(request.args, "q"))
-    doc = engine().document(doc_id, q) if valid_doc_id(doc_id) else None
+    version = version_number(request.args)
+    doc = engine().document(doc_id, q, version=version) if valid_doc_id(doc_id) else None
     if doc is None:
+        if version is not None:
+            return error_response(404, "document_not_found", f"Cette dépêche n'a pas de version {version} consultable, ou aucune dépêche ne porte cet identifiant.")
         return error_response(404, "document_not_found", "Aucune dépêche ne porte cet identifiant.")
     if is_withdrawn(doc):
         return error_response(410, *WITHDRAWN)

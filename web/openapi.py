@@ -6,7 +6,7 @@ from functools import lru_cache
 from search.documents import MAX_ID_LENGTH
 from search.model import AGENCY_FACETS, FACETS, MAX_FACET_SIZE, MAX_PAGE, MAX_PER_PAGE, MAX_QUERY_LENGTH, SORTS
 
-from .params import BOOLEANS, DATE_PATTERN, MAX_FILTER_VALUES, MAX_SUGGEST_LIMIT, MAX_VALUE_LENGTH
+from .params import BOOLEANS, DATE_PATTERN, MAX_FILTER_VALUES, MAX_SUGGEST_LIMIT, MAX_VALUE_LENGTH, MAX_VERSION
 from .serve import HEADER_TIMEOUT, MAX_HEAD, MAX_HEADER_FIELDS, MAX_IN_FLIGHT, MAX_REQUEST_LINE
 
 MATCHES = ("all", "some", "none")
@@ -87,7 +87,7 @@ def _search_params(facet_size: bool) -> list[dict]:
 
 
 ERROR_CODES = (
-    "bad_page, bad_per_page, bad_facet_size, bad_limit, bad_date, bad_sort, bad_filter, bad_correct, bad_encoding, "
+    "bad_page, bad_per_page, bad_facet_size, bad_limit, bad_date, bad_sort, bad_filter, bad_correct, bad_version, bad_encoding, "
     "repeated_parameter, query_too_long, document_not_found, document_withdrawn, not_found, method_not_allowed, payload_too_large, "
     "bad_sep, bad_bom (exports), "
     "index_missing, index_version_mismatch, index_unavailable, internal_error; answered by the server before the app: "
@@ -182,6 +182,9 @@ SCHEMAS = {
         "subjects": {**STRINGS, "description": "Agency items: subject names (IPTC Media Topics, in French when known)."},
         "language": {**NULLABLE_STRING, "description": "Agency items: BCP 47 primary language tag (fr, en, de...)."},
         "embargo": {**NULLABLE_STRING, "description": "Agency items: the embargo's release time (ISO 8601), already past."},
+        "shown_version": {"type": ["integer", "null"], "minimum": 1,
+                          "description": "Agency items: the version whose text this is (the live one unless `version` "
+                                         "asked for another); null for other dispatches."},
     }, optional=("generation",)),
     "Version": _object({
         "version": {"type": "integer", "minimum": 1},
@@ -201,6 +204,7 @@ SCHEMAS = {
 }
 
 BAD_REQUEST = _error("Invalid parameter (page 0, per_page too large, bad date, unknown sort, correct not 0/1/true/false, "
+                     "version not a positive integer, "
                      "repeated parameter, query too long...), a query string that is not UTF-8 (raw or percent-encoded: "
                      "bad_encoding), or a malformed HTTP request.")
 UNAVAILABLE = _error(f"No usable index (missing, or built with another analyzer version), or more than {MAX_IN_FLIGHT} "
@@ -240,6 +244,11 @@ def _json(schema: dict, description: str = "OK") -> dict:
 
 DOC_ID = {"name": "id", "in": "path", "required": True, "schema": {"type": "string", "minLength": 1, "maxLength": MAX_ID_LENGTH}}
 HIGHLIGHT = {"name": "q", "in": "query", "description": "Words to highlight.", "schema": {"type": "string", "maxLength": MAX_QUERY_LENGTH}}
+VERSION = {"name": "version", "in": "query",
+           "description": "Agency items: show this version of the story (a number from its `versions`), as the agency "
+                          "sent it; the live version when absent. Not a positive integer: 400 bad_version. A version "
+                          "never received, or a kill or withheld notice: 404. A withdrawn story stays 410 whatever the version.",
+           "schema": {"type": "integer", "minimum": 1, "maximum": MAX_VERSION}}
 
 
 def export_paths() -> dict:
@@ -303,8 +312,9 @@ def spec() -> dict:
     """The OpenAPI document (built once)."""
     paths = {
         "/api/search": _get("Search dispatches", _search_params(True), _json(_ref("SearchResponse"))),
-        "/api/documents/{id}": _get("One whole dispatch", [DOC_ID, HIGHLIGHT], _json(_ref("Document")),
-                                    ("404", _error("No dispatch has this id (or an agency item still under embargo).")),
+        "/api/documents/{id}": _get("One whole dispatch", [DOC_ID, HIGHLIGHT, VERSION], _json(_ref("Document")),
+                                    ("404", _error("No dispatch has this id (or an agency item still under embargo), or "
+                                                   "it has no such version to show: document_not_found.")),
                                     ("410", _error("An agency item the agency killed (canceled) or withheld: "
                                                    "document_withdrawn."))),
         "/api/suggest": _get(
@@ -319,9 +329,10 @@ def spec() -> dict:
         "/": {"get": {"summary": "Search page (HTML)", "parameters": _search_params(False),
                       "responses": {"200": _html("Results page"), "400": _html("Invalid parameter"),
                                     "503": _html("No usable index")}}, **_options([])},
-        "/doc/{id}": {"get": {"summary": "Dispatch page (HTML)", "parameters": [DOC_ID, HIGHLIGHT],
-                              "responses": {"200": _html("The dispatch"), "400": _html("Invalid parameter"),
-                                            "404": _html("No dispatch has this id"),
+        "/doc/{id}": {"get": {"summary": "Dispatch page (HTML)", "parameters": [DOC_ID, HIGHLIGHT, VERSION],
+                              "responses": {"200": _html("The dispatch (an earlier version: with a banner saying so)"),
+                                            "400": _html("Invalid parameter"),
+                                            "404": _html("No dispatch has this id, or no such version to show"),
                                             "410": _html("Withdrawn by the agency: the page says so, with the version history"),
                                             "503": _html("No usable index")}},
                       **_options([DOC_ID])},

@@ -9,7 +9,7 @@ from search.model import SORTS
 
 from .api import WITHDRAWN, engine
 from .errors import error_response
-from .params import query_string, query_text, replaced, search_request, single, state, valid_doc_id
+from .params import query_string, query_text, replaced, search_request, single, state, valid_doc_id, version_number
 from .present import chips, document_dict, shown_version, explanation, facets_with_urls, histogram, is_withdrawn, page_links, page_url
 
 bp = Blueprint("pages", __name__)
@@ -59,10 +59,15 @@ def search_page():
 
 @bp.get("/doc/<doc_id>")
 def document_page(doc_id: str):
-    """A whole dispatch, query words highlighted, with its people, places and related dispatches."""
+    """A whole dispatch, query words highlighted, with its people, places and related dispatches;
+    ``version`` shows an earlier version of an agency item, said so in a banner."""
     q = query_text(single(request.args, "q"))
-    doc = engine().document(doc_id, q) if valid_doc_id(doc_id) else None
+    version = version_number(request.args)
+    doc = engine().document(doc_id, q, version=version) if valid_doc_id(doc_id) else None
     if doc is None:
+        if version is not None:
+            return error_response(404, "document_not_found", f"Cette dépêche n'a pas de version {version} consultable, "
+                                  "ou aucune dépêche ne porte cet identifiant.")
         return error_response(404, "document_not_found", "Aucune dépêche ne porte cet identifiant. Elle a peut-être été retirée de l'index.")
     if is_withdrawn(doc):
         # Gone for good: the page says so, with the history of what the agency sent (410, not 404).
@@ -72,10 +77,26 @@ def document_page(doc_id: str):
     related = engine().related(doc_id, current_app.config["RELATED"])
     base = url_for("pages.search_page")
     doc = document_dict(doc)
+    current = shown_version(doc["versions"])
+    shown = doc.get("shown_version") or current
+    keep_q = {"q": q} if q else {}
+
+    def version_url(n: int) -> str:
+        """This page at version n (the plain page for the current one), the highlighted words kept."""
+        if n == current:
+            return url_for("pages.document_page", doc_id=doc_id, **keep_q)
+        return url_for("pages.document_page", doc_id=doc_id, version=n, **keep_q)
+
+    earlier = None
+    if version is not None and current is not None and shown != current:
+        created = next((v.get("version_created") for v in doc["versions"] if v.get("version") == shown), None)
+        earlier = {"version": shown, "created": created, "current": current, "current_url": version_url(current)}
     return render_template(
         "document.html",
         doc=doc,
-        shown_version=doc.get("version") or shown_version(doc["versions"]),
+        shown_version=shown,
+        earlier=earlier,
+        version_url=version_url,
         q=q,
         source_url=doc.get("url") if _is_web_url(doc.get("url")) else None,
         person_url=lambda v: base + query_string([("person", v)]),

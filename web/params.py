@@ -98,6 +98,19 @@ def integer(args: MultiDict, name: str, default: int, low: int, high: int) -> in
     return value
 
 
+MAX_VERSION = 999_999_999  # what _INTEGER reads: nine digits
+
+
+def version_number(args: MultiDict) -> int | None:
+    """The ``version`` of a document asked for: None, or a positive integer (else bad_version)."""
+    raw = single(args, "version")
+    if raw is None:
+        return None
+    if not _INTEGER.fullmatch(raw) or not 1 <= int(raw) <= MAX_VERSION:
+        raise InvalidRequest("bad_version", "« version » doit être un nombre entier positif : le numéro d'une version de la dépêche")
+    return int(raw)
+
+
 def boolean(args: MultiDict, name: str, default: bool) -> bool:
     """A switch: exactly 0, 1, true or false."""
     raw = single(args, name)
