@@ -8,6 +8,9 @@ MAX_PER_PAGE = 100
 MAX_PAGE = 100  # deep pages cost a full ranking; 100 x 100 results is plenty for a person
 MAX_QUERY_LENGTH = 1000
 MAX_FACET_SIZE = 100
+# The longest a full response may take, every stage included (search/budget.py): a person
+# waiting, and the worst query anyone can type (bench/worst_case.py), stay under a second.
+DEFAULT_TIME_BUDGET_MS = 1000
 FACETS = ("people", "places", "sources", "dates")
 # Facets of agency items' metadata: in a response only when the index holds agency items.
 # urgency "1".."9", genre and subjects (Media Topic names) and slugline as the agency wrote them,
@@ -41,7 +44,7 @@ class SearchRequest:
     per_page: int = 10
     facet_size: int = 10
     highlight: bool = True
-    time_budget_ms: int | None = 2000
+    time_budget_ms: int | None = DEFAULT_TIME_BUDGET_MS
     # False: search the words exactly as typed, no automatic spelling correction (the undo of
     # « cherché comme … »).
     correct: bool = True

@@ -4,14 +4,14 @@ from __future__ import annotations
 import os
 from typing import Mapping
 
-from search.model import MAX_FACET_SIZE
+from search.model import DEFAULT_TIME_BUDGET_MS, MAX_FACET_SIZE
 
 DEFAULTS = {
     "INDEX": "index",  # index directory, as for the `depeche` CLI
     "PER_PAGE": 10,  # results per page when the request does not say
     "FACET_SIZE": 10,  # facet values shown before "plus"
     "FACET_MORE": 50,  # facet values behind "plus" (HTML page)
-    "TIME_BUDGET_MS": 2000,  # past this a search returns partial results rather than hang a worker
+    "TIME_BUDGET_MS": DEFAULT_TIME_BUDGET_MS,  # past this a search returns partial results rather than hang a worker
     "SUGGEST_LIMIT": 8,
     "RELATED": 5,
     "STATIC_MAX_AGE": 86400,  # static URLs carry a content hash, so they can be cached

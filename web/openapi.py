@@ -63,7 +63,8 @@ def _search_params(facet_size: bool) -> list[dict]:
         _filter_param("place", "Only dispatches naming this place"),
         _filter_param("source", "Only dispatches from this source"),
         {**_filter_param("urgency", "Agency items of this urgency, 1 (flash) to 9", any_of=True),
-         "schema": {"type": "array", "items": {"type": "string", "pattern": "^[1-9]$"}, "maxItems": MAX_FILTER_VALUES}},
+         # An empty value is no filter (what an empty form field sends).
+         "schema": {"type": "array", "items": {"type": "string", "pattern": "^[1-9]?$"}, "maxItems": MAX_FILTER_VALUES}},
         _filter_param("genre", "Agency items of this genre (as the genre facet names it)", any_of=True),
         _filter_param("subject", "Agency items with this subject (IPTC Media Topic, as the subjects facet names it)", any_of=True),
         _filter_param("language", "Agency items in this language (BCP 47 primary tag: fr, en, de...)", any_of=True),
