@@ -263,6 +263,18 @@ def add_cmd(ctx, sources, no_entities, strict):
     report = indexing.add(list(sources), ctx.obj["index"], entities=not no_entities, strict=strict,
                           on_reject=_report_rejection)
     _summary(report, "ajout")
+    _run_alerts(ctx.obj["index"], report.ids)
+
+
+def _run_alerts(index, ids) -> None:
+    """The saved searches over the dispatches just added; a failure there leaves the add done (exit 0)."""
+    from . import alerts
+
+    try:
+        for line in alerts.describe(alerts.run(index, ids)):
+            echo(line)
+    except Exception as e:  # noqa: BLE001 - the dispatches are indexed whatever the alerts do
+        echo(f"depeche: alertes non évaluées ({e.__class__.__name__} : {e}) ; les dépêches sont bien indexées", err=True)
 
 
 @index_group.command("delete")
@@ -337,12 +349,118 @@ def watch_cmd(ctx, folder, no_entities, batch_seconds, max_batch, once):
     """
     from . import watch
 
+    from . import alerts
+
     watcher = watch.Watcher(folder, ctx.obj["index"], entities=not no_entities, batch_seconds=batch_seconds,
-                            max_batch=max_batch, on_reject=_report_rejection, say=echo)
+                            max_batch=max_batch, on_reject=_report_rejection, say=echo,
+                            on_batch=alerts.on_batch(ctx.obj["index"], say=echo))
     with watch.stop_on_signals(watcher, say=lambda m: echo(m, err=True)):
         watcher.run(once=once)
     if watcher.stop_event.is_set() and not once:
         echo("arrêté")
+
+
+# ---------------------------------------------------------------- saved searches (alerts)
+
+
+@main.group("alerte")
+def alert_group():
+    """Recherches enregistrées : après chaque ajout, leurs nouvelles dépêches (flux Atom, webhook)."""
+
+
+def _alert_call(fn, *args):
+    from . import alerts
+
+    try:
+        return fn(*args)
+    except alerts.AlertError as e:
+        _fail(e.message)
+
+
+@alert_group.command("creer")
+@click.argument("name", metavar="NOM")
+@click.argument("query", metavar="REQUÊTE", required=False, default="")
+@click.option("--personne", "people", multiple=True, help="Filtre sur une personne (répétable).")
+@click.option("--lieu", "places", multiple=True, help="Filtre sur un lieu (répétable).")
+@click.option("--source", "sources", multiple=True, help="Filtre sur une source (répétable).")
+@click.option("--from", "date_from", help="AAAA, AAAA-MM ou AAAA-MM-JJ (inclus).")
+@click.option("--to", "date_to", help="AAAA, AAAA-MM ou AAAA-MM-JJ (inclus).")
+@click.option("--webhook", help="Adresse http(s) qui reçoit les nouvelles dépêches en JSON (POST).")
+@click.pass_context
+def alert_create_cmd(ctx, name, query, people, places, sources, date_from, date_to, webhook):
+    """Enregistre une recherche NOM : chaque ajout à l'index y cherche ses nouvelles dépêches."""
+    from . import alerts
+
+    request = {"q": query, "person": list(people), "place": list(places), "source": list(sources),
+               "from": date_from, "to": date_to}
+    with alerts.AlertStore(ctx.obj["index"]) as store:
+        alert = _alert_call(store.create, name, request, webhook)
+    echo(f"alerte « {alert.name} » créée : {_alert_summary(alert)}")
+
+
+@alert_group.command("liste")
+@click.option("--json", "as_json", is_flag=True, help="Sortie JSON.")
+@click.pass_context
+def alert_list_cmd(ctx, as_json):
+    """Les recherches enregistrées, leurs dépêches trouvées et leurs envois."""
+    from . import alerts
+
+    with alerts.AlertStore(ctx.obj["index"]) as store:
+        items, sent = store.list(), store.delivery_counts()
+    if as_json:
+        echo(json.dumps([a.to_dict() for a in items], ensure_ascii=False, indent=2))
+        return
+    if not items:
+        echo("aucune alerte")
+        return
+    for a in items:
+        echo(f"{a.name} : {_alert_summary(a)} ; {count_of(a.matches, 'dépêche trouvée', 'dépêches trouvées')} ; "
+             f"créée le {a.created_at}")
+        if a.webhook:
+            states = sent.get(a.name, {})
+            echo(f"     webhook {a.webhook} : {count_of(states.get('delivered', 0), 'envoi réussi', 'envois réussis')}, "
+                 f"{fr_int(states.get('pending', 0))} en attente, {count_of(states.get('failed', 0), 'abandonné', 'abandonnés')}")
+
+
+@alert_group.command("supprimer")
+@click.argument("name", metavar="NOM")
+@click.pass_context
+def alert_delete_cmd(ctx, name):
+    """Supprime la recherche enregistrée NOM et ce qu'elle a trouvé."""
+    from . import alerts
+
+    with alerts.AlertStore(ctx.obj["index"]) as store:
+        _alert_call(store.delete, name)
+    echo(f"alerte « {name} » supprimée")
+
+
+@alert_group.command("envoyer")
+@click.pass_context
+def alert_deliver_cmd(ctx):
+    """Envoie maintenant les webhooks en attente (avec les nouvelles tentatives), puis rend la main."""
+    from . import alerts
+
+    r = alerts.deliver(ctx.obj["index"])
+    if r.busy:
+        echo("un autre processus envoie déjà les webhooks de cet index")
+        return
+    echo(f"{count_of(r.delivered, 'envoi réussi', 'envois réussis')}, "
+         f"{count_of(r.retried, 'nouvelle tentative', 'nouvelles tentatives')}, "
+         f"{count_of(r.failed, 'envoi abandonné', 'envois abandonnés')}")
+
+
+def _alert_summary(alert) -> str:
+    r = alert.request
+    parts = [f"« {r['q']} »"] if r.get("q") else []
+    labels = {"person": "personne", "place": "lieu", "source": "source", "urgency": "urgence", "genre": "genre",
+              "subject": "sujet", "language": "langue", "slugline": "slugline"}
+    for key, label in labels.items():
+        parts.extend(f"{label} : {v}" for v in r.get(key) or [])
+    if r.get("from"):
+        parts.append(f"depuis {r['from']}")
+    if r.get("to"):
+        parts.append(f"jusqu'à {r['to']}")
+    return ", ".join(parts)
 
 
 # ---------------------------------------------------------------- search and eval

@@ -9,6 +9,8 @@ Layout of an index directory (``DEPECHE_INDEX``, default ``index/``)::
     current.moved-<stamp>/     a directory found where the symlink belongs, moved aside by a rebuild
     entities.sqlite            the entity cache, kept across rebuilds
     versions.sqlite            every version of every agency item received (versions.py), kept across rebuilds
+    alerts.sqlite              saved searches, their matches and the webhook queue (alerts.py), kept across rebuilds
+    .alerts-delivery.lock      flock held by the one webhook delivery worker (alerts.py)
     .lock                      flock held by the one writer
 
 Readers resolve ``current`` when they open, so they only ever see a finished generation; a
@@ -35,6 +37,8 @@ ENTITIES_FILE = "entities.json"
 CURRENT = "current"
 LOCK_FILE = ".lock"
 VERSIONS_FILE = "versions.sqlite"
+ALERTS_FILE = "alerts.sqlite"
+ALERTS_DELIVERY_LOCK = ".alerts-delivery.lock"
 _GEN = re.compile(r"^gen-(\d+)$")
 # Readers that opened an old generation keep working until they refresh, and
 # `depeche index rollback` has something to go back to.

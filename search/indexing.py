@@ -224,6 +224,7 @@ class BuildReport:
     seconds: float = 0.0
     generation: int = 0
     moved_aside: Path | None = None  # a directory found in place of `current`, kept here
+    ids: list[str] = field(default_factory=list)  # `add`: the ids written (new or replaced), for the alerts
 
     @property
     def docs_per_second(self) -> float:
@@ -558,6 +559,7 @@ def add(
                     writer.update_document(**to_fields(doc, counts.add("people", people), counts.add("places", places)))
                     spelling.count_words(f"{doc.title or ''} {doc.lead} {doc.body}", words)
                     report.indexed += 1
+                    report.ids.append(doc.id)
                 writer.commit()
             except BaseException:
                 writer.cancel()

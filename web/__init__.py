@@ -30,7 +30,7 @@ def create_app(config: Mapping | None = None) -> Flask:
     # Debug mode would serve the Werkzeug debugger (remote code execution) on any error.
     app.debug = False
     app.config["DEBUG"] = False
-    app.config["MAX_CONTENT_LENGTH"] = 64 * 1024  # the API is read-only: no request needs a body
+    app.config["MAX_CONTENT_LENGTH"] = 64 * 1024  # only POST /api/alerts has a body: a small JSON object
     app.json.ensure_ascii = False
     app.json.sort_keys = False
     app.jinja_env.trim_blocks = True
@@ -40,12 +40,13 @@ def create_app(config: Mapping | None = None) -> Flask:
     # request and follows new generations by itself.
     app.extensions[ENGINE_KEY] = Engine(str(settings["INDEX"]))
 
-    from . import api, export, feeds, pages, present
+    from . import alerts, api, export, feeds, pages, present
 
     app.register_blueprint(pages.bp)
     app.register_blueprint(api.bp)
     app.register_blueprint(feeds.bp)
     app.register_blueprint(export.bp)
+    app.register_blueprint(alerts.bp)
     errors.register(app)
     app.make_default_options_response = api.options_response  # type: ignore[method-assign]
     # Before any view reads request.args, so every route answers broken UTF-8 the same way.
