@@ -812,6 +812,8 @@ class Engine:
                 ids = fi.lookup(values)
                 selected[field if field in AGENCY_FACETS else name] = ids
                 mask &= fi.mask_for(ids)
+        # The matches before the date filter: the histogram's months or days around a chosen one.
+        context = mask.copy() if req.date_from or req.date_to else mask
         if req.date_from or req.date_to:
             mask &= (snap.day >= lo) & (snap.day <= hi) & (snap.day > 0)
 
@@ -845,6 +847,7 @@ class Engine:
 
         # Facets over all matching documents.
         facet_out = self._facets(snap, mask, req, selected, budget)
+        grain = self._dates(snap, mask, context, req, lo, hi, facet_out, budget)
 
         hits = []
         for i in page_idx:
@@ -870,6 +873,7 @@ class Engine:
             match=plan.match if total else "none",
             corrections=plan.corrections,
             timed_out=list(budget.cut),
+            date_grain=grain,
         )
 
     def results(self, req: SearchRequest, limit: int) -> tuple[SearchResponse, Iterator[Hit]]:
@@ -1400,18 +1404,20 @@ class Engine:
                 out[name] = facets.items(fi, counts, size, selected.get(name, []), disp)
             elif name == "sources":
                 out[name] = facets.items(fi, counts, size, selected.get(name, []), snap.source_display)
-            else:
-                # A month is selected when the request's date range covers all of it.
-                sel = []
-                if req.date_from or req.date_to:
-                    lo, hi = query.date_range(req.date_from, req.date_to)
-                    for i, key in enumerate(fi.keys):
-                        if facets.is_month(key):
-                            m = int(key.replace("-", "")) * 100
-                            if lo <= m and m + 99 <= hi and counts[i]:
-                                sel.append(i)
-                out[name] = facets.items(fi, counts, size, sel, lambda k: k, chronological=True)
+            else:  # dates: _dates, from the day array
+                continue
         return out
+
+    def _dates(self, snap: Snapshot, mask: np.ndarray, context: np.ndarray, req: SearchRequest, lo: int, hi: int,
+               out: dict, budget: Budget) -> str:
+        """The dates facet at the grain of the range chosen, or of the matches' span (into ``out``);
+        returns the grain (``year``, ``month`` or ``day``)."""
+        ranged = bool(req.date_from or req.date_to)
+        window = facets.date_window(snap.day, mask, lo, hi, ranged)
+        grain = facets.date_grain(window)
+        if "dates" in out and not budget.spent("facets", FACETS_SHARE):
+            out["dates"] = facets.date_items(snap.day, mask, context, grain, window, lo, hi, ranged)
+        return grain
 
     # -- hits and documents
 

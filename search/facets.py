@@ -188,3 +188,96 @@ _MONTH = re.compile(r"^\d{4}-\d{2}$")
 
 def is_month(value: str) -> bool:
     return bool(_MONTH.match(value))
+
+
+# ---------------------------------------------------------------- the date histogram
+
+DATE_GRAINS = ("year", "month", "day")
+# A window over more than this many calendar years is shown by year; within one month by day.
+MONTH_GRAIN_MAX_YEARS = 3
+
+
+def date_window(day: np.ndarray, mask: np.ndarray, lo: int, hi: int, ranged: bool) -> tuple[int, int] | None:
+    """The YYYYMMDD window the histogram describes: the chosen range, its open sides (and a
+    range wider than the month grain) narrowed to the dated matches; None when nothing is dated."""
+    d = day[mask & (day > 0)]
+    if not len(d):
+        if ranged and lo > 0 and hi < 99999999:
+            return lo, hi
+        return None
+    first, last = int(d.min()), int(d.max())
+    wlo = lo if ranged and lo > 0 else first
+    whi = hi if ranged and hi < 99999999 else last
+    if whi // 10000 - wlo // 10000 + 1 > MONTH_GRAIN_MAX_YEARS:
+        wlo, whi = max(wlo, first), min(whi, last)
+    return wlo, whi
+
+
+def date_grain(window: tuple[int, int] | None) -> str:
+    """``year`` over many years (or nothing dated), ``month`` within a few, ``day`` within one month."""
+    if window is None:
+        return "year"
+    wlo, whi = window
+    if whi // 10000 - wlo // 10000 + 1 > MONTH_GRAIN_MAX_YEARS:
+        return "year"
+    if wlo // 100 == whi // 100:
+        return "day"
+    return "month"
+
+
+def _bucket_bounds(value: str) -> tuple[int, int, int, int]:
+    """(lowest, highest) YYYYMMDD a range may name for the bucket, and its real first and last days."""
+    import calendar
+
+    parts = [int(p) for p in value.split("-")]
+    if len(parts) == 1:
+        y = parts[0]
+        return y * 10000, y * 10000 + 9999, y * 10000 + 101, y * 10000 + 1231
+    if len(parts) == 2:
+        y, m = parts
+        base = y * 10000 + m * 100
+        return base, base + 99, base + 1, base + calendar.monthrange(y, m)[1]
+    n = parts[0] * 10000 + parts[1] * 100 + parts[2]
+    return n, n, n, n
+
+
+def is_range_of(value: str, lo: int, hi: int) -> bool:
+    """Whether the range [lo, hi] is exactly the bucket ``value`` (``2023``, ``2023-06`` or a day),
+    whichever way it was written (``from=2023&to=2023`` or ``2023-01-01`` … ``2023-12-31``)."""
+    raw_lo, raw_hi, first, last = _bucket_bounds(value)
+    return raw_lo <= lo <= first and last <= hi <= raw_hi
+
+
+def date_items(day: np.ndarray, mask: np.ndarray, context: np.ndarray, grain: str,
+               window: tuple[int, int] | None, lo: int, hi: int, ranged: bool) -> list[FacetItem]:
+    """The dates facet at ``grain``, in time order, from the ``day`` array alone.
+
+    ``year``: the matches per year. ``month``: every month of the window's calendar years and
+    ``day``: every day of the window's month, counted over ``context`` (the matches before the
+    date filter), so that the months or days around a chosen one stay visible. A dispatch dated
+    only by its year or month counts at that precision: a ``2022`` item at the month grain, a
+    ``2023-06`` item at the day grain. An item is selected when the range is exactly its period.
+    """
+    if window is None:
+        return []
+    if grain == "year":
+        d = day[mask & (day > 0)]
+        keys, counts = np.unique(d // 10000, return_counts=True)
+        values = [f"{int(k):04d}" for k in keys]
+    elif grain == "month":
+        y1, y2 = window[0] // 10000, window[1] // 10000
+        d = day[context & (day >= y1 * 10000) & (day <= y2 * 10000 + 9999)]
+        month = d // 100
+        keys, counts = np.unique(np.where(month % 100 == 0, month // 100, month), return_counts=True)
+        values = [f"{int(k):04d}" if k < 10000 else f"{int(k) // 100:04d}-{int(k) % 100:02d}" for k in keys]
+    else:
+        ym = window[0] // 100
+        d = day[context & (day // 100 == ym)]
+        keys, counts = np.unique(np.where(d % 100 == 0, d // 100, d), return_counts=True)
+        values = [f"{int(k) // 100:04d}-{int(k) % 100:02d}" if k < 1000000
+                  else f"{int(k) // 10000:04d}-{int(k) // 100 % 100:02d}-{int(k) % 100:02d}" for k in keys]
+    size = {"year": 4, "month": 7, "day": 10}[grain]
+    out = [FacetItem(value=v, count=int(c), selected=ranged and len(v) == size and is_range_of(v, lo, hi))
+           for v, c in zip(values, counts)]
+    out.sort(key=lambda it: (it.value.ljust(10, "~")))  # a coarser value after its finer ones
+    return out

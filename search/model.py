@@ -122,6 +122,9 @@ class SearchResponse:
     # Stages the time budget cut short ("expansion", "scoring", "reranking", "facets",
     # "snippets", "corrections"): ``partial`` is true whenever this is not empty.
     timed_out: list[str] = field(default_factory=list)
+    # The dates facet's grain: "year" (values YYYY), "month" (YYYY-MM) or "day" (YYYY-MM-DD); a
+    # dispatch dated only by its year or month counts at that precision (a YYYY value among months).
+    date_grain: str = "year"
 
     @property
     def pages(self) -> int:

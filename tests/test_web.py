@@ -152,9 +152,9 @@ def test_more_expands_to_fifty_and_filter_box(web_index, tmp_path):
 
 def test_histogram_bars_filter_by_month(client):
     html = page(client, "/?q=munitions")
-    svg = re.search(r"<svg class=\"histogram-chart\".*?</svg>", html, re.S)
+    svg = re.search(r'<ol class="histogram-chart".*?</ol>', html, re.S)
     assert svg, "no month histogram"
-    bars = re.findall(r'<a href="([^"]+)" aria-label="([^"]+)"', svg.group(0))
+    bars = re.findall(r'<a class="histogram-link[^"]*" href="([^"]+)" title="[^"]*" aria-label="([^"]+)"', svg.group(0))
     assert bars
     url, label = next((u, l) for u, l in bars if "mai 2023" in l)
     url = url.replace("&amp;", "&")
@@ -168,8 +168,9 @@ def test_histogram_bars_filter_by_month(client):
 def test_sort_links_and_order(client):
     html = page(client, "/?q=munitions&sort=newest")
     assert re.search(r'aria-current="true" class="is-current">Plus récentes<', html)
-    dates = re.findall(r'<time datetime="([^"]+)"', html.split('class="results"')[1])
-    assert dates == sorted(dates, reverse=True)
+    # Sorted by date, each hit opens with its date (tests/test_web_dates.py).
+    dates = re.findall(r'<time class="hit-date" datetime="([^"]+)"', html.split('class="results by-date"')[1])
+    assert dates and dates == sorted(dates, reverse=True)
     assert 'href="/?q=munitions&amp;sort=oldest"' in html
     assert 'href="/?q=munitions"' in html  # relevance is the default: no sort parameter
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 from functools import lru_cache
 
 from search.documents import MAX_ID_LENGTH
+from search.facets import DATE_GRAINS
 from search.model import AGENCY_FACETS, FACETS, MAX_FACET_SIZE, MAX_PAGE, MAX_PER_PAGE, MAX_QUERY_LENGTH, SORTS
 
 from .params import BOOLEANS, DATE_PATTERN, MAX_FILTER_VALUES, MAX_SUGGEST_LIMIT, MAX_VALUE_LENGTH, MAX_VERSION
@@ -140,7 +141,10 @@ SCHEMAS = {
         "hits": {"type": "array", "items": _ref("Hit")},
         "facets": {
             "type": "object",
-            "description": "dates values are months (YYYY-MM). The agency facets (" + ", ".join(AGENCY_FACETS) + ") are "
+            "description": "dates values are at date_grain (YYYY, YYYY-MM or YYYY-MM-DD), in time order, every non-empty one "
+                           "(facet_size does not apply); a dispatch dated only by its year or month counts under that coarser "
+                           "value. At the month and day grains they cover the whole years or month around the range chosen, "
+                           "counted without the date filter (context); selected marks the value the range is exactly. The agency facets (" + ", ".join(AGENCY_FACETS) + ") are "
                            "there only when the index holds agency items (NewsML-G2, ninjs); urgency values are 1 to 9, "
                            "language values BCP 47 primary tags.",
             "properties": {f: {"type": "array", "items": _ref("FacetItem")} for f in (*FACETS, *AGENCY_FACETS)},
@@ -157,6 +161,10 @@ SCHEMAS = {
         "corrections": {"type": "array", "items": _ref("Correction")},
         "timed_out": {"type": "array", "items": {"type": "string", "enum": list(STAGES)},
                       "description": "Stages the time budget cut short; not empty exactly when partial is true."},
+        "date_grain": {"type": "string", "enum": list(DATE_GRAINS),
+                       "description": "The grain of the dates facet: year over more than three years (or nothing dated), "
+                                      "month within a few years, day within one month; of the range chosen, its open "
+                                      "sides narrowed to the matches."},
     }),
     "Document": _object({
         "id": {"type": "string"},

@@ -10,7 +10,7 @@ from search.model import SORTS
 from .api import WITHDRAWN, engine
 from .errors import error_response
 from .params import query_string, query_text, replaced, search_request, single, state, valid_doc_id, version_number
-from .present import chips, document_dict, shown_version, explanation, facets_with_urls, histogram, is_withdrawn, page_links, page_url
+from .present import chips, date_inputs, document_dict, shown_version, explanation, facets_with_urls, histogram, is_withdrawn, page_links, page_url
 
 bp = Blueprint("pages", __name__)
 
@@ -25,7 +25,7 @@ TIPS = [
 
 @bp.get("/")
 def search_page():
-    """The search page: box, results, facets, month histogram, sort, pagination."""
+    """The search page: box, results, facets, date inputs and histogram, sort, pagination."""
     settings = current_app.config
     # One search gives the facets' first values and those behind "plus": no second round trip.
     req = search_request(request.args, settings, facet_size=settings["FACET_MORE"])
@@ -42,6 +42,7 @@ def search_page():
         chips=chips(req, base),
         clear_url=base + query_string([("q", req.q)] if req.q else []),
         histogram=histogram(resp, req, base),
+        dates=date_inputs(req),
         sorts=[
             {"value": s, "label": SORT_LABELS[s], "url": base + query_string(replaced(pairs, "sort", None if s == "relevance" else s)), "current": s == resp.sort}
             for s in SORTS

@@ -297,81 +297,221 @@ def page_url(base: str, pairs: list[tuple[str, str]], n: int) -> str:
     return base + query_string(replaced(pairs, "page", str(n)) if n > 1 else pairs)
 
 
-def _month_range(first: str, last: str) -> list[str]:
-    y, m = int(first[:4]), int(first[5:7])
-    ly, lm = int(last[:4]), int(last[5:7])
-    months = []
-    while (y, m) <= (ly, lm) and len(months) < 600:
-        months.append(f"{y:04d}-{m:02d}")
-        y, m = (y + 1, 1) if m == 12 else (y, m + 1)
-    return months
+GRAIN_CAPTIONS = {"year": "Dépêches par année", "month": "Dépêches par mois", "day": "Dépêches par jour"}
+# The y-axis stops at this percentile of the non-empty bars when the tallest bars are far above it
+# (a few huge months must not flatten the rest); bars above it are drawn full and marked as cut.
+CAP_PERCENTILE = 95
+CAP_RATIO = 1.5
+MIN_BARS_FOR_CAP = 5
 
 
 @dataclass
 class Bar:
-    """One month of the histogram, in SVG user units."""
+    """One slot of the date histogram: a bar (a year, a month or a day), or a gap of empty years."""
 
-    month: str
-    label: str
-    count: int
-    x: float
-    y: float
-    width: float
-    height: float
-    url: str | None
-    selected: bool
+    value: str
+    label: str  # on the axis (short)
+    title: str  # the whole thing said: period and count
+    count: int = 0
+    height: float = 0.0  # percent of the chart's height
+    url: str | None = None
+    selected: bool = False
+    context: bool = False  # outside the chosen range: shown for context only
+    clipped: bool = False  # taller than the axis: drawn full, marked as cut
+    gap: bool = False  # a run of empty years compressed into one « … » slot
 
 
 @dataclass
 class Histogram:
-    """The month histogram: bars plus the first and last month labels."""
+    """The date histogram at the response's grain, with its way back up (breadcrumb)."""
 
+    grain: str
+    caption: str
     bars: list[Bar]
-    years: list[float]  # x of each January after the first month: faint year separators
-    width: int
-    height: int
-    first_label: str
-    last_label: str
+    crumbs: list[dict]  # {"label", "url"}: the last one is where we are (url None)
+    up: dict | None  # the parent period: {"label": "‹ 2023", "url"}
+    notes: list[str]  # dispatches dated only by their year (or month), outside the bars
+    scale_max: int  # the count a full bar means
     max_count: int
+    clipped: bool
 
 
-def histogram(resp: SearchResponse, req: SearchRequest, base: str, width: int = 600, height: int = 80) -> Histogram | None:
-    """Bars for every month from the first to the last one with results (empty months included)."""
-    items = {it.value: it for it in resp.facets.get("dates", []) if re.fullmatch(r"\d{4}-\d{2}", it.value or "")}
+def _grain_of(values: list[str]) -> str:
+    longest = max((len(v) for v in values), default=4)
+    return "day" if longest >= 10 else "month" if longest >= 7 else "year"
+
+
+def _scale(counts: list[int]) -> tuple[int, bool]:
+    """The count a full bar means: the max, or a high percentile when a few bars tower over it."""
+    nz = sorted(c for c in counts if c > 0)
+    if not nz:
+        return 1, False
+    top = nz[-1]
+    if len(nz) < MIN_BARS_FOR_CAP:
+        return top, False
+    cap = nz[(len(nz) - 1) * CAP_PERCENTILE // 100]  # lower rank: one tower never sets its own cap
+    if top > cap * CAP_RATIO:
+        return max(cap, 1), True
+    return top, False
+
+
+def _bucket_span(value: str) -> tuple[str, str]:
+    """First and last day (YYYY-MM-DD) of a year, month or day."""
+    import calendar
+
+    if len(value) == 4:
+        return f"{value}-01-01", f"{value}-12-31"
+    if len(value) == 7:
+        return f"{value}-01", f"{value}-{calendar.monthrange(int(value[:4]), int(value[5:]))[1]:02d}"
+    return value, value
+
+
+def _in_range(value: str, req: SearchRequest) -> bool:
+    """Whether any day of the bucket is within the request's range (always, without one)."""
+    first, last = _bucket_span(value)
+    lo = _bucket_span(req.date_from)[0] if req.date_from else "0000-00-00"
+    hi = _bucket_span(req.date_to)[1] if req.date_to else "9999-99-99"
+    return last >= lo and first <= hi
+
+
+def _slots(grain: str, counted: dict[str, FacetItem]) -> list[str | tuple[str, str]]:
+    """Every bucket of the axis in order; a run of two or more empty years is one (first, last) gap."""
+    keys = sorted(counted)
+    if grain == "year":
+        years = [int(k) for k in keys]
+        out: list[str | tuple[str, str]] = []
+        for a, b in zip(years, years[1:] + [None]):
+            out.append(f"{a:04d}")
+            if b is not None and b - a == 2:
+                out.append(f"{a + 1:04d}")  # one empty year: shown, as a zero bar
+            elif b is not None and b - a > 2:
+                out.append((f"{a + 1:04d}", f"{b - 1:04d}"))
+        return out
+    if grain == "month":
+        y1, y2 = int(keys[0][:4]), int(keys[-1][:4])
+        return [f"{y:04d}-{m:02d}" for y in range(y1, y2 + 1) for m in range(1, 13)]
+    import calendar
+
+    y, m = int(keys[0][:4]), int(keys[0][5:7])
+    return [f"{y:04d}-{m:02d}-{d:02d}" for d in range(1, calendar.monthrange(y, m)[1] + 1)]
+
+
+def _axis_label(grain: str, value: str) -> str:
+    if grain == "year":
+        return value
+    if grain == "month":
+        return MONTHS_SHORT[int(value[5:7]) - 1]
+    day = int(value[8:])
+    return str(day) if day == 1 or day % 5 == 0 else ""
+
+
+def _dispatches(n: int) -> str:
+    return f"{french_number(n)} dépêche{'s' if n > 1 else ''}"
+
+
+def histogram(resp: SearchResponse, req: SearchRequest, base: str) -> Histogram | None:
+    """The dates facet as a histogram: a click on a bar zooms in (a year to its months, a month to its
+    days, a day filters), the breadcrumb goes back up; runs of empty years are compressed and the
+    y-axis is capped at a high percentile, so that a few outliers neither stretch nor flatten it."""
+    items = [it for it in resp.facets.get("dates", []) if re.fullmatch(r"\d{4}(-\d{2}){0,2}", it.value or "")]
     if not items:
         return None
-    months = _month_range(min(items), max(items))
-    top = max(it.count for it in items.values()) or 1
+    grain = _grain_of([it.value for it in items])
+    size = {"year": 4, "month": 7, "day": 10}[grain]
+    counted = {it.value: it for it in items if len(it.value) == size}
+    coarser = [it for it in items if len(it.value) < size]
+    if not counted:
+        return None
     pairs = state(req)
-    step = width / len(months)
-    gap = min(10.0, max(1.0, step * 0.12))
+    ranged = bool(req.date_from or req.date_to)
+    slots = _slots(grain, counted)
+    scale_max, clipped_any = _scale([it.count for it in counted.values()])
     bars = []
-    for i, month in enumerate(months):
-        it = items.get(month)
+    for slot in slots:
+        if isinstance(slot, tuple):
+            first, last = slot
+            bars.append(Bar(value=f"{first}..{last}", label="…", gap=True,
+                            title=f"{first} – {last} : aucune dépêche" if first != last else f"{first} : aucune dépêche"))
+            continue
+        it = counted.get(slot)
         count = it.count if it else 0
-        h = 0 if not count else max(2.0, (height - 2) * count / top)
-        bars.append(
-            Bar(
-                month=month,
-                label=f"{french_date(month)} : {french_number(count)} dépêche{'s' if count > 1 else ''}",
-                count=count,
-                x=round(i * step + gap / 2, 2),
-                y=round(height - h, 2),
-                width=round(max(step - gap, 0.5), 2),
-                height=round(h, 2),
-                url=toggle_url(base, pairs, "dates", it) if it else None,
-                selected=bool(it and it.selected),
-            )
-        )
+        selected = bool(it and it.selected)
+        if selected:  # a second click on the chosen day (or period) goes back up to its parent
+            url = base + query_string(with_month(pairs, _parent(slot)))
+        else:
+            url = base + query_string(with_month(pairs, slot)) if count else None
+        clipped = count > scale_max
+        bars.append(Bar(
+            value=slot,
+            label=_axis_label(grain, slot),
+            title=f"{french_date(slot)} : {_dispatches(count) if count else 'aucune dépêche'}",
+            count=count,
+            height=round(100.0 if clipped else (max(2.0, 100.0 * count / scale_max) if count else 0.0), 1),
+            url=url,
+            selected=selected,
+            context=ranged and not selected and not _in_range(slot, req),
+            clipped=clipped,
+        ))
+    notes = []
+    for it in coarser:
+        what = f"de l'année {it.value}" if len(it.value) == 4 else f"de {french_date(it.value)}"
+        notes.append(f"{_dispatches(it.count)} datée{'s' if it.count > 1 else ''} seulement {what}, hors histogramme.")
+    crumbs, up = _crumbs(grain, slots, [b for b in bars if b.selected], pairs, base, ranged)
     return Histogram(
+        grain=grain,
+        caption=GRAIN_CAPTIONS[grain],
         bars=bars,
-        years=[round(i * step, 2) for i, month in enumerate(months) if i and month.endswith("-01")],
-        width=width,
-        height=height,
-        first_label=f"{MONTHS_SHORT[int(months[0][5:]) - 1]} {months[0][:4]}",
-        last_label=f"{MONTHS_SHORT[int(months[-1][5:]) - 1]} {months[-1][:4]}",
-        max_count=top,
+        crumbs=crumbs,
+        up=up,
+        notes=notes,
+        scale_max=scale_max,
+        max_count=max(it.count for it in counted.values()),
+        clipped=clipped_any,
     )
+
+
+def _parent(value: str) -> str | None:
+    """``2023-06-14`` → ``2023-06`` → ``2023`` → None (all years)."""
+    return value[:7] if len(value) == 10 else value[:4] if len(value) == 7 else None
+
+
+def _crumbs(grain: str, slots: list, selected: list[Bar], pairs, base: str, ranged: bool) -> tuple[list[dict], dict | None]:
+    """« Toutes les années › 2023 › juin 2023 › 14 juin 2023 »: each a link but the last."""
+    def link(value: str | None) -> str:
+        return base + query_string(with_month(pairs, value))
+
+    trail: list[tuple[str, str | None]] = [("Toutes les années", None)]
+    if grain == "month":
+        y1, y2 = slots[0][:4], slots[-1][:4]
+        trail.append((y1 if y1 == y2 else f"{y1} – {y2}", y1 if y1 == y2 else None))
+    elif grain == "day":
+        trail += [(slots[0][:4], slots[0][:4]), (french_date(slots[0][:7]), slots[0][:7])]
+    for bar in selected:
+        if len(bar.value) == {"year": 4, "month": 7, "day": 10}[grain]:
+            trail.append((french_date(bar.value), bar.value))
+    if not ranged and len(trail) > 1:  # nothing chosen: « Toutes les années » would be this very page
+        trail = trail[1:]
+    crumbs = []
+    for i, (label, value) in enumerate(trail):
+        last = i == len(trail) - 1
+        # The last crumb is where we are; « Toutes les années » is a link whenever a range is chosen.
+        url = None if last else link(value)
+        crumbs.append({"label": label, "url": url})
+    up = None
+    if len(trail) > 1 and ranged:
+        label, value = trail[-2]
+        up = {"label": f"‹ {label}", "url": link(value)}
+    return crumbs, up
+
+
+def date_inputs(req: SearchRequest) -> dict:
+    """The « Du » / « Au » inputs (type=date wants a whole day) and the fields that keep the rest of the search."""
+    return {
+        "from": _bucket_span(req.date_from)[0] if req.date_from else "",
+        "to": _bucket_span(req.date_to)[1] if req.date_to else "",
+        "hidden": [p for p in state(req) if p[0] not in ("from", "to")],
+        "clear_url": query_string(with_month(state(req), None)),
+    }
 
 
 def register(app: Flask) -> None:
