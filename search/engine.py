@@ -50,6 +50,7 @@ from .indexing import (
 from .model import (
     AGENCY_FACETS,
     AGENCY_FILTERS,
+    EXCLUDE_FILTERS,
     FACETS,
     Correction,
     MAX_FACET_SIZE,
@@ -772,7 +773,7 @@ class Engine:
             raise InvalidRequest("bad_sort", f"« sort » doit valoir {', '.join(SORTS)}")
         if not isinstance(req.correct, bool):
             raise InvalidRequest("bad_correct", "« correct » doit être vrai ou faux")
-        for name in ("people", "places", "sources", *AGENCY_FILTERS.values()):
+        for name in ("people", "places", "sources", *AGENCY_FILTERS.values(), *EXCLUDE_FILTERS.values()):
             v = getattr(req, name)
             if isinstance(v, str) or not all(isinstance(x, str) for x in v):
                 raise InvalidRequest(f"bad_{name}", f"« {name} » doit être une liste de valeurs")
@@ -812,6 +813,7 @@ class Engine:
                 ids = fi.lookup(values)
                 selected[field if field in AGENCY_FACETS else name] = ids
                 mask &= fi.mask_for(ids)
+        excluded = self._exclude(snap, req, mask)
         # The matches before the date filter: the histogram's months or days around a chosen one.
         context = mask.copy() if req.date_from or req.date_to else mask
         if req.date_from or req.date_to:
@@ -846,7 +848,7 @@ class Engine:
         page_idx = order[(req.page - 1) * req.per_page : req.page * req.per_page]
 
         # Facets over all matching documents.
-        facet_out = self._facets(snap, mask, req, selected, budget)
+        facet_out = self._facets(snap, mask, req, selected, budget, excluded)
         grain = self._dates(snap, mask, context, req, lo, hi, facet_out, budget)
 
         hits = []
@@ -903,6 +905,7 @@ class Engine:
             if values:
                 fi = snap.facets[field]
                 mask &= fi.mask_for(fi.lookup(values))
+        self._exclude(snap, req, mask)
         if req.date_from or req.date_to:
             mask &= (snap.day >= lo) & (snap.day <= hi) & (snap.day > 0)
         cand = np.flatnonzero(mask)
@@ -945,6 +948,20 @@ class Engine:
                 yield hit
 
         return resp, hits()
+
+    @staticmethod
+    def _exclude(snap: Snapshot, req: SearchRequest, mask: np.ndarray) -> dict[str, list[int]]:
+        """Clear from ``mask``, in place, the documents having an excluded value (``exclude_places``…);
+        returns the excluded value ids per facet."""
+        out = {}
+        for name, field in EXCLUDE_FILTERS.items():
+            values = getattr(req, field)
+            if values:
+                fi = snap.facets[name]
+                out[name] = ids = fi.lookup(values)
+                if ids:
+                    mask &= ~fi.mask_for(ids)
+        return out
 
     def _group(self, snap: Snapshot, group: list[str]):
         """(ids, tf~, df) of a scoring group: one term, or the expansions of a prefix summed."""
@@ -1387,7 +1404,8 @@ class Engine:
 
     # -- facets
 
-    def _facets(self, snap: Snapshot, mask: np.ndarray, req: SearchRequest, selected: dict, budget: Budget) -> dict:
+    def _facets(self, snap: Snapshot, mask: np.ndarray, req: SearchRequest, selected: dict, budget: Budget,
+                excluded: dict | None = None) -> dict:
         size = req.facet_size
         names = FACETS + AGENCY_FACETS if snap.has_agency else FACETS
         out: dict[str, list[FacetItem]] = {name: [] for name in names}
@@ -1401,9 +1419,10 @@ class Engine:
                 out[name] = facets.items(fi, counts, size, selected.get(name, []), disp, chronological=name == "urgency")
             elif name in ("people", "places"):
                 disp = lambda k, kind=name: snap.entity_display(kind, k)  # noqa: E731
-                out[name] = facets.items(fi, counts, size, selected.get(name, []), disp)
+                out[name] = facets.items(fi, counts, size, selected.get(name, []), disp, excluded=(excluded or {}).get(name, []))
             elif name == "sources":
-                out[name] = facets.items(fi, counts, size, selected.get(name, []), snap.source_display)
+                out[name] = facets.items(fi, counts, size, selected.get(name, []), snap.source_display,
+                                         excluded=(excluded or {}).get(name, []))
             else:  # dates: _dates, from the day array
                 continue
         return out

@@ -164,8 +164,9 @@ def items(
     selected: list[int],
     display: Callable[[str], str],
     chronological: bool = False,
+    excluded: list[int] = (),
 ) -> list[FacetItem]:
-    """Top ``size`` values by count (ties: by value), selected values always included."""
+    """Top ``size`` values by count (ties: by value), selected and excluded values always included."""
     if not len(index.keys):
         return []
     nz = np.flatnonzero(counts)
@@ -174,13 +175,13 @@ def items(
         threshold = counts[part].min()
         nz = nz[counts[nz] >= threshold]
     chosen = sorted(nz.tolist(), key=lambda i: (-int(counts[i]), index.keys[i]))[:size]
-    for i in selected:
+    for i in [*selected, *excluded]:
         if i not in chosen:
             chosen.append(i)
     if chronological:
         chosen.sort(key=lambda i: index.keys[i])
-    sel = set(selected)
-    return [FacetItem(value=display(index.keys[i]), count=int(counts[i]), selected=i in sel) for i in chosen]
+    sel, exc = set(selected), set(excluded)
+    return [FacetItem(value=display(index.keys[i]), count=int(counts[i]), selected=i in sel, excluded=i in exc) for i in chosen]
 
 
 _MONTH = re.compile(r"^\d{4}-\d{2}$")

@@ -54,6 +54,15 @@ class SearchRequest:
     subjects: tuple[str, ...] = ()
     languages: tuple[str, ...] = ()
     sluglines: tuple[str, ...] = ()
+    # Facet values excluded: a dispatch having any of them is left out (before facets are
+    # counted), whatever the selections above; matched like them (case, accents ignored).
+    exclude_people: tuple[str, ...] = ()
+    exclude_places: tuple[str, ...] = ()
+    exclude_sources: tuple[str, ...] = ()
+
+
+# Facet name -> the SearchRequest field excluding its values.
+EXCLUDE_FILTERS = {"people": "exclude_people", "places": "exclude_places", "sources": "exclude_sources"}
 
 
 @dataclass
@@ -96,6 +105,7 @@ class FacetItem:
     value: str
     count: int
     selected: bool = False
+    excluded: bool = False  # the request excludes this value (its count is then 0)
 
 
 @dataclass

@@ -94,3 +94,66 @@ def test_facet_index_arrays():
     assert fi.values_of(2) == ["a", "b"] and fi.values_of(3) == []
     assert fi.mask_for(fi.lookup(["B"])).tolist() == [False, False, True, False]
     assert fi.keys_matching_words("A") == [0]
+
+
+def test_or_within_a_facet_and_across_facets_for_people_and_sources(engine):
+    # Several people: any of them (OR); a person and a source: both (AND).
+    either = engine.search(SearchRequest(q="", people=("Olaf Scholz", "Lloyd Austin")))
+    assert {h.id for h in either.hits} == {"geneve-sommet", "otan-obus"}
+    both = engine.search(SearchRequest(q="", people=("Olaf Scholz", "Lloyd Austin"), sources=("afp",)))
+    assert [h.id for h in both.hits] == ["otan-obus"]
+    none = engine.search(SearchRequest(q="", people=("Olaf Scholz",), places=("Lyon",)))
+    assert none.total == 0
+
+
+def test_excluded_values_leave_out_their_dispatches_before_counting(engine):
+    everything = engine.search(SearchRequest(q=""))
+    res = engine.search(SearchRequest(q="", exclude_places=("etats-unis",)))
+    assert res.total == everything.total - 2
+    assert not {"otan-munitions", "otan-obus"} & {h.id for h in engine.search(SearchRequest(q="", per_page=100, exclude_places=("États-Unis",))).hits}
+    # Counts are over what is left: Stoltenberg's two dispatches both name the United States.
+    assert "Jens Stoltenberg" not in counts(res.facets["people"])
+    # The excluded value stays in its facet, marked, with nothing left to count.
+    item = next(it for it in res.facets["places"] if it.value == "États-Unis")
+    assert item.excluded and not item.selected and item.count == 0
+    assert not any(it.excluded for it in res.facets["people"] + res.facets["sources"])
+    # Several excluded values: a dispatch having any of them is left out; with a selection.
+    res = engine.search(SearchRequest(q="", exclude_sources=("AFP", "Reuters"), per_page=100))
+    assert {h.source for h in res.hits} == {"ATS"} and res.total == 4
+    assert {it.value: it.excluded for it in res.facets["sources"]} == {"ATS": False, "AFP": True, "Reuters": True}
+    res = engine.search(SearchRequest(q="", places=("Lyon", "Marseille"), exclude_sources=("reuters",)))
+    assert [h.id for h in res.hits] == ["lyon-ecole"]
+    res = engine.search(SearchRequest(q="", exclude_people=("Emmanuel Macron",), per_page=100))
+    assert not {"geneve-sommet", "macron-hollande"} & {h.id for h in res.hits}
+    # An unknown value excludes nothing; selected and excluded at once leaves nothing.
+    assert engine.search(SearchRequest(q="", exclude_places=("Atlantide",))).total == everything.total
+    assert engine.search(SearchRequest(q="", places=("Lyon",), exclude_places=("lyon",))).total == 0
+
+
+def test_query_exclusions_match_the_request_ones(engine):
+    for text, req in (("-lieu:Paris", SearchRequest(q="", exclude_places=("Paris",))),
+                      ("-personne:\"Jens Stoltenberg\"", SearchRequest(q="", exclude_people=("Jens Stoltenberg",))),
+                      ("-source:Reuters", SearchRequest(q="", exclude_sources=("Reuters",)))):
+        by_query = engine.search(SearchRequest(q=text, per_page=100))
+        by_request = engine.search(SearchRequest(q=req.q, per_page=100, exclude_people=req.exclude_people,
+                                                 exclude_places=req.exclude_places, exclude_sources=req.exclude_sources))
+        assert by_query.total == by_request.total > 0, text
+        assert {h.id for h in by_query.hits} == {h.id for h in by_request.hits}
+        for name in ("people", "places", "sources"):
+            assert {k: v for k, v in counts(by_query.facets[name]).items() if v} == \
+                   {k: v for k, v in counts(by_request.facets[name]).items() if v}
+    # With words: the exclusion applies to the words' matches, and to the facet counts.
+    res = engine.search(SearchRequest(q="munitions -source:ATS"))
+    assert res.total == 1 and counts(res.facets["sources"]) == {"AFP": 1}
+
+
+def test_exclusions_are_validated(engine):
+    from search.model import InvalidRequest
+    with pytest.raises(InvalidRequest) as e:
+        engine.search(SearchRequest(q="", exclude_places="Paris"))
+    assert e.value.code == "bad_exclude_places"
+
+
+def test_export_results_honour_exclusions(engine):
+    resp, hits = engine.results(SearchRequest(q="", exclude_sources=("ats",)), 100)
+    assert resp.total == 6 and all(h.source.lower() != "ats" for h in hits)

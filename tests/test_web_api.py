@@ -332,7 +332,7 @@ def test_engine_invalid_request_is_400(web_index, monkeypatch):
 
 
 def test_search_json_matches_the_library_response(web_index):
-    """The API body is the library's SearchResponse.to_dict(), plus pages and toggle_urls."""
+    """The API body is the library's SearchResponse.to_dict(), plus pages, toggle_urls and exclude_urls."""
     from search.model import SearchRequest
     from web import ENGINE_KEY
 
@@ -343,7 +343,7 @@ def test_search_json_matches_the_library_response(web_index):
         body.pop(key), expected.pop(key)
     for items in body["facets"].values():
         for it in items:
-            it.pop("toggle_url")
+            it.pop("toggle_url"), it.pop("exclude_url")
     assert body.pop("pages") == 3
     assert body == expected
 

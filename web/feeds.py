@@ -17,7 +17,7 @@ from flask import Blueprint, Response, current_app, request, url_for
 from search import export
 
 from .api import engine
-from .params import FILTERS, query_string, search_request, state
+from .params import EXCLUDES, FILTERS, query_string, search_request, state
 from .present import CHIP_LABELS, french_date
 
 bp = Blueprint("feeds", __name__)
@@ -48,6 +48,8 @@ def describe(req) -> str:
     parts = [f"« {req.q} »"] if req.q else []
     for param, field in FILTERS.items():
         parts.extend(f"{CHIP_LABELS[param]} : {v}" for v in getattr(req, field))
+    for param, field in EXCLUDES.items():
+        parts.extend(f"{CHIP_LABELS[param[4:]]} : sauf {v}" for v in getattr(req, field))
     if req.date_from or req.date_to:
         if req.date_from and req.date_to:
             parts.append(f"du {french_date(req.date_from)} au {french_date(req.date_to)}")

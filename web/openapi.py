@@ -44,8 +44,8 @@ def _object(properties: dict, optional: tuple[str, ...] = (), description: str |
 STRINGS = {"type": "array", "items": {"type": "string"}}
 
 
-def _filter_param(name: str, what: str, any_of: bool = False) -> dict:
-    how = "any may match; several agency filters must all match" if any_of else "all must match"
+def _filter_param(name: str, what: str, any_of: bool = False, how: str | None = None) -> dict:
+    how = how or ("any may match; several agency filters must all match" if any_of else "all must match")
     return {
         "name": name,
         "in": "query",
@@ -56,13 +56,22 @@ def _filter_param(name: str, what: str, any_of: bool = False) -> dict:
     }
 
 
+FACET_HOW = ("any may match (Paris or Lyon); person, place and source filters must all match each other; "
+             "a value also given to the matching not_ parameter is excluded")
+EXCLUDE_HOW = ("a dispatch having any of them is left out, before facets are counted; matched like the facet "
+               "values, ignoring case and accents")
+
+
 def _search_params(facet_size: bool) -> list[dict]:
     params = [
         {"name": "q", "in": "query", "description": "Query text (French; accents and case are optional).",
          "schema": {"type": "string", "maxLength": MAX_QUERY_LENGTH}},
-        _filter_param("person", "Only dispatches naming this person"),
-        _filter_param("place", "Only dispatches naming this place"),
-        _filter_param("source", "Only dispatches from this source"),
+        _filter_param("person", "Only dispatches naming this person", how=FACET_HOW),
+        _filter_param("place", "Only dispatches naming this place", how=FACET_HOW),
+        _filter_param("source", "Only dispatches from this source", how=FACET_HOW),
+        _filter_param("not_person", "Leave out dispatches naming this person (the query's `-personne:…` does the same)", how=EXCLUDE_HOW),
+        _filter_param("not_place", "Leave out dispatches naming this place (`-lieu:…` in the query)", how=EXCLUDE_HOW),
+        _filter_param("not_source", "Leave out dispatches from this source (`-source:…` in the query)", how=EXCLUDE_HOW),
         {**_filter_param("urgency", "Agency items of this urgency, 1 (flash) to 9", any_of=True),
          # An empty value is no filter (what an empty form field sends).
          "schema": {"type": "array", "items": {"type": "string", "pattern": "^[1-9]?$"}, "maxItems": MAX_FILTER_VALUES}},
@@ -124,7 +133,10 @@ SCHEMAS = {
         "value": {"type": "string"},
         "count": {"type": "integer", "minimum": 0},
         "selected": {"type": "boolean"},
-        "toggle_url": {"type": "string", "description": "This search with the value selected, or deselected if it was."},
+        "excluded": {"type": "boolean", "description": "The search excludes this value (not_person, not_place, not_source); its count is then 0."},
+        "toggle_url": {"type": "string", "description": "This search with the value selected (its exclusion lifted), or deselected if it was."},
+        "exclude_url": {**NULLABLE_STRING, "description": "people, places, sources: this search with the value excluded (its "
+                        "selection lifted), or with its exclusion lifted if it was excluded; null for other facets."},
     }),
     "Correction": _object({
         "word": {"type": "string", "description": "As typed."},

@@ -34,6 +34,10 @@ FACET_PARAM = {
     "people": "person", "places": "place", "sources": "source",
     "urgency": "urgency", "genre": "genre", "subjects": "subject", "language": "language", "slugline": "slugline",
 }
+# URL parameter excluding a facet's values (repeatable: a dispatch having any is left out) ->
+# SearchRequest field, and the facet it excludes from.
+EXCLUDES = {"not_person": "exclude_people", "not_place": "exclude_places", "not_source": "exclude_sources"}
+EXCLUDE_PARAM = {"people": "not_person", "places": "not_place", "sources": "not_source"}
 _URGENCY = re.compile(r"[1-9]")
 SCALARS = ("q", "page", "per_page", "sort", "from", "to", "facet_size", "correct")
 MAX_FILTER_VALUES = 20
@@ -173,6 +177,7 @@ def search_request(args: MultiDict, settings: dict, facet_size: int | None = Non
     date_to = date_bound(single(args, "to"), "to")
     if date_from and date_to and _range_start(date_from) > _range_end(date_to):
         raise InvalidRequest("bad_date", "« from » est postérieur à « to »")
+    excluded = {field: values(args, param) for param, field in EXCLUDES.items()}
     return SearchRequest(
         q=query_text(single(args, "q")),
         people=values(args, "person"),
@@ -183,6 +188,7 @@ def search_request(args: MultiDict, settings: dict, facet_size: int | None = Non
         subjects=values(args, "subject"),
         languages=values(args, "language"),
         sluglines=values(args, "slugline"),
+        **excluded,
         date_from=date_from,
         date_to=date_to,
         sort=sort,
@@ -213,6 +219,8 @@ def state(req: SearchRequest, *, keep_per_page: bool = False) -> list[tuple[str,
     if req.q:
         pairs.append(("q", req.q))
     for param, field in FILTERS.items():
+        pairs.extend((param, v) for v in getattr(req, field))
+    for param, field in EXCLUDES.items():
         pairs.extend((param, v) for v in getattr(req, field))
     if req.date_from:
         pairs.append(("from", req.date_from))

@@ -16,7 +16,7 @@ from markupsafe import Markup, escape
 from search.indexing import fold_key
 from search.model import FacetItem, SearchRequest, SearchResponse
 
-from .params import FACET_PARAM, query_string, replaced, state, toggled, with_month
+from .params import EXCLUDE_PARAM, EXCLUDES, FACET_PARAM, query_string, replaced, state, toggled, with_month
 
 MONTHS = (
     "janvier", "février", "mars", "avril", "mai", "juin",
@@ -179,16 +179,34 @@ def french_number(n: int | float) -> str:
     return f"{int(n):,}".replace(",", "\u202f")
 
 
+def _without(pairs: list[tuple[str, str]], param: str | None, value: str) -> list[tuple[str, str]]:
+    """The pairs without ``param=value``: the request may name the value in another case or
+    without accents, so match like the index does."""
+    key = fold_key(value)
+    return [p for p in pairs if p[0] != param or fold_key(p[1]) != key]
+
+
 def toggle_url(base: str, pairs: list[tuple[str, str]], facet: str, item: FacetItem) -> str:
-    """The URL that selects the item if it is not selected, and deselects it if it is."""
+    """The URL that selects the item if it is not selected (lifting its exclusion), and deselects it if it is."""
     if facet == "dates":
         return base + query_string(with_month(pairs, None if item.selected else item.value))
     param = FACET_PARAM[facet]
     if item.selected:
-        # The request may name the value in another case or without accents: match like the index does.
-        key = fold_key(item.value)
-        return base + query_string([p for p in pairs if p[0] != param or fold_key(p[1]) != key])
+        return base + query_string(_without(pairs, param, item.value))
+    if item.excluded:
+        pairs = _without(pairs, EXCLUDE_PARAM.get(facet), item.value)
     return base + query_string(toggled(pairs, param, item.value))
+
+
+def exclude_url(base: str, pairs: list[tuple[str, str]], facet: str, item: FacetItem) -> str | None:
+    """The URL that excludes the item (lifting its selection), or lifts its exclusion if it is
+    excluded; None for a facet whose values cannot be excluded."""
+    param = EXCLUDE_PARAM.get(facet)
+    if param is None:
+        return None
+    if item.excluded:
+        return base + query_string(_without(pairs, param, item.value))
+    return base + query_string(_without(pairs, FACET_PARAM[facet], item.value) + [(param, item.value)])
 
 
 def facets_with_urls(resp: SearchResponse, req: SearchRequest, base: str, *, keep_per_page: bool = False) -> dict[str, list[dict]]:
@@ -201,12 +219,19 @@ def facets_with_urls(resp: SearchResponse, req: SearchRequest, base: str, *, kee
 
     def url(facet: str, it: FacetItem) -> str:
         param = FACET_PARAM.get(facet)
-        if param is None or it.selected or (param, it.value) in present:
+        if param is None or it.selected or it.excluded or (param, it.value) in present:
             return toggle_url(base, pairs, facet, it)
         return current + joiner + urlencode([(param, it.value)])
 
+    def ex_url(facet: str, it: FacetItem) -> str | None:
+        param = EXCLUDE_PARAM.get(facet)
+        if param is None or it.selected or it.excluded or (FACET_PARAM[facet], it.value) in present:
+            return exclude_url(base, pairs, facet, it)
+        return current + joiner + urlencode([(param, it.value)])
+
     return {
-        facet: [{"value": it.value, "count": it.count, "selected": it.selected, "toggle_url": url(facet, it)} for it in items]
+        facet: [{"value": it.value, "count": it.count, "selected": it.selected, "excluded": it.excluded,
+                 "toggle_url": url(facet, it), "exclude_url": ex_url(facet, it)} for it in items]
         for facet, items in resp.facets.items()
     }
 
@@ -257,16 +282,28 @@ class Chip:
     label: str
     value: str
     remove_url: str
+    # People, places, sources: the URL turning « Lieu : Paris » into « Lieu : sauf Paris » and back.
+    switch_url: str | None = None
+    excluded: bool = False
 
 
 def chips(req: SearchRequest, base: str) -> list[Chip]:
     """The removable chips for the request's filters (people, places, sources, dates)."""
     pairs = state(req)
     out = []
+    chosen_to_excluded = {chosen: excluded for excluded, chosen in ((x, x[4:]) for x in EXCLUDES)}
     for name, value in pairs:
-        if name in CHIP_LABELS:
+        remove = base + query_string(toggled(pairs, name, value))
+        if name in chosen_to_excluded:
+            switch = base + query_string(_without(pairs, name, value) + [(chosen_to_excluded[name], value)])
+            out.append(Chip(CHIP_LABELS[name], value, remove, switch))
+        elif name in EXCLUDES:
+            chosen = name[4:]
+            switch = base + query_string(_without(pairs, name, value) + [(chosen, value)])
+            out.append(Chip(CHIP_LABELS[chosen], value, remove, switch, excluded=True))
+        elif name in CHIP_LABELS:
             shown = facet_value(value, {"language": "language", "urgency": "urgency"}.get(name, name))
-            out.append(Chip(CHIP_LABELS[name], shown, base + query_string(toggled(pairs, name, value))))
+            out.append(Chip(CHIP_LABELS[name], shown, remove))
     if req.date_from or req.date_to:
         if req.date_from == req.date_to:
             label = french_date(req.date_from)

@@ -1,6 +1,7 @@
 // Dépêche: progressive enhancement only. Every page works without this file.
 // - autocomplete under the search box, from /api/suggest (ARIA combobox pattern)
 // - a filter box inside long facet lists
+// - on a phone, the filters as a drawer opened from the top of the results
 "use strict";
 
 (function () {
@@ -196,10 +197,87 @@
     });
   }
 
+  // ------------------------------------------------------------ filters drawer (phones)
+  // Below 700 px the facet column opens from the top of the results, as a modal drawer:
+  // « Filtres (N) » opens it, Échap or « Fermer » closes it, Tab stays inside while open.
+  // Without this script the filters simply follow the results.
+
+  var FOCUSABLE = 'a[href], button:not([disabled]), input:not([disabled]), summary, [tabindex]:not([tabindex="-1"])';
+
+  function setupDrawer(button) {
+    var drawer = document.getElementById(button.getAttribute("aria-controls"));
+    if (!drawer || !window.matchMedia) return;
+    var closeButton = drawer.querySelector(".drawer-close");
+    var narrow = window.matchMedia("(max-width: 699.98px)");
+    var backdrop = document.createElement("div");
+    backdrop.className = "drawer-backdrop";
+    drawer.parentNode.insertBefore(backdrop, drawer);
+    document.documentElement.classList.add("has-drawer");
+    button.hidden = false;
+    if (closeButton) closeButton.hidden = false;
+
+    function isOpen() { return drawer.classList.contains("is-open"); }
+
+    function focusable() {
+      return Array.prototype.filter.call(drawer.querySelectorAll(FOCUSABLE), function (el) {
+        return el.offsetParent !== null || el === document.activeElement;
+      });
+    }
+
+    function open() {
+      drawer.classList.add("is-open");
+      backdrop.classList.add("is-open");
+      drawer.setAttribute("role", "dialog");
+      drawer.setAttribute("aria-modal", "true");
+      button.setAttribute("aria-expanded", "true");
+      (closeButton || focusable()[0] || drawer).focus();
+    }
+
+    function close(restoreFocus) {
+      if (!isOpen()) return;
+      drawer.classList.remove("is-open");
+      backdrop.classList.remove("is-open");
+      drawer.removeAttribute("role");
+      drawer.removeAttribute("aria-modal");
+      button.setAttribute("aria-expanded", "false");
+      if (restoreFocus) button.focus();
+    }
+
+    button.addEventListener("click", function () {
+      if (isOpen()) close(true);
+      else open();
+    });
+    if (closeButton) closeButton.addEventListener("click", function () { close(true); });
+    backdrop.addEventListener("click", function () { close(true); });
+    document.addEventListener("keydown", function (e) {
+      if (!isOpen()) return;
+      if (e.key === "Escape") {
+        e.preventDefault();
+        close(true);
+      } else if (e.key === "Tab") {
+        var items = focusable();
+        if (!items.length) return;
+        var first = items[0], last = items[items.length - 1];
+        var inside = drawer.contains(document.activeElement);
+        if (e.shiftKey && (document.activeElement === first || !inside)) {
+          e.preventDefault();
+          last.focus();
+        } else if (!e.shiftKey && (document.activeElement === last || !inside)) {
+          e.preventDefault();
+          first.focus();
+        }
+      }
+    });
+    var onChange = function (e) { if (!e.matches) close(false); };
+    if (narrow.addEventListener) narrow.addEventListener("change", onChange);
+    else if (narrow.addListener) narrow.addListener(onChange);
+  }
+
   function init() {
     var q = document.getElementById("q");
     if (q) setupAutocomplete(q);
     document.querySelectorAll(".facet-filter-box").forEach(setupFacetFilter);
+    document.querySelectorAll(".filters-toggle").forEach(setupDrawer);
   }
 
   if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", init);
