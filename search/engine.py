@@ -23,7 +23,7 @@ import re
 import threading
 import time
 from collections import Counter, OrderedDict
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from itertools import accumulate
 from pickle import loads
 from pathlib import Path
@@ -791,8 +791,13 @@ class Engine:
 
     # -- search
 
-    def search(self, req: SearchRequest) -> SearchResponse:
-        """Answer a search request within its time budget; stages cut short are named in the response."""
+    def search(self, req: SearchRequest, within: Iterable[str] | None = None) -> SearchResponse:
+        """Answer a search request within its time budget; stages cut short are named in the response.
+
+        ``within``: document ids; only those documents can match (the saved-search alerts run a
+        search over the dispatches an ``index add`` just wrote). The query is still read against
+        the whole archive (spelling, the all-words-else-some decision), then ANDed with them.
+        """
         budget = Budget(req.time_budget_ms)
         lo, hi = self.validate(req)
         snap = self.snapshot()
@@ -818,6 +823,8 @@ class Engine:
         context = mask.copy() if req.date_from or req.date_to else mask
         if req.date_from or req.date_to:
             mask &= (snap.day >= lo) & (snap.day <= hi) & (snap.day > 0)
+        if within is not None:
+            mask &= self._within(snap, within)
 
         cand = np.flatnonzero(mask)
         total = len(cand)
@@ -878,7 +885,7 @@ class Engine:
             date_grain=grain,
         )
 
-    def results(self, req: SearchRequest, limit: int) -> tuple[SearchResponse, Iterator[Hit]]:
+    def results(self, req: SearchRequest, limit: int, within: Iterable[str] | None = None) -> tuple[SearchResponse, Iterator[Hit]]:
         """The first ``limit`` hits of a whole result set, in the request's order, for an export.
 
         ``page``, ``per_page`` and ``facet_size`` are ignored. The matching and the ranking run
@@ -886,7 +893,7 @@ class Engine:
         only as the caller iterates (stored fields read then), each with a plain snippet (the
         dispatch's opening, escaped, no marks: cheap for thousands of rows) and no title marks.
         The response carries total, match, corrections, notice and what the budget cut short;
-        its ``hits`` is empty.
+        its ``hits`` is empty. ``within`` restricts the matches to those document ids, as for ``search``.
         """
         if isinstance(limit, bool) or not isinstance(limit, int) or limit < 0:
             raise InvalidRequest("bad_limit", "« limit » doit être un entier positif ou nul")
@@ -908,6 +915,8 @@ class Engine:
         self._exclude(snap, req, mask)
         if req.date_from or req.date_to:
             mask &= (snap.day >= lo) & (snap.day <= hi) & (snap.day > 0)
+        if within is not None:
+            mask &= self._within(snap, within)
         cand = np.flatnonzero(mask)
         total = len(cand)
         k = min(limit, total)
@@ -962,6 +971,15 @@ class Engine:
                 if ids:
                     mask &= ~fi.mask_for(ids)
         return out
+
+    @staticmethod
+    def _within(snap: Snapshot, ids: Iterable[str]) -> np.ndarray:
+        """The live documents whose id is one of ``ids``, as a mask."""
+        m = np.zeros(snap.n, dtype=bool)
+        for ident in ids:
+            if isinstance(ident, str):
+                m[snap.field_terms("id", ident)] = True
+        return m
 
     def _group(self, snap: Snapshot, group: list[str]):
         """(ids, tf~, df) of a scoring group: one term, or the expansions of a prefix summed."""

@@ -75,32 +75,44 @@ def feed():
     """The newest dispatches of a search as an Atom 1.0 feed."""
     req = search_request(request.args, current_app.config)
     req = replace(req, sort="newest", page=1)
-    resp, hits = engine().results(req, FEED_ENTRIES)
+    _resp, hits = engine().results(req, FEED_ENTRIES)
     home = url_for("pages.search_page", _external=True)
-    self_url = feed_url(req, external=True)
+    return atom_response(
+        title=f"Dépêche — {describe(req)}",
+        subtitle=f"Les {FEED_ENTRIES} dépêches les plus récentes de cette recherche.",
+        self_url=feed_url(req, external=True),
+        alternate=home + query_string(feed_pairs(req) + [("sort", "newest")]),
+        entries=((hit, None) for hit in hits), q=req.q)
 
+
+def atom_response(title: str, subtitle: str, self_url: str, alternate: str, entries, q: str = "") -> Response:
+    """An Atom 1.0 feed of hits, in the order given: ``entries`` are (hit, updated) pairs, updated
+    None for the dispatch's date; an entry with neither is left out (Atom needs a date)."""
+    home = url_for("pages.search_page", _external=True)
     fg = FeedGenerator()
     fg.id(self_url)  # the feed's own canonical address: the same search always has the same id
-    fg.title(xml_text(f"Dépêche — {describe(req)}"))
-    fg.subtitle(xml_text(f"Les {FEED_ENTRIES} dépêches les plus récentes de cette recherche."))
+    fg.title(xml_text(title))
+    fg.subtitle(xml_text(subtitle))
     fg.author({"name": "Dépêche"})
     fg.link(href=self_url, rel="self", type=ATOM_TYPE)
-    fg.link(href=home + query_string(feed_pairs(req) + [("sort", "newest")]), rel="alternate", type="text/html")
+    fg.link(href=alternate, rel="alternate", type="text/html")
     fg.language("fr")
     fg.generator("Dépêche")
     newest = None
-    for hit in hits:
+    for hit, updated in entries:
         when = moment(hit.date)
-        if when is None:
+        updated = updated or when
+        if updated is None:
             continue  # undated: sorted last, and Atom needs a date
-        newest = newest or when
+        newest = max(newest, updated) if newest else updated
         doc_url = url_for("pages.document_page", doc_id=hit.id, _external=True)
         entry = fg.add_entry(order="append")
         entry.id(doc_url)
         entry.title(xml_text(hit.title) or "(sans titre)")
-        entry.link(href=doc_url + query_string([("q", req.q)] if req.q else []), rel="alternate", type="text/html")
-        entry.published(when)
-        entry.updated(when)
+        entry.link(href=doc_url + query_string([("q", q)] if q else []), rel="alternate", type="text/html")
+        if when is not None:
+            entry.published(when)
+        entry.updated(updated)
         entry.summary(xml_text(export.plain(hit.snippet_html)))
         if hit.source:
             entry.author({"name": xml_text(hit.source)})

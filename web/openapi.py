@@ -101,6 +101,7 @@ ERROR_CODES = (
     "bad_page, bad_per_page, bad_facet_size, bad_limit, bad_date, bad_sort, bad_filter, bad_correct, bad_version, bad_encoding, "
     "repeated_parameter, query_too_long, document_not_found, document_withdrawn, not_found, method_not_allowed, payload_too_large, "
     "bad_sep, bad_bom (exports), "
+    "bad_json, bad_alert, bad_alert_name, bad_webhook, too_many_alerts, alert_exists, alert_not_found (alerts), "
     "index_missing, index_version_mismatch, index_unavailable, internal_error; answered by the server before the app: "
     "bad_http_request, request_timeout, request_line_too_long, headers_too_large, overloaded."
 )
@@ -328,6 +329,83 @@ def export_paths() -> dict:
     }
 
 
+def alert_paths() -> dict:
+    """Saved searches (web/alerts.py): create, list, read, delete, and the feed of each."""
+    from search.alerts import LIST_KEYS, MAX_FILTER_VALUES as MAX_VALUES, MAX_VALUE_LENGTH as VALUE_LENGTH
+    from search.alerts import MAX_WEBHOOK_LENGTH, NAME_PATTERN, WEBHOOK_PATTERN
+
+    name = {"type": "string", "pattern": NAME_PATTERN, "maxLength": 64,
+            "description": "Letters, digits, then also `.`, `_` or `-`, 1 to 64 characters."}
+    name_param = {"name": "name", "in": "path", "required": True, "schema": name}
+    values = {"type": "array", "items": {"type": "string", "maxLength": VALUE_LENGTH}, "maxItems": MAX_VALUES}
+    urgency = {"type": "array", "items": {"type": "string", "pattern": "^[1-9]?$"}, "maxItems": MAX_VALUES}
+    date = {"type": ["string", "null"], "pattern": DATE_PATTERN}
+    webhook = {"type": ["string", "null"], "maxLength": MAX_WEBHOOK_LENGTH, "pattern": WEBHOOK_PATTERN,
+               "description": "http(s) URL that receives each run's new matches as JSON (POST, retried with "
+                              "exponential backoff; X-Depeche-Delivery identifies a delivery)."}
+    request_props = {"q": {"type": "string", "maxLength": MAX_QUERY_LENGTH, "description": "Query text, as /api/search's q."},
+                     **{k: {**(urgency if k == "urgency" else values), "description": f"As /api/search's `{k}` (a list)."}
+                        for k in LIST_KEYS},
+                     "from": {**date, "description": "First date, inclusive: YYYY, YYYY-MM or YYYY-MM-DD."},
+                     "to": {**date, "description": "Last date, inclusive."}}
+    body = _object({"name": name, **request_props, "webhook": webhook},
+                   optional=tuple(request_props) + ("webhook",),
+                   description="A saved search: its name, the request (at least q or one filter), an optional webhook.")
+    SCHEMAS["Alert"] = _object({
+        "name": {"type": "string"},
+        "q": {"type": "string"},
+        **{k: STRINGS for k in LIST_KEYS},
+        "from": NULLABLE_STRING, "to": NULLABLE_STRING,
+        "webhook": NULLABLE_STRING,
+        "created_at": {"type": "string", "description": "ISO 8601, UTC."},
+        "matches": {"type": "integer", "minimum": 0, "description": "Dispatches this saved search has matched so far."},
+        "feed_url": {"type": "string", "description": "Its Atom feed: the latest matches first."},
+    })
+    SCHEMAS["AlertList"] = _object({"alerts": {"type": "array", "items": _ref("Alert")}})
+    bad_name = _error("A name that cannot be an alert's (bad_alert_name).")
+    not_found = _error("No saved search has this name: alert_not_found.")
+    common = {"405": NOT_ALLOWED, **SERVER_LIMITS, "500": INTERNAL, "503": UNAVAILABLE}
+    options = _options([name_param])["options"]
+    options["responses"]["204"]["description"] = "No body; the Allow header lists the methods of this route."
+    return {
+        "/api/alerts": {
+            "get": {"summary": "The saved searches, by name", "parameters": [],
+                    "responses": {"200": _json(_ref("AlertList")), "400": BAD_REQUEST, **common}},
+            "post": {
+                "summary": "Save a search",
+                "description": "After each `index add` (and each `index watch` batch) every saved search is run "
+                               "over the dispatches just added, and their new matches recorded (its feed) and "
+                               "sent to its webhook. A dispatch that does not have every query word is not a match.",
+                "requestBody": {"required": True, "content": {"application/json": {"schema": body}}},
+                "responses": {
+                    "201": {**_json(_ref("Alert"), "Created"),
+                            "headers": {"Location": {"schema": {"type": "string"}}}},
+                    "400": _error("Not a JSON object (bad_json), an unknown field (bad_alert), a bad name "
+                                  "(bad_alert_name), webhook (bad_webhook), filter (bad_filter), date (bad_date), "
+                                  "query (query_too_long, bad_query), or too many saved searches (too_many_alerts)."),
+                    "409": _error("A saved search already has this name: alert_exists."),
+                    "413": _error("Body over 64 KiB: payload_too_large."),
+                    **common}},
+            **_options([])},
+        "/api/alerts/{name}": {
+            "get": {"summary": "One saved search", "parameters": [name_param],
+                    "responses": {"200": _json(_ref("Alert")), "400": bad_name, "404": not_found, **common}},
+            "delete": {"summary": "Delete a saved search and its matches", "parameters": [name_param],
+                       "responses": {"204": {"description": "Deleted"}, "400": bad_name, "404": not_found, **common}},
+            "options": options},
+        "/alerts/{name}/feed.atom": {"get": {
+            "summary": "What a saved search matched as an Atom 1.0 feed, the latest matches first",
+            "description": "Each entry is a dispatch it matched after an `index add`, updated when it was matched; "
+                           "a dispatch withdrawn since is left out.",
+            "parameters": [name_param],
+            "responses": {"200": {"description": "Atom 1.0", "content": {"application/atom+xml": {"schema": {"type": "string"}}}},
+                          "400": _html("A name that cannot be an alert's"),
+                          "404": _html("No saved search has this name"),
+                          "503": _html("No usable index")}},
+            **_options([name_param])},
+    }
+
+
 @lru_cache(maxsize=1)
 def spec() -> dict:
     """The OpenAPI document (built once)."""
@@ -346,6 +424,7 @@ def spec() -> dict:
         ),
         "/healthz": _get("Index generation, document count, analyzer version", [], _json(_ref("Health"))),
         **export_paths(),
+        **alert_paths(),
         "/api/openapi.json": {"get": {"summary": "This document", "responses": {"200": _json({"type": "object"})}}, **_options([])},
         "/": {"get": {"summary": "Search page (HTML)", "parameters": _search_params(False),
                       "responses": {"200": _html("Results page"), "400": _html("Invalid parameter"),
