@@ -471,6 +471,9 @@ def _alert_summary(alert) -> str:
 @click.option("--person", "people", multiple=True, help="Filtre sur une personne (répétable).")
 @click.option("--place", "places", multiple=True, help="Filtre sur un lieu (répétable).")
 @click.option("--source", "sources", multiple=True, help="Filtre sur une source (répétable).")
+@click.option("--not-person", "not_people", multiple=True, help="Sauf les dépêches nommant cette personne (répétable).")
+@click.option("--not-place", "not_places", multiple=True, help="Sauf les dépêches nommant ce lieu (répétable).")
+@click.option("--not-source", "not_sources", multiple=True, help="Sauf les dépêches de cette source (répétable).")
 @click.option("--from", "date_from", help="AAAA, AAAA-MM ou AAAA-MM-JJ (inclus).")
 @click.option("--to", "date_to", help="AAAA, AAAA-MM ou AAAA-MM-JJ (inclus).")
 @click.option("--sort", type=click.Choice(["relevance", "newest", "oldest"]), default="relevance", show_default=True)
@@ -479,7 +482,8 @@ def _alert_summary(alert) -> str:
 @click.option("--exact", is_flag=True, help="Cherche les mots tels quels, sans correction orthographique automatique.")
 @click.option("--json", "as_json", is_flag=True, help="Toute la réponse en JSON.")
 @click.pass_context
-def search_cmd(ctx, words, people, places, sources, date_from, date_to, sort, page, per_page, exact, as_json):
+def search_cmd(ctx, words, people, places, sources, not_people, not_places, not_sources, date_from, date_to, sort,
+               page, per_page, exact, as_json):
     """Cherche : mots, "expressions", -exclusions, OR/OU, ET, munit*, personne:, lieu:, source:, date:."""
     from .engine import Engine
     from .model import InvalidRequest, SearchRequest
@@ -488,6 +492,8 @@ def search_cmd(ctx, words, people, places, sources, date_from, date_to, sort, pa
     # The library's own checks, for French messages that say what is wrong with the directory.
     generations.check_version(generations.read_meta(generations.current_generation(root)), root)
     req = SearchRequest(q=" ".join(words), people=tuple(people), places=tuple(places), sources=tuple(sources),
+                        exclude_people=tuple(not_people), exclude_places=tuple(not_places),
+                        exclude_sources=tuple(not_sources),
                         date_from=date_from, date_to=date_to, sort=sort, page=page, per_page=per_page,
                         correct=not exact)
     try:

@@ -33,7 +33,12 @@ def test_search_json_and_facet_options(index):
     assert r.exit_code == 0
     data = json.loads(r.output)
     assert data["total"] == 1 and data["hits"][0]["id"] == "geneve-sommet"
-    assert data["facets"]["places"][0] == {"value": "Genève", "count": 1, "selected": True}
+    assert data["facets"]["places"][0] == {"value": "Genève", "count": 1, "selected": True, "excluded": False}
+    # Excluded values leave the results and stay in their facet, marked.
+    r = run("--index", index, "search", "--json", "--not-place", "geneve", "Macron")
+    data = json.loads(r.output)
+    assert "geneve-sommet" not in [h["id"] for h in data["hits"]] and data["total"] >= 1
+    assert {"value": "Genève", "count": 0, "selected": False, "excluded": True} in data["facets"]["places"]
 
 
 def test_search_notice(index):
