@@ -54,7 +54,7 @@ STAGES = {
     "corrections": "corrections",
 }
 
-FACET_NAMES = {"people": "personnes", "places": "lieux", "sources": "sources", "dates": "mois", "urgency": "urgence",
+FACET_NAMES = {"people": "personnes", "places": "lieux", "sources": "sources", "dates": "dates", "urgency": "urgence",
                "genre": "genre", "subjects": "sujets", "language": "langue", "slugline": "slugline"}
 
 STATS_LABELS = {
