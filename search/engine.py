@@ -78,7 +78,10 @@ def _decode_positions(value: bytes) -> list[int]:
 CACHE_POSTINGS = 2_000_000  # postings kept decoded per snapshot (LRU by term), ~50 MB
 MAX_PREFIX_TERMS = 50
 # All the prefixes of one query together: « ba* be* … zu* » expands to this many terms at most.
-MAX_QUERY_PREFIX_TERMS = 200
+MAX_QUERY_PREFIX_TERMS = 100
+# Clauses of one query, and words of one OR, searched at most: the rarest. A pasted paragraph
+# of 150 words costs the postings of 150 words, and its commonest words say nothing.
+MAX_QUERY_CLAUSES = 32
 # Query words looked at for spelling, at most: each costs a deletion-index look-up.
 MAX_CORRECTED_WORDS = 8
 # Query words whose positions the re-ranking reads (proximity, opening): the rarest first.
@@ -1017,6 +1020,9 @@ class Engine:
         # ranking does not depend on the reading order.
         vocab = snap.vocabulary(wait=0)
         reading = sorted(range(len(pq.clauses)), key=lambda i: (_clause_cost(pq.clauses[i], vocab), i))
+        if len(reading) > MAX_QUERY_CLAUSES:
+            reading = reading[:MAX_QUERY_CLAUSES]
+            plan.notices.append(f"Requête de {len(pq.clauses)} termes : seuls les {MAX_QUERY_CLAUSES} plus rares ont été cherchés.")
         marks: list[tuple[int, int, int]] = []  # (clause index, groups before it, soft clauses before it)
         for n_clause, i_clause in enumerate(reading):
             clause = pq.clauses[i_clause]
@@ -1045,7 +1051,11 @@ class Engine:
                     want(clause.text, m)
             elif isinstance(clause, query.Or):
                 m = np.zeros(snap.n, dtype=bool)
-                for n_child, child in enumerate(clause.children):
+                children = sorted(clause.children, key=lambda c: _clause_cost(c, vocab))
+                if len(children) > MAX_QUERY_CLAUSES:
+                    children = children[:MAX_QUERY_CLAUSES]
+                    plan.notices.append(f"OU de {len(clause.children)} termes : seuls les {MAX_QUERY_CLAUSES} plus rares ont été cherchés.")
+                for n_child, child in enumerate(children):
                     if (n_clause or n_child) and budget.spent("planning", MATCH_SHARE):
                         break
                     m |= self._node_mask(snap, child, plan, budget)

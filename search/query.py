@@ -38,6 +38,7 @@ FIELD_ALIASES = {
 OR_WORDS = frozenset(["OR", "OU"])
 AND_WORDS = frozenset(["ET", "AND"])
 MIN_PREFIX = 2
+MAX_PHRASE_TERMS = 32
 
 # Words that make a question a question: they say nothing about the answer, so a query does
 # not search for them (the index keeps them: "comment" is also a noun).
@@ -248,7 +249,9 @@ def _atom(m) -> object | None:
             return None
         if len(terms) == 1:
             return Word(m.group("qval"), terms)
-        return Phrase(m.group("qval"), terms)
+        # A pasted quotation is found by its opening words: checking every word of a long one
+        # would cost the postings of all of them.
+        return Phrase(m.group("qval"), terms[:MAX_PHRASE_TERMS])
     word = m.group("word")
     if word.endswith("*") and len(word.rstrip("*")) >= 1:
         stem_part = word.rstrip("*")

@@ -110,14 +110,14 @@ def test_time_budget_returns_partial_results_flagged(engine, monkeypatch):
 def test_no_stage_runs_past_the_budget(engine, monkeypatch):
     import search.engine as eng
 
-    # The clock advances 10 ms a reading: a 2-second budget lasts about 200 steps of work, so
-    # the stages that come late (facets, snippets) must still find it spent and stop.
+    # The clock advances 10 ms a reading: a 300 ms budget lasts about 30 steps of work, so the
+    # stages that come late (facets, snippets) must still find it spent and stop.
     ticks = iter(range(10**7))
     monkeypatch.setattr(eng.time, "perf_counter", lambda: next(ticks) / 100)
     q = " OR ".join(f"zu{a}{b}" for a in "abcdefg" for b in "abcdefghijklmnopqrstuvwxyz")[:MAX_QUERY_LENGTH]
-    resp = engine.search(SearchRequest(q=q, time_budget_ms=2000))
+    resp = engine.search(SearchRequest(q=q, time_budget_ms=300))
     assert resp.partial and "planning" in resp.timed_out
-    assert resp.took_ms <= 2000 + 10 * 30  # a few steps past the deadline at most, never the whole query
+    assert resp.took_ms <= 300 + 10 * 30  # a few steps past the deadline at most, never the whole query
 
 
 def test_many_prefixes_share_one_cap(engine):
@@ -151,3 +151,19 @@ def test_any_query_within_the_length_limit_answers_within_its_budget(engine, tex
     wall = (time.perf_counter() - t0) * 1000
     # The budget holds with room for one unit of work past it (this index is small).
     assert wall < budget_ms * 1.5, (len(text), wall, resp.timed_out)
+
+
+def test_a_query_of_many_words_searches_its_rarest(engine):
+    from search.engine import MAX_QUERY_CLAUSES
+
+    words = [f"zu{a}{b}" for a in "ab" for b in "abcdefghijklmnopqrstu"][:40]
+    resp = engine.search(SearchRequest(q="munitions " + " ".join(words)))
+    assert f"Requête de 41 termes : seuls les {MAX_QUERY_CLAUSES} plus rares ont été cherchés." in resp.notice
+    resp = engine.search(SearchRequest(q=" OU ".join(words)))
+    assert f"OU de 40 termes : seuls les {MAX_QUERY_CLAUSES} plus rares ont été cherchés." in resp.notice
+    assert resp.total > 0
+
+
+def test_a_long_quotation_is_found_by_its_opening_words():
+    pq = query.parse('"' + " ".join(f"mot{i}" for i in range(50)) + '"')
+    assert len(pq.clauses[0].terms) == query.MAX_PHRASE_TERMS
