@@ -94,6 +94,9 @@ SUGGEST_BUDGET_MS = 300
 # How long a request waits for the vocabulary and the speller being built in the background
 # when a generation has just opened (at most its own budget).
 VOCABULARY_WAIT = 30.0
+# The longest a search waits for the vocabulary and speller of a generation that has just
+# opened (once per process: later generations inherit the previous ones while theirs build).
+BUILD_WAIT = 0.1
 # Re-ranking starts only with this share of the budget left unspent, facets stop at FACETS_SHARE:
 # what is left is for the snippets of the page.
 RERANK_SHARE = 0.7
@@ -638,6 +641,12 @@ def _clause_text(node) -> str:
     return getattr(node, "text", "") or ""
 
 
+def _wait_for_build(budget: Budget) -> float:
+    """Seconds a search may wait for the background build: a little, never past its budget."""
+    left = budget.left(MATCH_SHARE)
+    return BUILD_WAIT if left is None else min(BUILD_WAIT, left)
+
+
 def _clause_cost(node, vocab) -> int:
     """Documents a clause's words are in, as the vocabulary tells without reading postings
     (what its masks will cost, and how little a frequent word says)."""
@@ -1130,7 +1139,7 @@ class Engine:
             return term
         if budget.spent("corrections", MATCH_SHARE):
             return term
-        speller = snap.speller(wait=budget.left(MATCH_SHARE))
+        speller = snap.speller(wait=_wait_for_build(budget))
         if speller is None:
             budget.spent("corrections", 0.0)
             return term
@@ -1223,7 +1232,7 @@ class Engine:
     def expand_prefix(self, snap: Snapshot, folded: str, budget: Budget | None = None, limit: int = MAX_PREFIX_TERMS) -> list[str]:
         """Index terms of words starting with a folded prefix (most frequent first, at most ``limit``)."""
         budget = budget or Budget(None)
-        vocab = snap.vocabulary(wait=budget.left(MATCH_SHARE))
+        vocab = snap.vocabulary(wait=_wait_for_build(budget))
         if vocab is None:
             budget.spent("expansion", 0.0)
             return []
