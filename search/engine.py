@@ -78,7 +78,9 @@ def _decode_positions(value: bytes) -> list[int]:
 CACHE_POSTINGS = 2_000_000  # postings kept decoded per snapshot (LRU by term), ~50 MB
 MAX_PREFIX_TERMS = 50
 # All the prefixes of one query together: « ba* be* … zu* » expands to this many terms at most.
-MAX_QUERY_PREFIX_TERMS = 100
+MAX_QUERY_PREFIX_TERMS = 60
+# Each prefix of a query gets an equal share of MAX_QUERY_PREFIX_TERMS, but never fewer than this.
+MIN_PREFIX_SHARE = 3
 # Clauses of one query, and words of one OR, searched at most: the rarest. A pasted paragraph
 # of 150 words costs the postings of 150 words, and its commonest words say nothing.
 MAX_QUERY_CLAUSES = 32
@@ -621,6 +623,7 @@ class _Plan:
         self.soft: list[tuple[str, np.ndarray]] = []
         self.corrections: list[Correction] = []
         self.prefix_terms = 0  # expansions so far, against MAX_QUERY_PREFIX_TERMS
+        self.prefix_share = MAX_PREFIX_TERMS  # expansions one prefix may have in this query
 
     def missing(self, doc: int) -> list[str]:
         """The typed clauses a document lacks, when the match is partial."""
@@ -1033,6 +1036,10 @@ class Engine:
             reading = reading[:MAX_QUERY_CLAUSES]
             plan.notices.append(f"Requête de {len(pq.clauses)} termes : seuls les {MAX_QUERY_CLAUSES} plus rares ont été cherchés.")
         marks: list[tuple[int, int, int]] = []  # (clause index, groups before it, soft clauses before it)
+        # Every prefix gets its share of the query's expansions, not the first few all of them.
+        n_prefixes = len(pq.prefixes())
+        if n_prefixes > 1:
+            plan.prefix_share = min(MAX_PREFIX_TERMS, max(MIN_PREFIX_SHARE, MAX_QUERY_PREFIX_TERMS // n_prefixes))
         for n_clause, i_clause in enumerate(reading):
             clause = pq.clauses[i_clause]
             # The first clause is always read, so that a request cut short still answers something.
@@ -1204,7 +1211,7 @@ class Engine:
             return m
         if isinstance(node, query.Prefix):
             room = MAX_QUERY_PREFIX_TERMS - plan.prefix_terms
-            terms = self.expand_prefix(snap, node.folded, budget, min(MAX_PREFIX_TERMS, room)) if room > 0 else []
+            terms = self.expand_prefix(snap, node.folded, budget, min(plan.prefix_share, room)) if room > 0 else []
             m = np.zeros(n, dtype=bool)
             kept = []
             for i, t in enumerate(terms):

@@ -167,3 +167,11 @@ def test_a_query_of_many_words_searches_its_rarest(engine):
 def test_a_long_quotation_is_found_by_its_opening_words():
     pq = query.parse('"' + " ".join(f"mot{i}" for i in range(50)) + '"')
     assert len(pq.clauses[0].terms) == query.MAX_PHRASE_TERMS
+
+
+def test_every_prefix_of_a_query_gets_its_share(engine):
+    import search.engine as eng
+
+    plan = eng.Engine._plan(engine, engine.snapshot(), query.parse("zua* zub* zuc* zud*"), eng.Budget(None))
+    sizes = [len(g) for g in plan.groups]
+    assert len(sizes) == 4 and all(0 < s <= MAX_QUERY_PREFIX_TERMS // 4 for s in sizes)
