@@ -816,7 +816,6 @@ class Engine:
         budget = Budget(req.time_budget_ms)
         lo, hi = self.validate(req)
         snap = self.snapshot()
-        p = self.params
         pq = query.parse(req.q)
         visible = snap.visible()
         plan = self._plan(snap, pq, budget, req.correct, visible)
@@ -846,27 +845,7 @@ class Engine:
 
         # Ranking.
         k = min(req.page * req.per_page, total)
-        scores = np.zeros(total, dtype=np.float32)
-        idfs = {}
-        if plan.groups and total:
-            dense = np.zeros(snap.n, dtype=np.float32)
-            for g in plan.groups:
-                ids, tfw, df = self._group(snap, g)
-                w = ranking.idf(df, snap.n_live, p.idf_power)
-                if p.name_boost and len(g) == 1 and g[0] in plan.names:
-                    w *= p.name_boost
-                idfs[tuple(g)] = w
-                if len(ids):
-                    dense[ids] += w * ranking.saturate(tfw, p.k1)
-            scores = dense[cand]
-        if req.sort == "relevance":
-            depth = max(k, p.rerank_depth) if plan.groups else k
-            order = ranking.top_order(scores, snap.day[cand], cand, min(depth, total))
-            if plan.groups and len(order) and not budget.spent("reranking", RERANK_SHARE):
-                order, scores = self._rerank(snap, plan, cand, order, scores, idfs, budget)
-            order = order[:k]
-        else:
-            order = ranking.date_order(scores, snap.day[cand], cand, k, newest=req.sort == "newest")
+        order, scores = self._ranked(snap, plan, req.sort, cand, k, budget)
         page_idx = order[(req.page - 1) * req.per_page : req.page * req.per_page]
 
         # Facets over all matching documents.
@@ -915,7 +894,6 @@ class Engine:
         budget = Budget(req.time_budget_ms)
         lo, hi = self.validate(req)
         snap = self.snapshot()
-        p = self.params
         pq = query.parse(req.q)
         visible = snap.visible()
         plan = self._plan(snap, pq, budget, req.correct, visible)
@@ -935,27 +913,7 @@ class Engine:
         cand = np.flatnonzero(mask)
         total = len(cand)
         k = min(limit, total)
-        scores = np.zeros(total, dtype=np.float32)
-        idfs = {}
-        if plan.groups and total:  # a date order breaks its ties by score, as search does
-            dense = np.zeros(snap.n, dtype=np.float32)
-            for g in plan.groups:
-                ids, tfw, df = self._group(snap, g)
-                w = ranking.idf(df, snap.n_live, p.idf_power)
-                if p.name_boost and len(g) == 1 and g[0] in plan.names:
-                    w *= p.name_boost
-                idfs[tuple(g)] = w
-                if len(ids):
-                    dense[ids] += w * ranking.saturate(tfw, p.k1)
-            scores = dense[cand]
-        if req.sort == "relevance":
-            depth = max(k, p.rerank_depth) if plan.groups else k
-            order = ranking.top_order(scores, snap.day[cand], cand, min(depth, total))
-            if plan.groups and len(order) and not budget.spent("reranking", RERANK_SHARE):
-                order, scores = self._rerank(snap, plan, cand, order, scores, idfs, budget)
-            order = order[:k]
-        else:
-            order = ranking.date_order(scores, snap.day[cand], cand, k, newest=req.sort == "newest")
+        order, scores = self._ranked(snap, plan, req.sort, cand, k, budget)
         resp = SearchResponse(
             query=req.q, total=total, page=1, per_page=max(k, 1), took_ms=round(budget.elapsed_ms(), 2), hits=[],
             facets={}, corrected_query=self._did_you_mean(pq, plan.corrections),
@@ -995,6 +953,32 @@ class Engine:
             if isinstance(ident, str):
                 m[snap.field_terms("id", ident)] = True
         return m
+
+    def _ranked(self, snap: Snapshot, plan: _Plan, sort: str, cand: np.ndarray, k: int, budget: Budget):
+        """(order of the first ``k`` candidates, their scores): BM25F over every candidate, the
+        best re-ranked while the budget lasts; a date order breaks its ties by score."""
+        p = self.params
+        total = len(cand)
+        scores = np.zeros(total, dtype=np.float32)
+        idfs = {}
+        if plan.groups and total:
+            dense = np.zeros(snap.n, dtype=np.float32)
+            for g in plan.groups:
+                ids, tfw, df = self._group(snap, g)
+                w = ranking.idf(df, snap.n_live, p.idf_power)
+                if p.name_boost and len(g) == 1 and g[0] in plan.names:
+                    w *= p.name_boost
+                idfs[tuple(g)] = w
+                if len(ids):
+                    dense[ids] += w * ranking.saturate(tfw, p.k1)
+            scores = dense[cand]
+        if sort != "relevance":
+            return ranking.date_order(scores, snap.day[cand], cand, k, newest=sort == "newest"), scores
+        depth = max(k, p.rerank_depth) if plan.groups else k
+        order = ranking.top_order(scores, snap.day[cand], cand, min(depth, total))
+        if plan.groups and len(order) and not budget.spent("reranking", RERANK_SHARE):
+            order, scores = self._rerank(snap, plan, cand, order, scores, idfs, budget)
+        return order[:k], scores
 
     def _group(self, snap: Snapshot, group: list[str]):
         """(ids, tf~, df) of a scoring group: one term, or the expansions of a prefix summed."""
