@@ -49,10 +49,12 @@ def test_drawer_opens_traps_focus_and_excludes_a_place(server, phone):
     page.goto(server + "/?q=munitions&place=Ukraine")
     toggle = page.locator(".filters-toggle")
     drawer = page.locator("#filtres")
-    assert toggle.is_visible() and toggle.inner_text() == "Filtres (1)"
-    assert not page.locator(".jump-filters").is_visible()
+    # The script turns the column into a drawer once it runs: wait for it, do not race it.
+    expect(toggle).to_be_visible()
+    expect(drawer).to_be_hidden()
+    assert toggle.inner_text() == "Filtres (1)"
+    expect(page.locator(".jump-filters")).to_be_hidden()
     assert toggle.get_attribute("aria-expanded") == "false" and toggle.get_attribute("aria-controls") == "filtres"
-    assert not drawer.is_visible()
     # The button sits at the top of the results, above the first one.
     assert toggle.bounding_box()["y"] < page.locator(".result").first.bounding_box()["y"]
 
