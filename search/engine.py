@@ -27,6 +27,7 @@ from collections.abc import Iterable, Iterator
 from itertools import accumulate
 from pickle import loads
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 from whoosh.codec.whoosh3 import W3LeafMatcher, byte_to_length
@@ -631,6 +632,20 @@ class _Plan:
             return []
         return list(dict.fromkeys(label for label, m in self.soft if not m[doc]))
 
+class _Matches(NamedTuple):
+    """A request's matches and what the response needs to say about them."""
+
+    snap: "Snapshot"
+    pq: query.ParsedQuery
+    plan: "_Plan"
+    mask: np.ndarray
+    context: np.ndarray  # the matches before the date filter
+    selected: dict
+    excluded: dict
+    lo: int
+    hi: int
+
+
 def _and(a: np.ndarray | None, b: np.ndarray) -> np.ndarray:
     return b if a is None else (a & b)
 
@@ -814,31 +829,7 @@ class Engine:
         the whole archive (spelling, the all-words-else-some decision), then ANDed with them.
         """
         budget = Budget(req.time_budget_ms)
-        lo, hi = self.validate(req)
-        snap = self.snapshot()
-        pq = query.parse(req.q)
-        visible = snap.visible()
-        plan = self._plan(snap, pq, budget, req.correct, visible)
-
-        # Filters: facet selections (AND across facets, OR within one) and dates.
-        mask = visible.copy() if plan.mask is None else (plan.mask & visible)
-        selected = {}
-        filters = [("people", "people"), ("places", "places"), ("sources", "sources")]
-        filters += [(AGENCY_FILTERS[name], name) for name in AGENCY_FACETS]
-        for name, field in filters:
-            values = getattr(req, name)
-            if values:
-                fi = snap.facets[field]
-                ids = fi.lookup(values)
-                selected[field if field in AGENCY_FACETS else name] = ids
-                mask &= fi.mask_for(ids)
-        excluded = self._exclude(snap, req, mask)
-        # The matches before the date filter: the histogram's months or days around a chosen one.
-        context = mask.copy() if req.date_from or req.date_to else mask
-        if req.date_from or req.date_to:
-            mask &= (snap.day >= lo) & (snap.day <= hi) & (snap.day > 0)
-        if within is not None:
-            mask &= self._within(snap, within)
+        snap, pq, plan, mask, context, selected, excluded, lo, hi = self._matches(req, within, budget)
 
         cand = np.flatnonzero(mask)
         total = len(cand)
@@ -892,24 +883,7 @@ class Engine:
         if isinstance(limit, bool) or not isinstance(limit, int) or limit < 0:
             raise InvalidRequest("bad_limit", "« limit » doit être un entier positif ou nul")
         budget = Budget(req.time_budget_ms)
-        lo, hi = self.validate(req)
-        snap = self.snapshot()
-        pq = query.parse(req.q)
-        visible = snap.visible()
-        plan = self._plan(snap, pq, budget, req.correct, visible)
-        mask = visible.copy() if plan.mask is None else (plan.mask & visible)
-        filters = [("people", "people"), ("places", "places"), ("sources", "sources")]
-        filters += [(AGENCY_FILTERS[name], name) for name in AGENCY_FACETS]
-        for name, field in filters:
-            values = getattr(req, name)
-            if values:
-                fi = snap.facets[field]
-                mask &= fi.mask_for(fi.lookup(values))
-        self._exclude(snap, req, mask)
-        if req.date_from or req.date_to:
-            mask &= (snap.day >= lo) & (snap.day <= hi) & (snap.day > 0)
-        if within is not None:
-            mask &= self._within(snap, within)
+        snap, pq, plan, mask = self._matches(req, within, budget)[:4]
         cand = np.flatnonzero(mask)
         total = len(cand)
         k = min(limit, total)
@@ -953,6 +927,34 @@ class Engine:
             if isinstance(ident, str):
                 m[snap.field_terms("id", ident)] = True
         return m
+
+    def _matches(self, req: SearchRequest, within: Iterable[str] | None, budget: Budget) -> "_Matches":
+        """What a request matches: the plan, then facet selections (AND across facets, OR within
+        one), exclusions, dates and ``within`` applied to it; shared by search and export."""
+        lo, hi = self.validate(req)
+        snap = self.snapshot()
+        pq = query.parse(req.q)
+        visible = snap.visible()
+        plan = self._plan(snap, pq, budget, req.correct, visible)
+        mask = visible.copy() if plan.mask is None else (plan.mask & visible)
+        selected = {}
+        filters = [("people", "people"), ("places", "places"), ("sources", "sources")]
+        filters += [(AGENCY_FILTERS[name], name) for name in AGENCY_FACETS]
+        for name, field in filters:
+            values = getattr(req, name)
+            if values:
+                fi = snap.facets[field]
+                ids = fi.lookup(values)
+                selected[field if field in AGENCY_FACETS else name] = ids
+                mask &= fi.mask_for(ids)
+        excluded = self._exclude(snap, req, mask)
+        # The matches before the date filter: the histogram's months or days around a chosen one.
+        context = mask.copy() if req.date_from or req.date_to else mask
+        if req.date_from or req.date_to:
+            mask &= (snap.day >= lo) & (snap.day <= hi) & (snap.day > 0)
+        if within is not None:
+            mask &= self._within(snap, within)
+        return _Matches(snap, pq, plan, mask, context, selected, excluded, lo, hi)
 
     def _ranked(self, snap: Snapshot, plan: _Plan, sort: str, cand: np.ndarray, k: int, budget: Budget):
         """(order of the first ``k`` candidates, their scores): BM25F over every candidate, the
