@@ -24,16 +24,13 @@ import threading
 import time
 from collections import Counter, OrderedDict
 from collections.abc import Iterable, Iterator
-from itertools import accumulate
-from pickle import loads
 from pathlib import Path
 from typing import NamedTuple
 
 import numpy as np
-from whoosh.codec.whoosh3 import W3LeafMatcher, byte_to_length
-from whoosh.reading import TermNotFound
 
-from . import analysis, facets, highlight, query, ranking, spelling, suggest, versions
+from . import analysis, facets, highlight, postings, query, ranking, spelling, suggest, versions
+from . import whoosh_internals as wi
 from .analysis import SCHEMA_VERSION
 from .budget import MATCH_SHARE, Budget
 from .indexing import (
@@ -67,14 +64,7 @@ from .model import (
 )
 
 TEXT_FIELDS = ranking.TEXT_FIELDS
-_B2L = np.array([byte_to_length(i) for i in range(256)], dtype=np.float32)
 
-
-def _decode_positions(value: bytes) -> list[int]:
-    """Whoosh's Positions value (count + pickled deltas) → positions (C-speed accumulate)."""
-    if not value.endswith(b"."):
-        value += b"."
-    return list(accumulate(loads(value[4:])))
 
 CACHE_POSTINGS = 2_000_000  # postings kept decoded per snapshot (LRU by term), ~50 MB
 MAX_PREFIX_TERMS = 50
@@ -122,18 +112,15 @@ def len_then_name(name: str) -> tuple[int, str]:
 class FieldPostings:
     """Postings of one term in one field: doc numbers, frequencies, raw position values."""
 
-    __slots__ = ("ids", "tf", "_values", "_offsets")
+    __slots__ = ("ids", "tf", "_values", "_offsets", "_ends")
 
-    def __init__(self, ids: np.ndarray, tf: np.ndarray, values: list[bytes] | None):
+    def __init__(self, ids: np.ndarray, tf: np.ndarray, values: bytes = b"", starts: np.ndarray | None = None,
+                 ends: np.ndarray | None = None):
         self.ids = ids
         self.tf = tf
-        if values:
-            lengths = np.fromiter(map(len, values), dtype=np.int64, count=len(values))
-            self._offsets = np.concatenate(([0], np.cumsum(lengths)))
-            self._values = b"".join(values)
-        else:
-            self._offsets = None
-            self._values = b""
+        self._values = values
+        self._offsets = starts  # where each posting's positions start in ``values``; None: no positions
+        self._ends = ends
 
     def __len__(self) -> int:
         return len(self.ids)
@@ -147,10 +134,10 @@ class FieldPostings:
 
     def positions_at(self, i: int) -> list[int]:
         """Positions of the ``i``-th posting."""
-        return _decode_positions(self._values[self._offsets[i] : self._offsets[i + 1]])
+        return wi.decode_positions(self._values[self._offsets[i] : self._ends[i]])
 
 
-EMPTY = FieldPostings(np.zeros(0, np.int32), np.zeros(0, np.float32), None)
+EMPTY = FieldPostings(np.zeros(0, np.int32), np.zeros(0, np.float32))
 
 
 class TermPostings:
@@ -168,59 +155,6 @@ class TermPostings:
     @property
     def df(self) -> int:
         return len(self.ids)
-
-
-def _leaf_postings(sr, field: str, text: str, values: bool):
-    """(ids, weights, values) of one term in one segment, read block by block; None if absent."""
-    terms = getattr(sr, "_terms", None)
-    btext = text.encode("utf-8")
-    if terms is None:  # pragma: no cover - other codecs
-        try:
-            m = sr.postings(field, text)
-        except TermNotFound:
-            return None
-        return _drain(m, values)
-    try:
-        info = terms.term_info(field, btext)
-    except (KeyError, TermNotFound):
-        return None
-    if info.is_inlined():
-        ids, ws, vs = info.inlined_postings()
-        return list(ids), list(ws), (list(vs) if values else [])
-    m = terms.matcher(field, btext, sr.schema[field].format)
-    if not isinstance(m, W3LeafMatcher):  # pragma: no cover - other matchers
-        return _drain(m, values)
-    return _read_blocks(m, weights=True, values=values)
-
-
-def _read_blocks(m, weights: bool, values: bool):
-    """(ids, weights, values) of a W3 posting list, block by block (Whoosh decodes one posting at a time)."""
-    ids, ws, vs = [], [], []
-    while True:
-        m._read_ids()
-        ids.extend(m._ids)
-        if weights:
-            m._read_weights()
-            ws.extend(m._weights)
-        if values:
-            m._read_values()
-            vs.extend(m._values)
-        if m._lastblock:
-            break
-        m._next_block()
-    return ids, ws, vs
-
-
-def _drain(m, values: bool):
-    """(ids, weights, values) of a Whoosh matcher read one posting at a time (the slow, generic way)."""
-    ids, ws, vs = [], [], []
-    while m.is_active():
-        ids.append(m.id())
-        ws.append(m.weight())
-        if values:
-            vs.append(m.value())
-        m.next()
-    return ids, ws, vs
 
 
 # ---------------------------------------------------------------- snapshot
@@ -241,7 +175,8 @@ class Snapshot:
         check_version(self.meta, root)
         self.ix = whoosh_index.open_dir(str(gen))
         self.reader = self.ix.reader()
-        self.leaves = list(self.reader.leaf_readers())
+        self.leaves = wi.check_fast_path(self.reader)
+        self.segments = [(postings.open_segment(gen, sr), off) for sr, off in self.leaves]
         self.n = self.reader.doc_count_all()
         self.lock = threading.RLock()  # Whoosh file objects are not thread-safe
         self._cache: OrderedDict[str, TermPostings] = OrderedDict()
@@ -261,9 +196,7 @@ class Snapshot:
 
         self.live = np.ones(self.n, dtype=bool)
         for sr, off in self.leaves:
-            if sr.has_deletions():
-                dead = np.fromiter(sr.deleted_docs_set, dtype=np.int64)
-                self.live[off + dead] = False
+            self.live[off + wi.deleted(sr)] = False
         self.n_live = int(self.live.sum())
 
         self.lengths = {f: self._lengths(f) for f in TEXT_FIELDS}
@@ -298,38 +231,15 @@ class Snapshot:
     # -- building
 
     def _lengths(self, field: str) -> np.ndarray:
-        arr = np.zeros(self.n, dtype=np.float32)
-        for sr, off in self.leaves:
-            pd = getattr(sr, "_perdoc", None)
-            name = f"_{field}_len"
-            if pd is not None and hasattr(pd, "_get_column_file") and pd.has_column(name):
-                colfile, base, length = pd._get_column_file(name)
-                raw = np.frombuffer(bytes(colfile.get(base, length)), dtype=np.uint8)
-                raw = raw[: sr.doc_count_all()]
-                arr[off : off + len(raw)] = _B2L[raw]
-            else:  # pragma: no cover
-                for d in range(sr.doc_count_all()):
-                    arr[off + d] = sr.doc_field_length(d, field) or 0
-        return arr
+        return np.concatenate([wi.length_column(sr, field) for sr, _ in self.leaves]) if self.leaves else np.zeros(0, np.float32)
 
     def _day(self, name: str = "day") -> np.ndarray:
         """YYYYMMDD per document (0: undated), read straight from the sortable column; any
         unsigned 32-bit NUMERIC column (``release``) the same way (0 where a segment lacks it)."""
-        arr = np.zeros(self.n, dtype=np.int64 if name != "day" else np.int32)
-        for sr, off in self.leaves:
-            if name not in sr.schema or not sr.has_column(name):
-                continue
-            pd = getattr(sr, "_perdoc", None)
-            col = sr.schema[name].column_type
-            if pd is not None and getattr(col, "_typecode", None) == "I" and getattr(col, "_default", None) == 0:
-                colfile, base, length = pd._get_column_file(name)
-                raw = np.frombuffer(bytes(colfile.get(base, length - length % 4)), dtype=">u4")
-                raw = raw[: sr.doc_count_all()]
-                arr[off : off + len(raw)] = raw
-            else:  # pragma: no cover
-                vals = list(sr.column_reader(name))
-                arr[off : off + len(vals)] = np.asarray(vals, dtype=np.int64)
-        return arr
+        if not self.leaves:
+            return np.zeros(0, dtype=np.int32 if name == "day" else np.int64)
+        arr = np.concatenate([wi.uint32_column(sr, name) for sr, _ in self.leaves])
+        return arr.astype(np.int32) if name == "day" else arr
 
     def visible(self, now: float | None = None) -> np.ndarray:
         """Live documents whose embargo (if any) has ended: what a request may see, at ``now``."""
@@ -338,36 +248,19 @@ class Snapshot:
         return self.live & ~(self.release > (time.time() if now is None else now))
 
     def _facet(self, field: str) -> facets.FacetIndex:
-        """(document, value) pairs of a keyword field, read from its postings in one pass."""
+        """(document, value) pairs of a keyword field, from its postings arrays in one pass."""
         key_ids: dict[str, int] = {}
-        docs: list[int] = []
-        vals: list[int] = []
-        for sr, off in self.leaves:
-            terms = getattr(sr, "_terms", None)
-            if field not in sr.schema or terms is None:
+        docs: list[np.ndarray] = []
+        vals: list[np.ndarray] = []
+        for seg, off in self.segments:
+            fa = seg.field(field)
+            if fa is None or not len(fa.terms):
                 continue
-            fmt = sr.schema[field].format
-            try:
-                for (fname, tb), info in terms.items_from(field, b""):
-                    if fname != field:
-                        break
-                    key = tb.decode("utf-8")
-                    k = key_ids.setdefault(key, len(key_ids))
-                    if info.is_inlined():
-                        ids = info.inlined_postings()[0]
-                    else:
-                        m = W3LeafMatcher(terms._postfile, *info.extent(), fmt) if hasattr(terms, "_postfile") else None
-                        if m is None:  # pragma: no cover
-                            got = _leaf_postings(sr, field, key, False)
-                            ids = got[0] if got else []
-                        else:
-                            ids = _read_blocks(m, weights=False, values=False)[0]
-                    docs.extend(d + off for d in ids)
-                    vals.extend([k] * len(ids))
-            except KeyError:
-                continue
-        doc_arr = np.asarray(docs, dtype=np.int32)
-        val_arr = np.asarray(vals, dtype=np.int32)
+            local = np.fromiter((key_ids.setdefault(k, len(key_ids)) for k in fa.terms.all()), dtype=np.int32, count=len(fa.terms))
+            docs.append(np.asarray(fa.ids, dtype=np.int32) + off)
+            vals.append(np.repeat(local, fa.df()))
+        doc_arr = np.concatenate(docs) if docs else np.zeros(0, np.int32)
+        val_arr = np.concatenate(vals) if vals else np.zeros(0, np.int32)
         keep = self.live[doc_arr] if len(doc_arr) else np.zeros(0, bool)
         return facets.FacetIndex.from_pairs(list(key_ids), doc_arr[keep], val_arr[keep], self.n)
 
@@ -406,25 +299,31 @@ class Snapshot:
         fields = {}
         xs = {}
         for f in TEXT_FIELDS:
-            ids_parts, tf_parts, vals = [], [], []
-            for sr, off in self.leaves:
-                got = _leaf_postings(sr, f, term, True)
-                if got is None:
-                    continue
-                ids, ws, vs = got
-                ids_parts.append(np.asarray(ids, dtype=np.int32) + off)
-                tf_parts.append(np.asarray(ws, dtype=np.float32))
-                vals.extend(vs)
-            if not ids_parts:
+            parts = []
+            for seg, off in self.segments:
+                got = seg.postings(f, term)
+                if got is not None:
+                    parts.append((got, off))
+            if not parts:
                 fields[f] = EMPTY
                 continue
-            ids = np.concatenate(ids_parts)
-            tf = np.concatenate(tf_parts)
+            if len(parts) == 1:
+                (ids, tf, vstart, values), off = parts[0]
+                ids = ids + off
+            else:
+                ids = np.concatenate([got[0] + off for got, off in parts])
+                tf = np.concatenate([got[1] for got, _ in parts])
+                base = np.cumsum([0] + [len(got[3]) for got, _ in parts[:-1]])
+                vstart = np.concatenate([got[2][:-1] + b for (got, _), b in zip(parts, base)] + [[base[-1] + len(parts[-1][0][3])]])
+                values = b"".join(got[3] for got, _ in parts)
+            ids = ids.astype(np.int32, copy=False)
+            tf = np.asarray(tf, dtype=np.float32)
+            starts, ends = vstart[:-1], vstart[1:]
             keep = self.live[ids]
             if not keep.all():
-                ids, tf = ids[keep], tf[keep]
-                vals = [v for v, k in zip(vals, keep) if k]
-            fields[f] = FieldPostings(ids, tf, vals)
+                # Deleted documents' positions stay in the blob, unreferenced.
+                ids, tf, starts, ends = ids[keep], tf[keep], starts[keep], ends[keep]
+            fields[f] = FieldPostings(ids, tf, values, starts, ends)
             xs[f] = ranking.norm_tf(tf, self.lengths[f][ids], self.avg[f], p.b[f])
         if "title" in xs and p.weights["title"]:
             # Without a lead, the title is the summary of the document and weighs as a lead.
@@ -435,15 +334,14 @@ class Snapshot:
 
     def field_terms(self, field: str, term: str) -> np.ndarray:
         """Doc numbers having ``term`` in a keyword field (title words use ``term``)."""
-        ids_parts = []
-        for sr, off in self.leaves:
-            with self.lock:
-                got = _leaf_postings(sr, field, term, False)
-            if got:
-                ids_parts.append(np.asarray(got[0], dtype=np.int32) + off)
-        if not ids_parts:
+        parts = []
+        for seg, off in self.segments:
+            got = seg.postings(field, term)
+            if got is not None:
+                parts.append(np.asarray(got[0], dtype=np.int32) + off)
+        if not parts:
             return np.zeros(0, np.int32)
-        ids = np.concatenate(ids_parts)
+        ids = np.concatenate(parts)
         return ids[self.live[ids]]
 
     # -- stored documents
@@ -512,21 +410,14 @@ class Snapshot:
 
     def _read_vocabulary(self) -> suggest.Vocabulary:
         df: dict[str, int] = {}
-        for sr, off in self.leaves:
-            terms = getattr(sr, "_terms", None)
-            if terms is None:
-                continue
+        for seg, _ in self.segments:
             for f in TEXT_FIELDS:
-                try:
-                    for (fname, tb), info in terms.items_from(f, b""):
-                        if fname != f:
-                            break
-                        k = tb.decode("utf-8")
-                        v = info.doc_frequency()
-                        if v > df.get(k, 0):
-                            df[k] = v
-                except KeyError:
+                fa = seg.field(f)
+                if fa is None:
                     continue
+                for k, v in zip(fa.terms.all(), fa.df().tolist()):
+                    if v > df.get(k, 0):
+                        df[k] = v
         return suggest.Vocabulary(df)
 
     def word_forms(self, term: str, samples: int = 6) -> Counter:

@@ -3,7 +3,8 @@
 Layout of an index directory (``DEPECHE_INDEX``, default ``index/``)::
 
     current -> gen-000007      symlink, swapped atomically (rebuild, rollback)
-    gen-000007/                a complete Whoosh index + depeche.json + entities.json
+    gen-000007/                a complete Whoosh index + depeche.json + entities.json + words.tsv.gz
+      postings-MAIN_<seg>/     each Whoosh segment's postings as flat arrays (postings.py)
     gen-000006/ …              older generations kept for ``depeche index rollback``
     gen-000008.tmp-<pid>/      a rebuild in progress (removed if it dies)
     current.moved-<stamp>/     a directory found where the symlink belongs, moved aside by a rebuild
@@ -39,6 +40,7 @@ LOCK_FILE = ".lock"
 VERSIONS_FILE = "versions.sqlite"
 ALERTS_FILE = "alerts.sqlite"
 ALERTS_DELIVERY_LOCK = ".alerts-delivery.lock"
+POSTINGS_PREFIX = "postings-"
 _GEN = re.compile(r"^gen-(\d+)$")
 # Readers that opened an old generation keep working until they refresh, and
 # `depeche index rollback` has something to go back to.
@@ -83,6 +85,11 @@ def generation_name(number: int) -> str:
 def building_dir(root: Path, number: int) -> Path:
     """Where generation ``number`` is built before it is renamed into place."""
     return root / f"{generation_name(number)}.tmp-{os.getpid()}"
+
+
+def postings_dir(gen: Path, segment: str) -> Path:
+    """Where a segment's postings arrays live in its generation."""
+    return gen / f"{POSTINGS_PREFIX}{segment}"
 
 
 def current_generation(root: Path) -> Path:

@@ -24,7 +24,7 @@ from whoosh.fields import ID, KEYWORD, NUMERIC, STORED, TEXT, Schema
 from whoosh.multiproc import MpWriter
 from whoosh.util import random_name
 
-from . import spelling
+from . import postings, spelling
 from . import versions
 from .analysis import SCHEMA_VERSION, FrenchAnalyzer, FrenchPositions, fold_key, mark_language  # noqa: F401 - fold_key is re-exported
 from .documents import Dispatch, Rejection, count_records, read_sources, repair_text
@@ -384,6 +384,14 @@ def _verify_count(gen: Path, expected: int, what: str) -> None:
                            "un processus d'indexation a perdu des documents")
 
 
+def _lay_out_postings(gen: Path) -> None:
+    """Write the postings arrays of the segments the last commit made (postings.py): before
+    a rebuild swaps, before an add or delete updates the metadata readers follow."""
+    ix = whoosh_index.open_dir(str(gen))
+    with ix.reader() as reader:
+        postings.ensure(gen, reader)
+
+
 def _live_count(root: Path) -> int:
     live = live_generation_or_none(root)
     if live is None:
@@ -451,6 +459,7 @@ def rebuild(
                 writer.cancel()
                 raise
             _verify_count(tmp, report.indexed, "la nouvelle génération")
+            _lay_out_postings(tmp)
             if not force and report.indexed < live_docs * MIN_KEPT_SHARE:
                 raise RebuildRefused(
                     f"la nouvelle génération n'aurait que {report.indexed} document{'s' if report.indexed > 1 else ''} "
@@ -574,6 +583,7 @@ def add(
             store.close()
         _write_json(gen / ENTITIES_FILE, counts.to_json())
         spelling.merge_words(gen, words)
+        _lay_out_postings(gen)
         _update_meta(gen, meta, whoosh_index.open_dir(str(gen)))
     report.seconds = time.perf_counter() - t0
     report.generation = meta["generation"]
@@ -631,6 +641,7 @@ def delete(ids: Iterable[str], root: str | os.PathLike | None = None) -> tuple[l
         except BaseException:
             writer.cancel()
             raise
+        _lay_out_postings(gen)
         _update_meta(gen, meta, ix)
     return deleted, missing
 

@@ -1,0 +1,168 @@
+"""The one module that reads Whoosh's private internals (codec, posting blocks, columns,
+deleted documents) and hands back numpy arrays.
+
+Whoosh decodes postings one at a time in Python; the engine instead reads whole posting
+blocks (a zlib'd pickle of ids, weights and values per block) and whole column files. Those
+shortcuts depend on Whoosh's ``whoosh3`` codec, so ``check_fast_path`` verifies on open that
+every segment is laid out that way: a segment that is not is an error, never a silent and
+hundred-times-slower per-posting fallback.
+"""
+from __future__ import annotations
+
+from itertools import accumulate
+from pickle import loads
+
+import numpy as np
+from whoosh.codec.whoosh3 import W3LeafMatcher, W3PerDocReader, W3TermsReader, byte_to_length
+
+# Stored field lengths are one byte each; this maps the byte back to a length.
+BYTE_TO_LENGTH = np.array([byte_to_length(i) for i in range(256)], dtype=np.float32)
+
+
+class FastPathMissing(RuntimeError):
+    """A segment is not in the layout the engine reads directly (another codec or version)."""
+
+
+def check_fast_path(reader) -> list[tuple[object, int]]:
+    """The (segment reader, first doc number) pairs of ``reader``, each checked to be a whoosh3 segment."""
+    leaves = list(reader.leaf_readers())
+    for sr, _ in leaves:
+        terms = getattr(sr, "_terms", None)
+        perdoc = getattr(sr, "_perdoc", None)
+        if not isinstance(terms, W3TermsReader) or not hasattr(terms, "_postfile"):
+            raise FastPathMissing(f"segment {segment_id(sr)}: terms not in the whoosh3 layout ({type(terms).__name__})")
+        if not isinstance(perdoc, W3PerDocReader) or not hasattr(perdoc, "_get_column_file"):
+            raise FastPathMissing(f"segment {segment_id(sr)}: columns not in the whoosh3 layout ({type(perdoc).__name__})")
+    for name in ("_read_data", "_next_block", "_goto"):
+        if not hasattr(W3LeafMatcher, name):
+            raise FastPathMissing(f"whoosh3 posting blocks changed: no {name}")
+    return leaves
+
+
+def segment_id(sr) -> str:
+    """The segment's name, unique within its index (``MAIN_<random>``)."""
+    return sr._segment.segment_id()
+
+
+def deleted(sr) -> np.ndarray:
+    """Doc numbers deleted in the segment (segment-local)."""
+    if not sr.has_deletions():
+        return np.zeros(0, dtype=np.int64)
+    return np.fromiter(sr.deleted_docs_set, dtype=np.int64)
+
+
+def length_column(sr, field: str) -> np.ndarray:
+    """Per-document length of a text field (float32; lengths are stored rounded to one byte)."""
+    n = sr.doc_count_all()
+    pd = sr._perdoc
+    name = f"_{field}_len"
+    if not pd.has_column(name):
+        return np.zeros(n, dtype=np.float32)
+    colfile, base, length = pd._get_column_file(name)
+    raw = np.frombuffer(bytes(colfile.get(base, length)), dtype=np.uint8)[:n]
+    out = np.zeros(n, dtype=np.float32)
+    out[: len(raw)] = BYTE_TO_LENGTH[raw]
+    return out
+
+
+def uint32_column(sr, name: str) -> np.ndarray:
+    """An unsigned 32-bit sortable NUMERIC column, raw (zeros where the segment lacks it; a
+    document without a value holds the column's default, as Whoosh's own reader gives it)."""
+    n = sr.doc_count_all()
+    out = np.zeros(n, dtype=np.int64)
+    if name not in sr.schema or not sr.has_column(name):
+        return out
+    col = sr.schema[name].column_type
+    if getattr(col, "_typecode", None) != "I":
+        raise FastPathMissing(f"column {name}: not an unsigned 32-bit column")
+    colfile, base, length = sr._perdoc._get_column_file(name)
+    raw = np.frombuffer(bytes(colfile.get(base, length - length % 4)), dtype=">u4")[:n]
+    # Whoosh leaves trailing default values unwritten: its reader gives the default past the end.
+    out[:] = col._default
+    out[: len(raw)] = raw
+    return out
+
+
+def _block_ids(m: W3LeafMatcher, data) -> np.ndarray:
+    ids = data[0]
+    if m._byteids:
+        return np.frombuffer(bytes(ids), dtype=np.uint8).astype(np.int32)
+    arr = np.frombuffer(ids, dtype=ids.typecode) if hasattr(ids, "typecode") else np.asarray(ids)
+    return np.cumsum(arr, dtype=np.int64).astype(np.int32)
+
+
+def _block_weights(m: W3LeafMatcher, data) -> np.ndarray:
+    w = data[1]
+    if w is None:
+        return np.ones(m._blocklength, dtype=np.float32)
+    if isinstance(w, float):
+        return np.full(m._blocklength, w, dtype=np.float32)
+    return np.asarray(w, dtype=np.float32)
+
+
+def field_postings(sr, field: str, values: bool) -> dict | None:
+    """Every posting of one field of a segment, term by term, as flat arrays: ``terms`` (sorted
+    UTF-8 byte strings), ``start`` (term i's postings are ``start[i]:start[i+1]``), ``ids``
+    (segment-local), ``tf``, and with ``values`` each posting's raw value (``vstart``, ``vblob``)."""
+    if field not in sr.schema:
+        return None
+    terms_r = sr._terms
+    fmt = sr.schema[field].format
+    postfile = terms_r._postfile
+    keys: list[bytes] = []
+    counts: list[int] = []
+    ids_parts: list[np.ndarray] = []
+    tf_parts: list[np.ndarray] = []
+    vals: list[bytes] = []
+    try:
+        items = terms_r.items_from(field, b"")
+        for (fname, tb), info in items:
+            if fname != field:
+                break
+            keys.append(bytes(tb))
+            if info.is_inlined():
+                i, w, v = info.inlined_postings()
+                ids_parts.append(np.asarray(i, dtype=np.int32))
+                tf_parts.append(np.asarray(w, dtype=np.float32))
+                if values:
+                    vals.extend(v)
+                counts.append(len(i))
+                continue
+            m = W3LeafMatcher(postfile, *info.extent(), fmt)
+            n = 0
+            while True:
+                m._read_data()
+                data = m._data
+                ids_parts.append(_block_ids(m, data))
+                tf_parts.append(_block_weights(m, data))
+                n += m._blocklength
+                if values:
+                    vals.extend(data[2])
+                if m._lastblock:
+                    break
+                m._next_block()
+            counts.append(n)
+    except KeyError:  # the field has no terms in this segment
+        pass
+    start = np.zeros(len(keys) + 1, dtype=np.int64)
+    np.cumsum(counts, out=start[1:])
+    out = {
+        "terms": keys,
+        "start": start,
+        "ids": np.concatenate(ids_parts) if ids_parts else np.zeros(0, np.int32),
+        "tf": np.concatenate(tf_parts) if tf_parts else np.zeros(0, np.float32),
+    }
+    if values:
+        lengths = np.fromiter(map(len, vals), dtype=np.int64, count=len(vals))
+        vstart = np.zeros(len(vals) + 1, dtype=np.int64)
+        np.cumsum(lengths, out=vstart[1:])
+        out["vstart"] = vstart
+        out["vblob"] = b"".join(vals)
+    return out
+
+
+def decode_positions(value: bytes) -> list[int]:
+    """Whoosh's Positions value (count + pickled deltas) → positions."""
+    if not value.endswith(b"."):
+        value += b"."
+    return list(accumulate(loads(value[4:])))

@@ -1,0 +1,163 @@
+"""The postings layout (postings.py) and the one module reading Whoosh's internals."""
+from __future__ import annotations
+
+import json
+import logging
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+from whoosh import index as whoosh_index
+
+from search import analysis, indexing, postings
+from search import whoosh_internals as wi
+from search.engine import Engine
+from search.generations import POSTINGS_PREFIX, current_generation
+from search.model import SearchRequest
+
+
+def _layouts(root: Path) -> list[str]:
+    return sorted(p.name for p in current_generation(root).iterdir() if p.name.startswith(POSTINGS_PREFIX))
+
+
+def _whoosh_postings(sr, field: str, term: str) -> tuple[list[int], list[float], list[list[int]]]:
+    """A term's postings read Whoosh's own way, one posting at a time (the reference)."""
+    if (field, term.encode()) not in sr._terms:
+        return [], [], []
+    m = sr.postings(field, term)
+    ids, ws, pos = [], [], []
+    while m.is_active():
+        ids.append(m.id())
+        ws.append(m.weight())
+        pos.append(list(m.value_as("positions")) if field in postings.TEXT_FIELDS else [])
+        m.next()
+    return ids, ws, pos
+
+
+def test_rebuild_lays_out_every_segment_and_the_engine_maps_them(built_index: Path):
+    gen = current_generation(built_index)
+    with whoosh_index.open_dir(str(gen)).reader() as r:
+        segs = [wi.segment_id(sr) for sr, _ in r.leaf_readers()]
+    assert _layouts(built_index) == sorted(POSTINGS_PREFIX + s for s in segs)
+    snap = Engine(built_index).snapshot()
+    assert snap.segments and all(seg.mapped for seg, _ in snap.segments)
+
+
+def test_every_posting_equals_what_whoosh_itself_reads(built_index: Path):
+    gen = current_generation(built_index)
+    r = whoosh_index.open_dir(str(gen)).reader()
+    checked = 0
+    for sr, _ in r.leaf_readers():
+        seg = postings.open_segment(gen, sr)
+        for field in ("title", "lead", "body", "id", "places", "source", "month"):
+            fa = seg.field(field)
+            assert fa is not None, field
+            terms = fa.terms.all()
+            assert terms == sorted(terms, key=lambda t: t.encode())
+            for term in terms:
+                ids, tf, vstart, values = seg.postings(field, term)
+                want_ids, want_w, want_pos = _whoosh_postings(sr, field, term)
+                assert list(ids) == want_ids, (field, term)
+                if field in postings.TEXT_FIELDS:
+                    assert list(tf) == pytest.approx(want_w)
+                    got = [wi.decode_positions(values[a:b]) for a, b in zip(vstart[:-1], vstart[1:])]
+                    assert got == want_pos, (field, term)
+                checked += 1
+    r.close()
+    assert checked > 200
+
+
+def test_a_term_absent_from_a_field_has_no_postings(built_index: Path):
+    gen = current_generation(built_index)
+    with whoosh_index.open_dir(str(gen)).reader() as r:
+        sr = next(iter(r.leaf_readers()))[0]
+        seg = postings.open_segment(gen, sr)
+        assert seg.postings("body", "zzzzinexistant") is None
+        assert seg.postings("body", "") is None
+        assert seg.postings("nofield", "munition") is None
+        term = analysis.terms("Vilnius")[0]
+        assert seg.postings("body", term) is not None
+
+
+def test_a_segment_not_in_the_whoosh3_layout_is_an_error_not_a_slow_path(built_index: Path):
+    gen = current_generation(built_index)
+    r = whoosh_index.open_dir(str(gen)).reader()
+    sr = next(iter(r.leaf_readers()))[0]
+    terms, sr._terms = sr._terms, object()  # what another codec would give
+    try:
+        with pytest.raises(wi.FastPathMissing, match="whoosh3"):
+            wi.check_fast_path(sr)
+    finally:
+        sr._terms = terms
+        r.close()
+
+
+def test_index_add_lays_out_its_segment_and_removes_merged_ones(built_index: Path, tmp_path: Path):
+    src = tmp_path / "new.jsonl"
+    for i in range(12):
+        src.write_text(json.dumps({"id": f"n{i}", "title": f"Crue de la Garonne numéro {i}", "date": "2024-01-0%d" % (i % 9 + 1),
+                                   "body": "La Garonne a débordé à Toulouse.", "source": "AFP"}, ensure_ascii=False) + "\n",
+                       encoding="utf-8")
+        indexing.add([src], built_index, entities=False)
+    gen = current_generation(built_index)
+    with whoosh_index.open_dir(str(gen)).reader() as r:
+        segs = sorted(POSTINGS_PREFIX + wi.segment_id(sr) for sr, _ in r.leaf_readers())
+    # Whoosh merged small segments along the way: only the live ones keep a layout.
+    assert _layouts(built_index) == segs
+    engine = Engine(built_index)
+    assert all(seg.mapped for seg, _ in engine.snapshot().segments)
+    resp = engine.search(SearchRequest(q="Garonne", per_page=20))
+    assert resp.total == 12
+    assert sorted(h.id for h in resp.hits) == sorted(f"n{i}" for i in range(12))
+
+
+def test_deleted_documents_leave_every_answer(built_index: Path):
+    engine = Engine(built_index)
+    queries = ["Vilnius", "munitions", "\"sommet de Vilnius\"", "Stoltenb*"]
+    before = {q: [h.id for h in engine.search(SearchRequest(q=q)).hits] for q in queries}
+    assert all("ats_otan" in ids for ids in before.values())
+    deleted, _ = indexing.delete(["ats_otan"], built_index)
+    assert deleted == ["ats_otan"]
+    for q in queries:
+        resp = engine.search(SearchRequest(q=q))
+        assert [h.id for h in resp.hits] == [i for i in before[q] if i != "ats_otan"], q
+        assert resp.total == len(before[q]) - 1
+
+
+def test_a_missing_layout_is_built_in_memory_with_the_same_answers(built_index: Path, caplog):
+    queries = ["munitions", "Pays-Bas", "\"défense aérienne\"", "lyon OR bruxelles", "réac*"]
+    before = [[(h.id, round(h.score, 5)) for h in Engine(built_index).search(SearchRequest(q=q)).hits] for q in queries]
+    for p in current_generation(built_index).glob(POSTINGS_PREFIX + "*"):
+        shutil.rmtree(p)
+    with caplog.at_level(logging.WARNING, logger="depeche.postings"):
+        engine = Engine(built_index)
+        snap = engine.snapshot()
+    assert not any(seg.mapped for seg, _ in snap.segments)
+    assert "no postings layout" in caplog.text
+    after = [[(h.id, round(h.score, 5)) for h in engine.search(SearchRequest(q=q)).hits] for q in queries]
+    assert after == before
+    assert all(before)
+
+
+def test_a_layout_of_another_segment_size_is_not_used(built_index: Path):
+    gen = current_generation(built_index)
+    layout = next(gen.glob(POSTINGS_PREFIX + "*"))
+    meta = json.loads((layout / postings.META).read_text())
+    meta["docs"] += 1
+    (layout / postings.META).write_text(json.dumps(meta))
+    assert postings.open_mapped(layout, meta["docs"] - 1) is None
+    with whoosh_index.open_dir(str(gen)).reader() as r:
+        assert postings.ensure(gen, r) == [layout.name[len(POSTINGS_PREFIX):]]
+    assert postings.open_mapped(layout, meta["docs"] - 1) is not None
+
+
+def test_columns_read_directly_match_whoosh(built_index: Path):
+    gen = current_generation(built_index)
+    with whoosh_index.open_dir(str(gen)).reader() as r:
+        for sr, _ in r.leaf_readers():
+            days = wi.uint32_column(sr, "day")
+            assert days.tolist() == list(sr.column_reader("day"))
+            lengths = wi.length_column(sr, "body")
+            assert lengths.tolist() == [float(sr.doc_field_length(d, "body") or 0) for d in range(sr.doc_count_all())]
+            assert np.all(wi.uint32_column(sr, "absent_column") == 0)
