@@ -81,6 +81,8 @@ MAX_CORRECTED_WORDS = 8
 MAX_RERANK_TERMS = 32
 # Positions checked between two looks at the clock while verifying a phrase.
 PHRASE_CHECK_STRIDE = 256
+# A scoring group with at least one posting per this many documents is summed densely.
+DENSE_GROUP_RATIO = 16
 RELATED_TERMS = 25
 RELATED_BUDGET_MS = 500
 SUGGEST_BUDGET_MS = 300
@@ -881,6 +883,12 @@ class Engine:
         parts = [snap.term(t) for t in group]
         ids = np.concatenate([tp.ids for tp in parts]) if parts else np.zeros(0, np.int32)
         tfw = np.concatenate([tp.tfw for tp in parts]) if parts else np.zeros(0, np.float32)
+        if len(ids) * DENSE_GROUP_RATIO >= snap.n:
+            # Many postings (a short prefix): summing into a document-sized array is linear,
+            # where sorting them is not.
+            summed = np.bincount(ids, weights=tfw, minlength=snap.n)
+            uniq = np.flatnonzero(np.bincount(ids, minlength=snap.n))
+            return uniq.astype(np.int32), summed[uniq].astype(np.float32), len(uniq)
         uniq, inv = np.unique(ids, return_inverse=True)
         summed = np.bincount(inv, weights=tfw, minlength=len(uniq)).astype(np.float32)
         return uniq.astype(np.int32), summed, len(uniq)

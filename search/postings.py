@@ -17,7 +17,7 @@ import logging
 import mmap
 import os
 import shutil
-from bisect import bisect_left
+from bisect import bisect_left, bisect_right
 from pathlib import Path
 
 import numpy as np
@@ -30,6 +30,7 @@ log = logging.getLogger("depeche.postings")
 LAYOUT_VERSION = 1
 META = "layout.json"
 TEXT_FIELDS = ("title", "lead", "body")
+TERMS_STRIDE = 32  # terms per block of the in-memory sample a lookup bisects first
 
 
 class _Blob:
@@ -51,18 +52,32 @@ class _Blob:
 
 
 class _Terms:
-    """The sorted terms of a field as a sequence (for ``bisect``), without building a list."""
+    """The sorted terms of a field: found by bisecting a sample of every ``TERMS_STRIDE``-th term
+    held in memory, then the one block of terms it points to (two small reads, no list of all)."""
 
     def __init__(self, blob: _Blob, offsets: np.ndarray):
         self.blob = blob
         self.offsets = offsets
         self.n = len(offsets) - 1
+        o = offsets[: self.n : TERMS_STRIDE].tolist()
+        e = offsets[1 : self.n + 1 : TERMS_STRIDE].tolist()
+        self.sample = [blob[a:b] for a, b in zip(o, e)]
 
     def __len__(self) -> int:
         return self.n
 
-    def __getitem__(self, i: int) -> bytes:
-        return self.blob[int(self.offsets[i]) : int(self.offsets[i + 1])]
+    def find(self, key: bytes) -> int | None:
+        """Index of ``key`` among the terms, or None."""
+        k = bisect_right(self.sample, key) - 1
+        if k < 0:
+            return None
+        first = k * TERMS_STRIDE
+        o = self.offsets[first : min(first + TERMS_STRIDE, self.n) + 1].tolist()
+        raw = self.blob[o[0] : o[-1]]
+        base = o[0]
+        block = [raw[a - base : b - base] for a, b in zip(o, o[1:])]
+        i = bisect_left(block, key)
+        return first + i if i < len(block) and block[i] == key else None
 
     def all(self) -> list[str]:
         """Every term, decoded (vocabulary and facet keys)."""
@@ -81,9 +96,7 @@ class FieldArrays:
 
     def find(self, term: str) -> int | None:
         """Index of ``term`` among the field's terms, or None."""
-        key = term.encode("utf-8")
-        i = bisect_left(self.terms, key)
-        return i if i < len(self.terms) and self.terms[i] == key else None
+        return self.terms.find(term.encode("utf-8"))
 
     def df(self) -> np.ndarray:
         """Postings per term."""

@@ -15,7 +15,11 @@ import bisect
 from collections import Counter
 from typing import Callable
 
+import numpy as np
+
 from .analysis import fold
+
+_AFTER_EVERY_CHARACTER = "\U0010ffff"
 
 
 class Vocabulary:
@@ -24,6 +28,7 @@ class Vocabulary:
     def __init__(self, df: dict[str, int]):
         self.df = df
         self.sorted = sorted(df)
+        self._freqs = np.fromiter((df[t] for t in self.sorted), dtype=np.int64, count=len(self.sorted))
 
     def __contains__(self, term: str) -> bool:
         return term in self.df
@@ -36,10 +41,18 @@ class Vocabulary:
         if not prefix:
             return []
         i = bisect.bisect_left(self.sorted, prefix)
-        out = []
-        while i < len(self.sorted) and self.sorted[i].startswith(prefix):
-            out.append(self.sorted[i])
-            i += 1
+        j = bisect.bisect_left(self.sorted, prefix + _AFTER_EVERY_CHARACTER, i)
+        if j - i <= limit:
+            picked = range(i, j)
+        else:
+            # The ``limit`` most frequent without sorting them all (a two-letter prefix has
+            # thousands of stems); ties at the cut go to the first terms alphabetically.
+            f = self._freqs[i:j]
+            cut = np.partition(f, len(f) - limit)[len(f) - limit]
+            above = np.flatnonzero(f > cut)
+            ties = np.flatnonzero(f == cut)[: limit - len(above)]
+            picked = (np.concatenate([above, ties]) + i).tolist()
+        out = [self.sorted[k] for k in picked]
         out.sort(key=lambda t: (-self.df[t], t))
         return out[:limit]
 
