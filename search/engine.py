@@ -331,7 +331,7 @@ class Snapshot:
             # Without a lead, the title is the summary of the document and weighs as a lead.
             tids = fields["title"].ids
             xs["title"] = xs["title"] * np.where(self.has_lead[tids], 1.0, p.weights["lead"] / p.weights["title"])
-        ids, tfw = ranking.combine_fields({f: fields[f].ids for f in xs}, xs, p.weights)
+        ids, tfw = ranking.combine_fields({f: fields[f].ids for f in xs}, xs, p.weights, self.n)
         return TermPostings(term, fields, ids, tfw)
 
     def field_terms(self, field: str, term: str) -> np.ndarray:
@@ -518,6 +518,7 @@ class _Plan:
         self.corrections: list[Correction] = []
         self.prefix_terms = 0  # expansions so far, against MAX_QUERY_PREFIX_TERMS
         self.prefix_share = MAX_PREFIX_TERMS  # expansions one prefix may have in this query
+        self.summed: dict[tuple, tuple] = {}  # prefix groups' postings summed, by group
 
     def missing(self, doc: int) -> list[str]:
         """The typed clauses a document lacks, when the match is partial."""
@@ -859,7 +860,7 @@ class Engine:
         if plan.groups and total:
             dense = np.zeros(snap.n, dtype=np.float32)
             for g in plan.groups:
-                ids, tfw, df = self._group(snap, g)
+                ids, tfw, df = self._group(snap, g, plan)
                 w = ranking.idf(df, snap.n_live, p.idf_power)
                 if p.name_boost and len(g) == 1 and g[0] in plan.names:
                     w *= p.name_boost
@@ -875,11 +876,23 @@ class Engine:
             order, scores = self._rerank(snap, plan, cand, order, scores, idfs, budget)
         return order[:k], scores
 
-    def _group(self, snap: Snapshot, group: list[str]):
-        """(ids, tf~, df) of a scoring group: one term, or the expansions of a prefix summed."""
+    def _group(self, snap: Snapshot, group: list[str], plan: "_Plan | None" = None):
+        """(ids, tf~, df) of a scoring group: one term, or the expansions of a prefix summed
+        (once per query: scoring and re-ranking both read it)."""
         if len(group) == 1:
             tp = snap.term(group[0])
             return tp.ids, tp.tfw, tp.df
+        key = tuple(group)
+        if plan is not None and key in plan.summed:
+            return plan.summed[key]
+        got = self._sum_group(snap, group)
+        if plan is not None:
+            plan.summed[key] = got
+        return got
+
+    @staticmethod
+    def _sum_group(snap: Snapshot, group: list[str]):
+        """(ids, summed tf~, df) of several terms read as one."""
         parts = [snap.term(t) for t in group]
         ids = np.concatenate([tp.ids for tp in parts]) if parts else np.zeros(0, np.int32)
         tfw = np.concatenate([tp.tfw for tp in parts]) if parts else np.zeros(0, np.float32)
@@ -1271,7 +1284,7 @@ class Engine:
                     pos[f][j][ti] = fp.positions_at(int(loc[j]))
         new = np.zeros(depth, dtype=np.float64)
         for g in groups:
-            ids, tfw, _ = self._group(snap, g)
+            ids, tfw, _ = self._group(snap, g, plan)
             w = idfs[tuple(g)]
             tf = np.zeros(depth, dtype=np.float64)
             if len(ids):

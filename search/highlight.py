@@ -97,6 +97,7 @@ _FOLD_CHARS = {chr(k): v for k, v in _FOLD.items() if k >= 0x80}
 _NON_ASCII = re.compile(r"[^\x00-\x7f]")
 _SPACE = re.compile(r"\s")
 _NON_SPACE = re.compile(r"\S*")
+_CHUNK = re.compile(r"\S+")
 
 
 def _fold_text(text: str) -> str:
@@ -105,6 +106,7 @@ def _fold_text(text: str) -> str:
     if low.isascii():
         return low
     get = _FOLD_CHARS.get
+    # Faster than str.translate, which looks every character up.
     return _NON_ASCII.sub(lambda m: get(m.group(), m.group()), low)
 
 
@@ -125,16 +127,22 @@ _CANDIDATES: dict[frozenset, re.Pattern] = {}
 
 
 def _candidate_regex(terms: frozenset) -> re.Pattern:
+    """Where in the folded text a word of ``terms`` may start: a prefix of a plain term, or any
+    character the folding left outside ASCII."""
     rx = _CANDIDATES.get(terms)
     if rx is None:
-        prefixes = sorted({v for t in terms for v in _variants(_prefix_of(t))}, key=len, reverse=True)
+        plain = [t for t in terms if _plain(t)]
+        prefixes = sorted({v for t in plain for v in _variants(_prefix_of(t))}, key=len, reverse=True)
         letters = [re.escape(p) for p in prefixes if not p[0].isdigit()]
-        digits = [re.escape(p) for p in prefixes if p[0].isdigit()]
+        # A decimal term (5.5) is written 5,5 or 5.5: its integer part is the prefix.
+        digits = sorted({re.escape(p.split(".")[0]) for p in prefixes if p[0].isdigit()}, key=len, reverse=True)
         parts = []
         if letters:
             parts.append(r"(?<![a-z])(?:" + "|".join(letters) + ")")
         if digits:
             parts.append("(?:" + "|".join(digits) + ")")
+        # Words of other scripts fold to ASCII terms (Αθήνα: athen) the prefixes cannot see.
+        parts.append(r"[^\x00-\x7f\s]")
         rx = re.compile("|".join(parts))
         if len(_CANDIDATES) > 512:
             _CANDIDATES.clear()
@@ -142,15 +150,59 @@ def _candidate_regex(terms: frozenset) -> re.Pattern:
     return rx
 
 
+_ASCII_WORD = re.compile(r"[a-z0-9.'\-]*")
+
+
+def _plain(term: str) -> bool:
+    """A term the prefix regex finds: ASCII letters and digits (dots of acronyms aside)."""
+    return term.isascii() and term.replace(".", "").isalnum()
+
+
+def _foreign(term: str) -> bool:
+    """A term no all-ASCII word gives (an ASCII word's term keeps to [a-z0-9.'-]): it comes
+    from a word with a character the folding leaves outside ASCII (Cyrillic, Han…)."""
+    return _ASCII_WORD.fullmatch(term) is None
+
+
+_PREFILTERABLE: dict[frozenset, bool] = {}
+
+
+def _prefilterable(terms: frozenset) -> bool:
+    """Whether the candidate regex finds every word of ``terms`` (cached per set of terms)."""
+    got = _PREFILTERABLE.get(terms)
+    if got is None:
+        got = all(_plain(t) or _foreign(t) for t in terms)
+        if len(_PREFILTERABLE) > 512:
+            _PREFILTERABLE.clear()
+        _PREFILTERABLE[terms] = got
+    return got
+
+
+_CHUNKS: dict[str, tuple] = {}
+MAX_CACHED_CHUNKS = 200_000  # space-delimited chunks analyzed, kept (words repeat from text to text)
+
+
+def _chunk_tokens(chunk: str) -> tuple:
+    """(term, start, end) of the words of a space-free chunk of text, memoised."""
+    got = _CHUNKS.get(chunk)
+    if got is None:
+        got = tuple((t, s, e) for t, _, s, e in analysis.tokens(chunk))
+        if len(_CHUNKS) >= MAX_CACHED_CHUNKS:
+            _CHUNKS.clear()
+        _CHUNKS[chunk] = got
+    return got
+
+
 def _candidate_tokens(text: str, terms: frozenset):
     """(term, start, end) of the words of ``text`` whose term is in ``terms``, in order."""
     if not terms:
         return []
-    if any(not t.isascii() or not t.replace(".", "").isalnum() for t in terms):
-        return [(t, s, e) for t, _, s, e in analysis.tokens(text) if t in terms]
     folded = _fold_text(text)
-    if len(folded) != len(text):  # a character whose lower case is longer (İ): the slow way
-        return [(t, s, e) for t, _, s, e in analysis.tokens(text) if t in terms]
+    if len(folded) != len(text) or not _prefilterable(terms):
+        # No prefilter for these terms (or a character whose lower case is longer, İ): every
+        # chunk is analyzed, as words never span a space.
+        return [(t, m.start() + s, m.start() + e) for m in _CHUNK.finditer(text)
+                for t, s, e in _chunk_tokens(m.group()) if t in terms]
     out = []
     done_until = -1
     for m in _candidate_regex(terms).finditer(folded):
@@ -163,7 +215,7 @@ def _candidate_tokens(text: str, terms: frozenset):
             while a > 0 and not text[a - 1].isspace():
                 a -= 1
         b = _NON_SPACE.match(text, m.end()).end()
-        for t, _, s, e in analysis.tokens(text[a:b]):
+        for t, s, e in _chunk_tokens(text[a:b]):
             if t in terms:
                 out.append((t, a + s, a + e))
         done_until = b

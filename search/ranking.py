@@ -77,6 +77,10 @@ class RankingParams:
 DEFAULT_PARAMS = RankingParams()
 
 
+# A term with at least one posting per this many documents merges its fields densely.
+DENSE_MERGE_RATIO = 16
+
+
 def idf(df: int, n: int, power: float = 1.0) -> float:
     """BM25 inverse document frequency (always positive)."""
     if df <= 0 or n <= 0:
@@ -94,22 +98,32 @@ def saturate(tf: np.ndarray, k1: float) -> np.ndarray:
     return tf / (k1 + tf)
 
 
-def combine_fields(ids_by_field: dict, xs_by_field: dict, weights: dict) -> tuple[np.ndarray, np.ndarray]:
+def combine_fields(ids_by_field: dict, xs_by_field: dict, weights: dict, n: int = 0) -> tuple[np.ndarray, np.ndarray]:
     """(ids, tf~) of one term: max of weighted title/lead, plus weighted body.
 
-    ``ids_by_field[f]`` are sorted doc numbers, ``xs_by_field[f]`` their normalised tf.
+    ``ids_by_field[f]`` are sorted doc numbers, ``xs_by_field[f]`` their normalised tf; ``n``
+    (the number of documents, if known) lets a frequent term merge its fields in linear time.
     """
     parts = [ids_by_field[f] for f in TEXT_FIELDS if len(ids_by_field.get(f, ()))]
     if not parts:
         return np.zeros(0, np.int32), np.zeros(0, np.float32)
-    ids = np.unique(np.concatenate(parts)) if len(parts) > 1 else parts[0]
+    if len(parts) == 1:
+        ids = parts[0]
+    elif n and sum(map(len, parts)) * DENSE_MERGE_RATIO >= n:
+        seen = np.zeros(n, dtype=bool)
+        for part in parts:
+            seen[part] = True
+        ids = np.flatnonzero(seen)
+    else:
+        ids = np.unique(np.concatenate(parts))
     summary = np.zeros(len(ids), np.float32)
     total = np.zeros(len(ids), np.float32)
     for f in ("title", "lead"):
         fi = ids_by_field.get(f)
         if fi is not None and len(fi):
+            # A field's doc numbers are distinct: a plain gather/scatter takes the maximum.
             loc = np.searchsorted(ids, fi)
-            np.maximum.at(summary, loc, weights[f] * xs_by_field[f])
+            summary[loc] = np.maximum(summary[loc], weights[f] * xs_by_field[f])
     fi = ids_by_field.get("body")
     if fi is not None and len(fi):
         total[np.searchsorted(ids, fi)] += weights["body"] * xs_by_field["body"]

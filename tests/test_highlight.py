@@ -98,3 +98,24 @@ def test_long_document_gets_a_snippet_where_the_word_is(engine):
 def test_no_highlight_requested(engine):
     hit = engine.search(SearchRequest(q="alliance", highlight=False)).hits[0]
     assert "<mark>" not in hit.snippet_html + hit.title_html
+
+
+def _all_tokens(text: str, terms) -> list[tuple[str, int, int]]:
+    from search import analysis
+
+    return [(t, s, e) for t, _, s, e in analysis.tokens(text) if t in terms]
+
+
+@pytest.mark.parametrize("text, query", [
+    ("Le taux est passé de 5,5 % à 5.9 %, puis 10,25 %.", "5,5 5.9 10,25"),  # decimals written with a comma
+    ("La délégation d'Αθήνα et de Москва arrive à 東京 demain.", "Αθήνα Москва 東京"),  # other scripts
+    ("publics\u3000a\ufeffura\xa0東京vote\tΑθήνα selon\u3000maison", "publics ura selon maison 東京vote Αθήνα"),  # odd spaces
+    ("Mac\u200bron, l’État et « Paris »", "Macron État Paris"),
+])
+def test_the_prefilter_finds_exactly_what_analysing_every_word_finds(text, query):
+    from search import analysis
+
+    terms = frozenset(analysis.terms(query))
+    want = _all_tokens(text, terms)
+    assert want, "the case must have matches"
+    assert highlight._candidate_tokens(text, terms) == want
