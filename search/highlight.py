@@ -94,20 +94,28 @@ def _fold_table() -> dict:
 
 _FOLD = _fold_table()
 _FOLD_CHARS = {chr(k): v for k, v in _FOLD.items() if k >= 0x80}
-_NON_ASCII = re.compile(r"[^\x00-\x7f]")
+_FOLDED_AWAY = "".join(re.escape(c) for c in sorted(_FOLD_CHARS))  # what folding makes ASCII
 _SPACE = re.compile(r"\s")
 _NON_SPACE = re.compile(r"\S*")
 _CHUNK = re.compile(r"\S+")
 
 
-def _fold_text(text: str) -> str:
-    """Lower case, accents off, one character for one (so offsets are unchanged)."""
-    low = text.lower()
-    if low.isascii():
-        return low
-    get = _FOLD_CHARS.get
-    # Faster than str.translate, which looks every character up.
-    return _NON_ASCII.sub(lambda m: get(m.group(), m.group()), low)
+def _letter_classes() -> dict[str, str]:
+    """For each ASCII letter, a regex class of the lower-case letters that fold to it (e: eéèêë)."""
+    groups: dict[str, list[str]] = {}
+    for c, f in sorted(_FOLD_CHARS.items()):
+        if c == c.lower():
+            groups.setdefault(f, []).append(re.escape(c))
+    return {f: "[" + f + "".join(cs) + "]" for f, cs in groups.items()}
+
+
+_LETTER_CLASS = _letter_classes()
+
+
+def _unfolded(folded: str) -> str:
+    """A regex matching, in lower-case text, what ``folded`` matches in the folded text
+    (folding is one character for one, so offsets are those of the text itself)."""
+    return "".join(_LETTER_CLASS.get(c, re.escape(c)) for c in folded)
 
 
 def _prefix_of(term: str) -> str:
@@ -127,22 +135,22 @@ _CANDIDATES: dict[frozenset, re.Pattern] = {}
 
 
 def _candidate_regex(terms: frozenset) -> re.Pattern:
-    """Where in the folded text a word of ``terms`` may start: a prefix of a plain term, or any
-    character the folding left outside ASCII."""
+    """Where in the lower-case text a word of ``terms`` may start: a prefix of a plain term
+    (accents aside), or a character folding leaves outside ASCII."""
     rx = _CANDIDATES.get(terms)
     if rx is None:
         plain = [t for t in terms if _plain(t)]
         prefixes = sorted({v for t in plain for v in _variants(_prefix_of(t))}, key=len, reverse=True)
-        letters = [re.escape(p) for p in prefixes if not p[0].isdigit()]
+        letters = [_unfolded(p) for p in prefixes if not p[0].isdigit()]
         # A decimal term (5.5) is written 5,5 or 5.5: its integer part is the prefix.
         digits = sorted({re.escape(p.split(".")[0]) for p in prefixes if p[0].isdigit()}, key=len, reverse=True)
         parts = []
         if letters:
-            parts.append(r"(?<![a-z])(?:" + "|".join(letters) + ")")
+            parts.append(r"(?<![a-z" + _FOLDED_AWAY + "])(?:" + "|".join(letters) + ")")
         if digits:
             parts.append("(?:" + "|".join(digits) + ")")
         # Words of other scripts fold to ASCII terms (Αθήνα: athen) the prefixes cannot see.
-        parts.append(r"[^\x00-\x7f\s]")
+        parts.append(r"[^\x00-\x7f\s" + _FOLDED_AWAY + "]")
         rx = re.compile("|".join(parts))
         if len(_CANDIDATES) > 512:
             _CANDIDATES.clear()
@@ -197,7 +205,8 @@ def _candidate_tokens(text: str, terms: frozenset):
     """(term, start, end) of the words of ``text`` whose term is in ``terms``, in order."""
     if not terms:
         return []
-    folded = _fold_text(text)
+    # The regex reads the lower-case text as if it were folded (accents off, one for one).
+    folded = text.lower()
     if len(folded) != len(text) or not _prefilterable(terms):
         # No prefilter for these terms (or a character whose lower case is longer, İ): every
         # chunk is analyzed, as words never span a space.
