@@ -33,7 +33,7 @@ def test_histogram_zooms_and_keeps_filters(client):
     assert url == "/?q=munitions&source=AFP&from=2023-05&to=2023-05"
     month = page(client, url)
     assert 'data-grain="day"' in month and "Dépêches par jour" in month
-    assert '<a class="histogram-up" href="/?q=munitions&amp;source=AFP&amp;from=2023&amp;to=2023">‹ 2023</a>' in month
+    assert '<a class="histogram-up" href="/?q=munitions&amp;source=AFP&amp;from=2023&amp;to=2023">↑ 2023</a>' in month
     crumbs = re.search(r'<nav class="histogram-crumbs".*?</nav>', month, re.S).group(0)
     assert re.findall(r">([^<>]+)</(?:a|span)>", crumbs) == ["Toutes les années", "2023", "mai 2023"]
     day = re.search(r'href="([^"]+)" title="20 mai 2023 : 1 dépêche"', month).group(1).replace("&amp;", "&")

@@ -2,6 +2,7 @@
 // - autocomplete under the search box, from /api/suggest (ARIA combobox pattern)
 // - a filter box inside long facet lists
 // - on a phone, the filters as a drawer opened from the top of the results
+// - on a phone, the chosen bar of a histogram that scrolls sideways brought into view
 "use strict";
 
 (function () {
@@ -213,6 +214,10 @@
     backdrop.className = "drawer-backdrop";
     drawer.parentNode.insertBefore(backdrop, drawer);
     document.documentElement.classList.add("has-drawer");
+    // Transitions from the next frames on: set at once, the closed drawer would slide up over the page.
+    window.requestAnimationFrame(function () {
+      window.requestAnimationFrame(function () { document.documentElement.classList.add("drawer-ready"); });
+    });
     button.hidden = false;
     if (closeButton) closeButton.hidden = false;
 
@@ -273,11 +278,22 @@
     else if (narrow.addListener) narrow.addListener(onChange);
   }
 
+  // ------------------------------------------------------------ histogram
+  // On a phone the days of a month scroll sideways: bring the chosen bar into view.
+
+  function showChosenBar(box) {
+    var chosen = box.querySelector(".histogram-link.is-selected");
+    if (!chosen || box.scrollWidth <= box.clientWidth) return;
+    var offset = chosen.getBoundingClientRect().left - box.getBoundingClientRect().left;
+    box.scrollLeft += offset - (box.clientWidth - chosen.offsetWidth) / 2;
+  }
+
   function init() {
     var q = document.getElementById("q");
     if (q) setupAutocomplete(q);
     document.querySelectorAll(".facet-filter-box").forEach(setupFacetFilter);
     document.querySelectorAll(".filters-toggle").forEach(setupDrawer);
+    document.querySelectorAll(".histogram-scroll").forEach(showChosenBar);
   }
 
   if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", init);
