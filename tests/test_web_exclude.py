@@ -74,6 +74,16 @@ def test_or_within_and_across_through_the_api(client):
     by_query = client.get("/api/search?q=-lieu:Ukraine&per_page=100").get_json()
     by_param = client.get("/api/search?not_place=Ukraine&per_page=100").get_json()
     assert {h["id"] for h in by_query["hits"]} == {h["id"] for h in by_param["hits"]}
+    # ... however the minus is typed (a word processor's en dash, a minus sign), or with SAUF; with words too.
+    from urllib.parse import quote
+
+    munitions = client.get("/api/search?q=munitions&not_place=Ukraine&per_page=100").get_json()
+    assert munitions["total"] >= 1
+    for q in ("munitions -lieu:Ukraine", "munitions –lieu:Ukraine", "munitions −lieu:ukraine", "munitions SAUF lieu:Ukraine"):
+        got = client.get(f"/api/search?q={quote(q)}&per_page=100").get_json()
+        assert got["notice"] is None and [h["id"] for h in got["hits"]] == [h["id"] for h in munitions["hits"]], q
+    html = page(client, "/?q=" + quote("munitions SAUF lieu:Ukraine"))
+    assert f'data-total="{munitions["total"]}"' in html
 
 
 def test_bad_exclusions_are_400(client):
