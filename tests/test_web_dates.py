@@ -23,6 +23,16 @@ def test_bad_dates_from_the_form_are_the_400_page(client):
     for url in ("/?from=2023-06-10&to=2023-06-01", "/?from=2023-02-30"):
         html = page(client, url, status=400)
         assert "date" in html
+    # An end before the start, from the form: said with the form's words, and the way back keeps the
+    # search (its words in the box, its filters), without the dates.
+    html = page(client, "/?q=munitions&place=Ukraine&sort=oldest&from=2023-06-10&to=2023-06-01&page=2", status=400)
+    assert "la date de début (« from », « Du ») est postérieure à la date de fin (« to », « Au »)" in html
+    assert '<a class="error-back" href="/?q=munitions&amp;place=Ukraine&amp;sort=oldest">Revenir à la recherche, sans ces dates</a>' in html
+    assert 'id="q" name="q" type="search" value="munitions"' in html
+    # The API says the same in JSON; other bad parameters keep the plain way back.
+    r = client.get("/api/search?from=2023-06-10&to=2023-06-01")
+    assert r.status_code == 400 and r.get_json()["error"]["code"] == "bad_date"
+    assert "error-back" not in page(client, "/?q=munitions&sort=bad", status=400)
 
 
 def test_histogram_zooms_and_keeps_filters(client):

@@ -278,6 +278,22 @@
     else if (narrow.addListener) narrow.addListener(onChange);
   }
 
+  // ------------------------------------------------------------ « Du » / « Au »
+  // The browser refuses an end before the start, with its own message, before anything is sent.
+
+  function setupDateRange(form) {
+    var from = form.querySelector('input[name="from"]');
+    var to = form.querySelector('input[name="to"]');
+    if (!from || !to) return;
+    function bound() {
+      to.min = from.value || from.getAttribute("min") || "";
+      from.max = to.value || to.getAttribute("max") || "";
+    }
+    from.addEventListener("change", bound);
+    to.addEventListener("change", bound);
+    bound();
+  }
+
   // ------------------------------------------------------------ histogram
   // On a phone the days of a month scroll sideways: bring the chosen bar into view.
 
@@ -294,6 +310,7 @@
     document.querySelectorAll(".facet-filter-box").forEach(setupFacetFilter);
     document.querySelectorAll(".filters-toggle").forEach(setupDrawer);
     document.querySelectorAll(".histogram-scroll").forEach(showChosenBar);
+    document.querySelectorAll("form.date-range").forEach(setupDateRange);
   }
 
   if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", init);
