@@ -101,6 +101,16 @@ def test_all_dispatches_undated_left_out_hostile_escaped(client):
     assert b"<script>" not in body
 
 
+def test_partial_matches_never_feed(client):
+    """The page falls back to dispatches with some of the words; a feed of the search holds none of them."""
+    search = client.get("/api/search?q=munitions+pangolin&correct=0").get_json()
+    assert search["match"] == "some" and search["total"] > 0
+    parsed, _ = get_feed(client, "/feed.atom?q=munitions+pangolin&correct=0")
+    assert parsed.entries == []
+    assert parsed.feed.subtitle == "Aucune dépêche ne contient encore tous les mots de cette recherche : elles apparaîtront ici."
+    assert get_feed(client, "/feed.atom?q=munitions")[0].entries
+
+
 @pytest.mark.parametrize("query", ["from=2023-02-30", "page=0", "sort=bad", "q=" + "x" * 1001, "q=%ff", "urgency=12"])
 def test_bad_parameters_are_400_never_500(client, query):
     r = client.get("/feed.atom?" + query)
