@@ -17,6 +17,9 @@ def test_date_inputs_keep_the_search_and_its_filters(client):
     # What the form sends: a day range, read as it is.
     days = page(client, "/?q=munitions&source=AFP&sort=oldest&from=2023-04-01&to=2023-05-31")
     assert "Période :</span> du 1er avril 2023 au 31 mai 2023" in days
+    # A whole month (or year) typed by its days is named as such.
+    assert "Période :</span> mai 2023" in page(client, "/?q=munitions&from=2023-05-01&to=2023-05-31")
+    assert "Période :</span> 2023<" in page(client, "/?q=munitions&from=2023-01-01&to=2023-12-31")
 
 
 def test_bad_dates_from_the_form_are_the_400_page(client):

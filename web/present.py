@@ -305,8 +305,8 @@ def chips(req: SearchRequest, base: str) -> list[Chip]:
             shown = facet_value(value, {"language": "language", "urgency": "urgency"}.get(name, name))
             out.append(Chip(CHIP_LABELS[name], shown, remove))
     if req.date_from or req.date_to:
-        if req.date_from == req.date_to:
-            label = french_date(req.date_from)
+        if req.date_from == req.date_to or chosen_period(req):  # « mars 2019 », typed by days or not
+            label = french_date(chosen_period(req) or req.date_from)
         elif req.date_from and req.date_to:
             label = f"du {french_date(req.date_from)} au {french_date(req.date_to)}"
         elif req.date_from:
