@@ -65,6 +65,15 @@ def test_plain_snippet_and_cells():
                      "people": "A | B", "places": "", "story": "", "snippet": "s;t"}]
 
 
+def test_story_column_takes_the_hits_story_when_there_is_one():
+    from search.model import Hit
+
+    hit = Hit(id="a", title="T", title_html="T", date="2023-06-14", source="AFP", url=None, snippet_html="<mark>s</mark>", score=1.0)
+    assert export.row(hit)["story"] is None  # no grouping into stories on this branch yet
+    hit.story = "story-42"  # what a hit grouped into a story will carry
+    assert export.row(hit)["story"] == "story-42" and export.row(hit)["snippet"] == "s"
+
+
 def test_slug():
     assert export.slug(SearchRequest(q="Contre-offensive ukrainienne", places=("Kiev",))) == "contre-offensive-ukrainienne-kiev"
     assert export.slug(SearchRequest()) == "recherche"
