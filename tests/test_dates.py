@@ -177,3 +177,16 @@ def test_only_a_real_tower_is_cut():
     assert not h.clipped and h.scale_max == 877
     # One dispatch beside hundreds is still a visible bar.
     assert next(b for b in h.bars if b.value == "2011").height >= 4.0
+
+
+def test_months_of_several_years_say_their_years():
+    from web.present import histogram
+
+    items = [(f"{y}-{m:02d}", 3) for y in (2018, 2019) for m in range(1, 13)]
+    h = histogram(_resp(items, "month"), SearchRequest(q="", date_from="2018-06", date_to="2019-06"), "/")
+    labels = [b.label for b in h.bars]
+    assert labels[:3] == ["2018", "févr.", "mars"] and labels[12] == "2019"
+    assert [b.short for b in h.bars][:3] == ["’18", "F", "M"] and [b.value for b in h.bars if b.year_start] == ["2018-01", "2019-01"]
+    # One year: the months' own names (the year is in the breadcrumb).
+    one = histogram(_resp(items[:12], "month"), SearchRequest(q="", date_from="2018", date_to="2018"), "/")
+    assert one.bars[0].label == "janv." and one.bars[0].short == "J" and not any(b.year_start for b in one.bars)

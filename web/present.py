@@ -359,6 +359,8 @@ class Bar:
     context: bool = False  # outside the chosen range: shown for context only
     clipped: bool = False  # taller than the axis: drawn full, marked as cut
     gap: bool = False  # a run of empty years compressed into one « … » slot
+    short: str = ""  # the label where the axis is narrow (a phone): a month's initial
+    year_start: bool = False  # January on an axis of several years: the year is its label
 
 
 @dataclass
@@ -437,13 +439,23 @@ def _slots(grain: str, counted: dict[str, FacetItem]) -> list[str | tuple[str, s
     return [f"{y:04d}-{m:02d}-{d:02d}" for d in range(1, calendar.monthrange(y, m)[1] + 1)]
 
 
-def _axis_label(grain: str, value: str) -> str:
+def _axis_label(grain: str, value: str, years: int = 1) -> str:
     if grain == "year":
         return value
     if grain == "month":
-        return MONTHS_SHORT[int(value[5:7]) - 1]
+        # Over several years each January says its year, or « janv. » would repeat unexplained.
+        return value[:4] if years > 1 and value[5:7] == "01" else MONTHS_SHORT[int(value[5:7]) - 1]
     day = int(value[8:])
     return str(day) if day == 1 or day % 5 == 0 else ""
+
+
+def _short_label(grain: str, value: str, years: int) -> str:
+    """A month's initial (« J »), January's year as « ’19 » on an axis of several years; else the label."""
+    if grain != "month":
+        return _axis_label(grain, value, years)
+    if years > 1 and value[5:7] == "01":
+        return "’" + value[2:4]
+    return MONTHS_SHORT[int(value[5:7]) - 1][:1].upper()
 
 
 def _dispatches(n: int) -> str:
@@ -467,6 +479,7 @@ def histogram(resp: SearchResponse, req: SearchRequest, base: str) -> Histogram 
     ranged = bool(req.date_from or req.date_to)
     slots = _slots(grain, counted)
     scale_max, clipped_any = _scale([it.count for it in counted.values()])
+    years = len({s[:4] for s in slots if isinstance(s, str)})
     bars = []
     for slot in slots:
         if isinstance(slot, tuple):
@@ -484,7 +497,9 @@ def histogram(resp: SearchResponse, req: SearchRequest, base: str) -> Histogram 
         clipped = count > scale_max
         bars.append(Bar(
             value=slot,
-            label=_axis_label(grain, slot),
+            label=_axis_label(grain, slot, years),
+            short=_short_label(grain, slot, years),
+            year_start=grain == "month" and years > 1 and slot[5:7] == "01",
             title=f"{french_date(slot)} : {_dispatches(count) if count else 'aucune dépêche'}",
             count=count,
             height=round(100.0 if clipped else (max(MIN_BAR_HEIGHT, 100.0 * count / scale_max) if count else 0.0), 1),
