@@ -136,5 +136,13 @@ def test_zoom_year_month_day_and_back(server, browser, width):
         }""")
         assert inside
         assert page.evaluate("document.querySelector('.histogram-scroll').scrollLeft") > 0
+        # Months of three years, none chosen: the latest ones are in view, not January 2019.
+        page.goto(server + "/?q=otan&from=2022-01&to=2024-12")
+        assert grain(page) == "month"
+        edge = page.evaluate("""() => {
+            const box = document.querySelector('.histogram-scroll');
+            return [box.scrollWidth > box.clientWidth, Math.round(box.scrollLeft + box.clientWidth) >= box.scrollWidth - 1];
+        }""")
+        assert edge == [True, True]
     assert not problems, problems
     context.close()

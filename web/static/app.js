@@ -2,7 +2,8 @@
 // - autocomplete under the search box, from /api/suggest (ARIA combobox pattern)
 // - a filter box inside long facet lists
 // - on a phone, the filters as a drawer opened from the top of the results
-// - on a phone, the chosen bar of a histogram that scrolls sideways brought into view
+// - on a phone, the chosen bar (else the latest ones) of a histogram that scrolls sideways brought into view
+// - « Du » / « Au »: an end before the start refused before anything is sent
 "use strict";
 
 (function () {
@@ -295,11 +296,17 @@
   }
 
   // ------------------------------------------------------------ histogram
-  // On a phone the days of a month scroll sideways: bring the chosen bar into view.
+  // On a phone a histogram wider than the screen scrolls sideways: bring the chosen bar into view,
+  // or, with none chosen, the latest years or months (what a newsroom looks at first).
 
   function showChosenBar(box) {
+    if (box.scrollWidth <= box.clientWidth) return;
     var chosen = box.querySelector(".histogram-link.is-selected");
-    if (!chosen || box.scrollWidth <= box.clientWidth) return;
+    if (!chosen) {
+      var figure = box.closest(".histogram");
+      if (figure && figure.getAttribute("data-grain") !== "day") box.scrollLeft = box.scrollWidth;
+      return;
+    }
     var offset = chosen.getBoundingClientRect().left - box.getBoundingClientRect().left;
     box.scrollLeft += offset - (box.clientWidth - chosen.offsetWidth) / 2;
   }
