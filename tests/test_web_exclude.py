@@ -105,6 +105,9 @@ def test_page_chips_and_sauf_toggles(client):
     assert "exclure « Ukraine » au lieu de le choisir" in html and "choisir « AFP » au lieu de l&#39;exclure" in html
     # Facet items: a « sauf » link each (people, places, sources), the excluded one marked.
     assert 'class="facet-item is-excluded"' in html and "(exclu : activer pour le choisir)" in html
+    # No « 0 » beside the excluded value (it would read as « sauf » changing nothing).
+    excluded = html[html.index('class="facet-item is-excluded"'):]
+    assert excluded[:excluded.index("</a>")].count('<span class="facet-count"><span aria-hidden="true">–</span></span>') == 1
     assert html.count('class="facet-exclude') >= 3 and 'class="facet-exclude is-on"' in html
     assert "ne plus exclure « AFP »" in html
 
