@@ -2,7 +2,8 @@
 
 A saved search (an *alert*) is a name, a search request (the query and filters of
 ``/api/search``, with its parameter names: ``q``, ``person``, ``place``, ``source``, ``urgency``,
-``genre``, ``subject``, ``language``, ``slugline``, ``from``, ``to``), an optional webhook URL and
+``genre``, ``subject``, ``language``, ``slugline``, the exclusions ``not_person``, ``not_place``,
+``not_source``, then ``from``, ``to``), an optional webhook URL and
 its creation time. They live in ``alerts.sqlite`` beside the index (``generations.ALERTS_FILE``,
 kept across rebuilds), with what each one matched and the webhook queue.
 
@@ -63,7 +64,9 @@ MAX_VALUE_LENGTH = 200
 MAX_ALERTS = 500  # every add runs them all
 # The request's keys, as /api/search names its parameters; lists map to SearchRequest fields.
 LIST_KEYS = {"person": "people", "place": "places", "source": "sources", "urgency": "urgencies",
-             "genre": "genres", "subject": "subjects", "language": "languages", "slugline": "sluglines"}
+             "genre": "genres", "subject": "subjects", "language": "languages", "slugline": "sluglines",
+             # « sauf »: a dispatch naming any of these is never an alert (as /api/search's not_*).
+             "not_person": "exclude_people", "not_place": "exclude_places", "not_source": "exclude_sources"}
 REQUEST_KEYS = ("q", *LIST_KEYS, "from", "to")
 _DATE = re.compile(r"[0-9]{4}(-[0-9]{2}(-[0-9]{2})?)?")
 _JUNK = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff]")
@@ -222,7 +225,7 @@ class Alert:
 
     def to_dict(self) -> dict:
         """Flat JSON: the name, the request's keys, webhook, created_at, matches."""
-        return {"name": self.name, **{k: self.request.get(k) for k in REQUEST_KEYS},
+        return {"name": self.name, **{k: self.request.get(k, [] if k in LIST_KEYS else None) for k in REQUEST_KEYS},
                 "webhook": self.webhook, "created_at": self.created_at, "matches": self.matches}
 
 
@@ -343,9 +346,11 @@ class AlertStore:
         return new
 
     def matches(self, name: str, limit: int = 50) -> list[tuple[str, str]]:
-        """(doc id, matched_at) of a saved search, newest first; AlertNotFound."""
+        """(doc id, matched_at) of a saved search, the latest run first, each run's in its search
+        order (the newest dispatch first); AlertNotFound."""
         alert = self.get(name)
-        rows = self.conn().execute("SELECT doc_id, matched_at FROM matches WHERE alert_id = ? ORDER BY rowid DESC LIMIT ?",
+        rows = self.conn().execute("SELECT doc_id, matched_at FROM matches WHERE alert_id = ? "
+                                   "ORDER BY matched_at DESC, rowid ASC LIMIT ?",
                                    (alert.id, limit)).fetchall()
         return [(r[0], r[1]) for r in rows]
 

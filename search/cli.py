@@ -383,15 +383,19 @@ def _alert_call(fn, *args):
 @click.option("--personne", "people", multiple=True, help="Filtre sur une personne (répétable).")
 @click.option("--lieu", "places", multiple=True, help="Filtre sur un lieu (répétable).")
 @click.option("--source", "sources", multiple=True, help="Filtre sur une source (répétable).")
+@click.option("--sauf-personne", "not_people", multiple=True, help="Sauf les dépêches nommant cette personne (répétable).")
+@click.option("--sauf-lieu", "not_places", multiple=True, help="Sauf les dépêches nommant ce lieu (répétable).")
+@click.option("--sauf-source", "not_sources", multiple=True, help="Sauf les dépêches de cette source (répétable).")
 @click.option("--from", "date_from", help="AAAA, AAAA-MM ou AAAA-MM-JJ (inclus).")
 @click.option("--to", "date_to", help="AAAA, AAAA-MM ou AAAA-MM-JJ (inclus).")
 @click.option("--webhook", help="Adresse http(s) qui reçoit les nouvelles dépêches en JSON (POST).")
 @click.pass_context
-def alert_create_cmd(ctx, name, query, people, places, sources, date_from, date_to, webhook):
+def alert_create_cmd(ctx, name, query, people, places, sources, not_people, not_places, not_sources, date_from, date_to, webhook):
     """Enregistre une recherche NOM : chaque ajout à l'index y cherche ses nouvelles dépêches."""
     from . import alerts
 
     request = {"q": query, "person": list(people), "place": list(places), "source": list(sources),
+               "not_person": list(not_people), "not_place": list(not_places), "not_source": list(not_sources),
                "from": date_from, "to": date_to}
     with alerts.AlertStore(ctx.obj["index"]) as store:
         alert = _alert_call(store.create, name, request, webhook)
@@ -453,9 +457,10 @@ def _alert_summary(alert) -> str:
     r = alert.request
     parts = [f"« {r['q']} »"] if r.get("q") else []
     labels = {"person": "personne", "place": "lieu", "source": "source", "urgency": "urgence", "genre": "genre",
-              "subject": "sujet", "language": "langue", "slugline": "slugline"}
+              "subject": "sujet", "language": "langue", "slugline": "slugline",
+              "not_person": "personne : sauf", "not_place": "lieu : sauf", "not_source": "source : sauf"}
     for key, label in labels.items():
-        parts.extend(f"{label} : {v}" for v in r.get(key) or [])
+        parts.extend(f"{label} {v}" if label.endswith("sauf") else f"{label} : {v}" for v in r.get(key) or [])
     if r.get("from"):
         parts.append(f"depuis {r['from']}")
     if r.get("to"):

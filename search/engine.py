@@ -538,6 +538,14 @@ class _Matches(NamedTuple):
     excluded: dict
     lo: int
     hi: int
+    free: dict = {}  # facet name -> the matches its values are counted over, when it has chosen ones
+
+
+def _all(mask: np.ndarray, others: list[np.ndarray]) -> np.ndarray:
+    out = mask.copy()
+    for m in others:
+        out &= m
+    return out
 
 
 def _and(a: np.ndarray | None, b: np.ndarray) -> np.ndarray:
@@ -723,7 +731,7 @@ class Engine:
         the whole archive (spelling, the all-words-else-some decision), then ANDed with them.
         """
         budget = Budget(req.time_budget_ms)
-        snap, pq, plan, mask, context, selected, excluded, lo, hi = self._matches(req, within, budget)
+        snap, pq, plan, mask, context, selected, excluded, lo, hi, free = self._matches(req, within, budget)
 
         cand = np.flatnonzero(mask)
         total = len(cand)
@@ -734,7 +742,7 @@ class Engine:
         page_idx = order[(req.page - 1) * req.per_page : req.page * req.per_page]
 
         # Facets over all matching documents.
-        facet_out = self._facets(snap, mask, req, selected, budget, excluded)
+        facet_out = self._facets(snap, mask, req, selected, budget, excluded, free)
         grain = self._dates(snap, mask, context, req, lo, hi, facet_out, budget)
 
         hits = []
@@ -831,7 +839,8 @@ class Engine:
         visible = snap.visible()
         plan = self._plan(snap, pq, budget, req.correct, visible)
         mask = visible.copy() if plan.mask is None else (plan.mask & visible)
-        selected = {}
+        excluded = self._exclude(snap, req, mask)
+        selected, chosen = {}, {}
         filters = [("people", "people"), ("places", "places"), ("sources", "sources")]
         filters += [(AGENCY_FILTERS[name], name) for name in AGENCY_FACETS]
         for name, field in filters:
@@ -839,16 +848,23 @@ class Engine:
             if values:
                 fi = snap.facets[field]
                 ids = fi.lookup(values)
-                selected[field if field in AGENCY_FACETS else name] = ids
-                mask &= fi.mask_for(ids)
-        excluded = self._exclude(snap, req, mask)
+                key = field if field in AGENCY_FACETS else name
+                selected[key] = ids
+                chosen[key] = fi.mask_for(ids)
+        loose = mask.copy() if chosen else mask  # everything but the facet selections
+        for m in chosen.values():
+            mask &= m
         # The matches before the date filter: the histogram's months or days around a chosen one.
         context = mask.copy() if req.date_from or req.date_to else mask
-        if req.date_from or req.date_to:
-            mask &= (snap.day >= lo) & (snap.day <= hi) & (snap.day > 0)
-        if within is not None:
-            mask &= self._within(snap, within)
-        return _Matches(snap, pq, plan, mask, context, selected, excluded, lo, hi)
+        for narrowed in ([mask, loose] if chosen else [mask]):
+            if req.date_from or req.date_to:
+                narrowed &= (snap.day >= lo) & (snap.day <= hi) & (snap.day > 0)
+            if within is not None:
+                narrowed &= self._within(snap, within)
+        # A facet with chosen values is counted without its own choice (the others still apply):
+        # its values are alternatives (Paris OR Lyon), so each count says what choosing it adds.
+        free = {key: _all(loose, [m for other, m in chosen.items() if other != key]) for key in chosen}
+        return _Matches(snap, pq, plan, mask, context, selected, excluded, lo, hi, free)
 
     def _ranked(self, snap: Snapshot, plan: _Plan, sort: str, cand: np.ndarray, k: int, budget: Budget):
         """(order of the first ``k`` candidates, their scores): BM25F over every candidate, the
@@ -1347,7 +1363,7 @@ class Engine:
     # -- facets
 
     def _facets(self, snap: Snapshot, mask: np.ndarray, req: SearchRequest, selected: dict, budget: Budget,
-                excluded: dict | None = None) -> dict:
+                excluded: dict | None = None, free: dict | None = None) -> dict:
         size = req.facet_size
         names = FACETS + AGENCY_FACETS if snap.has_agency else FACETS
         out: dict[str, list[FacetItem]] = {name: [] for name in names}
@@ -1355,7 +1371,7 @@ class Engine:
             if budget.spent("facets", FACETS_SHARE):
                 break
             fi = snap.facets[name]
-            counts = fi.counts(mask)
+            counts = fi.counts((free or {}).get(name, mask))
             if name in AGENCY_FACETS:
                 disp = lambda k, facet=name: snap.keyword_display(facet, k)  # noqa: E731
                 out[name] = facets.items(fi, counts, size, selected.get(name, []), disp, chronological=name == "urgency")

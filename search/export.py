@@ -5,8 +5,8 @@ ranking runs once, under the request's time budget (``Engine.results``); each ro
 fields and plain snippet are read only when the row is asked for, and the rows stop at
 ``MAX_EXPORT_ROWS`` (or the limit given).
 
-Columns: id, date, title, source, url, people, places, story, snippet. ``story`` is empty (null
-in JSON Lines) until dispatches are grouped into stories; ``snippet`` is plain text (the
+Columns: id, date, title, source, url, people, places, story, snippet. ``story`` is the hit's
+story id when hits carry one (``Hit.story``), else empty (null in JSON Lines); ``snippet`` is plain text (the
 dispatch's opening, no markup). In CSV, people and places are joined with `` | ``.
 """
 from __future__ import annotations
@@ -49,7 +49,9 @@ def row(hit: Hit) -> dict:
         "url": hit.url,
         "people": list(hit.people),
         "places": list(hit.places),
-        "story": None,  # dispatches are not grouped into stories yet
+        # Near-duplicate stories are being added on another branch: whatever story id a hit carries
+        # then is exported as it is; until then there is none (null, an empty CSV cell).
+        "story": getattr(hit, "story", None),
         "snippet": plain(hit.snippet_html),
     }
 

@@ -2,7 +2,8 @@
 
 * plain words: ``Stoltenberg munitions`` (all words wanted; ranked partial matches if few
   documents have them all);
-* ``"exact phrase"`` (also «…» and “…”), ``-exclusion`` (a word, phrase or field),
+* ``"exact phrase"`` (also «…» and “…”), ``-exclusion`` (a word, phrase or field; also
+  ``SAUF lieu:Paris``, and with a minus sign or en dash instead of the hyphen),
   ``a OR b`` / ``a OU b`` (binds tighter than the implicit AND), ``ET`` (makes every word
   required), prefix ``munit*``;
 * fields ``personne:``, ``lieu:``, ``source:``, ``rubrique:``, ``titre:`` (value quoted if it
@@ -37,6 +38,8 @@ FIELD_ALIASES = {
 }
 OR_WORDS = frozenset(["OR", "OU"])
 AND_WORDS = frozenset(["ET", "AND"])
+# « SAUF lieu:Paris » = « -lieu:Paris »: the next operand is excluded (capitals only, like OU and ET).
+NOT_WORDS = frozenset(["SAUF", "NOT"])
 MIN_PREFIX = 2
 MAX_PHRASE_TERMS = 32
 
@@ -189,9 +192,11 @@ def parse_date_value(value: str) -> tuple[int, int]:
 
 # ---------------------------------------------------------------- tokens
 
+# An exclusion's minus as typed: the hyphen-minus, the minus sign (U+2212) or the en dash a word
+# processor or a phone's smart punctuation puts in its place (« –lieu:Paris »).
 _TOKEN = re.compile(
     r"""
-    (?P<neg>-)?
+    (?P<neg>[-−–])?
     (?:
         (?P<field>[^\W\d_]+):(?P<fquote>["«“„])(?P<fqval>.*?)(?P<fqend>["»”“])
       | (?P<field2>[^\W\d_]+):(?P<fval>[^\s"«»“”„]+)
@@ -290,17 +295,28 @@ def plain(text: str) -> ParsedQuery:
 def _parse(text: str) -> ParsedQuery:
     pq = ParsedQuery(text)
     items: list = []  # nodes, ("NOT", node), "OR" and "AND" markers
+    negate = False  # after SAUF
     for m in _tokens(text):
         word = m.group("word")
-        if word in ("-", "–", "—"):
+        if word in ("-", "–", "—", "\u2212"):
             continue  # a dash between words is punctuation
+        if word and not m.group("neg") and word in NOT_WORDS:
+            if negate:
+                raise Malformed(f"{word} répété")
+            negate = True
+            continue
+        if negate and word and not m.group("neg") and word in OR_WORDS | AND_WORDS:
+            raise Malformed("SAUF suivi d'un opérateur")
         if word and not m.group("neg") and word in OR_WORDS:
             items.append("OR")
         elif word and not m.group("neg") and word in AND_WORDS:
             items.append("AND")
         else:
             node = _atom(m)
-            items.append(("NOT", node) if m.group("neg") else node)
+            items.append(("NOT", node) if m.group("neg") or negate else node)
+            negate = False
+    if negate:
+        raise Malformed("SAUF isolé en fin de requête")
     # Operators must sit between two operands.
     for i, it in enumerate(items):
         if it in ("OR", "AND"):

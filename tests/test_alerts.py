@@ -50,7 +50,8 @@ def test_store_create_list_delete_and_refusals(tmp_path):
     assert store.list() == [] and not store.exists()  # reading creates nothing
     a = store.create("défense-ue", {"q": "  munitions\t Otan ", "place": ["Ukraine", "Ukraine"]}, "https://hooks.example/x")
     assert a.request == {"q": "munitions Otan", "person": [], "place": ["Ukraine"], "source": [], "urgency": [],
-                         "genre": [], "subject": [], "language": [], "slugline": [], "from": None, "to": None}
+                         "genre": [], "subject": [], "language": [], "slugline": [], "not_person": [], "not_place": [],
+                         "not_source": [], "from": None, "to": None}
     assert [x.name for x in store.list()] == ["défense-ue"]
     with pytest.raises(alerts.AlertExists) as e:
         store.create("défense-ue", {"q": "x"})
@@ -86,6 +87,41 @@ def test_an_add_alerts_only_on_the_new_dispatches(built_index, tmp_path):
     # The same batch again (the watcher's on_batch is at least once): nothing new, nothing twice.
     assert alerts.run(built_index, report.ids, spawn=False) == {}
     assert {a.name: a.matches for a in store.list()} == {"afp": 1, "munitions": 1, "rien": 0}
+
+
+GREVES = [
+    {"id": "g-paris", "title": "Grève du métro à Paris", "date": "2023-07-03", "source": "AFP", "places": ["Paris"],
+     "chapo": "Une grève perturbe le métro.", "body": "La RATP prévoit un trafic perturbé."},
+    {"id": "g-lyon", "title": "Grève des trams à Lyon", "date": "2023-07-04", "source": "AFP", "places": ["Lyon"],
+     "chapo": "Une grève touche les trams.", "body": "Les TCL annoncent un service minimum."},
+    {"id": "g-ats", "title": "Grève à Genève", "date": "2023-07-05", "source": "ATS", "places": ["Genève"],
+     "chapo": "Une grève des transports publics.", "body": "Les TPG sont à l'arrêt."},
+]
+
+
+def test_a_saved_search_keeps_its_exclusions(built_index, tmp_path):
+    """« Grève, sauf Paris » as the page or the API says it (not_place), from the CLI (--sauf-lieu) or the API."""
+    from web_fixtures import make_app
+
+    feedparser = pytest.importorskip("feedparser")
+    r = cli("--index", str(built_index), "alerte", "creer", "greves", "grève", "--sauf-lieu", "Paris", "--sauf-source", "ATS")
+    assert r.exit_code == 0 and r.output == "alerte « greves » créée : « grève », lieu : sauf Paris, source : sauf ATS\n"
+    c = make_app(built_index).test_client()
+    r = c.post("/api/alerts", json={"name": "greves-api", "q": "grève", "not_place": ["paris"]})
+    assert r.status_code == 201 and r.json["not_place"] == ["paris"] and r.json["not_person"] == []
+    _validate("/api/alerts", "post", 201, r)
+    found = alerts.run(built_index, add(built_index, tmp_path, GREVES).ids, spawn=False)
+    assert found == {"greves": ["g-lyon"], "greves-api": ["g-ats", "g-lyon"]}
+    # The feed's page link is the same search, exclusions included.
+    parsed = feedparser.parse(c.get("/alerts/greves/feed.atom").data)
+    assert [e.id.rsplit("/doc/", 1)[1] for e in parsed.entries] == ["g-lyon"]
+    page = next(link.href for link in parsed.feed.links if link.rel == "alternate")
+    assert "not_place=Paris" in page and "not_source=ATS" in page
+    # Matched by one run: the newest dispatch first, as in a search feed.
+    parsed = feedparser.parse(c.get("/alerts/greves-api/feed.atom").data)
+    assert [e.id.rsplit("/doc/", 1)[1] for e in parsed.entries] == ["g-ats", "g-lyon"]
+    r = c.post("/api/alerts", json={"name": "x", "q": "grève", "not_place": "Paris"})
+    assert r.status_code == 400 and r.json["error"]["code"] == "bad_filter"
 
 
 def test_partial_matches_do_not_alert(built_index, tmp_path):

@@ -74,6 +74,49 @@ def test_search_facet_and_document(server, page_and_problems):
     assert not problems, problems
 
 
+def test_facet_values_or_and_the_sauf_toggle(server, page_and_problems):
+    """Two places are either one (their counts add up as shown), a chip's « sauf » excludes it instead."""
+    page, problems = page_and_problems
+
+    def total() -> int:
+        return int(page.locator("#result-count").get_attribute("data-total"))
+
+    def place(value: str):
+        return page.locator(f'[data-facet="places"] .facet-item[data-value="{value}"]')
+
+    page.goto(server + "/")
+    place("Suisse").click()
+    page.wait_for_url("**place=Suisse*")
+    assert total() == 2 == int(place("Suisse").get_attribute("data-count"))
+    assert "is-selected" in place("Suisse").get_attribute("class")
+    # Beside a chosen place, another one's count is what choosing it too adds (any of the places).
+    adds = int(place("Kiev").get_attribute("data-count"))
+    assert adds == 1 and int(place("Ukraine").get_attribute("data-count")) == 5
+    if not place("Kiev").is_visible():  # under « Plus »
+        page.locator('[data-facet="places"] .facet-more summary').click()
+    place("Kiev").click()
+    page.wait_for_url("**place=Kiev*")
+    assert total() == 2 + adds
+    assert page.locator(".chip-group:not(.is-excluded) .chip").count() == 2
+    shot(page, "facets-or")
+
+    # « sauf » on the Suisse chip: Kiev's dispatches that do not name Switzerland.
+    page.locator(".chip-group", has_text="Suisse").locator(".chip-switch").click()
+    page.wait_for_url("**not_place=Suisse*")
+    assert "place=Suisse" not in page.url.replace("not_place=Suisse", "")
+    assert total() == 1
+    chip = page.locator(".chip-group.is-excluded")
+    assert " ".join(chip.locator(".chip").inner_text().split()).startswith("Lieu : sauf Suisse")
+    excluded = place("Suisse")
+    assert "is-excluded" in excluded.get_attribute("class") and excluded.locator(".facet-sauf").text_content() == "sauf"
+    shot(page, "facets-sauf")
+    # And back: the chip's switch chooses it again.
+    chip.locator(".chip-switch").click()
+    page.wait_for_url(lambda url: "not_place" not in url)
+    assert total() == 3
+    assert not problems, problems
+
+
 def test_autocomplete_and_keyboard(server, page_and_problems):
     page, problems = page_and_problems
     page.goto(server + "/doc/afp-001")  # no autofocus here: keyboard navigation starts at the top

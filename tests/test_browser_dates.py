@@ -90,10 +90,17 @@ def test_zoom_year_month_day_and_back(server, browser, width):
     assert outline == "solid"
     shot(page, f"dates-days-{name}")
 
-    # Back up: « ‹ juin 2023 », then the breadcrumb's « 2023 », then « Toutes les années ».
+    # Back up: « ↑ juin 2023 », then the breadcrumb's « 2023 », then « Toutes les années ».
     page.locator(".histogram-up").click()
     page.wait_for_url("**from=2023-06&to=2023-06*")
     assert grain(page) == "day"
+    # Sideways: the month after and back, the query kept (the zoom never loses its surroundings).
+    page.locator(".histogram-next").click()
+    page.wait_for_url("**from=2023-07&to=2023-07*")
+    assert "q=otan" in page.url and grain(page) == "day"
+    assert page.locator(".histogram-crumbs [aria-current]").inner_text() == "juillet 2023"
+    page.locator(".histogram-prev").click()
+    page.wait_for_url("**from=2023-06&to=2023-06*")
     page.locator(".histogram-crumbs a", has_text="2023").click()
     page.wait_for_url("**from=2023&to=2023*")
     assert grain(page) == "month"
@@ -107,10 +114,35 @@ def test_zoom_year_month_day_and_back(server, browser, width):
     page.locator(".date-apply").click()
     page.wait_for_url("**from=2023-06-03&to=2023-06-04*")
     assert "q=otan" in page.url and grain(page) == "day"
+    # An end before the start is refused by the browser itself: nothing is sent.
+    before = page.url
+    page.fill("#date-to", "2023-05-01")
+    page.locator(".date-apply").click()
+    page.wait_for_timeout(300)
+    assert page.url == before and not page.evaluate("document.querySelector('#date-to').validity.valid")
+    page.fill("#date-to", "2023-06-04")
     page.locator(".sort a", has_text="Plus anciennes").click()
     page.wait_for_url("**sort=oldest*")
     assert "from=2023-06-03" in page.url
     assert page.locator(".result-title .hit-date").first.inner_text() == "3 juin 2023"
     shot(page, f"dates-sorted-{name}")
+    if phone:
+        # A late day of the month, chosen: its bar is scrolled into view, not left off-screen.
+        page.goto(server + "/?q=otan&from=2023-06-20&to=2023-06-20")
+        inside = page.evaluate("""() => {
+            const box = document.querySelector('.histogram-scroll').getBoundingClientRect();
+            const bar = document.querySelector('.histogram-link.is-selected').getBoundingClientRect();
+            return bar.left >= box.left && bar.right <= box.right;
+        }""")
+        assert inside
+        assert page.evaluate("document.querySelector('.histogram-scroll').scrollLeft") > 0
+        # Months of three years, none chosen: the latest ones are in view, not January 2019.
+        page.goto(server + "/?q=otan&from=2022-01&to=2024-12")
+        assert grain(page) == "month"
+        edge = page.evaluate("""() => {
+            const box = document.querySelector('.histogram-scroll');
+            return [box.scrollWidth > box.clientWidth, Math.round(box.scrollLeft + box.clientWidth) >= box.scrollWidth - 1];
+        }""")
+        assert edge == [True, True]
     assert not problems, problems
     context.close()

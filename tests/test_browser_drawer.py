@@ -1,6 +1,7 @@
 """Chromium at phone width: the filters drawer, and excluding a place with « sauf »."""
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import pytest
@@ -106,6 +107,38 @@ def test_drawer_opens_traps_focus_and_excludes_a_place(server, phone):
     excluded = page.locator('[data-facet="places"] .facet-item.is-excluded')
     assert {excluded.nth(i).get_attribute("data-value") for i in range(excluded.count())} == {"Ukraine", value}
     shot(page, "drawer-excluded-phone")
+    assert not problems, problems
+
+
+def test_the_closed_drawer_never_shows_while_the_page_loads(server, phone):
+    """Turning the column into a drawer is not animated: no frame shows it sliding up over the results,
+    even when the page was drawn before the script arrived (here the script is held back 300 ms)."""
+    page, problems = phone
+    page.add_init_script("""
+        window.__drawerFrames = [];
+        const start = performance.now();
+        (function sample() {
+            const drawer = document.getElementById('filtres');
+            if (drawer && document.documentElement.classList.contains('has-drawer')) {
+                const box = drawer.getBoundingClientRect();
+                window.__drawerFrames.push(getComputedStyle(drawer).visibility === 'visible' && box.bottom > 0);
+            }
+            if (performance.now() - start < 1500) requestAnimationFrame(sample);
+        })();
+    """)
+
+    def late(route):
+        time.sleep(0.3)
+        route.continue_()
+
+    page.route("**/app.js*", late)
+    page.goto(server + "/?q=munitions")
+    expect(page.locator("html.has-drawer")).to_have_count(1)
+    page.wait_for_timeout(500)  # frames sampled meanwhile (wait_for_function's eval is refused by the CSP)
+    frames = page.evaluate("window.__drawerFrames")
+    assert len(frames) > 5 and not any(frames), frames
+    # Opening it is still animated.
+    assert page.evaluate("getComputedStyle(document.getElementById('filtres')).transitionDuration") != "0s"
     assert not problems, problems
 
 

@@ -135,7 +135,58 @@ def test_zoom_links_breadcrumb_and_coarse_notes():
     assert [c["label"] for c in h.crumbs] == ["Toutes les années", "2023", "juin 2023"]
     assert h.crumbs[-1]["url"] is None
     assert h.crumbs[1]["url"] == "/?q=otan&person=Jens+Stoltenberg&sort=newest&from=2023&to=2023"
-    assert h.up == {"label": "‹ 2023", "url": "/?q=otan&person=Jens+Stoltenberg&sort=newest&from=2023&to=2023"}
+    assert h.up == {"label": "↑ 2023", "url": "/?q=otan&person=Jens+Stoltenberg&sort=newest&from=2023&to=2023"}
     day = next(b for b in h.bars if b.value == "2023-06-14")
     assert day.url == "/?q=otan&person=Jens+Stoltenberg&sort=newest&from=2023-06-14&to=2023-06-14"
     assert h.notes == ["1 dépêche datée seulement de juin 2023, hors histogramme."]
+
+
+def test_a_chosen_period_has_its_neighbours_whatever_way_it_was_written():
+    from web.present import chosen_period, histogram, siblings
+
+    def req(a, b):
+        return SearchRequest(q="otan", date_from=a, date_to=b, sort="newest")
+
+    assert [chosen_period(req(a, b)) for a, b in [("2023", "2023"), ("2023-01-01", "2023-12-31"), ("2023-06", "2023-06"),
+                                                   ("2023-06-01", "2023-06-30"), ("2024-02-01", "2024-02-29"),
+                                                   ("2023-06-14", "2023-06-14"), ("2023-06-01", "2023-06-29"),
+                                                   ("2023", "2024"), ("2023-06", None)]] == [
+        "2023", "2023", "2023-06", "2023-06", "2024-02", "2023-06-14", None, None, None]
+    assert [(s["label"], s["url"]) for s in siblings(req("2023-01", "2023-01"), [("q", "otan"), ("sort", "newest")], "/")] == [
+        ("‹ décembre 2022", "/?q=otan&sort=newest&from=2022-12&to=2022-12"),
+        ("février 2023 ›", "/?q=otan&sort=newest&from=2023-02&to=2023-02")]
+    assert [s["value"] for s in siblings(req("2024-03-01", "2024-03-01"), [], "/")] == ["2024-02-29", "2024-03-02"]
+    assert [s["value"] for s in siblings(req("2023", "2023"), [], "/")] == ["2022", "2024"]
+    assert [s["value"] for s in siblings(req("2999", "2999"), [], "/")] == ["2998"]  # the API stops at 2999
+    assert siblings(SearchRequest(q="otan"), [], "/") == []
+    # On the histogram of a chosen month: its neighbours beside the way up (« ↑ 2023 »).
+    h = histogram(_resp([("2023-06-03", 2), ("2023-06-14", 3)], "day"), req("2023-06", "2023-06"), "/")
+    assert [s["label"] for s in h.siblings] == ["‹ mai 2023", "juillet 2023 ›"] and h.up["label"] == "↑ 2023"
+
+
+def test_only_a_real_tower_is_cut():
+    from web.present import histogram
+
+    # Days of one month, a busy day at 5 beside days at 3: drawn as they are.
+    days = [(f"2019-03-{d:02d}", 3 if d % 2 else 1) for d in range(1, 29)] + [("2019-03-29", 5)]
+    h = histogram(_resp(days, "day"), SearchRequest(q=""), "/")
+    assert not h.clipped and h.scale_max == 5
+    # Years at 556 and 877 (the OrangeSum sample's last two): the taller stays taller.
+    years = [("2016", 300), ("2017", 420), ("2018", 500), ("2019", 556), ("2020", 877), ("2011", 8)]
+    h = histogram(_resp(sorted(years), "year"), SearchRequest(q=""), "/")
+    assert not h.clipped and h.scale_max == 877
+    # One dispatch beside hundreds is still a visible bar.
+    assert next(b for b in h.bars if b.value == "2011").height >= 4.0
+
+
+def test_months_of_several_years_say_their_years():
+    from web.present import histogram
+
+    items = [(f"{y}-{m:02d}", 3) for y in (2018, 2019) for m in range(1, 13)]
+    h = histogram(_resp(items, "month"), SearchRequest(q="", date_from="2018-06", date_to="2019-06"), "/")
+    labels = [b.label for b in h.bars]
+    assert labels[:3] == ["2018", "févr.", "mars"] and labels[12] == "2019"
+    assert [b.short for b in h.bars][:3] == ["’18", "F", "M"] and [b.value for b in h.bars if b.year_start] == ["2018-01", "2019-01"]
+    # One year: the months' own names (the year is in the breadcrumb).
+    one = histogram(_resp(items[:12], "month"), SearchRequest(q="", date_from="2018", date_to="2018"), "/")
+    assert one.bars[0].label == "janv." and one.bars[0].short == "J" and not any(b.year_start for b in one.bars)

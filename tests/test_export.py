@@ -65,6 +65,15 @@ def test_plain_snippet_and_cells():
                      "people": "A | B", "places": "", "story": "", "snippet": "s;t"}]
 
 
+def test_story_column_takes_the_hits_story_when_there_is_one():
+    from search.model import Hit
+
+    hit = Hit(id="a", title="T", title_html="T", date="2023-06-14", source="AFP", url=None, snippet_html="<mark>s</mark>", score=1.0)
+    assert export.row(hit)["story"] is None  # no grouping into stories on this branch yet
+    hit.story = "story-42"  # what a hit grouped into a story will carry
+    assert export.row(hit)["story"] == "story-42" and export.row(hit)["snippet"] == "s"
+
+
 def test_slug():
     assert export.slug(SearchRequest(q="Contre-offensive ukrainienne", places=("Kiev",))) == "contre-offensive-ukrainienne-kiev"
     assert export.slug(SearchRequest()) == "recherche"
@@ -201,5 +210,34 @@ def test_browser_downloads_the_csv(browser, web_index, tmp_path):
             assert len(rows) == shown > 0
             assert all("Ukraine" in row["places"].split(" | ") and row["id"] in MUNITIONS_IDS for row in rows)
             assert not problems, problems
+        finally:
+            context.close()
+
+
+@browser_test
+def test_browser_gets_past_the_navigation_cap_by_export(browser, big, tmp_path):
+    """130 dispatches at one a page: the page says its navigation stops at 100 pages, and its JSON Lines
+    link (with the search's « sauf ») downloads every dispatch in the page's order."""
+    with serve_app(big.application) as base:
+        context = browser.new_context(accept_downloads=True, locale="fr-FR")
+        try:
+            pg = context.new_page()
+            pg.goto(base + "/?q=lait&not_source=Reuters&sort=oldest&per_page=1")
+            capped = pg.locator("#capped")
+            assert capped.is_visible()
+            assert " ".join(capped.inner_text().split()).startswith("La navigation s'arrête à 100 pages : pour obtenir toutes les dépêches")
+            assert pg.locator(".pagination a", has_text="100").count() == 1
+            assert pg.locator(".pagination a", has_text="101").count() == 0
+            first = pg.locator(".result-title a").first.get_attribute("href").split("/doc/", 1)[1].split("?")[0]
+            with pg.expect_download() as info:
+                capped.locator("a", has_text="en JSON Lines").click()
+            download = info.value
+            assert download.suggested_filename == "depeche-lait.jsonl"
+            path = tmp_path / download.suggested_filename
+            download.save_as(str(path))
+            rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
+            assert len(rows) == 130 and len({r["id"] for r in rows}) == 130
+            assert list(rows[0]) == list(export.COLUMNS) and rows[0]["id"] == first
+            assert [r["date"] for r in rows] == sorted(r["date"] for r in rows)  # the page's order: oldest first
         finally:
             context.close()

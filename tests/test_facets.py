@@ -48,7 +48,7 @@ def test_counts_follow_the_query(engine):
 def test_selection_filters_and_is_case_and_accent_insensitive(engine):
     res = engine.search(SearchRequest(q="", places=("geneve",)))
     assert [h.id for h in res.hits] == ["geneve-sommet"]
-    assert [(it.value, it.selected) for it in res.facets["places"]] == [("Genève", True)]
+    assert [it.value for it in res.facets["places"] if it.selected] == ["Genève"]
     res = engine.search(SearchRequest(q="", people=("EMMANUEL MACRON",)))
     assert {h.id for h in res.hits} == {"geneve-sommet", "macron-hollande"}
     assert next(it for it in res.facets["people"] if it.value == "Emmanuel Macron").selected
@@ -59,7 +59,29 @@ def test_and_across_facets_or_within_one(engine):
     assert {h.id for h in within.hits} == {"lyon-ecole", "marseille-port"}
     across = engine.search(SearchRequest(q="", places=("Lyon", "Marseille"), sources=("reuters",)))
     assert [h.id for h in across.hits] == ["marseille-port"]
-    assert counts(across.facets["sources"]) == {"Reuters": 1}
+    # Each facet with a choice is counted under the other facets' choices only: the sources of
+    # the Lyon-or-Marseille dispatches, the places of Reuters' dispatches.
+    assert counts(across.facets["sources"]) == counts(within.facets["sources"])
+    reuters = engine.search(SearchRequest(q="", sources=("reuters",)))
+    assert counts(across.facets["places"]) == {**counts(reuters.facets["places"]), "Lyon": 0}  # chosen: always listed
+
+
+def test_a_facet_with_a_choice_counts_its_other_values_as_alternatives(engine):
+    """Values of one facet are OR: beside a chosen place, another place's count is what choosing
+    it too would add, not the dispatches having both (which would read as AND)."""
+    everything = counts(engine.search(SearchRequest(q="")).facets["places"])
+    lyon = engine.search(SearchRequest(q="", places=("Lyon",)))
+    assert lyon.total == 1
+    assert counts(lyon.facets["places"]) == everything
+    both = engine.search(SearchRequest(q="", places=("Lyon", "Marseille")))
+    assert both.total == everything["Lyon"] + everything["Marseille"]
+    # Other facets are still counted over the results themselves.
+    assert sum(counts(lyon.facets["sources"]).values()) == 1
+    # The query and the other facets' choices still narrow a chosen facet's counts.
+    munitions = engine.search(SearchRequest(q="munitions", places=("Lyon",)))
+    assert munitions.total == 0
+    # (so an empty page still offers the places that would give results)
+    assert counts(munitions.facets["places"]) == {**counts(engine.search(SearchRequest(q="munitions")).facets["places"]), "Lyon": 0}
 
 
 def test_unknown_selection_matches_nothing(engine):

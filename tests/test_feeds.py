@@ -101,6 +101,16 @@ def test_all_dispatches_undated_left_out_hostile_escaped(client):
     assert b"<script>" not in body
 
 
+def test_partial_matches_never_feed(client):
+    """The page falls back to dispatches with some of the words; a feed of the search holds none of them."""
+    search = client.get("/api/search?q=munitions+pangolin&correct=0").get_json()
+    assert search["match"] == "some" and search["total"] > 0
+    parsed, _ = get_feed(client, "/feed.atom?q=munitions+pangolin&correct=0")
+    assert parsed.entries == []
+    assert parsed.feed.subtitle == "Aucune dépêche ne contient encore tous les mots de cette recherche : elles apparaîtront ici."
+    assert get_feed(client, "/feed.atom?q=munitions")[0].entries
+
+
 @pytest.mark.parametrize("query", ["from=2023-02-30", "page=0", "sort=bad", "q=" + "x" * 1001, "q=%ff", "urgency=12"])
 def test_bad_parameters_are_400_never_500(client, query):
     r = client.get("/feed.atom?" + query)
@@ -139,3 +149,53 @@ def test_withdrawn_and_embargoed_never_in_the_feed(agency_client):
     for q, hidden in (("démission maire Lyon", "urn:newsml:afp:rumeur"), ("Nobel", "urn:newsml:afp:embargo")):
         parsed, _ = get_feed(agency_client, "/feed.atom?q=" + quote(q))
         assert hidden not in [doc_id(e) for e in parsed.entries], q
+
+
+# ---------------------------------------------------------------- browser
+
+
+def _browser_marks(test):
+    from web_fixtures import BROWSER_MARKS
+
+    for mark in BROWSER_MARKS:
+        test = mark(test)
+    return test
+
+
+@_browser_marks
+def test_browser_follows_the_feed_link_of_a_filtered_search(browser, web_index):
+    """In Chromium: the page's head and its « Suivre cette recherche (Atom) » name the same feed, which
+    arrives as Atom 1.0 and holds the search's dispatches (filters and « sauf » kept), newest first."""
+    from web_fixtures import serve_app
+
+    with serve_app(make_app(web_index)) as base:
+        context = browser.new_context(locale="fr-FR")
+        try:
+            pg = context.new_page()
+            problems: list[str] = []
+            pg.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
+            pg.goto(base + "/?q=munitions&not_place=Bruxelles&sort=oldest")
+            head = pg.locator('head link[rel="alternate"][type="application/atom+xml"]')
+            assert head.count() == 1
+            link = pg.locator(".export-links a.feed-link")
+            assert link.is_visible() and link.inner_text() == "Suivre cette recherche (Atom)"
+            assert link.get_attribute("href") == head.get_attribute("href") == "/feed.atom?q=munitions&not_place=Bruxelles"
+            # The same search by date, newest first: what the feed must hold.
+            pg.locator(".sort a", has_text="Plus récentes").click()
+            pg.wait_for_url("**sort=newest*")
+            shown = [a.split("/doc/", 1)[1].split("?")[0] for a in pg.locator(".result-title a").evaluate_all("els => els.map(e => e.getAttribute('href'))")]
+            with pg.expect_response(lambda r: "/feed.atom" in r.url) as info:
+                pg.locator(".export-links a.feed-link").click()
+            response = info.value
+            assert response.status == 200 and response.headers["content-type"].startswith("application/atom+xml")
+            parsed = feedparser.parse(response.body())
+            assert not parsed.bozo and parsed.version == "atom10"
+            assert parsed.feed.title == "Dépêche — « munitions », Lieu : sauf Bruxelles"
+            from urllib.parse import unquote
+
+            dated = [unquote(i) for i in shown if BY_ID[unquote(i)].get("date")]
+            assert [doc_id(e) for e in parsed.entries] == dated and dated
+            assert not any("Bruxelles" in BY_ID[i].get("places", []) for i in dated)
+            assert not problems, problems
+        finally:
+            context.close()

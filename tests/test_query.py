@@ -91,3 +91,24 @@ def test_date_range_helper():
 
 def test_not_node_unused_by_parser_is_importable():
     assert Not(Word("x", ("x",))).child.terms == ("x",)
+
+
+def test_place_exclusion_as_typed_anywhere():
+    """« -lieu:Paris », and the same with the minus a word processor or a phone types, or with SAUF."""
+    want = [Field("places", "Paris", "Paris")]
+    for text in ["grève -lieu:Paris", "grève –lieu:Paris", "grève −lieu:Paris", "grève SAUF lieu:Paris",
+                 "grève NOT lieu:Paris", "grève -lieux:Paris", "grève -lieu:«Paris»"]:
+        pq = parse(text)
+        assert pq.notice is None, text
+        assert words(pq) == [("grev",)] and pq.exclusions == want, text
+    assert parse('SAUF lieu:"Le Havre" grève').exclusions == [Field("places", "Le Havre", "Le Havre")]
+    assert [e.terms for e in parse("Otan SAUF munitions").exclusions] == [("munit",)]
+    # Lower-case « sauf » is a word; a dash alone, or inside a word, stays punctuation.
+    assert words(parse("tout sauf Paris")) == [("tout",), ("sauf",), ("paris",)]
+    for text in ["Macron – Merkel", "Macron − Merkel", "saison 2019–2020"]:
+        pq = parse(text)
+        assert pq.notice is None and pq.exclusions == [], text
+    # SAUF with nothing to exclude is malformed: searched as words, said so.
+    for text in ["grève SAUF", "SAUF OU Paris", "grève SAUF SAUF Paris", "Lyon OU SAUF Paris"]:
+        pq = parse(text)
+        assert pq.notice and "mal formée" in pq.notice and pq.exclusions == [], text

@@ -17,12 +17,25 @@ def test_date_inputs_keep_the_search_and_its_filters(client):
     # What the form sends: a day range, read as it is.
     days = page(client, "/?q=munitions&source=AFP&sort=oldest&from=2023-04-01&to=2023-05-31")
     assert "Période :</span> du 1er avril 2023 au 31 mai 2023" in days
+    # A whole month (or year) typed by its days is named as such.
+    assert "Période :</span> mai 2023" in page(client, "/?q=munitions&from=2023-05-01&to=2023-05-31")
+    assert "Période :</span> 2023<" in page(client, "/?q=munitions&from=2023-01-01&to=2023-12-31")
 
 
 def test_bad_dates_from_the_form_are_the_400_page(client):
     for url in ("/?from=2023-06-10&to=2023-06-01", "/?from=2023-02-30"):
         html = page(client, url, status=400)
         assert "date" in html
+    # An end before the start, from the form: said with the form's words, and the way back keeps the
+    # search (its words in the box, its filters), without the dates.
+    html = page(client, "/?q=munitions&place=Ukraine&sort=oldest&from=2023-06-10&to=2023-06-01&page=2", status=400)
+    assert "la date de début (« from », « Du ») est postérieure à la date de fin (« to », « Au »)" in html
+    assert '<a class="error-back" href="/?q=munitions&amp;place=Ukraine&amp;sort=oldest">Revenir à la recherche, sans ces dates</a>' in html
+    assert 'id="q" name="q" type="search" value="munitions"' in html
+    # The API says the same in JSON; other bad parameters keep the plain way back.
+    r = client.get("/api/search?from=2023-06-10&to=2023-06-01")
+    assert r.status_code == 400 and r.get_json()["error"]["code"] == "bad_date"
+    assert "error-back" not in page(client, "/?q=munitions&sort=bad", status=400)
 
 
 def test_histogram_zooms_and_keeps_filters(client):
@@ -33,7 +46,7 @@ def test_histogram_zooms_and_keeps_filters(client):
     assert url == "/?q=munitions&source=AFP&from=2023-05&to=2023-05"
     month = page(client, url)
     assert 'data-grain="day"' in month and "Dépêches par jour" in month
-    assert '<a class="histogram-up" href="/?q=munitions&amp;source=AFP&amp;from=2023&amp;to=2023">‹ 2023</a>' in month
+    assert '<a class="histogram-up" href="/?q=munitions&amp;source=AFP&amp;from=2023&amp;to=2023">↑ 2023</a>' in month
     crumbs = re.search(r'<nav class="histogram-crumbs".*?</nav>', month, re.S).group(0)
     assert re.findall(r">([^<>]+)</(?:a|span)>", crumbs) == ["Toutes les années", "2023", "mai 2023"]
     day = re.search(r'href="([^"]+)" title="20 mai 2023 : 1 dépêche"', month).group(1).replace("&amp;", "&")

@@ -74,6 +74,16 @@ def test_or_within_and_across_through_the_api(client):
     by_query = client.get("/api/search?q=-lieu:Ukraine&per_page=100").get_json()
     by_param = client.get("/api/search?not_place=Ukraine&per_page=100").get_json()
     assert {h["id"] for h in by_query["hits"]} == {h["id"] for h in by_param["hits"]}
+    # ... however the minus is typed (a word processor's en dash, a minus sign), or with SAUF; with words too.
+    from urllib.parse import quote
+
+    munitions = client.get("/api/search?q=munitions&not_place=Ukraine&per_page=100").get_json()
+    assert munitions["total"] >= 1
+    for q in ("munitions -lieu:Ukraine", "munitions –lieu:Ukraine", "munitions −lieu:ukraine", "munitions SAUF lieu:Ukraine"):
+        got = client.get(f"/api/search?q={quote(q)}&per_page=100").get_json()
+        assert got["notice"] is None and [h["id"] for h in got["hits"]] == [h["id"] for h in munitions["hits"]], q
+    html = page(client, "/?q=" + quote("munitions SAUF lieu:Ukraine"))
+    assert f'data-total="{munitions["total"]}"' in html
 
 
 def test_bad_exclusions_are_400(client):
@@ -95,6 +105,9 @@ def test_page_chips_and_sauf_toggles(client):
     assert "exclure « Ukraine » au lieu de le choisir" in html and "choisir « AFP » au lieu de l&#39;exclure" in html
     # Facet items: a « sauf » link each (people, places, sources), the excluded one marked.
     assert 'class="facet-item is-excluded"' in html and "(exclu : activer pour le choisir)" in html
+    # No « 0 » beside the excluded value (it would read as « sauf » changing nothing).
+    excluded = html[html.index('class="facet-item is-excluded"'):]
+    assert excluded[:excluded.index("</a>")].count('<span class="facet-count"><span aria-hidden="true">–</span></span>') == 1
     assert html.count('class="facet-exclude') >= 3 and 'class="facet-exclude is-on"' in html
     assert "ne plus exclure « AFP »" in html
 

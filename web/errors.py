@@ -43,16 +43,30 @@ def wants_json() -> bool:
     return path == "/api" or path.startswith("/api/") or path == "/healthz"
 
 
-def error_response(status: int, code: str, message: str, headers: dict | None = None):
-    """The error in the shape the client expects (JSON for the API, HTML for pages)."""
+def error_response(status: int, code: str, message: str, headers: dict | None = None, back: dict | None = None):
+    """The error in the shape the client expects (JSON for the API, HTML for pages); ``back``: the
+    page's way back ({"label", "url", "q"}) when it can do better than the empty search page."""
     if wants_json():
         resp = jsonify(error={"code": code, "message": message})
     else:
-        resp = make_response(render_template("error.html", status=status, title=TITLES.get(status, "Erreur"), code=code, message=message))
+        resp = make_response(render_template("error.html", status=status, title=TITLES.get(status, "Erreur"), code=code,
+                                             message=message, back=back))
     resp.status_code = status
     for k, v in (headers or {}).items():
         resp.headers[k] = v
     return resp
+
+
+def _search_without_dates(exc: InvalidRequest) -> dict | None:
+    """After bad « Du »/« Au » dates on the search page: the same search without them, its words kept
+    in the box, rather than an empty page (the other parameters are what the form sent before)."""
+    if exc.code != "bad_date" or request.endpoint != "pages.search_page":
+        return None
+    from .params import query_string
+
+    pairs = [(k, v) for k, v in request.args.items(multi=True) if k not in ("from", "to", "page")]
+    return {"label": "Revenir à la recherche, sans ces dates", "url": request.path + query_string(pairs),
+            "q": request.args.get("q", "")}
 
 
 def index_error_code(exc: IndexError_) -> str:
@@ -69,7 +83,7 @@ def register(app: Flask) -> None:
 
     @app.errorhandler(InvalidRequest)
     def invalid_request(exc: InvalidRequest):
-        return error_response(400, exc.code, exc.message)
+        return error_response(400, exc.code, exc.message, back=_search_without_dates(exc))
 
     @app.errorhandler(IndexError_)
     def index_unavailable(exc: IndexError_):

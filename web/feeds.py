@@ -1,7 +1,8 @@
 """The Atom feed of a search: ``/feed.atom`` with the parameters of ``/api/search``.
 
 The newest dispatches first (``sort`` and ``page`` are read, checked and ignored), at most
-FEED_ENTRIES, written by feedgen. Dispatches without a date are left out: a feed is read by date
+FEED_ENTRIES, written by feedgen; only dispatches having every word (never the partial matches the
+page falls back to). Dispatches without a date are left out: a feed is read by date
 and Atom wants one for every entry. A bad parameter is the same 400 as on the search page (its
 French HTML error page); withdrawn and embargoed dispatches never appear, as in any search.
 """
@@ -75,11 +76,18 @@ def feed():
     """The newest dispatches of a search as an Atom 1.0 feed."""
     req = search_request(request.args, current_app.config)
     req = replace(req, sort="newest", page=1)
-    _resp, hits = engine().results(req, FEED_ENTRIES)
+    resp, hits = engine().results(req, FEED_ENTRIES)
     home = url_for("pages.search_page", _external=True)
+    if resp.match == "some":
+        # No dispatch has every word: the page shows partial matches, a feed must not (a subscriber
+        # would read them as matches). It fills as soon as one has them all, as an alert would.
+        hits = iter(())
+        subtitle = "Aucune dépêche ne contient encore tous les mots de cette recherche : elles apparaîtront ici."
+    else:
+        subtitle = f"Les {FEED_ENTRIES} dépêches les plus récentes de cette recherche."
     return atom_response(
         title=f"Dépêche — {describe(req)}",
-        subtitle=f"Les {FEED_ENTRIES} dépêches les plus récentes de cette recherche.",
+        subtitle=subtitle,
         self_url=feed_url(req, external=True),
         alternate=home + query_string(feed_pairs(req) + [("sort", "newest")]),
         entries=((hit, None) for hit in hits), q=req.q)

@@ -132,7 +132,9 @@ SCHEMAS = {
     }),
     "FacetItem": _object({
         "value": {"type": "string"},
-        "count": {"type": "integer", "minimum": 0},
+        "count": {"type": "integer", "minimum": 0, "description": "Matching dispatches having this value. In a facet with "
+                  "selected values, counted without that facet's own selection (values of one facet are any-of): what "
+                  "selecting it too would add; the query, exclusions, dates and other facets still apply."},
         "selected": {"type": "boolean"},
         "excluded": {"type": "boolean", "description": "The search excludes this value (not_person, not_place, not_source); its count is then 0."},
         "toggle_url": {"type": "string", "description": "This search with the value selected (its exclusion lifted), or deselected if it was."},

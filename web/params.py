@@ -176,7 +176,7 @@ def search_request(args: MultiDict, settings: dict, facet_size: int | None = Non
     date_from = date_bound(single(args, "from"), "from")
     date_to = date_bound(single(args, "to"), "to")
     if date_from and date_to and _range_start(date_from) > _range_end(date_to):
-        raise InvalidRequest("bad_date", "« from » est postérieur à « to »")
+        raise InvalidRequest("bad_date", "la date de début (« from », « Du ») est postérieure à la date de fin (« to », « Au »)")
     excluded = {field: values(args, param) for param, field in EXCLUDES.items()}
     return SearchRequest(
         q=query_text(single(args, "q")),

@@ -305,8 +305,8 @@ def chips(req: SearchRequest, base: str) -> list[Chip]:
             shown = facet_value(value, {"language": "language", "urgency": "urgency"}.get(name, name))
             out.append(Chip(CHIP_LABELS[name], shown, remove))
     if req.date_from or req.date_to:
-        if req.date_from == req.date_to:
-            label = french_date(req.date_from)
+        if req.date_from == req.date_to or chosen_period(req):  # « mars 2019 », typed by days or not
+            label = french_date(chosen_period(req) or req.date_from)
         elif req.date_from and req.date_to:
             label = f"du {french_date(req.date_from)} au {french_date(req.date_to)}"
         elif req.date_from:
@@ -338,8 +338,11 @@ GRAIN_CAPTIONS = {"year": "Dépêches par année", "month": "Dépêches par mois
 # The y-axis stops at this percentile of the non-empty bars when the tallest bars are far above it
 # (a few huge months must not flatten the rest); bars above it are drawn full and marked as cut.
 CAP_PERCENTILE = 95
-CAP_RATIO = 1.5
+# Only a real tower is cut: a bar a third taller than the next ones is information, not an outlier
+# (at the day grain 5 beside 3 must stay 5; 877 beside 556 must look bigger).
+CAP_RATIO = 3.0
 MIN_BARS_FOR_CAP = 5
+MIN_BAR_HEIGHT = 4.0  # percent: a day with one dispatch stays visible (3 px) beside a thousand
 
 
 @dataclass
@@ -356,6 +359,8 @@ class Bar:
     context: bool = False  # outside the chosen range: shown for context only
     clipped: bool = False  # taller than the axis: drawn full, marked as cut
     gap: bool = False  # a run of empty years compressed into one « … » slot
+    short: str = ""  # the label where the axis is narrow (a phone): a month's initial
+    year_start: bool = False  # January on an axis of several years: the year is its label
 
 
 @dataclass
@@ -366,7 +371,8 @@ class Histogram:
     caption: str
     bars: list[Bar]
     crumbs: list[dict]  # {"label", "url"}: the last one is where we are (url None)
-    up: dict | None  # the parent period: {"label": "‹ 2023", "url"}
+    up: dict | None  # the parent period: {"label": "↑ 2023", "url"}
+    siblings: list[dict]  # the periods just before and after a chosen year, month or day: {"label", "url", "rel"}
     notes: list[str]  # dispatches dated only by their year (or month), outside the bars
     scale_max: int  # the count a full bar means
     max_count: int
@@ -433,13 +439,23 @@ def _slots(grain: str, counted: dict[str, FacetItem]) -> list[str | tuple[str, s
     return [f"{y:04d}-{m:02d}-{d:02d}" for d in range(1, calendar.monthrange(y, m)[1] + 1)]
 
 
-def _axis_label(grain: str, value: str) -> str:
+def _axis_label(grain: str, value: str, years: int = 1) -> str:
     if grain == "year":
         return value
     if grain == "month":
-        return MONTHS_SHORT[int(value[5:7]) - 1]
+        # Over several years each January says its year, or « janv. » would repeat unexplained.
+        return value[:4] if years > 1 and value[5:7] == "01" else MONTHS_SHORT[int(value[5:7]) - 1]
     day = int(value[8:])
     return str(day) if day == 1 or day % 5 == 0 else ""
+
+
+def _short_label(grain: str, value: str, years: int) -> str:
+    """A month's initial (« J »), January's year as « ’19 » on an axis of several years; else the label."""
+    if grain != "month":
+        return _axis_label(grain, value, years)
+    if years > 1 and value[5:7] == "01":
+        return "’" + value[2:4]
+    return MONTHS_SHORT[int(value[5:7]) - 1][:1].upper()
 
 
 def _dispatches(n: int) -> str:
@@ -463,6 +479,7 @@ def histogram(resp: SearchResponse, req: SearchRequest, base: str) -> Histogram 
     ranged = bool(req.date_from or req.date_to)
     slots = _slots(grain, counted)
     scale_max, clipped_any = _scale([it.count for it in counted.values()])
+    years = len({s[:4] for s in slots if isinstance(s, str)})
     bars = []
     for slot in slots:
         if isinstance(slot, tuple):
@@ -480,10 +497,12 @@ def histogram(resp: SearchResponse, req: SearchRequest, base: str) -> Histogram 
         clipped = count > scale_max
         bars.append(Bar(
             value=slot,
-            label=_axis_label(grain, slot),
+            label=_axis_label(grain, slot, years),
+            short=_short_label(grain, slot, years),
+            year_start=grain == "month" and years > 1 and slot[5:7] == "01",
             title=f"{french_date(slot)} : {_dispatches(count) if count else 'aucune dépêche'}",
             count=count,
-            height=round(100.0 if clipped else (max(2.0, 100.0 * count / scale_max) if count else 0.0), 1),
+            height=round(100.0 if clipped else (max(MIN_BAR_HEIGHT, 100.0 * count / scale_max) if count else 0.0), 1),
             url=url,
             selected=selected,
             context=ranged and not selected and not _in_range(slot, req),
@@ -500,11 +519,53 @@ def histogram(resp: SearchResponse, req: SearchRequest, base: str) -> Histogram 
         bars=bars,
         crumbs=crumbs,
         up=up,
+        siblings=siblings(req, pairs, base),
         notes=notes,
         scale_max=scale_max,
         max_count=max(it.count for it in counted.values()),
         clipped=clipped_any,
     )
+
+
+def chosen_period(req: SearchRequest) -> str | None:
+    """The one year, month or day a range covers exactly (``2023``, ``2023-06``, ``2023-06-14``),
+    however it was written (``from=2023-06&to=2023-06`` or the whole month's days); else None."""
+    if not (req.date_from and req.date_to):
+        return None
+    first, last = _bucket_span(req.date_from)[0], _bucket_span(req.date_to)[1]
+    for period in (first[:4], first[:7], first):
+        if _bucket_span(period) == (first, last):
+            return period
+    return None
+
+
+def _shifted(period: str, step: int) -> str:
+    """The year, month or day ``step`` periods after ``period``."""
+    from datetime import date, timedelta
+
+    if len(period) == 4:
+        return f"{int(period) + step:04d}"
+    if len(period) == 7:
+        n = int(period[:4]) * 12 + int(period[5:]) - 1 + step
+        return f"{n // 12:04d}-{n % 12 + 1:02d}"
+    return (date.fromisoformat(period) + timedelta(days=step)).isoformat()
+
+
+def siblings(req: SearchRequest, pairs, base: str) -> list[dict]:
+    """« ‹ mai 2023 » and « juillet 2023 › » beside a chosen month (a year, a day likewise): a step
+    sideways that keeps the query and filters, so a zoom never loses what surrounds it."""
+    period = chosen_period(req)
+    if period is None:
+        return []
+    out = []
+    for step, rel in ((-1, "prev"), (1, "next")):
+        other = _shifted(period, step)
+        if not "1000" <= other[:4] <= "2999":  # the dates the API accepts
+            continue
+        label = french_date(other)
+        out.append({"label": f"‹ {label}" if step < 0 else f"{label} ›", "url": base + query_string(with_month(pairs, other)),
+                    "rel": rel, "value": other})
+    return out
 
 
 def _parent(value: str) -> str | None:
@@ -537,7 +598,7 @@ def _crumbs(grain: str, slots: list, selected: list[Bar], pairs, base: str, rang
     up = None
     if len(trail) > 1 and ranged:
         label, value = trail[-2]
-        up = {"label": f"‹ {label}", "url": link(value)}
+        up = {"label": f"↑ {label}", "url": link(value)}  # up a level; ‹ › are the periods beside
     return crumbs, up
 
 

@@ -2,6 +2,8 @@
 // - autocomplete under the search box, from /api/suggest (ARIA combobox pattern)
 // - a filter box inside long facet lists
 // - on a phone, the filters as a drawer opened from the top of the results
+// - on a phone, the chosen bar (else the latest ones) of a histogram that scrolls sideways brought into view
+// - « Du » / « Au »: an end before the start refused before anything is sent
 "use strict";
 
 (function () {
@@ -213,6 +215,10 @@
     backdrop.className = "drawer-backdrop";
     drawer.parentNode.insertBefore(backdrop, drawer);
     document.documentElement.classList.add("has-drawer");
+    // Transitions from the next frames on: set at once, the closed drawer would slide up over the page.
+    window.requestAnimationFrame(function () {
+      window.requestAnimationFrame(function () { document.documentElement.classList.add("drawer-ready"); });
+    });
     button.hidden = false;
     if (closeButton) closeButton.hidden = false;
 
@@ -273,11 +279,45 @@
     else if (narrow.addListener) narrow.addListener(onChange);
   }
 
+  // ------------------------------------------------------------ « Du » / « Au »
+  // The browser refuses an end before the start, with its own message, before anything is sent.
+
+  function setupDateRange(form) {
+    var from = form.querySelector('input[name="from"]');
+    var to = form.querySelector('input[name="to"]');
+    if (!from || !to) return;
+    function bound() {
+      to.min = from.value || from.getAttribute("min") || "";
+      from.max = to.value || to.getAttribute("max") || "";
+    }
+    from.addEventListener("change", bound);
+    to.addEventListener("change", bound);
+    bound();
+  }
+
+  // ------------------------------------------------------------ histogram
+  // On a phone a histogram wider than the screen scrolls sideways: bring the chosen bar into view,
+  // or, with none chosen, the latest years or months (what a newsroom looks at first).
+
+  function showChosenBar(box) {
+    if (box.scrollWidth <= box.clientWidth) return;
+    var chosen = box.querySelector(".histogram-link.is-selected");
+    if (!chosen) {
+      var figure = box.closest(".histogram");
+      if (figure && figure.getAttribute("data-grain") !== "day") box.scrollLeft = box.scrollWidth;
+      return;
+    }
+    var offset = chosen.getBoundingClientRect().left - box.getBoundingClientRect().left;
+    box.scrollLeft += offset - (box.clientWidth - chosen.offsetWidth) / 2;
+  }
+
   function init() {
     var q = document.getElementById("q");
     if (q) setupAutocomplete(q);
     document.querySelectorAll(".facet-filter-box").forEach(setupFacetFilter);
     document.querySelectorAll(".filters-toggle").forEach(setupDrawer);
+    document.querySelectorAll(".histogram-scroll").forEach(showChosenBar);
+    document.querySelectorAll("form.date-range").forEach(setupDateRange);
   }
 
   if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", init);
