@@ -9,8 +9,6 @@ import datetime as dt
 import itertools
 import json
 import os
-import pickle
-import queue
 import shutil
 import sys
 import time
@@ -21,10 +19,9 @@ from typing import Callable, Iterable, Iterator
 
 from whoosh import index as whoosh_index
 from whoosh.fields import ID, KEYWORD, NUMERIC, STORED, TEXT, Schema
-from whoosh.multiproc import MpWriter
-from whoosh.util import random_name
 
 from . import postings, spelling
+from . import whoosh_internals as wi
 from . import versions
 from .analysis import SCHEMA_VERSION, FrenchAnalyzer, FrenchPositions, fold_key, mark_language  # noqa: F401 - fold_key is re-exported
 from .documents import Dispatch, Rejection, count_records, read_sources, repair_text
@@ -59,7 +56,6 @@ from .generations import (  # noqa: F401 - re-exported: readers import the layou
 # A rebuild that would leave fewer than this share of the live documents needs --force: a typo
 # in a source list must not silently empty the archive.
 MIN_KEPT_SHARE = 0.5
-WORKER_POLL_SECONDS = 0.5  # how often a blocked hand-off checks that the indexing workers live
 
 
 class StrictFailure(IndexError_):
@@ -302,66 +298,16 @@ class WorkerDied(BuildFailure):
     """One of the parallel indexing processes ended before its work was done."""
 
 
-class _CheckedMpWriter(MpWriter):
-    """Whoosh's parallel writer, failing as soon as one of its worker processes has died.
-
-    Whoosh's own writer ignores a dead worker: the documents it held are silently missing from
-    the commit, and a full job queue with no live worker blocks forever.
-    """
-
-    def _check_workers(self) -> None:
-        dead = [t for t in self.tasks if t.exitcode not in (None, 0)]
-        if dead:
-            raise WorkerDied(
-                f"un processus d'indexation s'est arrêté en cours de route (code {dead[0].exitcode}) : "
-                "l'index en service n'a pas été modifié")
-
-    def _put(self, job) -> None:
-        while True:
-            self._check_workers()
-            try:
-                self.jobqueue.put(job, timeout=WORKER_POLL_SECONDS)
-                return
-            except queue.Full:
-                continue
-
-    def _enqueue(self):
-        filename = "%s.doclist" % random_name()
-        with self.temp_storage().create_file(filename).raw_file() as f:
-            for item in self.docbuffer:
-                pickle.dump(item, f, 2)
-        if len(self.tasks) < self.procs:
-            self._new_task()
-        self._put((filename, len(self.docbuffer)))
-        self.docbuffer = []
-
-    def _commit(self, mergetype, optimize, merge):
-        if self.docbuffer:
-            self._enqueue()
-        # Whoosh then queues one end marker per worker: make room first, so it cannot block.
-        while not self.jobqueue.empty():
-            self._check_workers()
-            time.sleep(0.01)
-        super()._commit(mergetype, optimize, merge)
-        self._check_workers()
-
-    def cancel(self):
-        # Whoosh's cancel only flags its own copy of the task objects: the workers would wait
-        # on the queue forever, and the interpreter waits for them at exit.
-        for task in self.tasks:
-            if task.is_alive():
-                task.terminate()
-        for task in self.tasks:
-            task.join()
-        if not self.is_closed:  # a worker found dead after the commit: nothing left to cancel
-            super().cancel()
+def _worker_died(exitcode: int) -> WorkerDied:
+    return WorkerDied(f"un processus d'indexation s'est arrêté en cours de route (code {exitcode}) : "
+                      "l'index en service n'a pas été modifié")
 
 
 def _writer(ix, procs: int):
     if procs > 1:
         # Segments are written in parallel and kept separate: merging them would cost more
         # than the few extra segment lookups at search time.
-        return _CheckedMpWriter(ix, procs=procs, multisegment=True, limitmb=256)
+        return wi.parallel_writer(ix, procs, 256, _worker_died)
     return ix.writer(limitmb=256)
 
 

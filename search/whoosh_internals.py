@@ -1,5 +1,5 @@
-"""The one module that reads Whoosh's private internals (codec, posting blocks, columns,
-deleted documents) and hands back numpy arrays.
+"""The one module that uses Whoosh's private internals (codec, posting blocks, columns,
+deleted documents, the multi-process writer's queue) and hands back numpy arrays.
 
 Whoosh decodes postings one at a time in Python; the engine instead reads whole posting
 blocks (a zlib'd pickle of ids, weights and values per block) and whole column files. Those
@@ -9,11 +9,19 @@ hundred-times-slower per-posting fallback.
 """
 from __future__ import annotations
 
+import pickle
+import queue
+import time
+from collections.abc import Callable
 from itertools import accumulate
 from pickle import loads
 
 import numpy as np
 from whoosh.codec.whoosh3 import W3LeafMatcher, W3PerDocReader, W3TermsReader, byte_to_length
+from whoosh.multiproc import MpWriter
+from whoosh.util import random_name
+
+WORKER_POLL_SECONDS = 0.5  # how often a blocked hand-off checks that the indexing workers live
 
 # Stored field lengths are one byte each; this maps the byte back to a length.
 BYTE_TO_LENGTH = np.array([byte_to_length(i) for i in range(256)], dtype=np.float32)
@@ -166,3 +174,67 @@ def decode_positions(value: bytes) -> list[int]:
     if not value.endswith(b"."):
         value += b"."
     return list(accumulate(loads(value[4:])))
+
+
+# ---------------------------------------------------------------- writing
+
+
+class _CheckedMpWriter(MpWriter):
+    """Whoosh's parallel writer, failing as soon as one of its worker processes has died.
+
+    Whoosh's own writer ignores a dead worker: the documents it held are silently missing from
+    the commit, and a full job queue with no live worker blocks forever.
+    """
+
+    def _check_workers(self) -> None:
+        dead = [t for t in self.tasks if t.exitcode not in (None, 0)]
+        if dead:
+            raise self.dead_error(dead[0].exitcode)
+
+    def _put(self, job) -> None:
+        while True:
+            self._check_workers()
+            try:
+                self.jobqueue.put(job, timeout=WORKER_POLL_SECONDS)
+                return
+            except queue.Full:
+                continue
+
+    def _enqueue(self):
+        filename = "%s.doclist" % random_name()
+        with self.temp_storage().create_file(filename).raw_file() as f:
+            for item in self.docbuffer:
+                pickle.dump(item, f, 2)
+        if len(self.tasks) < self.procs:
+            self._new_task()
+        self._put((filename, len(self.docbuffer)))
+        self.docbuffer = []
+
+    def _commit(self, mergetype, optimize, merge):
+        if self.docbuffer:
+            self._enqueue()
+        # Whoosh then queues one end marker per worker: make room first, so it cannot block.
+        while not self.jobqueue.empty():
+            self._check_workers()
+            time.sleep(0.01)
+        super()._commit(mergetype, optimize, merge)
+        self._check_workers()
+
+    def cancel(self):
+        # Whoosh's cancel only flags its own copy of the task objects: the workers would wait
+        # on the queue forever, and the interpreter waits for them at exit.
+        for task in self.tasks:
+            if task.is_alive():
+                task.terminate()
+        for task in self.tasks:
+            task.join()
+        if not self.is_closed:  # a worker found dead after the commit: nothing left to cancel
+            super().cancel()
+
+
+def parallel_writer(ix, procs: int, limitmb: int, dead_error: Callable[[int], Exception]):
+    """Whoosh's multi-process writer (segments kept apart), raising ``dead_error(exit code)``
+    as soon as one of its processes has died."""
+    writer = _CheckedMpWriter(ix, procs=procs, multisegment=True, limitmb=limitmb)
+    writer.dead_error = dead_error
+    return writer
