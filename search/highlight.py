@@ -94,8 +94,14 @@ def _fold_table() -> dict:
 
 _FOLD = _fold_table()
 _FOLD_CHARS = {chr(k): v for k, v in _FOLD.items() if k >= 0x80}
-_FOLDED_AWAY = "".join(re.escape(c) for c in sorted(_FOLD_CHARS))  # what folding makes ASCII
+# Accented letters the candidate regex reads as their ASCII letter: Latin-1 only, as larger
+# character classes make each compile slow; a word with any other letter is found by _FOREIGN.
+_CLASS_CHARS = {c: f for c, f in _FOLD_CHARS.items() if ord(c) <= 0xFF}
+_FOLDED_AWAY = "".join(re.escape(c) for c in sorted(_CLASS_CHARS))
 _SPACE = re.compile(r"\s")
+# A character the letter classes do not read as ASCII (œ, Greek…): words of other scripts fold
+# to ASCII terms (Αθήνα: athen) that no prefix finds, so their chunks are always candidates.
+_FOREIGN = re.compile(r"[^\x00-\x7f\s" + _FOLDED_AWAY + "]")
 _NON_SPACE = re.compile(r"\S*")
 _CHUNK = re.compile(r"\S+")
 
@@ -103,7 +109,7 @@ _CHUNK = re.compile(r"\S+")
 def _letter_classes() -> dict[str, str]:
     """For each ASCII letter, a regex class of the lower-case letters that fold to it (e: eéèêë)."""
     groups: dict[str, list[str]] = {}
-    for c, f in sorted(_FOLD_CHARS.items()):
+    for c, f in sorted(_CLASS_CHARS.items()):
         if c == c.lower():
             groups.setdefault(f, []).append(re.escape(c))
     return {f: "[" + f + "".join(cs) + "]" for f, cs in groups.items()}
@@ -134,9 +140,9 @@ def _variants(prefix: str) -> set[str]:
 _CANDIDATES: dict[frozenset, re.Pattern] = {}
 
 
-def _candidate_regex(terms: frozenset) -> re.Pattern:
-    """Where in the lower-case text a word of ``terms`` may start: a prefix of a plain term
-    (accents aside), or a character folding leaves outside ASCII."""
+def _candidate_regex(terms: frozenset) -> re.Pattern | None:
+    """Where in the lower-case text a word of ``terms`` may start: a prefix of a plain term,
+    accents aside (kept small: a regex is compiled per set of terms)."""
     rx = _CANDIDATES.get(terms)
     if rx is None:
         plain = [t for t in terms if _plain(t)]
@@ -146,12 +152,12 @@ def _candidate_regex(terms: frozenset) -> re.Pattern:
         digits = sorted({re.escape(p.split(".")[0]) for p in prefixes if p[0].isdigit()}, key=len, reverse=True)
         parts = []
         if letters:
-            parts.append(r"(?<![a-z" + _FOLDED_AWAY + "])(?:" + "|".join(letters) + ")")
+            # Not after a letter. Where that differs from "not after a letter folding gives"
+            # (after a Greek letter, say), _FOREIGN finds the word anyway.
+            parts.append(r"(?<![^\W\d_])(?:" + "|".join(letters) + ")")
         if digits:
             parts.append("(?:" + "|".join(digits) + ")")
-        # Words of other scripts fold to ASCII terms (Αθήνα: athen) the prefixes cannot see.
-        parts.append(r"[^\x00-\x7f\s" + _FOLDED_AWAY + "]")
-        rx = re.compile("|".join(parts))
+        rx = re.compile("|".join(parts)) if parts else None
         if len(_CANDIDATES) > 512:
             _CANDIDATES.clear()
         _CANDIDATES[terms] = rx
@@ -214,8 +220,12 @@ def _candidate_tokens(text: str, terms: frozenset):
                 for t, s, e in _chunk_tokens(m.group()) if t in terms]
     out = []
     done_until = -1
-    for m in _candidate_regex(terms).finditer(folded):
-        i = m.start()
+    rx = _candidate_regex(terms)
+    starts = [m.start() for m in rx.finditer(folded)] if rx is not None else []
+    foreign = [m.start() for m in _FOREIGN.finditer(folded)]
+    if foreign:
+        starts = sorted(starts + foreign)
+    for i in starts:
         if i < done_until:
             continue
         a = max(text.rfind(" ", 0, i), text.rfind("\n", 0, i), text.rfind("\t", 0, i)) + 1
@@ -223,7 +233,7 @@ def _candidate_tokens(text: str, terms: frozenset):
             a = i
             while a > 0 and not text[a - 1].isspace():
                 a -= 1
-        b = _NON_SPACE.match(text, m.end()).end()
+        b = _NON_SPACE.match(text, i).end()
         for t, s, e in _chunk_tokens(text[a:b]):
             if t in terms:
                 out.append((t, a + s, a + e))

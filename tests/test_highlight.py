@@ -111,6 +111,7 @@ def _all_tokens(text: str, terms) -> list[tuple[str, int, int]]:
     ("La délégation d'Αθήνα et de Москва arrive à 東京 demain.", "Αθήνα Москва 東京"),  # other scripts
     ("publics\u3000a\ufeffura\xa0東京vote\tΑθήνα selon\u3000maison", "publics ura selon maison 東京vote Αθήνα"),  # odd spaces
     ("Mac\u200bron, l’État et « Paris »", "Macron État Paris"),
+    ("Le cœur de Łódź et Recep Tayyip Erdoğan, avec SŒUR et Ærø.", "coeur Lodz Erdogan soeur aero"),
 ])
 def test_the_prefilter_finds_exactly_what_analysing_every_word_finds(text, query):
     from search import analysis
