@@ -29,7 +29,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from . import analysis, facets, highlight, postings, query, ranking, spelling, suggest, versions
+from . import analysis, coverage, facets, highlight, postings, query, ranking, spelling, suggest, surnames, versions
 from . import whoosh_internals as wi
 from .analysis import SCHEMA_VERSION
 from .budget import MATCH_SHARE, Budget
@@ -48,6 +48,7 @@ from .indexing import (
 from .model import (
     AGENCY_FACETS,
     AGENCY_FILTERS,
+    DEFAULT_TIME_BUDGET_MS,
     EXCLUDE_FILTERS,
     FACETS,
     Correction,
@@ -211,8 +212,10 @@ class Snapshot:
         self.has_embargo = bool((self.release > 0).any())
         self.docnums = np.arange(self.n, dtype=np.int64)
 
+        # One person, one page: a lone surname read as the full name unambiguous in its period.
+        self.surnames = surnames.SurnameJoin(self._facet("people"), self.day)
         self.facets = {
-            "people": self._facet("people"),
+            "people": self.surnames.facet,
             "places": self._facet("places"),
             "sources": self._facet("source"),
             "dates": self._facet("month"),
@@ -1418,7 +1421,7 @@ class Engine:
             url=meta.get("url"),
             snippet_html=snippet_html,
             score=round(score, 4),
-            people=[snap.entity_display("people", k) for k in sf.get("people") or []],
+            people=[snap.entity_display("people", k) for k in snap.surnames.names(sf.get("people") or [], snap.day[doc])],
             places=[snap.entity_display("places", k) for k in sf.get("places") or []],
             urgency=agency.get("urgency"),
             slugline=agency.get("slugline"),
@@ -1463,7 +1466,7 @@ class Engine:
             "source": meta.get("source"),
             "section": meta.get("section"),
             "url": meta.get("url"),
-            "people": [snap.entity_display("people", k) for k in sf.get("people") or []],
+            "people": [snap.entity_display("people", k) for k in snap.surnames.names(sf.get("people") or [], snap.day[doc])],
             "places": [snap.entity_display("places", k) for k in sf.get("places") or []],
             "generation": snap.meta.get("generation"),
             **self._agency_document(agency, doc_id),
@@ -1661,6 +1664,14 @@ class Engine:
                 res = [snap.entity_display(kind, fi.keys[i]) for i in matches[:limit]]
             out[kind] = res
         return out
+
+    def entity_page(self, kind: str, name: str, size: int = coverage.COOCCURRING, latest: int = coverage.LATEST,
+                    budget_ms: int | None = DEFAULT_TIME_BUDGET_MS) -> coverage.Coverage | None:
+        """A person's or place's page (``kind`` people or places): mentions over time, the names most
+        often alongside, the latest dispatches; None when no dispatch names it."""
+        snap = self.snapshot()
+        return coverage.compute(snap.facets, kind, name, snap.day, snap.visible(), snap.entity_display,
+                                lambda d: self._hit(snap, d, 0.0, None, False), Budget(budget_ms), size, latest)
 
     def health(self) -> dict:
         """Generation, live document count, analyzer version; raises IndexMissing without index."""

@@ -56,6 +56,8 @@ class FacetIndex:
         self._starts = np.searchsorted(self.doc_of_pair, np.arange(n_docs + 1))
         self._totals: np.ndarray | None = None
         self._words: tuple[list[str], list[int]] | None = None
+        # Values read as another one (a surname joined to the full name: search.surnames).
+        self.aliases: dict[str, str] = {}
 
     def __len__(self) -> int:
         return len(self.keys)
@@ -77,7 +79,8 @@ class FacetIndex:
         """Value ids of the given values, matched ignoring case, accents and punctuation."""
         out = []
         for v in values:
-            i = self.key_ids.get(fold_key(v))
+            k = fold_key(v)
+            i = self.key_ids.get(self.aliases.get(k, k))
             if i is not None and i not in out:
                 out.append(i)
         return out
