@@ -99,3 +99,28 @@ def browser():
         b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
         yield b
         b.close()
+
+
+# ---------------------------------------------------------------- people and places pages (entity_fixtures.py)
+
+
+@pytest.fixture(scope="session")
+def entity_index(tmp_path_factory) -> Path:
+    """The people-and-places fixture archive, indexed once per session (read-only for tests)."""
+    from entity_fixtures import build_entity_index
+
+    return build_entity_index(tmp_path_factory.mktemp("entities") / "index")
+
+
+@pytest.fixture(scope="session")
+def entity_app(entity_index):
+    """An app on entity_index."""
+    from web_fixtures import make_app
+
+    return make_app(entity_index)
+
+
+@pytest.fixture
+def entity_client(entity_app):
+    """A test client of entity_app."""
+    return entity_app.test_client()

@@ -139,6 +139,10 @@ REAL_RESPONSES = [
     ("/api/suggest?limit=0", "/api/suggest", 400),
     ("/healthz", "/healthz", 200),
     ("/api/openapi.json", "/api/openapi.json", 200),
+    ("/api/personne/Jens%20Stoltenberg", "/api/personne/{name}", 200),
+    ("/api/lieu/ukraine?size=1&latest=2", "/api/lieu/{name}", 200),
+    ("/api/lieu/Atlantide", "/api/lieu/{name}", 404),
+    ("/api/personne/Alain%20Berset?size=0", "/api/personne/{name}", 400),
 ]
 
 

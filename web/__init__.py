@@ -40,13 +40,14 @@ def create_app(config: Mapping | None = None) -> Flask:
     # request and follows new generations by itself.
     app.extensions[ENGINE_KEY] = Engine(str(settings["INDEX"]))
 
-    from . import alerts, api, export, feeds, pages, present
+    from . import alerts, api, coverage, export, feeds, pages, present
 
     app.register_blueprint(pages.bp)
     app.register_blueprint(api.bp)
     app.register_blueprint(feeds.bp)
     app.register_blueprint(export.bp)
     app.register_blueprint(alerts.bp)
+    app.register_blueprint(coverage.bp)
     errors.register(app)
     app.make_default_options_response = api.options_response  # type: ignore[method-assign]
     # Before any view reads request.args, so every route answers broken UTF-8 the same way.

@@ -6,7 +6,7 @@ from flask import Blueprint, Response, current_app, jsonify, request, url_for
 from . import openapi
 from .errors import error_response
 from .params import MAX_SUGGEST_LIMIT, integer, query_text, search_request, single, valid_doc_id, version_number
-from .present import document_dict, facets_with_urls, is_withdrawn, response_dict
+from .present import document_dict, entity_url, facets_with_urls, is_withdrawn, response_dict
 
 bp = Blueprint("api", __name__)
 
@@ -50,9 +50,10 @@ def suggest():
     """Completions for what is being typed: terms, people, places."""
     prefix = query_text(single(request.args, "q"))
     limit = integer(request.args, "limit", current_app.config["SUGGEST_LIMIT"], 1, MAX_SUGGEST_LIMIT)
-    if not prefix:
-        return jsonify(terms=[], people=[], places=[])
-    return jsonify(engine().suggest(prefix, limit))
+    got = engine().suggest(prefix, limit) if prefix else {"terms": [], "people": [], "places": []}
+    # Each person or place suggested is one click from its page.
+    got["pages"] = {kind: [entity_url(kind, name) for name in got[kind]] for kind in ("people", "places")}
+    return jsonify(got)
 
 
 @bp.get("/healthz")

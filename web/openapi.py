@@ -4,10 +4,11 @@ from __future__ import annotations
 from functools import lru_cache
 
 from search.documents import MAX_ID_LENGTH
+from search.coverage import STAGES as COVERAGE_STAGES
 from search.facets import DATE_GRAINS
 from search.model import AGENCY_FACETS, FACETS, MAX_FACET_SIZE, MAX_PAGE, MAX_PER_PAGE, MAX_QUERY_LENGTH, SORTS
 
-from .params import BOOLEANS, DATE_PATTERN, MAX_FILTER_VALUES, MAX_SUGGEST_LIMIT, MAX_VALUE_LENGTH, MAX_VERSION
+from .params import BOOLEANS, DATE_PATTERN, MAX_ENTITY_SIZE, MAX_FILTER_VALUES, MAX_SUGGEST_LIMIT, MAX_VALUE_LENGTH, MAX_VERSION
 from .serve import HEADER_TIMEOUT, MAX_HEAD, MAX_HEADER_FIELDS, MAX_IN_FLIGHT, MAX_REQUEST_LINE
 
 MATCHES = ("all", "some", "none")
@@ -218,7 +219,36 @@ SCHEMAS = {
         "title": NULLABLE_STRING,
         "changed": {"type": ["string", "null"], "description": "What this version changed, as the agency said it."},
     }),
-    "Suggestions": _object({"terms": STRINGS, "people": STRINGS, "places": STRINGS}),
+    "Suggestions": _object({
+        "terms": STRINGS, "people": STRINGS, "places": STRINGS,
+        "pages": _object({"people": STRINGS, "places": STRINGS},
+                         description="The page (/personne/…, /lieu/…) of each person and place suggested, in the same order."),
+    }),
+    "Alongside": _object({
+        "value": {"type": "string", "description": "A person or place named in the same dispatches."},
+        "count": {"type": "integer", "minimum": 1, "description": "Dispatches naming both, over the whole archive."},
+        "page_url": {"type": "string", "description": "Its own page."},
+        "search_url": {"type": "string", "description": "The search page showing the dispatches naming both."},
+    }),
+    "EntityPage": _object({
+        "kind": {"type": "string", "enum": ["people", "places"]},
+        "name": {"type": "string", "description": "As the archive spells it (the name asked may differ in case, accents, "
+                                                  "or be a surname the archive reads as this full name)."},
+        "total": {"type": "integer", "minimum": 1, "description": "Dispatches naming it."},
+        "page_url": {"type": "string"},
+        "search_url": {"type": "string", "description": "The search page filtered on it."},
+        "also_named": {**STRINGS, "description": "People: surnames alone that the archive reads as this person "
+                                                 "(unambiguous in every period they occur in)."},
+        "date_grain": {"type": "string", "enum": list(DATE_GRAINS)},
+        "dates": {"type": "array", "description": "Mentions over time at date_grain, in time order (as the search's dates facet).",
+                  "items": _object({"value": {"type": "string"}, "count": {"type": "integer", "minimum": 1},
+                                    "search_url": {"type": "string", "description": "The search page on it in that period."}})},
+        "people": {"type": "array", "items": _ref("Alongside"), "description": "People most often named alongside, most first."},
+        "places": {"type": "array", "items": _ref("Alongside"), "description": "Places most often named alongside, most first."},
+        "latest": {"type": "array", "items": _ref("Hit"), "description": "Its latest dispatches, newest first (undated last); score 0."},
+        "partial": {"type": "boolean", "description": "The time budget ran out: some parts may be missing (see timed_out)."},
+        "timed_out": {"type": "array", "items": {"type": "string", "enum": list(COVERAGE_STAGES)}},
+    }),
     "Health": _object({
         "generation": {"type": ["integer", "null"]},
         "documents": {"type": "integer", "minimum": 0},
@@ -408,6 +438,38 @@ def alert_paths() -> dict:
     }
 
 
+ENTITY_NAME = {"name": "name", "in": "path", "required": True,
+               "description": "The name, as shown or in any case and accents; a person's surname alone when the archive "
+                              "reads it as one full name.",
+               "schema": {"type": "string", "minLength": 1, "maxLength": MAX_VALUE_LENGTH}}
+ENTITY_PARAMS = [
+    ENTITY_NAME,
+    {"name": "size", "in": "query", "description": "People and places alongside, per kind (default 10).",
+     "schema": {"type": "integer", "minimum": 1, "maximum": MAX_ENTITY_SIZE}},
+    {"name": "latest", "in": "query", "description": "Latest dispatches (default 10).",
+     "schema": {"type": "integer", "minimum": 1, "maximum": MAX_ENTITY_SIZE}},
+]
+
+
+def entity_paths() -> dict:
+    """The people and places pages and their JSON."""
+    out = {}
+    for segment, what, kind in (("personne", "person", "people"), ("lieu", "place", "places")):
+        out[f"/api/{segment}/{{name}}"] = _get(
+            f"A {what}'s mentions over time, the people and places most often named alongside, the latest dispatches",
+            ENTITY_PARAMS, _json(_ref("EntityPage")),
+            ("404", _error(f"No dispatch names this {what}: {what}_not_found.")))
+        out[f"/{segment}/{{name}}"] = {
+            "get": {"summary": f"A {what}'s page (HTML)", "parameters": ENTITY_PARAMS,
+                    "responses": {"200": _html("The page"),
+                                  "302": {"description": "Another spelling of the name, or a surname read as a full "
+                                                         "name: redirects to the name's own page."},
+                                  "400": _html("Invalid parameter"), "404": _html(f"No dispatch names this {what}"),
+                                  "503": _html("No usable index")}},
+            **_options([ENTITY_NAME])}
+    return out
+
+
 @lru_cache(maxsize=1)
 def spec() -> dict:
     """The OpenAPI document (built once)."""
@@ -424,6 +486,7 @@ def spec() -> dict:
              {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": MAX_SUGGEST_LIMIT}}],
             _json(_ref("Suggestions")),
         ),
+        **entity_paths(),
         "/healthz": _get("Index generation, document count, analyzer version", [], _json(_ref("Health"))),
         **export_paths(),
         **alert_paths(),

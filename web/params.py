@@ -43,6 +43,7 @@ SCALARS = ("q", "page", "per_page", "sort", "from", "to", "facet_size", "correct
 MAX_FILTER_VALUES = 20
 MAX_VALUE_LENGTH = 200
 MAX_SUGGEST_LIMIT = 20
+MAX_ENTITY_SIZE = 50  # people and places alongside, and latest dispatches, on a person's or place's page
 
 # Years 1000-2999, then a real month, then a day that exists in that month (29 February only in
 # leap years): the pattern the OpenAPI document gives is exactly what the server accepts.

@@ -285,6 +285,19 @@ class Chip:
     # People, places, sources: the URL turning « Lieu : Paris » into « Lieu : sauf Paris » and back.
     switch_url: str | None = None
     excluded: bool = False
+    page_url: str | None = None  # a chosen person or place: its own page
+
+
+# A person's or place's page (web.coverage): its URL segment per kind.
+ENTITY_SEGMENTS = {"people": "personne", "places": "lieu"}
+
+
+def entity_url(kind: str, name: str, api: bool = False) -> str:
+    """The page (or, ``api``, the JSON) of a person (``people``) or a place (``places``)."""
+    from flask import url_for
+
+    endpoint = "coverage.api_entity" if api else "coverage.entity_page"
+    return url_for(endpoint, segment=ENTITY_SEGMENTS[kind], name=name)
 
 
 def chips(req: SearchRequest, base: str) -> list[Chip]:
@@ -296,7 +309,8 @@ def chips(req: SearchRequest, base: str) -> list[Chip]:
         remove = base + query_string(toggled(pairs, name, value))
         if name in chosen_to_excluded:
             switch = base + query_string(_without(pairs, name, value) + [(chosen_to_excluded[name], value)])
-            out.append(Chip(CHIP_LABELS[name], value, remove, switch))
+            kind = {"person": "people", "place": "places"}.get(name)
+            out.append(Chip(CHIP_LABELS[name], value, remove, switch, page_url=entity_url(kind, value) if kind else None))
         elif name in EXCLUDES:
             chosen = name[4:]
             switch = base + query_string(_without(pairs, name, value) + [(chosen, value)])
@@ -615,6 +629,7 @@ def date_inputs(req: SearchRequest) -> dict:
 def register(app: Flask) -> None:
     """Make the presentation helpers available to templates."""
     app.jinja_env.filters["facet_value"] = facet_value
+    app.jinja_env.globals["entity_url"] = entity_url
     app.jinja_env.filters["french_datetime"] = french_datetime
     app.jinja_env.filters["language_name"] = language_name
     app.jinja_env.filters["lang_tag"] = lang_tag

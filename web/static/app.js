@@ -89,6 +89,23 @@
             kind.className = "suggestion-kind";
             kind.textContent = group[0] === "people" ? "filtrer par personne" : "filtrer par lieu";
             li.appendChild(kind);
+            // The person's or place's own page, one click away (the rest of the row filters).
+            var pages = (data && data.pages && data.pages[group[0]]) || [];
+            var href = pages[items.indexOf(item)];
+            if (href) {
+              var link = document.createElement("a");
+              link.className = "suggestion-page";
+              link.href = href;
+              link.textContent = "fiche";
+              link.setAttribute("aria-label", "Fiche « " + value + " »");
+              link.addEventListener("mousedown", function (e) {
+                // Follows the link instead of filtering; at once, before the box's blur closes the list.
+                e.preventDefault();
+                e.stopPropagation();
+                window.location.assign(link.href);
+              });
+              li.appendChild(link);
+            }
           }
           var option = { el: li, kind: group[0], value: value };
           li.addEventListener("mousedown", function (e) {
