@@ -22,6 +22,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable, Iterator, Union
 
+from .sources import normalize as normalize_source
+
 TEXT_SUFFIXES = (".txt",)
 JSONL_SUFFIXES = (".jsonl", ".ndjson", ".json")
 CSV_SUFFIXES = (".csv",)
@@ -76,6 +78,12 @@ class Dispatch:
     places: list[str] = field(default_factory=list)
     origin: str = ""  # file:line it was read from, for messages
     agency: AgencyMeta | None = None  # set for NewsML-G2 and ninjs items
+    byline: str | None = None  # who signed it, when the source field named a writer
+
+    def __post_init__(self) -> None:
+        # Every format's source field read one way: the agency or outlet, the byline apart.
+        self.source, signed = normalize_source(self.source)
+        self.byline = self.byline or signed
 
     @property
     def has_real_lead(self) -> bool:

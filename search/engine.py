@@ -1464,6 +1464,7 @@ class Engine:
             "body_html": _body_html(sf.get("body") or "", meta.get("subheads"), terms, phrases),
             "date": sf.get("date"),
             "source": meta.get("source"),
+            "byline": meta.get("byline"),
             "section": meta.get("section"),
             "url": meta.get("url"),
             "people": [snap.entity_display("people", k) for k in snap.surnames.names(sf.get("people") or [], snap.day[doc])],
@@ -1514,6 +1515,7 @@ class Engine:
             "body_html": _body_html(d.body, d.subheads, terms, phrases),
             "date": d.date,
             "source": d.source,
+            "byline": d.byline,
             "section": d.section,
             "url": d.url,
             # As this version named them (the entities found in the text are the live version's).

@@ -158,6 +158,7 @@ def to_fields(doc: Dispatch, people_keys: list[str], places_keys: list[str]) -> 
             "url": doc.url,
             "subheads": doc.subheads,
             "title_derived": not doc.title,
+            "byline": doc.byline,
         },
         "people": ",".join(people_keys),
         "_stored_people": people_keys,

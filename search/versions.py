@@ -56,7 +56,7 @@ def is_withdrawn(pub_status: str | None) -> bool:
 def metadata(doc: Dispatch) -> dict:
     """What a version says beyond its title and text, JSON-ready (enough to rebuild the Dispatch)."""
     return {
-        "date": doc.date, "source": doc.source, "section": doc.section, "url": doc.url,
+        "date": doc.date, "source": doc.source, "byline": doc.byline, "section": doc.section, "url": doc.url,
         "subheads": doc.subheads, "people": doc.people, "places": doc.places,
         "title_given": doc.title is not None,
         "agency": asdict(doc.agency) if doc.agency else None,
@@ -170,7 +170,7 @@ def to_dispatch(row) -> Dispatch:
     return Dispatch(
         id=row["guid"], title=row["title"] if meta.get("title_given", True) else None,
         lead=row["lead"] or "", body=row["body"] or "",
-        date=meta.get("date"), source=meta.get("source"), section=meta.get("section"), url=meta.get("url"),
+        date=meta.get("date"), source=meta.get("source"), byline=meta.get("byline"), section=meta.get("section"), url=meta.get("url"),
         subheads=list(meta.get("subheads") or []), people=list(meta.get("people") or []),
         places=list(meta.get("places") or []), origin=row["origin"] or "",
         agency=AgencyMeta(**agency) if agency else AgencyMeta(guid=row["guid"], version=row["version"]),

@@ -232,3 +232,58 @@ def test_the_model_is_loaded_once_per_process():
     from search.entities import load_model
 
     assert load_model() is load_model()
+
+
+# ---------------------------------------------------------------- brands are no people, newspapers no places
+
+BRANDS = [
+    ("Hong Kong : une grenade découverte dans une usine de chips\nUne grenade a été découverte mardi dans "
+     "l'usine de production de chips Calbee Snacks, a annoncé la police. L'engin a été neutralisé sans problème.",
+     []),
+    ("Mort de Stanley Ho, le magnat des casinos de Macao\nSon empire, la Sociedade de Jogos de Macau Holdings "
+     "(SJM), reste un des principaux acteurs du jeu à Macao. Stanley Ho était la 13e fortune de Hong Kong.",
+     ["Stanley Ho"]),
+    ("Miss France : le best-of des moments gênants\nUne séquence à retrouver sur Non Stop Zapping. Stop Zapping "
+     "vous propose aussi un best-of. Sylvie Tellier a réagi.",
+     ["Sylvie Tellier"]),
+]
+
+
+@pytest.mark.parametrize("text, people", BRANDS)
+def test_brands_and_companies_are_not_people(extractor, text, people):
+    assert extract(extractor, text)[0] == people
+
+
+@pytest.mark.parametrize("name, organisation", [
+    ("Calbee Snacks", True),  # a plural noun where the surname should be
+    ("Macau Holdings", True),  # a business noun last
+    ("Air Lease Corporation", True),
+    ("Stop Zapping", True),  # only capitalised common words
+    ("Non Stop Zapping", True),  # « Non » is no first name here
+    ("Olivier Berger", False),  # common words, but a first name first
+    ("Laurent Blanc", False),
+    ("Julia Roberts", False),  # « Roberts » is a plural noun, after a first name
+    ("Bruno Le Maire", False),
+    ("Le Pen", False),
+    ("Evo Morales", False),
+])
+def test_organisation_name_rules(name, organisation):
+    from search.entities.people import organisation_name
+
+    assert organisation_name(name) is organisation
+
+
+def test_newspaper_is_not_a_place(extractor):
+    text = ("Une mygale dans un sac de riz\nUne habitante d'Arnhem, aux Pays-Bas, a trouvé une mygale, raconte "
+            "Sud Ouest. Comme le rapporte Sud-Ouest, l'animal est inoffensif, selon le quotidien régional Sud Ouest.")
+    assert extract(extractor, text)[1] == ["Arnhem", "Pays-Bas"]
+    # With its article, the region is a place.
+    text = "Orages dans le Sud-Ouest\nDe violents orages ont frappé le Sud-Ouest samedi, notamment à Bordeaux."
+    assert "Sud-Ouest" in extract(extractor, text)[1]
+
+
+def test_rules_are_part_of_the_cache_key():
+    # Any edit of the entity modules or data/ changes MODEL_VERSION, so cached results of old rules are never read.
+    assert f"+rules-{E._rules_digest()}" in E.MODEL_VERSION
+    assert "company_words.txt" in [p.name for p in E.DATA.glob("*.txt")]
+    assert "+names-" in E.MODEL_VERSION  # and the first-name dictionary's version

@@ -251,7 +251,7 @@ def response_dict(resp: SearchResponse, facets: dict[str, list[dict]]) -> dict:
 
 # What every document answer carries, agency item or not (the engine gives them for agency items).
 DOCUMENT_DEFAULTS = {
-    "status": "usable", "versions": [], "urgency": None, "genre": None, "slugline": None, "subjects": [],
+    "byline": None, "status": "usable", "versions": [], "urgency": None, "genre": None, "slugline": None, "subjects": [],
     "language": None, "embargo": None, "shown_version": None,
 }
 

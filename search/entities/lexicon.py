@@ -3,10 +3,11 @@ tables (common words in their inflections) and the stop lists of data/ (loaded o
 """
 from __future__ import annotations
 
+import re
 from functools import lru_cache
 from pathlib import Path
 
-from .text import entity_key, fold
+from .text import entity_key, fold, strip_accents
 
 MODEL_NAME = "fr_core_news_sm"
 # search/data/, beside this package: the word lists and places_fr.txt.
@@ -139,3 +140,40 @@ def stoplists() -> tuple[frozenset[str], frozenset[str]]:
     not_places = frozenset([entity_key(w) for w in read_list("not_places.txt")] + orgs)
     person_stop = frozenset([entity_key(w) for w in read_list("person_stop.txt")] + orgs)
     return not_places, person_stop
+
+
+@lru_cache(maxsize=1)
+def company_words() -> frozenset[str]:
+    """Legal forms and business nouns that end a company's name (data/company_words.txt), folded."""
+    return frozenset(fold(w) for w in read_list("company_words.txt"))
+
+
+@lru_cache(maxsize=1)
+def _first_name_detector():
+    # gender-guesser's dictionary of first names by country (about 45,000 names, ~2 s to load):
+    # read only by the extractor, when a name must be told from a brand.
+    import gender_guesser.detector
+
+    return gender_guesser.detector.Detector(case_sensitive=False)
+
+
+@lru_cache(maxsize=1 << 16)
+def is_first_name(word: str) -> bool:
+    """True for a known first name (« Olivier », « Jean-Marie », « Élisabeth »), not a French function word."""
+    if word_kind(word) == "function":
+        return False  # « Non » is a name somewhere, and « Non Stop Zapping » no person
+    detector = _first_name_detector()
+    for part in re.split(r"[-'’]", word):
+        if part and any(detector.get_gender(p) != "unknown" for p in {part, strip_accents(part)}):
+            return True
+    return False
+
+
+def first_names_version() -> str:
+    """The version of the first-name dictionary: part of the extractor's cache key."""
+    from importlib import metadata
+
+    try:
+        return metadata.version("gender-guesser")
+    except metadata.PackageNotFoundError:
+        return "none"

@@ -7,7 +7,7 @@ import collections
 import re
 
 from .gazetteer import gazetteer
-from .lexicon import FUNCTION_WORDS, PARTICLES, TITLES, is_common_word, stoplists, word_kind
+from .lexicon import FUNCTION_WORDS, PARTICLES, TITLES, company_words, is_common_word, is_first_name, stoplists, word_kind
 from .text import EDGE_PUNCT, SPACES, choose_display, entity_key, fold, glued, sentence_initial
 
 Mention = tuple[str, int, bool]  # (name, position, titled)
@@ -199,6 +199,7 @@ def merge_people(
         words = k.split()
         if (
             k in person_stop or k in not_places or words[-1] in gaz.countries
+            or organisation_name(display, titled=k in titled)
             or words[0] in gaz.countries and any(is_common_word(w) for w in words[1:])
             or len(words) == 2 and words[0] in ("le", "la", "les") and is_common_word(words[1])
         ):
@@ -221,6 +222,22 @@ def merge_people(
                 continue
         people.append(display)
     return people, places
+
+
+def organisation_name(name: str, titled: bool = False) -> bool:
+    """True for a company or brand the recogniser took for a person: a legal form or business noun
+    last (« Macau Holdings »), or, unless it opens with a first name or follows a title, a plural
+    noun last (« Calbee Snacks ») or only capitalised French common words (« Stop Zapping »)."""
+    words = name.split()
+    if len(words) < 2:
+        return False
+    if fold(words[-1]) in company_words():
+        return True
+    if titled or is_first_name(words[0]) or fold(words[0]) in PARTICLES:
+        return False
+    if word_kind(words[-1]) == "plural":
+        return True  # a surname is no plural noun: « Snacks », « Productions »
+    return all(word_kind(w) for w in words)
 
 
 _ROLE_NAME = re.compile(

@@ -60,6 +60,29 @@ _TAIL_PLACE = re.compile(
 )
 
 _TOWN_BEFORE = re.compile(r"(?:\b(?:à|de|près de)\s+|\bd['’])$", re.IGNORECASE)
+# Compass areas (« le Sud-Ouest », « du Nord-Est ») are places as names, with the article; bare and
+# capitalised they are a newspaper's title (« rapporte Sud-Ouest ») or a direction (« un quart Sud-Ouest »).
+# « Grand Est » is a région's own name, and « Lille (Nord) » names the département.
+_COMPASS = re.compile(r"(?:Nord|Sud|Centre)(?:[- ](?:Est|Ouest))?|Est|Ouest", re.IGNORECASE)
+_COMPASS_ARTICLE = re.compile(r"(?:\b(?:le|du|au)\s+|\b[lL]['’]\s*)$", re.IGNORECASE)
+# A title after a media noun is the medium's, not a place: « le quotidien Sud Ouest », « le site Paris Match ».
+_MEDIA_BEFORE = re.compile(
+    r"\b(?:journal|quotidien|hebdomadaire|magazine|mensuel|site|radio|chaîne|confrère|confrères|"
+    r"journaux|quotidiens)(?:\s+(?:régional|régionale|national|nationale|local|locale|gratuit|britannique|"
+    r"américain|belge|suisse|allemand|espagnol|italien))?\s+$",
+    re.IGNORECASE,
+)
+
+
+def media_or_direction(text: str, start: int, name: str) -> bool:
+    """True when the name at ``start`` is a medium's title or a bare compass direction, not a place."""
+    before = text[max(0, start - 40):start]
+    if _MEDIA_BEFORE.search(before):
+        return True
+    if not _COMPASS.fullmatch(name) or _COMPASS_ARTICLE.search(before):
+        return False
+    # « Villeneuve-d'Ascq (Nord) »: a département after its town.
+    return not (before.endswith("(") and entity_key(name) in gazetteer().french_areas)
 
 
 def _has_acronym(name: str) -> bool:
@@ -109,6 +132,8 @@ class Places:
             return None
         if _ROAD.match(name):
             return name
+        if media_or_direction(self.text, start, name):
+            return None
         if any(c.isdigit() for c in name):
             return None
         letters = [c for c in name if c.isalpha()]
@@ -247,7 +272,7 @@ class Places:
             rest = self.text[start + len(name):start + len(name) + 3]
             if re.match(r"[-\s]*[A-ZÀ-ÖØ-Þ0-9]", rest) or any(s <= start < e for s, e in taken):
                 continue  # "France Info", "France 2", "France insoumise": organisations
-            if key in self.not_places or key in self.person_keys:
+            if key in self.not_places or key in self.person_keys or media_or_direction(self.text, start, name):
                 continue
             if n == 1 and is_common_word(name) and key not in self.gaz.french_areas:
                 continue  # "la Creuse", "de la Manche" are départements; "le Centre" may be a party
