@@ -6,7 +6,9 @@ as the full name when that full name is unambiguous in the dispatch's period (it
 ``PERIOD_YEARS`` either side): among the people whose name ends with the surname, the runner-up
 is named in fewer than ``AMBIGUOUS_RATIO`` of the leader's dispatches of the period. When two
 people share it (« Le Pen »: Marine and Jean-Marie, both named in the same years) the surname
-stays apart. An undated dispatch is read against the whole archive.
+stays apart; so does a word the archive also uses as a first name (« Julien »: « Julien Bayou »),
+counted as a rival. Only a surname alone is joined (one word, or particles and one word: « Le Pen »),
+never a full name into a longer one. An undated dispatch is read against the whole archive.
 
 Applied to the people facet's (document, value) arrays when a snapshot opens, so facets,
 filters, hits, documents and people pages agree; linear in the pairs, no second pass over text.
@@ -25,7 +27,15 @@ PERIOD_YEARS = 1
 # Marine Le Pen (10.8 % or more over three years).
 AMBIGUOUS_RATIO = 0.1
 UNDATED = 0
+MAX_GIVEN_NAMES = 3  # « Jean-Marie » folds to two words
+# Particles and articles of surnames (« Le Pen », « de Gaulle », « von der Leyen »), folded.
+PARTICLES = frozenset("de du des d la le les van von der den da di del della dos das do bin ben ibn al el y ter".split())
 _YEARS = 100_000  # (key, year) packed as key * _YEARS + year
+
+
+def _surname_alone(words: list[str]) -> bool:
+    """A surname without given names: one word, or particles then one word (« le pen »)."""
+    return words[-1] not in PARTICLES and all(w in PARTICLES for w in words[:-1])
 
 
 class SurnameJoin:
@@ -36,19 +46,19 @@ class SurnameJoin:
         self.key_ids = fi.key_ids
         self.by_year: dict[tuple[int, int], int] = {}  # (surname id, year) -> full name id
         self.aliases: dict[str, str] = {}  # surname key -> full name key, when every period agrees
-        fuller = self._fuller_names(fi)
+        fuller, first_names = self._fuller_names(fi)
         if not fuller:
             self.facet = fi
             return
         year = (day // 10000).astype(np.int64)
         pair_year = year[fi.doc_of_pair] if len(fi.doc_of_pair) else np.zeros(0, np.int64)
-        counts = self._counts(fi, pair_year, {c for cs in fuller.values() for c in cs})
+        counts = self._counts(fi, pair_year, {c for cs in [*fuller.values(), *first_names.values()] for c in cs})
         # Each (surname, year) that some dispatch has, decided once.
         surname_pairs = np.isin(fi.key_of_pair, np.asarray(sorted(fuller), dtype=np.int32))
         codes = np.unique(fi.key_of_pair[surname_pairs].astype(np.int64) * _YEARS + pair_year[surname_pairs])
         for code in codes.tolist():
             s, y = code // _YEARS, code % _YEARS
-            leader = self._leader(fuller[s], counts, y)
+            leader = self._leader(fuller[s], first_names.get(s, []), counts, y)
             if leader is not None:
                 self.by_year[(s, y)] = leader
         resolved: dict[int, set[int]] = defaultdict(set)
@@ -63,16 +73,23 @@ class SurnameJoin:
         self.facet.aliases = self.aliases
 
     @staticmethod
-    def _fuller_names(fi: FacetIndex) -> dict[int, list[int]]:
-        """Surname id -> ids of the longer names ending with it (« le pen » -> « marine le pen »…)."""
-        out: dict[int, list[int]] = defaultdict(list)
+    def _fuller_names(fi: FacetIndex) -> tuple[dict[int, list[int]], dict[int, list[int]]]:
+        """Surname id -> ids of the full names ending with it (« le pen » -> « marine le pen »…),
+        and -> ids of the names it opens (« julien » -> « julien bayou »: then it is a first name)."""
+        full: dict[int, list[int]] = defaultdict(list)
+        opened: dict[int, list[int]] = defaultdict(list)
         for i, k in enumerate(fi.keys):
             words = k.split()
-            for j in range(1, len(words)):
+            for j in range(1, min(len(words), MAX_GIVEN_NAMES + 1)):
+                if words[j - 1] in PARTICLES:
+                    break  # given names come before any particle: « leonard de » is none
                 s = fi.key_ids.get(" ".join(words[j:]))
-                if s is not None:
-                    out[s].append(i)
-        return out
+                if s is not None and _surname_alone(words[j:]):
+                    full[s].append(i)
+            s = fi.key_ids.get(words[0]) if len(words) > 1 else None
+            if s is not None:
+                opened[s].append(i)
+        return full, {s: opened[s] for s in full if s in opened}
 
     @staticmethod
     def _counts(fi: FacetIndex, pair_year: np.ndarray, cands: set[int]) -> dict[int, dict[int, int]]:
@@ -86,8 +103,9 @@ class SurnameJoin:
         return out
 
     @staticmethod
-    def _leader(cands: list[int], counts: dict[int, dict[int, int]], year: int) -> int | None:
-        """The full name the surname stands for in ``year``'s period, or None when it is shared."""
+    def _leader(cands: list[int], others: list[int], counts: dict[int, dict[int, int]], year: int) -> int | None:
+        """The full name the surname stands for in ``year``'s period, or None when it is shared, by
+        another full name or by people whose first name it is (``others``: never its reading)."""
         def in_period(c: int) -> int:
             per_year = counts.get(c, {})
             if year == UNDATED:
@@ -97,7 +115,8 @@ class SurnameJoin:
         ranked = sorted(((in_period(c), c) for c in cands), reverse=True)
         if not ranked or ranked[0][0] == 0:
             return None
-        if len(ranked) > 1 and ranked[1][0] >= AMBIGUOUS_RATIO * ranked[0][0]:
+        rivals = [n for n, _ in ranked[1:]] + [in_period(c) for c in others]
+        if rivals and max(rivals) >= AMBIGUOUS_RATIO * ranked[0][0]:
             return None
         return ranked[0][1]
 

@@ -57,3 +57,18 @@ def test_the_period_decides():
 def test_a_dispatch_with_both_keeps_one_value():
     fi, day = facet([(0, "emmanuel macron"), (0, "macron")], [20190101])
     assert people_of(SurnameJoin(fi, day), 0) == ["emmanuel macron"]
+
+
+def test_a_first_name_is_not_joined_as_a_surname():
+    # « Julien » opens « Julien Bayou » as often as it ends « Arnaud Julien »: a first name, left alone.
+    fi, day = facet([(0, "arnaud julien"), (1, "julien bayou"), (2, "julien")], [20190101] * 3)
+    assert people_of(SurnameJoin(fi, day), 2) == ["julien"]
+
+
+def test_only_a_surname_alone_is_joined():
+    # A full name never joins a longer (misread) one: « président donald trump ».
+    fi, day = facet([(0, "president donald trump"), (1, "donald trump")], [20190101] * 2)
+    assert people_of(SurnameJoin(fi, day), 1) == ["donald trump"]
+    # Particles open no given names: « le pen » is a surname alone, « de gaulle » too.
+    fi, day = facet([(0, "charles de gaulle"), (1, "de gaulle")], [19600101, 19600202])
+    assert people_of(SurnameJoin(fi, day), 1) == ["charles de gaulle"]
