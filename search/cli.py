@@ -512,6 +512,60 @@ def search_cmd(ctx, words, people, places, sources, not_people, not_places, not_
         echo(line)
 
 
+def _entity_cmd(ctx, kind: str, name: str, size: int, latest: int, as_json: bool) -> None:
+    """A person's or place's page on the terminal (Engine.entity_page)."""
+    from dataclasses import asdict
+
+    from .engine import Engine
+
+    root = generations.index_dir(ctx.obj["index"])
+    generations.check_version(generations.read_meta(generations.current_generation(root)), root)
+    page = Engine(root).entity_page(kind, name, size=size, latest=latest)
+    if page is None:
+        _fail(f"aucune dépêche ne cite « {name} »")
+    if as_json:
+        echo(json.dumps(asdict(page), ensure_ascii=False, indent=2))
+        return
+    also = f" (aussi « {' », « '.join(page.also_named)} »)" if page.also_named else ""
+    echo(f"{page.name} : {count_of(page.total, 'dépêche', 'dépêches')}{also}")
+    top = max((d.count for d in page.dates), default=1)
+    if page.dates:
+        echo({"year": "Mentions par année :", "month": "Mentions par mois :", "day": "Mentions par jour :"}[page.date_grain])
+        for d in page.dates:
+            echo(f"  {d.value:<10} {'█' * max(1, round(20 * d.count / top))} {fr_int(d.count)}")
+    for label, items in (("Personnes citées avec", page.people), ("Lieux cités avec", page.places)):
+        if items:
+            echo(f"{label} : " + ", ".join(f"{it.value} ({fr_int(it.count)})" for it in items))
+    if page.latest:
+        echo("Dernières dépêches :")
+        for h in page.latest:
+            echo(f"  {h.date or 'sans date':<10}  {h.title}  [{h.id}]")
+    if page.partial:
+        echo("(temps dépassé : page incomplète)")
+
+
+@main.command("personne")
+@click.argument("name")
+@click.option("--size", default=10, show_default=True, type=click.IntRange(1, 50), help="Personnes et lieux cités avec.")
+@click.option("--latest", default=10, show_default=True, type=click.IntRange(1, 50), help="Dernières dépêches.")
+@click.option("--json", "as_json", is_flag=True, help="Sortie JSON.")
+@click.pass_context
+def person_cmd(ctx, name, size, latest, as_json):
+    """Une personne : ses mentions dans le temps, qui et quoi est cité avec elle, ses dernières dépêches."""
+    _entity_cmd(ctx, "people", name, size, latest, as_json)
+
+
+@main.command("lieu")
+@click.argument("name")
+@click.option("--size", default=10, show_default=True, type=click.IntRange(1, 50), help="Personnes et lieux cités avec.")
+@click.option("--latest", default=10, show_default=True, type=click.IntRange(1, 50), help="Dernières dépêches.")
+@click.option("--json", "as_json", is_flag=True, help="Sortie JSON.")
+@click.pass_context
+def place_cmd(ctx, name, size, latest, as_json):
+    """Un lieu : ses mentions dans le temps, qui et quoi est cité avec lui, ses dernières dépêches."""
+    _entity_cmd(ctx, "places", name, size, latest, as_json)
+
+
 @main.command("eval")
 @click.option("--corpus", type=click.Choice(["orangesum", "piaf"]), default="orangesum", show_default=True)
 @click.option("--shared", "shared_path", type=click.Path(), help="Matériel partagé (par défaut ../shared, ou $DEPECHE_SHARED).")

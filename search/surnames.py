@@ -52,13 +52,13 @@ class SurnameJoin:
             return
         year = (day // 10000).astype(np.int64)
         pair_year = year[fi.doc_of_pair] if len(fi.doc_of_pair) else np.zeros(0, np.int64)
-        counts = self._counts(fi, pair_year, {c for cs in [*fuller.values(), *first_names.values()] for c in cs})
+        window = self._window_counts(fi, pair_year, {c for cs in [*fuller.values(), *first_names.values()] for c in cs})
         # Each (surname, year) that some dispatch has, decided once.
         surname_pairs = np.isin(fi.key_of_pair, np.asarray(sorted(fuller), dtype=np.int32))
         codes = np.unique(fi.key_of_pair[surname_pairs].astype(np.int64) * _YEARS + pair_year[surname_pairs])
         for code in codes.tolist():
             s, y = code // _YEARS, code % _YEARS
-            leader = self._leader(fuller[s], first_names.get(s, []), counts, y)
+            leader = self._leader(fuller[s], first_names.get(s, []), window, y)
             if leader is not None:
                 self.by_year[(s, y)] = leader
         resolved: dict[int, set[int]] = defaultdict(set)
@@ -78,44 +78,48 @@ class SurnameJoin:
         and -> ids of the names it opens (« julien » -> « julien bayou »: then it is a first name)."""
         full: dict[int, list[int]] = defaultdict(list)
         opened: dict[int, list[int]] = defaultdict(list)
+        key_ids = fi.key_ids
         for i, k in enumerate(fi.keys):
+            if " " not in k:
+                continue
             words = k.split()
             for j in range(1, min(len(words), MAX_GIVEN_NAMES + 1)):
                 if words[j - 1] in PARTICLES:
                     break  # given names come before any particle: « leonard de » is none
-                s = fi.key_ids.get(" ".join(words[j:]))
+                s = key_ids.get(" ".join(words[j:]))
                 if s is not None and _surname_alone(words[j:]):
                     full[s].append(i)
-            s = fi.key_ids.get(words[0]) if len(words) > 1 else None
+            s = key_ids.get(words[0])
             if s is not None:
                 opened[s].append(i)
         return full, {s: opened[s] for s in full if s in opened}
 
     @staticmethod
-    def _counts(fi: FacetIndex, pair_year: np.ndarray, cands: set[int]) -> dict[int, dict[int, int]]:
-        """Full name id -> {year: dispatches naming it that year}."""
-        ids = np.asarray(sorted(cands), dtype=np.int32)
-        sel = np.isin(fi.key_of_pair, ids)
-        codes, n = np.unique(fi.key_of_pair[sel].astype(np.int64) * _YEARS + pair_year[sel], return_counts=True)
-        out: dict[int, dict[int, int]] = defaultdict(dict)
-        for code, c in zip(codes.tolist(), n.tolist()):
-            out[code // _YEARS][code % _YEARS] = c
-        return out
+    def _window_counts(fi: FacetIndex, pair_year: np.ndarray, names: set[int]):
+        """in_period(name id, year) -> dispatches naming it in the year's period (the whole archive for 0)."""
+        ids = np.asarray(sorted(names), dtype=np.int32)
+        row = np.full(len(fi.keys), -1, dtype=np.int64)
+        row[ids] = np.arange(len(ids))
+        years = np.unique(pair_year)
+        sel = row[fi.key_of_pair] >= 0
+        per_year = np.zeros((len(ids), len(years)), dtype=np.int64)
+        np.add.at(per_year, (row[fi.key_of_pair[sel]], np.searchsorted(years, pair_year[sel])), 1)
+        # period[a, b]: year a counts in year b's period (undated b: every year).
+        dated = years != UNDATED
+        period = (np.abs(years[:, None] - years[None, :]) <= PERIOD_YEARS) & dated[:, None] & dated[None, :]
+        period[:, ~dated] = True
+        table = (per_year @ period.astype(np.int64)).tolist()
+        col = {int(y): i for i, y in enumerate(years.tolist())}
+        return lambda name, y: table[row[name]][col[y]]
 
     @staticmethod
-    def _leader(cands: list[int], others: list[int], counts: dict[int, dict[int, int]], year: int) -> int | None:
+    def _leader(cands: list[int], others: list[int], in_period, year: int) -> int | None:
         """The full name the surname stands for in ``year``'s period, or None when it is shared, by
         another full name or by people whose first name it is (``others``: never its reading)."""
-        def in_period(c: int) -> int:
-            per_year = counts.get(c, {})
-            if year == UNDATED:
-                return sum(per_year.values())
-            return sum(n for y, n in per_year.items() if y != UNDATED and abs(y - year) <= PERIOD_YEARS)
-
-        ranked = sorted(((in_period(c), c) for c in cands), reverse=True)
+        ranked = sorted(((in_period(c, year), c) for c in cands), reverse=True)
         if not ranked or ranked[0][0] == 0:
             return None
-        rivals = [n for n, _ in ranked[1:]] + [in_period(c) for c in others]
+        rivals = [n for n, _ in ranked[1:]] + [in_period(c, year) for c in others]
         if rivals and max(rivals) >= AMBIGUOUS_RATIO * ranked[0][0]:
             return None
         return ranked[0][1]
