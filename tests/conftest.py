@@ -114,10 +114,10 @@ def entity_index(tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="session")
 def entity_app(entity_index):
-    """An app on entity_index."""
+    """An app on entity_index; a generous time budget, so a loaded test machine cuts no facet short."""
     from web_fixtures import make_app
 
-    return make_app(entity_index)
+    return make_app(entity_index, TIME_BUDGET_MS=60_000)
 
 
 @pytest.fixture

@@ -13,7 +13,7 @@ pytestmark = BROWSER_MARKS
 
 @pytest.fixture(scope="module")
 def server(entity_index):
-    with serve_app(make_app(entity_index)) as base:
+    with serve_app(make_app(entity_index, TIME_BUDGET_MS=60_000)) as base:
         yield base
 
 
