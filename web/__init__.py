@@ -47,6 +47,7 @@ def create_app(config: Mapping | None = None) -> Flask:
     app.register_blueprint(feeds.bp)
     app.register_blueprint(export.bp)
     app.register_blueprint(alerts.bp)
+    coverage.register(app)
     app.register_blueprint(coverage.bp)
     errors.register(app)
     app.make_default_options_response = api.options_response  # type: ignore[method-assign]

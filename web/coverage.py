@@ -3,7 +3,8 @@
 click away (facets, chips, documents and autocomplete link to them with present.entity_url)."""
 from __future__ import annotations
 
-from flask import Blueprint, current_app, jsonify, redirect, render_template, request, url_for
+from flask import Blueprint, Flask, current_app, jsonify, redirect, render_template, request, url_for
+from werkzeug.routing import PathConverter
 
 from search.model import SearchRequest, SearchResponse
 
@@ -13,6 +14,18 @@ from .params import MAX_ENTITY_SIZE, MAX_VALUE_LENGTH, clean_text, integer, quer
 from .present import ENTITY_SEGMENTS as SEGMENT, entity_url, histogram
 
 bp = Blueprint("coverage", __name__)
+
+
+class NameConverter(PathConverter):
+    """A name in a URL: anything, slashes (« AC/DC ») and control characters included, so that every
+    name reaches the page and gets its answer (a 404 for a name no dispatch gives, never no route)."""
+
+    regex = "[^/](?s:.*?)"
+
+
+def register(app: Flask) -> None:
+    """The ``name`` converter of the routes below (before the blueprint is registered)."""
+    app.url_map.converters["name"] = NameConverter
 
 # URL segment -> (library kind, search parameter, request field)
 KINDS = {"personne": ("people", "person", "people"), "lieu": ("places", "place", "places")}
@@ -81,8 +94,8 @@ def _histogram(kind: str, cov):
     return histogram(resp, req, url_for("pages.search_page"))
 
 
-@bp.get("/api/personne/<path:name>", defaults={"segment": "personne"})
-@bp.get("/api/lieu/<path:name>", defaults={"segment": "lieu"})
+@bp.get("/api/personne/<name:name>", defaults={"segment": "personne"})
+@bp.get("/api/lieu/<name:name>", defaults={"segment": "lieu"})
 def api_entity(segment: str, name: str):
     """A person's or place's mentions over time, names alongside, latest dispatches (JSON)."""
     got, error = _coverage(segment, name)
@@ -91,8 +104,8 @@ def api_entity(segment: str, name: str):
     return jsonify(coverage_dict(*got))
 
 
-@bp.get("/personne/<path:name>", defaults={"segment": "personne"})
-@bp.get("/lieu/<path:name>", defaults={"segment": "lieu"})
+@bp.get("/personne/<name:name>", defaults={"segment": "personne"})
+@bp.get("/lieu/<name:name>", defaults={"segment": "lieu"})
 def entity_page(segment: str, name: str):
     """A person's or place's page; a variant spelling or a joined surname redirects to the name's own page."""
     got, error = _coverage(segment, name)
