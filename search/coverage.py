@@ -41,6 +41,8 @@ class Coverage:
     places: list[FacetItem]
     latest: list[Hit]  # newest first (undated last)
     also_named: list[str] = field(default_factory=list)  # surnames the archive reads as this person
+    # A surname left apart: the people it may stand for (full names ending with it), most named first.
+    namesakes: list[FacetItem] = field(default_factory=list)
     partial: bool = False
     timed_out: list[str] = field(default_factory=list)
 
@@ -89,6 +91,11 @@ def compute(
     out = Coverage(kind=kind, name=display(kind, key), total=total, dates=[], date_grain="year",
                    people=[], places=[], latest=[],
                    also_named=sorted(display(kind, s) for s, full in fi.aliases.items() if full == key))
+    fuller = [fi.key_ids[k] for k in fi.namesakes.get(key, ()) if k in fi.key_ids]
+    if fuller:
+        totals = fi.counts(visible)
+        out.namesakes = [it for it in facets.items(fi, np.where(np.isin(np.arange(len(fi.keys)), fuller), totals, 0),
+                                                   MAX_COOCCURRING, [], lambda k: display(kind, k)) if it.count]
     lo, hi = NO_RANGE
     if not budget.spent("dates"):
         window = facets.date_window(day, mask, lo, hi, False)

@@ -58,6 +58,8 @@ class FacetIndex:
         self._words: tuple[list[str], list[int]] | None = None
         # Values read as another one (a surname joined to the full name: search.surnames).
         self.aliases: dict[str, str] = {}
+        # A surname -> the full names ending with it (search.surnames): who a lone surname may be.
+        self.namesakes: dict[str, list[str]] = {}
 
     def __len__(self) -> int:
         return len(self.keys)

@@ -71,6 +71,7 @@ class SurnameJoin:
             if len(fulls) == 1 and not totals[self.facet.key_ids[self.keys[s]]]:
                 self.aliases[self.keys[s]] = self.keys[next(iter(fulls))]
         self.facet.aliases = self.aliases
+        self.facet.namesakes = {self.keys[s]: [self.keys[c] for c in cands] for s, cands in fuller.items()}
 
     @staticmethod
     def _fuller_names(fi: FacetIndex) -> tuple[dict[int, list[int]], dict[int, list[int]]]:

@@ -62,6 +62,7 @@ def test_shared_surname_stays_apart(engine):
     # Marine and Jean-Marie Le Pen are both named in 2019: « Le Pen » alone is neither.
     page = engine.entity_page("people", "Le Pen")
     assert page.name == "Le Pen" and page.total == 1 and page.also_named == []
+    assert [(n.value, n.count) for n in page.namesakes] == [("Jean-Marie Le Pen", 1), ("Marine Le Pen", 1)]
     assert engine.entity_page("people", "Marine Le Pen").total == 1
     assert engine.entity_page("people", "Jean-Marie Le Pen").total == 1
     assert engine.document("le-pen-seul")["people"] == ["Le Pen"]

@@ -142,6 +142,7 @@ REAL_RESPONSES = [
     ("/api/personne/Jens%20Stoltenberg", "/api/personne/{name}", 200),
     ("/api/lieu/ukraine?size=1&latest=2", "/api/lieu/{name}", 200),
     ("/api/lieu/Atlantide", "/api/lieu/{name}", 404),
+    ("/api/personne/alain%20berset", "/api/personne/{name}", 200),
     ("/api/personne/Alain%20Berset?size=0", "/api/personne/{name}", 400),
 ]
 

@@ -71,9 +71,15 @@ def test_one_person_one_page_redirects(entity_client):
     assert r.status_code == 302 and r.headers["Location"] == "/personne/Emmanuel%20Macron"
     r = entity_client.get("/lieu/paris?size=3")
     assert r.status_code == 302 and r.headers["Location"] == "/lieu/Paris?size=3"
-    # « Le Pen » is two people: its own page.
+    # « Le Pen » is two people: its own page, which names them.
     html = page(entity_client, "/personne/Le%20Pen")
     assert 'data-total="1"' in html
+    assert ('«&nbsp;Le Pen&nbsp;» seul peut désigner plusieurs personnes&nbsp;: <a href="/personne/Jean-Marie%20Le%20Pen" '
+            'data-count="1">Jean-Marie Le Pen</a> (1), <a href="/personne/Marine%20Le%20Pen" data-count="1">Marine Le Pen</a> (1).') in html
+    assert entity_client.get("/api/personne/le%20pen").json["namesakes"] == [
+        {"value": "Jean-Marie Le Pen", "count": 1, "page_url": "/personne/Jean-Marie%20Le%20Pen"},
+        {"value": "Marine Le Pen", "count": 1, "page_url": "/personne/Marine%20Le%20Pen"}]
+    assert entity_client.get("/api/personne/Emmanuel%20Macron").json["namesakes"] == []
 
 
 def test_facet_items_and_chips_link_to_the_pages(entity_client):

@@ -76,6 +76,7 @@ def coverage_dict(kind: str, cov) -> dict:
         "page_url": entity_url(kind, cov.name),
         "search_url": search_url(mine),
         "also_named": cov.also_named,
+        "namesakes": [{"value": it.value, "count": it.count, "page_url": entity_url(kind, it.value)} for it in cov.namesakes],
         "date_grain": cov.date_grain,
         "dates": [{"value": it.value, "count": it.count, "search_url": search_url(mine, it.value)} for it in cov.dates],
         "people": alongside("people", cov.people),

@@ -240,6 +240,10 @@ SCHEMAS = {
         "search_url": {"type": "string", "description": "The search page filtered on it."},
         "also_named": {**STRINGS, "description": "People: surnames alone that the archive reads as this person "
                                                  "(unambiguous in every period they occur in)."},
+        "namesakes": {"type": "array", "description": "People: a surname the archive leaves apart (two people share it "
+                                                      "in some period) lists the full names it may stand for, most named first.",
+                      "items": _object({"value": {"type": "string"}, "count": {"type": "integer", "minimum": 1},
+                                        "page_url": {"type": "string"}})},
         "date_grain": {"type": "string", "enum": list(DATE_GRAINS)},
         "dates": {"type": "array", "description": "Mentions over time at date_grain, in time order (as the search's dates facet).",
                   "items": _object({"value": {"type": "string"}, "count": {"type": "integer", "minimum": 1},
