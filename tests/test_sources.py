@@ -53,3 +53,14 @@ def test_one_agency_in_the_source_facet(tmp_path):
     doc = engine.document("s3")
     assert doc["source"] is None and doc["byline"] == "Philippe Grelard"
     assert engine.document("s1")["source"] == "AFP" and engine.document("s1")["byline"] is None
+
+
+def test_document_page_shows_the_byline(tmp_path):
+    from search_fixtures import build
+    from web_fixtures import make_app, page
+
+    records = [{"id": "signee", "title": "Une dépêche signée", "date": "2020-02-02", "chapo": "Un texte signé.",
+                "body": "Par une journaliste.", "source": "Amélie BOTTOLLIER-DEPOIS"}]
+    client = make_app(build(tmp_path, records, seed=False)).test_client()
+    assert '<span class="byline">par Amélie Bottollier-Depois</span>' in page(client, "/doc/signee")
+    assert client.get("/api/documents/signee").json["byline"] == "Amélie Bottollier-Depois"
