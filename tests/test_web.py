@@ -405,3 +405,10 @@ def test_gunicorn_workers_follow_a_rebuild(tmp_path):
             assert status == 200
             seen.append((body["generation"], body["total"]))
         assert all(g > max(generations) and total == 1 for g, total in seen), seen
+
+
+def test_the_icon_answers_at_its_old_fixed_name(client):
+    resp = client.get("/favicon.ico")
+    assert resp.status_code == 200
+    assert resp.mimetype == "image/svg+xml"
+    assert resp.data.lstrip().startswith(b"<svg")

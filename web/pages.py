@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import Blueprint, current_app, render_template, request, url_for
+from flask import Blueprint, current_app, render_template, request, send_from_directory, url_for
 
 from search.model import SORTS
 
@@ -21,6 +21,13 @@ TIPS = [
     "Mettez une expression entre guillemets pour la chercher telle quelle : \"contre-offensive ukrainienne\".",
     "Retirez un filtre (personne, lieu, source ou période).",
 ]
+
+
+@bp.get("/favicon.ico")
+def favicon():
+    """The icon, for what asks for it by the old fixed name (a browser showing the Atom feed)."""
+    resp = send_from_directory(current_app.static_folder, "favicon.svg", mimetype="image/svg+xml", max_age=86400)
+    return resp
 
 
 @bp.get("/")
