@@ -9,16 +9,18 @@ Reads the story index of an index built by `depeche index rebuild` (or builds on
 * with ``--pairs FILE``: a Markdown table of sampled pairs to read and judge, each with its
   similarity, days apart, which half it belongs to (A: tuning, B: report), and both titles and
   openings: ``--grouped N`` random pairs of versions grouped into one story, and ``--near N``
-  near misses (similarity in [THRESHOLD - NEAR_BAND, THRESHOLD), within the date window, not
-  grouped), found with a second, looser LSH over the stored signatures;
+  near misses (similarity in [THRESHOLD - NEAR_BAND, THRESHOLD), or in ``--band LO HI``, within
+  the date window, not grouped), found with a second, looser LSH over the stored signatures;
 * with ``--score FILE``: reads the judged table back (its ``same`` column: y or n) and reports, per
   half, the precision of the grouped pairs, how many near misses should have been grouped, and
   for each candidate threshold the precision and recall over the judged pairs (tune on A,
-  report B).
+  report B), each pair weighted by the size of its stratum in the corpus when the file has a line
+  ``strata: grouped=N near=N low=N`` (pairs of the corpus in each stratum the samples came from).
 
 Usage:
   python bench/stories.py --index /tmp/stories-idx [--rebuild CORPUS] [--pairs out.md] [--grouped 60 --near 60]
-  python bench/stories.py --index /tmp/stories-idx --score bench/results/stories_judged.md
+  python bench/stories.py --index /tmp/stories-idx --pairs low.md --grouped 0 --near 60 --band 0.1 0.3 --start 121
+  python bench/stories.py --index /tmp/stories-idx --score judged.md
 """
 from __future__ import annotations
 
@@ -157,7 +159,7 @@ def score(path: Path) -> None:
             population = dict(zip(("grouped", "near", "low"), map(int, _STRATA.search(line).groups())))
     print(f"judged pairs: {len(rows)}; pairs of the corpus per stratum: {population}")
     weight = None
-    if population:
+    if population and all(population.values()):
         # Each half's sample of a stratum stands for its share of the stratum's pairs.
         weight = {k: population[k] / max(1, sum(1 for r in rows if r[0] == k)) for k in population}
     for kind in ("grouped", "near", "low"):

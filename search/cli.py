@@ -608,6 +608,7 @@ BENCHMARKS = {
     "worst-case": "worst_case.py",
     "spelling": "spelling_accuracy.py",
     "scale": "scale.py",
+    "stories": "stories.py",
 }
 
 
