@@ -200,11 +200,13 @@ def normalize_request(data: dict) -> dict:
 
 
 def search_request(request: dict) -> SearchRequest:
-    """The SearchRequest of a saved search's request: newest first, no time budget, no highlighting."""
+    """The SearchRequest of a saved search's request: newest first, no time budget, no highlighting,
+    every version of a story."""
     return SearchRequest(
         q=request.get("q") or "",
         date_from=request.get("from"), date_to=request.get("to"),
         sort="newest", highlight=False, time_budget_ms=None,
+        collapse="none",  # every new dispatch that matches is news, a new version of a story too
         **{field: tuple(request.get(key) or ()) for key, field in LIST_KEYS.items()},
     )
 

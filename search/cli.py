@@ -115,6 +115,9 @@ def response_lines(resp: SearchResponse) -> list[str]:
     if resp.match == "some":
         lines.append("Aucune dépêche ne contient tous les mots : résultats partiels")
     total = count_of(resp.total, "résultat", "résultats")
+    if resp.stories and resp.stories < resp.total:
+        total += f" en {count_of(resp.stories, 'histoire', 'histoires')}"
+        total += " (une ligne par histoire ; --collapse none pour chaque version)" if resp.collapse == "story" else ""
     pages = f", page {resp.page} sur {resp.pages}" if resp.pages > 1 else ""
     lines.append(f"{total}{pages} ({fr_float(resp.took_ms)} ms)")
     if resp.timed_out:
@@ -131,6 +134,8 @@ def response_lines(resp: SearchResponse) -> list[str]:
             lines.append(f"     {plain(h.snippet_html)}")
         if h.missing:
             lines.append(f"     Manque : {', '.join(h.missing)}")
+        if h.other_versions:
+            lines.append(f"     + {count_of(h.other_versions, 'autre version', 'autres versions')} (histoire {h.story})")
     for name, items in resp.facets.items():
         if items:
             lines.append(f"{FACET_NAMES.get(name, name)} : " + ", ".join(f"{it.value} ({fr_int(it.count)})" for it in items))
@@ -166,7 +171,8 @@ def _summary(report: indexing.BuildReport, verb: str) -> None:
         f"{verb} : {count_of(report.read, 'dépêche lue', 'dépêches lues')}, "
         f"{count_of(report.indexed, 'indexée', 'indexées')}{replaced}, "
         f"{count_of(len(report.rejected), 'rejetée', 'rejetées')} en {fr_float(report.seconds)} s "
-        f"({fr_int(round(report.docs_per_second))} dépêches/s), génération {report.generation}"
+        f"({fr_int(round(report.docs_per_second))} dépêches/s, dont {fr_float(report.story_seconds)} s "
+        f"pour regrouper les versions), génération {report.generation}"
     )
 
 
@@ -485,10 +491,12 @@ def _alert_summary(alert) -> str:
 @click.option("--page", default=1, show_default=True)
 @click.option("--per-page", default=10, show_default=True)
 @click.option("--exact", is_flag=True, help="Cherche les mots tels quels, sans correction orthographique automatique.")
+@click.option("--collapse", type=click.Choice(["story", "none"]), default="story", show_default=True,
+              help="story : une ligne par histoire (sa meilleure version) ; none : chaque dépêche.")
 @click.option("--json", "as_json", is_flag=True, help="Toute la réponse en JSON.")
 @click.pass_context
 def search_cmd(ctx, words, people, places, sources, not_people, not_places, not_sources, date_from, date_to, sort,
-               page, per_page, exact, as_json):
+               page, per_page, exact, collapse, as_json):
     """Cherche : mots, "expressions", -exclusions, OR/OU, ET, munit*, personne:, lieu:, source:, date:."""
     from .engine import Engine
     from .model import InvalidRequest, SearchRequest
@@ -500,7 +508,7 @@ def search_cmd(ctx, words, people, places, sources, not_people, not_places, not_
                         exclude_people=tuple(not_people), exclude_places=tuple(not_places),
                         exclude_sources=tuple(not_sources),
                         date_from=date_from, date_to=date_to, sort=sort, page=page, per_page=per_page,
-                        correct=not exact)
+                        correct=not exact, collapse=collapse)
     try:
         resp = Engine(root).search(req)
     except InvalidRequest as e:
@@ -600,6 +608,7 @@ BENCHMARKS = {
     "worst-case": "worst_case.py",
     "spelling": "spelling_accuracy.py",
     "scale": "scale.py",
+    "stories": "stories.py",
 }
 
 

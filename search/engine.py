@@ -29,7 +29,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from . import analysis, coverage, facets, highlight, postings, query, ranking, spelling, suggest, surnames, versions
+from . import analysis, coverage, facets, highlight, postings, query, ranking, spelling, stories, suggest, surnames, versions
 from . import whoosh_internals as wi
 from .analysis import SCHEMA_VERSION
 from .budget import MATCH_SHARE, Budget
@@ -48,6 +48,7 @@ from .indexing import (
 from .model import (
     AGENCY_FACETS,
     AGENCY_FILTERS,
+    COLLAPSES,
     DEFAULT_TIME_BUDGET_MS,
     EXCLUDE_FILTERS,
     FACETS,
@@ -56,6 +57,7 @@ from .model import (
     MAX_PAGE,
     MAX_PER_PAGE,
     MAX_QUERY_LENGTH,
+    MAX_STORY_VERSIONS,
     SORTS,
     FacetItem,
     Hit,
@@ -230,6 +232,7 @@ class Snapshot:
         self.has_foreign = bool(self.foreign.any())
         self._keyword_display: dict[tuple[str, str], str] = {}
         self.entity_forms = self._read_entities()
+        self.story_value, self.story_of, self.story_size, self._story_docs, self._story_numbers = self._stories()
         self._vocab_ready = threading.Event()
         threading.Thread(target=self._build_vocabulary, name="depeche-vocabulary", daemon=True).start()
 
@@ -268,6 +271,32 @@ class Snapshot:
         val_arr = np.concatenate(vals) if vals else np.zeros(0, np.int32)
         keep = self.live[doc_arr] if len(doc_arr) else np.zeros(0, bool)
         return facets.FacetIndex.from_pairs(list(key_ids), doc_arr[keep], val_arr[keep], self.n)
+
+    def _stories(self):
+        """(``story`` column value of each document, its story number, live versions of each
+        number, documents grouped by number, the column value of each number): read in one pass
+        of the column; a document without a story is a story of its own."""
+        value = (np.concatenate([wi.uint64_column(sr, "story") for sr, _ in self.leaves]) if self.leaves
+                 else np.zeros(0, dtype=np.uint64))
+        keyed = value != 0
+        numbers, inverse = np.unique(value[keyed], return_inverse=True)
+        story_of = np.arange(len(numbers), len(numbers) + self.n, dtype=np.int64)
+        story_of[keyed] = inverse
+        size = np.bincount(story_of[self.live], minlength=len(numbers) + self.n).astype(np.int32)
+        # Documents grouped by story number: one story's versions are a slice, found in O(log n).
+        by_story = np.argsort(story_of, kind="stable")
+        starts = np.searchsorted(story_of[by_story], np.arange(len(numbers) + 1))
+        return value, story_of, size, (by_story, starts), numbers
+
+    def story_docs(self, story: str) -> np.ndarray:
+        """The live documents of a story (any order); empty for an unknown story."""
+        number = stories.story_number(story)
+        i = int(np.searchsorted(self._story_numbers, np.uint64(number))) if number is not None else -1
+        if i < 0 or i >= len(self._story_numbers) or int(self._story_numbers[i]) != number:
+            return np.zeros(0, np.int64)
+        by_story, starts = self._story_docs
+        docs = by_story[starts[i] : starts[i + 1]]
+        return docs[self.live[docs]]
 
     def _read_entities(self) -> dict:
         try:
@@ -706,6 +735,8 @@ class Engine:
         intval("facet_size", req.facet_size, 1, MAX_FACET_SIZE)
         if req.sort not in SORTS:
             raise InvalidRequest("bad_sort", f"« sort » doit valoir {', '.join(SORTS)}")
+        if req.collapse not in COLLAPSES:
+            raise InvalidRequest("bad_collapse", f"« collapse » doit valoir {' ou '.join(COLLAPSES)}")
         if not isinstance(req.correct, bool):
             raise InvalidRequest("bad_correct", "« correct » doit être vrai ou faux")
         for name in ("people", "places", "sources", *AGENCY_FILTERS.values(), *EXCLUDE_FILTERS.values()):
@@ -738,10 +769,11 @@ class Engine:
 
         cand = np.flatnonzero(mask)
         total = len(cand)
+        n_stories = self._story_count(snap, cand)
 
         # Ranking.
-        k = min(req.page * req.per_page, total)
-        order, scores = self._ranked(snap, plan, req.sort, cand, k, budget)
+        k = min(req.page * req.per_page, n_stories if req.collapse == "story" else total)
+        order, scores = self._ranked(snap, plan, req.sort, cand, k, budget, collapse=req.collapse == "story")
         page_idx = order[(req.page - 1) * req.per_page : req.page * req.per_page]
 
         # Facets over all matching documents.
@@ -773,6 +805,8 @@ class Engine:
             corrections=plan.corrections,
             timed_out=list(budget.cut),
             date_grain=grain,
+            stories=n_stories,
+            collapse=req.collapse,
         )
 
     def results(self, req: SearchRequest, limit: int, within: Iterable[str] | None = None) -> tuple[SearchResponse, Iterator[Hit]]:
@@ -791,14 +825,15 @@ class Engine:
         snap, pq, plan, mask = self._matches(req, within, budget)[:4]
         cand = np.flatnonzero(mask)
         total = len(cand)
-        k = min(limit, total)
-        order, scores = self._ranked(snap, plan, req.sort, cand, k, budget)
+        n_stories = self._story_count(snap, cand)
+        k = min(limit, n_stories if req.collapse == "story" else total)
+        order, scores = self._ranked(snap, plan, req.sort, cand, k, budget, collapse=req.collapse == "story")
         resp = SearchResponse(
             query=req.q, total=total, page=1, per_page=max(k, 1), took_ms=round(budget.elapsed_ms(), 2), hits=[],
             facets={}, corrected_query=self._did_you_mean(pq, plan.corrections),
             notice=" ".join(x for x in [pq.notice, *plan.notices] if x) or None, partial=budget.partial, sort=req.sort,
             generation=snap.meta.get("generation"), match=plan.match if total else "none",
-            corrections=plan.corrections, timed_out=list(budget.cut),
+            corrections=plan.corrections, timed_out=list(budget.cut), stories=n_stories, collapse=req.collapse,
         )
 
         def hits() -> Iterator[Hit]:
@@ -869,9 +904,11 @@ class Engine:
         free = {key: _all(loose, [m for other, m in chosen.items() if other != key]) for key in chosen}
         return _Matches(snap, pq, plan, mask, context, selected, excluded, lo, hi, free)
 
-    def _ranked(self, snap: Snapshot, plan: _Plan, sort: str, cand: np.ndarray, k: int, budget: Budget):
+    def _ranked(self, snap: Snapshot, plan: _Plan, sort: str, cand: np.ndarray, k: int, budget: Budget,
+                collapse: bool = False):
         """(order of the first ``k`` candidates, their scores): BM25F over every candidate, the
-        best re-ranked while the budget lasts; a date order breaks its ties by score."""
+        best re-ranked while the budget lasts; a date order breaks its ties by score. ``collapse``:
+        only the first version of each story in that order (by BM25F) is ranked."""
         p = self.params
         total = len(cand)
         scores = np.zeros(total, dtype=np.float32)
@@ -887,6 +924,19 @@ class Engine:
                 if len(ids):
                     dense[ids] += w * ranking.saturate(tfw, p.k1)
             scores = dense[cand]
+        if collapse:
+            # The rest ranks only each story's leader; the order maps back to ``cand``.
+            lead = self._story_leaders(snap, cand, scores, sort)
+            sub_order, sub_scores = self._ordered(snap, plan, sort, cand[lead], scores[lead], k, budget, idfs)
+            scores[lead] = sub_scores
+            return lead[sub_order], scores
+        return self._ordered(snap, plan, sort, cand, scores, k, budget, idfs)
+
+    def _ordered(self, snap: Snapshot, plan: _Plan, sort: str, cand: np.ndarray, scores: np.ndarray, k: int,
+                 budget: Budget, idfs: dict):
+        """(order of the first ``k`` of ``cand`` scored ``scores``, the scores after re-ranking)."""
+        p = self.params
+        total = len(cand)
         if sort != "relevance":
             return ranking.date_order(scores, snap.day[cand], cand, k, newest=sort == "newest"), scores
         depth = max(k, p.rerank_depth) if plan.groups else k
@@ -894,6 +944,38 @@ class Engine:
         if plan.groups and len(order) and not budget.spent("reranking", RERANK_SHARE):
             order, scores = self._rerank(snap, plan, cand, order, scores, idfs, budget)
         return order[:k], scores
+
+    # -- stories
+
+    @staticmethod
+    def _story_count(snap: Snapshot, cand: np.ndarray) -> int:
+        """Stories among the candidates: only the documents of multi-version stories are sorted,
+        so it costs no more than the matches themselves."""
+        story = snap.story_of[cand]
+        multi = snap.story_size[story] > 1
+        return int(len(cand) - multi.sum() + len(np.unique(story[multi])))
+
+    @staticmethod
+    def _story_leaders(snap: Snapshot, cand: np.ndarray, scores: np.ndarray, sort: str) -> np.ndarray:
+        """Indices (ascending) of the candidates that come first in their story, in the request's
+        order: best BM25F (ties newest, then index order), or newest / oldest (ties best score)."""
+        story = snap.story_of[cand]
+        multi = np.flatnonzero(snap.story_size[story] > 1)
+        if not len(multi):
+            return np.arange(len(cand))
+        docs, sc, day, st = cand[multi], scores[multi], snap.day[cand[multi]].astype(np.int64), story[multi]
+        if sort == "relevance":
+            keys = (docs, -day, -sc, st)
+        else:
+            when = np.where(day == 0, np.iinfo(np.int64).max, -day if sort == "newest" else day)  # undated last
+            keys = (docs, -sc, when, st)
+        o = np.lexsort(keys)
+        first = np.ones(len(o), dtype=bool)
+        first[1:] = st[o][1:] != st[o][:-1]
+        keep = np.ones(len(cand), dtype=bool)
+        keep[multi] = False
+        keep[multi[o[first]]] = True
+        return np.flatnonzero(keep)
 
     def _group(self, snap: Snapshot, group: list[str], plan: "_Plan | None" = None):
         """(ids, tf~, df) of a scoring group: one term, or the expansions of a prefix summed
@@ -1427,6 +1509,8 @@ class Engine:
             slugline=agency.get("slugline"),
             language=agency.get("language"),
             version=agency.get("version"),
+            story=stories.story_name(int(snap.story_value[doc])) if snap.story_value[doc] else None,
+            other_versions=int(snap.story_size[snap.story_of[doc]]) - 1,
         )
 
     def document(self, doc_id: str, q: str = "", version: int | None = None) -> dict | None:
@@ -1560,6 +1644,43 @@ class Engine:
             return []
         finally:
             store.close()
+
+    def story(self, story: str, limit: int = MAX_STORY_VERSIONS) -> dict | None:
+        """A story's versions, newest first (at most ``limit``), each with what it changed from the
+        version before it: ``added`` and ``removed`` paragraphs and ``changed`` in French; None
+        for an unknown story."""
+        if not isinstance(story, str) or not isinstance(limit, int) or limit < 1:
+            return None
+        snap = self.snapshot()
+        docs = snap.story_docs(story)
+        docs = docs[snap.visible()[docs]]
+        if not len(docs):
+            return None
+        docs = docs[np.lexsort((docs, snap.day[docs]))]  # oldest first, then index order
+        shown = docs[-(limit + 1):]  # the one before the oldest shown tells what that one changed
+        out, prev = [], None
+        for i, doc in enumerate(shown):
+            sf = snap.stored(int(doc))
+            paras = versions.paragraphs(sf.get("lead"), sf.get("body"))
+            if prev is None and i == 0 and len(shown) == len(docs):
+                added, removed, changed = [], [], "première version"
+            elif prev is None:
+                prev = (sf.get("title") or "", paras)
+                continue
+            else:
+                added, removed = versions.paragraph_diff(prev[1], paras)
+                parts = (["titre modifié"] if prev[0] != (sf.get("title") or "") else [])
+                parts += versions.paragraph_changes(prev[1], paras)
+                changed = ", ".join(parts) or "texte inchangé"
+            meta = sf.get("meta") or {}
+            out.append({
+                "id": sf.get("id"), "title": sf.get("title") or "", "date": sf.get("date"),
+                "source": meta.get("source"), "url": meta.get("url"),
+                "changed": changed, "added": added, "removed": removed,
+            })
+            prev = (sf.get("title") or "", paras)
+        out.reverse()
+        return {"id": story, "total": len(docs), "versions": out[:limit]}
 
     def _withdrawn(self, guid: str) -> dict | None:
         """A killed or withheld agency item (the web layer answers 410), else None."""

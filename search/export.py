@@ -5,9 +5,11 @@ ranking runs once, under the request's time budget (``Engine.results``); each ro
 fields and plain snippet are read only when the row is asked for, and the rows stop at
 ``MAX_EXPORT_ROWS`` (or the limit given).
 
-Columns: id, date, title, source, url, people, places, story, snippet. ``story`` is the hit's
-story id when hits carry one (``Hit.story``), else empty (null in JSON Lines); ``snippet`` is plain text (the
-dispatch's opening, no markup). In CSV, people and places are joined with `` | ``.
+Columns: id, date, title, source, url, people, places, story, snippet. ``story`` is the id of the
+story the dispatch is a version of (``stories.py``; empty, null in JSON Lines, for an index built
+before stories); like a search, an export has one row per story unless ``collapse`` is "none".
+``snippet`` is plain text (the dispatch's opening, no markup). In CSV, people and places are
+joined with `` | ``.
 """
 from __future__ import annotations
 
@@ -40,7 +42,7 @@ def plain(snippet_html: str | None) -> str:
 
 
 def row(hit: Hit) -> dict:
-    """One export row of a hit: every column, lists as lists, story None."""
+    """One export row of a hit: every column, lists as lists."""
     return {
         "id": hit.id,
         "date": hit.date,
@@ -49,9 +51,7 @@ def row(hit: Hit) -> dict:
         "url": hit.url,
         "people": list(hit.people),
         "places": list(hit.places),
-        # Near-duplicate stories are being added on another branch: whatever story id a hit carries
-        # then is exported as it is; until then there is none (null, an empty CSV cell).
-        "story": getattr(hit, "story", None),
+        "story": hit.story,
         "snippet": plain(hit.snippet_html),
     }
 

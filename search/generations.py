@@ -5,6 +5,7 @@ Layout of an index directory (``DEPECHE_INDEX``, default ``index/``)::
     current -> gen-000007      symlink, swapped atomically (rebuild, rollback)
     gen-000007/                a complete Whoosh index + depeche.json + entities.json + words.tsv.gz
       postings-MAIN_<seg>/     each Whoosh segment's postings as flat arrays (postings.py)
+      stories.sqlite           MinHash signatures and LSH bands of its dispatches (stories.py)
     gen-000006/ …              older generations kept for ``depeche index rollback``
     gen-000008.tmp-<pid>/      a rebuild in progress (removed if it dies)
     current.moved-<stamp>/     a directory found where the symlink belongs, moved aside by a rebuild
@@ -38,6 +39,7 @@ ENTITIES_FILE = "entities.json"
 CURRENT = "current"
 LOCK_FILE = ".lock"
 VERSIONS_FILE = "versions.sqlite"
+STORIES_FILE = "stories.sqlite"  # in each generation: its own dispatches' story index
 ALERTS_FILE = "alerts.sqlite"
 ALERTS_DELIVERY_LOCK = ".alerts-delivery.lock"
 POSTINGS_PREFIX = "postings-"

@@ -18,9 +18,10 @@ from pathlib import Path
 from typing import Callable, Iterable, Iterator
 
 from whoosh import index as whoosh_index
-from whoosh.fields import ID, KEYWORD, NUMERIC, STORED, TEXT, Schema
+from whoosh.columns import NumericColumn
+from whoosh.fields import COLUMN, ID, KEYWORD, NUMERIC, STORED, TEXT, Schema
 
-from . import postings, spelling
+from . import postings, spelling, stories
 from . import whoosh_internals as wi
 from . import versions
 from .analysis import SCHEMA_VERSION, FrenchAnalyzer, FrenchPositions, fold_key, mark_language  # noqa: F401 - fold_key is re-exported
@@ -110,6 +111,10 @@ def make_schema() -> Schema:
         language=ID(),  # BCP 47 primary tag
         slugline=ID(),
         release=NUMERIC(int, bits=32, sortable=True, signed=False),  # embargo end, epoch seconds; 0: none
+        # The story the dispatch is a version of (stories.story_number of its id; 0: none), a
+        # column only: the engine reads it for every document at once. An index built before
+        # stories gains it on its next `index add`, its older dispatches each a story of their own.
+        story=COLUMN(NumericColumn("Q", default=0)),
     )
 
 
@@ -222,6 +227,8 @@ class BuildReport:
     generation: int = 0
     moved_aside: Path | None = None  # a directory found in place of `current`, kept here
     ids: list[str] = field(default_factory=list)  # `add`: the ids written (new or replaced), for the alerts
+    story_seconds: float = 0.0  # grouping into stories (signatures, LSH look-ups, writing them)
+    story_cpu_seconds: float = 0.0  # the same in CPU time of the writer (what contention does not inflate)
 
     @property
     def docs_per_second(self) -> float:
@@ -378,6 +385,7 @@ def rebuild(
         tmp = building_dir(root, number)
         tmp.mkdir(parents=True)
         store = versions.VersionStore(root)
+        story_index = stories.StoryIndex(tmp, fresh=True)
         try:
             ix = whoosh_index.create_in(str(tmp), make_schema())
             counts = EntityCounts()
@@ -389,7 +397,9 @@ def rebuild(
             try:
                 docs = _agency_last(_split_items(read_sources(sources), report, on_reject), store, report)
                 for doc, people, places in _entity_stream(docs, root, entities):
-                    writer.add_document(**to_fields(doc, counts.add("people", people), counts.add("places", places)))
+                    fields = to_fields(doc, counts.add("people", people), counts.add("places", places))
+                    fields["story"] = stories.story_number(_story(story_index, doc, report))
+                    writer.add_document(**fields)
                     spelling.count_words(f"{doc.title or ''} {doc.lead} {doc.body}", words)
                     report.indexed += 1
                     if bar is not None:
@@ -413,6 +423,10 @@ def rebuild(
                     f"contre {live_docs} en service (moins de la moitié) : refusé, l'index en service n'a pas été "
                     "modifié ; --force pour la mettre en service quand même")
             report.generation = number
+            t_story, c_story = time.perf_counter(), time.thread_time()
+            story_index.commit()
+            report.story_seconds += time.perf_counter() - t_story
+            report.story_cpu_seconds += time.thread_time() - c_story
             report.seconds = time.perf_counter() - t0
             _write_json(tmp / ENTITIES_FILE, counts.to_json())
             spelling.write_words(tmp, spelling.folded_counts(words))
@@ -433,12 +447,23 @@ def rebuild(
             store.commit()  # the versions read, once the index holds what they decided
         except BaseException:
             store.rollback()
+            story_index.close()
             shutil.rmtree(tmp, ignore_errors=True)
             raise
         finally:
             store.close()
+            story_index.close()
         clean_leftovers(root, keep=final)
     return report
+
+
+def _story(story_index: "stories.StoryIndex", doc: Dispatch, report: BuildReport) -> str:
+    """The story id of a dispatch being written (timed into the report)."""
+    t, c = time.perf_counter(), time.thread_time()
+    story = story_index.assign(doc.id, doc.date, stories.story_text(doc.title, doc.lead, doc.body))
+    report.story_seconds += time.perf_counter() - t
+    report.story_cpu_seconds += time.thread_time() - c
+    return story
 
 
 def _agency_last(docs: Iterator[Dispatch], store: "versions.VersionStore", report: BuildReport) -> Iterator[Dispatch]:
@@ -496,6 +521,7 @@ def add(
             raise StrictFailure(f"{len(report.rejected)} enregistrement(s) rejeté(s) avec --strict : "
                                 "l'index n'a pas été modifié")
         store = versions.VersionStore(root)
+        story_index = stories.StoryIndex(gen)
         try:
             with ix.searcher() as s:
                 before = s.doc_count()
@@ -511,8 +537,11 @@ def add(
                 _add_missing_fields(writer, ix.schema)
                 for guid in kills:  # in the same commit as the batch
                     writer.delete_by_term("id", guid)
+                    story_index.remove(guid)
                 for doc, people, places in _entity_stream(iter(docs), root, entities):
-                    writer.update_document(**to_fields(doc, counts.add("people", people), counts.add("places", places)))
+                    fields = to_fields(doc, counts.add("people", people), counts.add("places", places))
+                    fields["story"] = stories.story_number(_story(story_index, doc, report))
+                    writer.update_document(**fields)
                     spelling.count_words(f"{doc.title or ''} {doc.lead} {doc.body}", words)
                     report.indexed += 1
                     report.ids.append(doc.id)
@@ -522,12 +551,18 @@ def add(
                 raise
             report.deleted = replaced
             _verify_count(gen, before + report.indexed - replaced - removed, "l'index après ajout")
+            t_story, c_story = time.perf_counter(), time.thread_time()
+            story_index.commit()
+            report.story_seconds += time.perf_counter() - t_story
+            report.story_cpu_seconds += time.thread_time() - c_story
             store.commit()
         except BaseException:
             store.rollback()
+            story_index.rollback()
             raise
         finally:
             store.close()
+            story_index.close()
         _write_json(gen / ENTITIES_FILE, counts.to_json())
         spelling.merge_words(gen, words)
         _lay_out_postings(gen)
@@ -589,6 +624,10 @@ def delete(ids: Iterable[str], root: str | os.PathLike | None = None) -> tuple[l
             writer.cancel()
             raise
         _lay_out_postings(gen)
+        with stories.StoryIndex(gen) as story_index:
+            for ident in deleted:
+                story_index.remove(ident)
+            story_index.commit()
         _update_meta(gen, meta, ix)
     return deleted, missing
 

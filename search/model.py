@@ -4,6 +4,11 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 
 SORTS = ("relevance", "newest", "oldest")
+# "story": each story (stories.py) shows as its best-ranked version; "none": every dispatch.
+COLLAPSES = ("story", "none")
+# Versions of one story listed at most (``Engine.story``), the newest: a running story resent
+# every day for a year must not make one answer read hundreds of dispatches.
+MAX_STORY_VERSIONS = 50
 MAX_PER_PAGE = 100
 MAX_PAGE = 100  # deep pages cost a full ranking; 100 x 100 results is plenty for a person
 MAX_QUERY_LENGTH = 1000
@@ -59,6 +64,7 @@ class SearchRequest:
     exclude_people: tuple[str, ...] = ()
     exclude_places: tuple[str, ...] = ()
     exclude_sources: tuple[str, ...] = ()
+    collapse: str = "story"
 
 
 # Facet name -> the SearchRequest field excluding its values.
@@ -87,6 +93,10 @@ class Hit:
     slugline: str | None = None
     language: str | None = None
     version: int | None = None
+    # The story this dispatch is a version of (None for an index built before stories), and how
+    # many other dispatches of the archive are versions of it.
+    story: str | None = None
+    other_versions: int = 0
 
 
 @dataclass
@@ -135,11 +145,20 @@ class SearchResponse:
     # The dates facet's grain: "year" (values YYYY), "month" (YYYY-MM) or "day" (YYYY-MM-DD); a
     # dispatch dated only by its year or month counts at that precision (a YYYY value among months).
     date_grain: str = "year"
+    # Stories among the matching dispatches (``total`` counts the dispatches; None: not counted);
+    # with ``collapse`` "story" the hits are one per story, so the pages count stories.
+    stories: int | None = None
+    collapse: str = "story"
+
+    @property
+    def shown_total(self) -> int:
+        """What the hits enumerate: stories when collapsed, else dispatches."""
+        return self.stories if self.collapse == "story" and self.stories is not None else self.total
 
     @property
     def pages(self) -> int:
         """Number of result pages, capped at MAX_PAGE."""
-        return min(MAX_PAGE, max(1, -(-self.total // self.per_page)))
+        return min(MAX_PAGE, max(1, -(-self.shown_total // self.per_page)))
 
     def to_dict(self) -> dict:
         """Plain JSON-ready dict."""

@@ -177,13 +177,39 @@ def to_dispatch(row) -> Dispatch:
     )
 
 
-def _paragraphs(row) -> list[str]:
-    text = "\n\n".join(x for x in (row["lead"], row["body"]) if x)
+def paragraphs(*texts: str | None) -> list[str]:
+    """The paragraphs of a dispatch's texts (lead, body): blank-line separated, spaces normalised."""
+    text = "\n\n".join(x for x in texts if x)
     return [" ".join(p.split()) for p in re.split(r"\n\s*\n", text) if p.strip()]
+
+
+def _paragraphs(row) -> list[str]:
+    return paragraphs(row["lead"], row["body"])
+
+
+def paragraph_diff(old: list[str], new: list[str]) -> tuple[list[str], list[str]]:
+    """(paragraphs added, paragraphs removed) from ``old`` to ``new``, each in its text's order."""
+    return [p for p in new if p not in old], [p for p in old if p not in new]
 
 
 def _count(n: int, one: str, many: str) -> str:
     return f"{n} {one if n == 1 else many}"
+
+
+def paragraph_changes(old: list[str], new: list[str]) -> list[str]:
+    """What changed between two versions' paragraphs, in a few French words (empty: nothing)."""
+    added, removed = (len(x) for x in paragraph_diff(old, new))
+    parts = []
+    if added and added == removed and len(old) == len(new):
+        parts.append(_count(added, "paragraphe modifié", "paragraphes modifiés"))
+    else:
+        if added:
+            parts.append(_count(added, "paragraphe ajouté", "paragraphes ajoutés"))
+        if removed:
+            parts.append(_count(removed, "paragraphe retiré", "paragraphes retirés"))
+    if not added and not removed and old != new:
+        parts.append("paragraphes réordonnés")
+    return parts
 
 
 def changes(prev, cur) -> str:
@@ -200,18 +226,7 @@ def changes(prev, cur) -> str:
         parts.append("remise en service")
     if (prev["title"] or "") != (cur["title"] or ""):
         parts.append("titre modifié")
-    old, new = _paragraphs(prev), _paragraphs(cur)
-    added = sum(1 for p in new if p not in old)
-    removed = sum(1 for p in old if p not in new)
-    if added and added == removed and len(old) == len(new):
-        parts.append(_count(added, "paragraphe modifié", "paragraphes modifiés"))
-    else:
-        if added:
-            parts.append(_count(added, "paragraphe ajouté", "paragraphes ajoutés"))
-        if removed:
-            parts.append(_count(removed, "paragraphe retiré", "paragraphes retirés"))
-    if not added and not removed and old != new:
-        parts.append("paragraphes réordonnés")
+    parts += paragraph_changes(_paragraphs(prev), _paragraphs(cur))
     pu = (json.loads(prev["metadata"]).get("agency") or {}).get("urgency")
     cu = (json.loads(cur["metadata"]).get("agency") or {}).get("urgency")
     if pu != cu and cu is not None:

@@ -91,6 +91,22 @@ def uint32_column(sr, name: str) -> np.ndarray:
     return out
 
 
+def uint64_column(sr, name: str) -> np.ndarray:
+    """An unsigned 64-bit ``NumericColumn("Q", default=0)`` column, raw (zeros where the segment
+    lacks it or a document has no value)."""
+    n = sr.doc_count_all()
+    out = np.zeros(n, dtype=np.uint64)
+    if name not in sr.schema or not sr.has_column(name):
+        return out
+    col = sr.schema[name].column_type
+    if getattr(col, "_typecode", None) != "Q" or getattr(col, "_default", None) != 0:
+        raise FastPathMissing(f"column {name}: not an unsigned 64-bit column with default 0")
+    colfile, base, length = sr._perdoc._get_column_file(name)
+    raw = np.frombuffer(bytes(colfile.get(base, length - length % 8)), dtype=">u8")[:n]
+    out[: len(raw)] = raw
+    return out
+
+
 def _block_ids(m: W3LeafMatcher, data) -> np.ndarray:
     ids = data[0]
     if m._byteids:

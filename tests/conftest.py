@@ -89,6 +89,29 @@ def client(web_app):
     return web_app.test_client()
 
 
+@pytest.fixture(scope="session")
+def story_web_index(tmp_path_factory) -> Path:
+    """The running-story corpus (search_fixtures.STORY_RECORDS) indexed once per session (read-only)."""
+    from search_fixtures import STORY_RECORDS
+    from web_fixtures import build_index
+
+    return build_index(tmp_path_factory.mktemp("stories") / "index", STORY_RECORDS)
+
+
+@pytest.fixture(scope="session")
+def story_app(story_web_index):
+    """An app on story_web_index."""
+    from web_fixtures import make_app
+
+    return make_app(story_web_index)
+
+
+@pytest.fixture
+def story_client(story_app):
+    """A test client of story_app."""
+    return story_app.test_client()
+
+
 @pytest.fixture(scope="module")
 def browser():
     """Chromium from Debian, headless."""

@@ -124,3 +124,45 @@ def build(tmp_path: Path, records=RECORDS, seed: bool = True, name: str = "index
     root = tmp_path / name
     indexing.rebuild([corpus], root, entities=False, procs=1, progress=False)
     return root
+
+
+# A running story sent three times as it developed (days apart), the same first version sent
+# again four years later (a new story, not a version), and a text on the same subject written
+# otherwise (not a version either). Stories tests and the web tests' story corpus use these.
+_FEU_P1 = ("Un incendie s'est déclaré jeudi après-midi dans le massif des Maures, entre Le Luc et "
+           "Vidauban, et a déjà parcouru plusieurs centaines d'hectares de pinède selon les pompiers du Var.")
+_FEU_P2 = ("Attisé par un mistral soufflant en rafales à plus de soixante kilomètres à l'heure, le feu "
+           "progresse vers le sud en direction de la plaine agricole, où des campings ont été évacués par précaution.")
+_FEU_P3 = ("Près de six cents sapeurs-pompiers, appuyés par des bombardiers d'eau venus de Marignane, "
+           "luttent contre les flammes, a indiqué la préfecture, qui déconseille de circuler sur les routes départementales.")
+_FEU_P4 = ("Le maire de Vidauban a ouvert le gymnase municipal pour accueillir les vacanciers évacués "
+           "pendant la nuit, et la Croix-Rouge distribue de l'eau et des repas aux familles.")
+_FEU_P5 = ("Le feu a été fixé samedi matin après avoir parcouru près de deux mille hectares ; aucune "
+           "victime n'est à déplorer, mais trois maisons et un hangar agricole ont été détruits.")
+_FEU_P6 = ("Une enquête a été ouverte par le parquet de Draguignan pour déterminer l'origine du sinistre, "
+           "qui pourrait être une ligne électrique tombée au sol selon les premiers éléments.")
+
+STORY_RECORDS = [
+    {"id": "feu-v1", "title": "Incendie dans le massif des Maures", "date": "2023-08-10", "source": "AFP",
+     "chapo": _FEU_P1, "body": "\n\n".join([_FEU_P2, _FEU_P3]), "places": ["Var"]},
+    {"id": "feu-v2", "title": "Incendie dans le massif des Maures : des campings évacués", "date": "2023-08-11",
+     "source": "AFP", "chapo": _FEU_P1, "body": "\n\n".join([_FEU_P2, _FEU_P3, _FEU_P4]), "places": ["Var"]},
+    {"id": "feu-v3", "title": "Incendie dans le massif des Maures : le feu est fixé", "date": "2023-08-13",
+     "source": "AFP", "chapo": _FEU_P1, "body": "\n\n".join([_FEU_P2, _FEU_P3, _FEU_P5]), "places": ["Var"]},
+    # The first version's text again, four years earlier: not a version of the 2023 story.
+    {"id": "feu-2019", "title": "Incendie dans le massif des Maures", "date": "2019-08-10", "source": "AFP",
+     "chapo": _FEU_P1, "body": "\n\n".join([_FEU_P2, _FEU_P3]), "places": ["Var"]},
+    # The same subject, the same days, written otherwise: another story.
+    {"id": "feu-autre", "title": "Les pompiers du Var mobilisés", "date": "2023-08-11", "source": "Var-Matin",
+     "chapo": "Les soldats du feu varois enchaînent les interventions depuis le début de l'été, faute de pluie.",
+     "body": "Le service départemental d'incendie et de secours rappelle les consignes : pas de barbecue, "
+             "pas de mégot jeté par la fenêtre des voitures, et l'accès aux massifs forestiers est réglementé.",
+     "places": ["Var"]},
+    {"id": "bce-taux", "title": "La BCE relève ses taux", "date": "2023-08-10", "source": "Reuters",
+     "chapo": "La Banque centrale européenne a relevé ses taux directeurs d'un quart de point.",
+     "body": "Christine Lagarde a laissé la porte ouverte à une pause lors de la prochaine réunion."},
+]
+# The fourth version of the running story, sent later by `index add`.
+STORY_UPDATE = {"id": "feu-v4", "title": "Incendie des Maures : une enquête ouverte", "date": "2023-08-14",
+                "source": "AFP", "chapo": _FEU_P1, "body": "\n\n".join([_FEU_P2, _FEU_P3, _FEU_P5, _FEU_P6]),
+                "places": ["Var"]}

@@ -69,3 +69,21 @@ def test_eval_command(tmp_path):
 def test_eval_without_shared_material(tmp_path):
     r = CliRunner().invoke(main, ["eval", "--corpus", "piaf", "--shared", str(tmp_path)])
     assert r.exit_code == 1 and r.output.startswith("depeche: matériel d'évaluation introuvable (")
+
+
+def test_search_collapses_story_versions_and_says_both_counts(tmp_path):
+    from search_fixtures import STORY_RECORDS
+
+    root = str(build(tmp_path, STORY_RECORDS, seed=False, name="stories"))
+    r = run("--index", root, "search", '"massif des Maures"')
+    assert r.exit_code == 0, r.output
+    lines = r.output.splitlines()
+    assert lines[0].startswith("4 résultats en 2 histoires (une ligne par histoire ; --collapse none pour chaque version) (")
+    assert sum(1 for line in lines if line.startswith("     + 2 autres versions (histoire ")) == 1
+    assert sum(1 for line in lines if line[:5].strip().rstrip(".").isdigit()) == 2
+    r = run("--index", root, "search", "--collapse", "none", '"massif des Maures"')
+    lines = r.output.splitlines()
+    assert lines[0].startswith("4 résultats en 2 histoires (")
+    assert sum(1 for line in lines if line[:5].strip().rstrip(".").isdigit()) == 4
+    r = run("--index", root, "search", "--collapse", "histoire", "feu")
+    assert r.exit_code == 2 and "histoire" in r.output

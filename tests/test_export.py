@@ -11,6 +11,7 @@ import pytest
 from search import export
 from search.engine import Engine
 from search.model import InvalidRequest, SearchRequest
+from search.stories import story_id
 from web_fixtures import BROWSER_MARKS, MUNITIONS_IDS, WEB_DISPATCHES, build_index, make_app, page, serve_app, tags
 
 BY_ID = {d["id"]: d for d in WEB_DISPATCHES}
@@ -41,7 +42,7 @@ def test_rows_follow_the_search_order_and_are_lazy(web_index, monkeypatch):
     ids = [first["id"]] + [r["id"] for r in rows]
     assert ids == [h.id for h in engine.search(req).hits]
     assert list(first) == list(export.COLUMNS)
-    assert first["story"] is None
+    assert first["story"] == story_id(first["id"])  # a dispatch of the fixture corpus is a story of its own
     for sort in ("newest", "oldest"):
         r2 = SearchRequest(q="munitions", sort=sort, per_page=100)
         assert [r["id"] for r in export.rows(engine, r2)[1]] == [h.id for h in engine.search(r2).hits]
@@ -94,7 +95,7 @@ def test_csv_export(client):
     one = next(row for row in rows if row["id"] == "afp-001")
     assert one == {"id": "afp-001", "date": "2023-06-14", "title": BY_ID["afp-001"]["title"], "source": "AFP",
                    "url": "https://example.org/otan", "people": "Jens Stoltenberg", "places": "Bruxelles | Ukraine",
-                   "story": "", "snippet": one["snippet"]}
+                   "story": story_id("afp-001"), "snippet": one["snippet"]}
     assert one["snippet"].startswith("Le secrétaire général de l'Otan") and "<mark>" not in one["snippet"]
     hostile = next(row for row in rows if row["id"] == "xss-008")
     assert hostile["title"] == BY_ID["xss-008"]["title"]  # text as it is: a CSV is not HTML
@@ -118,7 +119,7 @@ def test_jsonl_export(client):
     lines = r.get_data(as_text=True).splitlines()
     rows = [json.loads(line) for line in lines]
     assert [row["id"] for row in rows] == ["ats-003", "ats-006"]
-    assert rows[0]["people"] == ["Alain Berset"] and rows[0]["story"] is None and rows[0]["url"] is None
+    assert rows[0]["people"] == ["Alain Berset"] and rows[0]["story"] == story_id("ats-003") and rows[0]["url"] is None
     assert "é" in lines[0]  # UTF-8, not \\u escapes
 
 

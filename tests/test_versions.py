@@ -50,7 +50,8 @@ def add(root: Path, tmp_path: Path, name: str, *records: dict) -> indexing.Build
 
 
 def hits(engine: Engine, q: str, **kw):
-    return engine.search(SearchRequest(q=q, per_page=100, **kw)).hits
+    # Every dispatch: the items of these tests share most of their text (one story's versions).
+    return engine.search(SearchRequest(q=q, per_page=100, collapse="none", **kw)).hits
 
 
 def test_kill_version_and_out_of_order_sequence(root, tmp_path):

@@ -45,6 +45,15 @@ def document(doc_id: str):
     return jsonify(document_dict(doc))
 
 
+@bp.get("/api/story/<story_id>")
+def story(story_id: str):
+    """The versions of one story, newest first, with what each changed."""
+    got = engine().story(story_id) if valid_doc_id(story_id) else None
+    if got is None:
+        return error_response(404, "story_not_found", "Aucune histoire ne porte cet identifiant.")
+    return jsonify(got)
+
+
 @bp.get("/api/suggest")
 def suggest():
     """Completions for what is being typed: terms, people, places."""

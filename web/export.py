@@ -26,6 +26,7 @@ def _stream(chunks, mimetype: str, filename: str, resp, rows: int) -> Response:
     headers = {
         "Content-Disposition": f'attachment; filename="{filename}"',
         "X-Total-Count": str(resp.total),  # dispatches matching
+        "X-Story-Count": str(resp.stories),  # stories among them
         "X-Export-Rows": str(rows),  # rows in this file
         "Cache-Control": "no-store",
     }
@@ -38,7 +39,7 @@ def _rows():
     req = search_request(request.args, current_app.config)
     limit = integer(request.args, "limit", export.MAX_EXPORT_ROWS, 1, export.MAX_EXPORT_ROWS)
     resp, rows = export.rows(engine(), req, limit)
-    return req, resp, rows, min(resp.total, limit)
+    return req, resp, rows, min(resp.shown_total, limit)
 
 
 @bp.get("/api/export.csv")

@@ -6,7 +6,18 @@ from functools import lru_cache
 from search.documents import MAX_ID_LENGTH
 from search.coverage import STAGES as COVERAGE_STAGES
 from search.facets import DATE_GRAINS
-from search.model import AGENCY_FACETS, FACETS, MAX_FACET_SIZE, MAX_PAGE, MAX_PER_PAGE, MAX_QUERY_LENGTH, SORTS
+from search.model import (
+    AGENCY_FACETS,
+    COLLAPSES,
+    FACETS,
+    MAX_FACET_SIZE,
+    MAX_PAGE,
+    MAX_PER_PAGE,
+    MAX_QUERY_LENGTH,
+    MAX_STORY_VERSIONS,
+    SORTS,
+)
+from search.stories import STORY_ID_LENGTH
 
 from .params import BOOLEANS, DATE_PATTERN, MAX_ENTITY_SIZE, MAX_FILTER_VALUES, MAX_SUGGEST_LIMIT, MAX_VALUE_LENGTH, MAX_VERSION
 from .serve import HEADER_TIMEOUT, MAX_HEAD, MAX_HEADER_FIELDS, MAX_IN_FLIGHT, MAX_REQUEST_LINE
@@ -91,6 +102,11 @@ def _search_params(facet_size: bool) -> list[dict]:
          "description": "1 (default): a word no dispatch contains is searched as its spelling correction (listed in "
                         "`corrections` with applied true). 0: search the words exactly as typed.",
          "schema": {"type": "string", "enum": list(BOOLEANS), "default": "1"}},
+        {"name": "collapse", "in": "query",
+         "description": "story (default): each story (near-duplicate versions of one dispatch, days apart) is one hit, "
+                        "its best-ranked version (the newest or oldest with a date sort), and pages count stories; "
+                        "none: every dispatch is a hit. `total` counts dispatches and `stories` stories either way.",
+         "schema": {"type": "string", "enum": list(COLLAPSES), "default": "story"}},
     ]
     if facet_size:
         params.append({"name": "facet_size", "in": "query", "description": "Values returned per facet.",
@@ -99,8 +115,8 @@ def _search_params(facet_size: bool) -> list[dict]:
 
 
 ERROR_CODES = (
-    "bad_page, bad_per_page, bad_facet_size, bad_limit, bad_date, bad_sort, bad_filter, bad_correct, bad_version, bad_encoding, "
-    "repeated_parameter, query_too_long, document_not_found, document_withdrawn, not_found, method_not_allowed, payload_too_large, "
+    "bad_page, bad_per_page, bad_facet_size, bad_limit, bad_date, bad_sort, bad_filter, bad_correct, bad_collapse, bad_version, "
+    "bad_encoding, repeated_parameter, query_too_long, document_not_found, document_withdrawn, story_not_found, not_found, method_not_allowed, payload_too_large, "
     "bad_sep, bad_bom (exports), "
     "bad_json, bad_alert, bad_alert_name, bad_webhook, too_many_alerts, alert_exists, alert_not_found (alerts), "
     "index_missing, index_version_mismatch, index_unavailable, internal_error; answered by the server before the app: "
@@ -130,6 +146,10 @@ SCHEMAS = {
         "slugline": NULLABLE_STRING,
         "language": {**NULLABLE_STRING, "description": "Agency items: BCP 47 primary language tag (fr, en, de...)."},
         "version": {"type": ["integer", "null"], "minimum": 1, "description": "Agency items: the version shown (the latest usable one)."},
+        "story": {**NULLABLE_STRING, "description": "The story this dispatch is a version of (its versions: /api/story/{story_id}); "
+                                                    "null in an index built before stories."},
+        "other_versions": {"type": "integer", "minimum": 0,
+                           "description": "How many other dispatches of the archive are versions of this story."},
     }),
     "FacetItem": _object({
         "value": {"type": "string"},
@@ -149,7 +169,11 @@ SCHEMAS = {
     }),
     "SearchResponse": _object({
         "query": {"type": "string"},
-        "total": {"type": "integer", "minimum": 0},
+        "total": {"type": "integer", "minimum": 0, "description": "Dispatches matching."},
+        "stories": {"type": ["integer", "null"], "minimum": 0,
+                    "description": "Stories among the dispatches matching (always counted by /api/search)."},
+        "collapse": {"type": "string", "enum": list(COLLAPSES),
+                     "description": "story: one hit per story, pages count stories; none: one hit per dispatch."},
         "page": {"type": "integer", "minimum": 1},
         "per_page": {"type": "integer", "minimum": 1},
         "pages": {"type": "integer", "minimum": 1},
@@ -254,6 +278,23 @@ SCHEMAS = {
         "partial": {"type": "boolean", "description": "The time budget ran out: some parts may be missing (see timed_out)."},
         "timed_out": {"type": "array", "items": {"type": "string", "enum": list(COVERAGE_STAGES)}},
     }),
+    "Story": _object({
+        "id": {"type": "string"},
+        "total": {"type": "integer", "minimum": 1, "description": "Versions of the story in the archive."},
+        "versions": {"type": "array", "items": _ref("StoryVersion"), "maxItems": MAX_STORY_VERSIONS,
+                     "description": f"The newest first, at most {MAX_STORY_VERSIONS}."},
+    }),
+    "StoryVersion": _object({
+        "id": {"type": "string", "description": "The dispatch (/api/documents/{id})."},
+        "title": {"type": "string"},
+        "date": NULLABLE_STRING,
+        "source": NULLABLE_STRING,
+        "url": NULLABLE_STRING,
+        "changed": {"type": "string", "description": "What it changed from the version before it, in French "
+                                                     "(« première version » for the first)."},
+        "added": {**STRINGS, "description": "Paragraphs (lead and body) it added to the version before it."},
+        "removed": {**STRINGS, "description": "Paragraphs of the version before it that it no longer has."},
+    }),
     "Health": _object({
         "generation": {"type": ["integer", "null"]},
         "documents": {"type": "integer", "minimum": 0},
@@ -329,7 +370,9 @@ def export_paths() -> dict:
         "Content-Disposition": {"description": 'attachment; filename="depeche-<words of the search>.<csv|jsonl>"',
                                 "schema": {"type": "string"}},
         "X-Total-Count": {"description": "Dispatches matching the search.", "schema": {"type": "integer"}},
-        "X-Export-Rows": {"description": "Rows in this file: the total, at most `limit`.", "schema": {"type": "integer"}},
+        "X-Story-Count": {"description": "Stories among them (one row each unless collapse=none).", "schema": {"type": "integer"}},
+        "X-Export-Rows": {"description": "Rows in this file: the stories (every dispatch with collapse=none), at most `limit`.",
+                          "schema": {"type": "integer"}},
         "X-Timed-Out": {"description": "When the time budget cut a stage short (as `timed_out` in /api/search): "
                                        "the order may be rougher than a search's.", "schema": {"type": "string"}},
     }
@@ -340,8 +383,9 @@ def export_paths() -> dict:
                     _search_params(True) + params,
                     {"description": description, "headers": headers, "content": {media: {"schema": {"type": "string"}}}})
         item["get"]["description"] = (f"The parameters of /api/search; {ignored} ignored: the rows are the search's "
-                                      f"results in its order, from the first. Columns: {columns}. `story` is empty "
-                                      "until dispatches are grouped into stories; `snippet` is plain text.")
+                                      f"results in its order, from the first, one per story unless collapse=none. Columns: {columns}. "
+                                      "`story` is the story id (/api/story/{story_id}; empty for an index built before "
+                                      "stories); `snippet` is plain text.")
         return item
 
     return {
@@ -352,7 +396,7 @@ def export_paths() -> dict:
             [limit, sep, bom]),
         "/api/export.jsonl": export(
             "JSON Lines", "application/jsonl",
-            "One JSON object per line with every column (people and places as arrays, story null).", [limit]),
+            "One JSON object per line with every column (people and places as arrays).", [limit]),
         "/feed.atom": {"get": {
             "summary": f"The {FEED_ENTRIES} newest dispatches of a search as an Atom 1.0 feed",
             "description": f"The parameters of /api/search; {ignored} ignored: newest first, undated dispatches left "
@@ -485,6 +529,12 @@ def spec() -> dict:
                                                    "it has no such version to show: document_not_found.")),
                                     ("410", _error("An agency item the agency killed (canceled) or withheld: "
                                                    "document_withdrawn."))),
+        "/api/story/{story_id}": _get("The versions of one story, newest first, with what each changed",
+                                [{"name": "story_id", "in": "path", "required": True,
+                                  "schema": {"type": "string", "minLength": 1, "maxLength": 64},
+                                  "description": f"A story id (a hit's `story`: {STORY_ID_LENGTH} hexadecimal digits)."}],
+                                _json(_ref("Story")),
+                                ("404", _error("No story has this id: story_not_found."))),
         "/api/suggest": _get(
             "Completions for a prefix: terms, people, places",
             [{"name": "q", "in": "query", "schema": {"type": "string", "maxLength": MAX_QUERY_LENGTH}},

@@ -10,7 +10,19 @@ from search.model import SORTS
 from .api import WITHDRAWN, engine
 from .errors import error_response
 from .params import query_string, query_text, replaced, search_request, single, state, valid_doc_id, version_number
-from .present import chips, date_inputs, document_dict, shown_version, explanation, facets_with_urls, histogram, is_withdrawn, page_links, page_url
+from .present import (
+    chips,
+    date_inputs,
+    document_dict,
+    explanation,
+    facets_with_urls,
+    histogram,
+    is_withdrawn,
+    page_links,
+    page_url,
+    shown_version,
+    story_versions,
+)
 
 bp = Blueprint("pages", __name__)
 
@@ -56,7 +68,9 @@ def search_page():
         ],
         pages=page_links(resp.page, resp.pages, pairs, base) if resp.total else [],
         prev_url=page_url(base, pairs, resp.page - 1) if resp.page > 1 else None,
-        next_url=page_url(base, pairs, resp.page + 1) if resp.page < resp.pages and resp.total > resp.page * resp.per_page else None,
+        next_url=page_url(base, pairs, resp.page + 1) if resp.page < resp.pages and resp.shown_total > resp.page * resp.per_page else None,
+        story_versions=story_versions(engine(), resp.hits),
+        collapse_url=base + query_string(replaced(pairs, "collapse", "none" if req.collapse == "story" else None)),
         said=explanation(resp, req, base),
         tips=TIPS,
         searched=bool(pairs),

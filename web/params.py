@@ -17,6 +17,7 @@ from search.model import (
     MAX_PAGE,
     MAX_PER_PAGE,
     MAX_QUERY_LENGTH,
+    COLLAPSES,
     SORTS,
     InvalidRequest,
     SearchRequest,
@@ -39,7 +40,7 @@ FACET_PARAM = {
 EXCLUDES = {"not_person": "exclude_people", "not_place": "exclude_places", "not_source": "exclude_sources"}
 EXCLUDE_PARAM = {"people": "not_person", "places": "not_place", "sources": "not_source"}
 _URGENCY = re.compile(r"[1-9]")
-SCALARS = ("q", "page", "per_page", "sort", "from", "to", "facet_size", "correct")
+SCALARS = ("q", "page", "per_page", "sort", "from", "to", "facet_size", "correct", "collapse")
 MAX_FILTER_VALUES = 20
 MAX_VALUE_LENGTH = 200
 MAX_SUGGEST_LIMIT = 20
@@ -179,6 +180,9 @@ def search_request(args: MultiDict, settings: dict, facet_size: int | None = Non
     if date_from and date_to and _range_start(date_from) > _range_end(date_to):
         raise InvalidRequest("bad_date", "la date de début (« from », « Du ») est postérieure à la date de fin (« to », « Au »)")
     excluded = {field: values(args, param) for param, field in EXCLUDES.items()}
+    collapse = single(args, "collapse", "story")
+    if collapse not in COLLAPSES:
+        raise InvalidRequest("bad_collapse", f"« collapse » doit valoir {' ou '.join(COLLAPSES)}")
     return SearchRequest(
         q=query_text(single(args, "q")),
         people=values(args, "person"),
@@ -198,6 +202,7 @@ def search_request(args: MultiDict, settings: dict, facet_size: int | None = Non
         facet_size=facet_size or integer(args, "facet_size", settings["FACET_SIZE"], 1, MAX_FACET_SIZE),
         time_budget_ms=settings["TIME_BUDGET_MS"],
         correct=boolean(args, "correct", True),
+        collapse=collapse,
     )
 
 
@@ -231,6 +236,8 @@ def state(req: SearchRequest, *, keep_per_page: bool = False) -> list[tuple[str,
         pairs.append(("sort", req.sort))
     if not req.correct:  # the words as typed stay as typed on every page and facet of this search
         pairs.append(("correct", "0"))
+    if req.collapse != "story":
+        pairs.append(("collapse", req.collapse))
     if keep_per_page:
         pairs.append(("per_page", str(req.per_page)))
     return pairs

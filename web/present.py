@@ -174,6 +174,31 @@ def newest_first(versions) -> list[dict]:
     return sorted(versions or [], key=lambda v: v.get("version") or 0, reverse=True)
 
 
+# Versions listed under a hit on the search page (the newest); /api/story/<id> lists more. Each
+# costs a stored document read, so a page of 100 hits reads at most 100 x (this + 1).
+PAGE_STORY_VERSIONS = 5
+# Characters of an added or removed paragraph shown on the page.
+CHANGE_EXCERPT = 240
+
+
+def story_versions(engine, hits) -> dict[str, dict]:
+    """The versions of each hit's story that has others, for « N autres versions » (story id -> story)."""
+    out = {}
+    for hit in hits:
+        if hit.other_versions and hit.story and hit.story not in out:
+            got = engine.story(hit.story, limit=PAGE_STORY_VERSIONS)
+            if got is not None:
+                out[hit.story] = got
+    return out
+
+
+def excerpt(text: str, limit: int = CHANGE_EXCERPT) -> str:
+    """The start of a paragraph, cut at a word boundary with an ellipsis when longer than ``limit``."""
+    if len(text) <= limit:
+        return text
+    return text[:limit].rsplit(" ", 1)[0].rstrip(" ,;:") + "…"
+
+
 def french_number(n: int | float) -> str:
     """Thousands separated by a narrow no-break space, as French typography wants."""
     return f"{int(n):,}".replace(",", "\u202f")
@@ -639,6 +664,7 @@ def register(app: Flask) -> None:
     app.jinja_env.filters["capitalize_first"] = lambda t: (t[:1].upper() + t[1:]) if t else ""
     app.jinja_env.filters["pub_status"] = lambda v: PUB_STATUS_LABELS.get(v or "", v or "")
     app.jinja_env.filters["newest_first"] = newest_first
+    app.jinja_env.filters["excerpt"] = excerpt
     app.jinja_env.filters["marked"] = marked
     app.jinja_env.filters["body_html"] = body_html
     app.jinja_env.filters["french_date"] = french_date
