@@ -460,7 +460,7 @@ def rebuild(
 def _story(story_index: "stories.StoryIndex", doc: Dispatch, report: BuildReport) -> str:
     """The story id of a dispatch being written (timed into the report)."""
     t, c = time.perf_counter(), time.thread_time()
-    story = story_index.assign(doc.id, doc.date, stories.story_text(doc.title, doc.lead, doc.body))
+    story = story_index.assign(doc.id, doc.date, stories.story_text(doc.title, doc.lead, doc.body), doc.title)
     report.story_seconds += time.perf_counter() - t
     report.story_cpu_seconds += time.thread_time() - c
     return story

@@ -6,6 +6,9 @@ copy runs under several sources. Two dispatches are versions of one story when
 * their texts are near-duplicates: the Jaccard similarity of their shingles (``SHINGLE``
   consecutive terms of the French analyzer, so accents, elisions, plurals and stop words do not
   count) is at least ``THRESHOLD``, estimated by MinHash signatures (``datasketch``);
+* or they carry the same headline (its analyzed terms, at least ``TITLE_MIN_TERMS`` of them):
+  a running story's daily updates (« Coronavirus : le point sur la pandémie dans le monde »)
+  share their headline and little else;
 * and they are at most ``WINDOW_DAYS`` days apart (both dated to the day): the same text a year
   later is a new story (an anniversary, a recurring notice), not a version.
 
@@ -47,8 +50,11 @@ THRESHOLD = 0.3
 # The bands (28 of 2 rows) make a pair at the threshold a candidate 93 % of the time.
 LSH_THRESHOLD = 0.2
 WINDOW_DAYS = 7  # versions of one story are days apart; the same text a year later is another story
+# A headline this short (« Météo », « En bref ») names a rubric, not a story.
+TITLE_MIN_TERMS = 3
 # Stored with the signatures: an index written with other parameters is not compared with new ones.
-PARAMS = f"shingle={SHINGLE};perm={NUM_PERM};seed={SEED};lsh={LSH_THRESHOLD};scheme=affine32"
+PARAMS = (f"shingle={SHINGLE};perm={NUM_PERM};seed={SEED};lsh={LSH_THRESHOLD};scheme=affine32;"
+          f"title={TITLE_MIN_TERMS}")
 STORY_ID_LENGTH = 16  # hex digits of a story id: a 64-bit number, the index's ``story`` column
 
 # Bands refer to members by number and are clustered by key (WITHOUT ROWID): a band look-up is
@@ -60,7 +66,8 @@ CREATE TABLE IF NOT EXISTS members (
     doc TEXT NOT NULL UNIQUE,
     story TEXT NOT NULL,
     day INTEGER,
-    signature BLOB NOT NULL
+    signature BLOB NOT NULL,
+    title INTEGER
 );
 CREATE TABLE IF NOT EXISTS bands (key INTEGER NOT NULL, n INTEGER NOT NULL, PRIMARY KEY (key, n)) WITHOUT ROWID;
 """
@@ -123,6 +130,15 @@ def band_keys(sig: np.ndarray) -> list[int]:
     return out
 
 
+def title_key(title: str | None) -> int | None:
+    """A headline as a band key (its analyzed terms hashed); None when too short to name a story."""
+    terms = analysis.terms(title) if title else []
+    if len(terms) < TITLE_MIN_TERMS:
+        return None
+    h = hashlib.blake2b(b"title\x00" + " ".join(terms).encode("utf-8", "surrogatepass"), digest_size=8).digest()
+    return int.from_bytes(h, "big", signed=True)
+
+
 def day_number(date: str | None) -> int | None:
     """A date as a day number (proleptic ordinal), None unless it is precise to the day."""
     if not date or len(date) < 10:
@@ -146,16 +162,20 @@ class Member:
     story: str
     day: int | None
     signature: np.ndarray
+    title: int | None = None  # title_key of its headline
 
 
-def best_story(sig: np.ndarray, day: int | None, candidates: Iterable[Member]) -> tuple[str | None, float]:
-    """The story a dispatch joins among its LSH candidates (the most similar eligible one) and
-    that similarity; (None, the best similarity seen) when none is eligible."""
+def best_story(sig: np.ndarray, day: int | None, candidates: Iterable[Member],
+               title: int | None = None) -> tuple[str | None, float]:
+    """The story a dispatch joins among its LSH candidates (the most similar eligible one: a
+    near-duplicate, or the same headline) and that similarity; (None, the best similarity seen)
+    when none is eligible."""
     best, best_sim, seen = None, -1.0, 0.0
     for c in candidates:
         sim = similarity(sig, c.signature)
         seen = max(seen, sim)
-        if sim >= THRESHOLD and sim > best_sim and within_window(day, c.day):
+        same_story = sim >= THRESHOLD or (title is not None and c.title == title)
+        if same_story and sim > best_sim and within_window(day, c.day):
             best, best_sim = c.story, sim
     return best, (best_sim if best is not None else seen)
 
@@ -173,6 +193,8 @@ class StoryIndex:
         self.fresh = fresh
         self.conn = sqlite3.connect(str(self.path))
         self.conn.executescript(_SCHEMA)
+        if "title" not in {r[1] for r in self.conn.execute("PRAGMA table_info(members)")}:
+            self.conn.execute("ALTER TABLE members ADD COLUMN title INTEGER")  # written before headlines counted
         row = self.conn.execute("SELECT value FROM meta WHERE key = 'params'").fetchone()
         # Signatures made with other parameters cannot be compared: new dispatches only meet new ones.
         self.stored_usable = not fresh and row is not None and row[0] == PARAMS
@@ -203,7 +225,7 @@ class StoryIndex:
         if self.stored_usable:
             marks = ",".join("?" * len(keys))
             rows = self.conn.execute(
-                f"SELECT DISTINCT m.doc, m.story, m.day, m.signature FROM bands b JOIN members m ON m.n = b.n "
+                f"SELECT DISTINCT m.doc, m.story, m.day, m.signature, m.title FROM bands b JOIN members m ON m.n = b.n "
                 f"WHERE b.key IN ({marks})", keys).fetchall()
             for row in rows:
                 if row[0] != doc and row[0] not in self.removed and row[0] not in seen:
@@ -219,17 +241,18 @@ class StoryIndex:
         self.keys.pop(doc, None)
         self.removed.add(doc)
 
-    def assign(self, doc_id: str, date: str | None, text: str) -> str:
+    def assign(self, doc_id: str, date: str | None, text: str, title: str | None = None) -> str:
         """The story id of a dispatch being written: the story of its most similar recent
-        near-duplicate, else a new one; recorded for ``commit``."""
+        near-duplicate or namesake headline, else a new one; recorded for ``commit``."""
         self.remove(doc_id)
         sig = signature(text)
         day = day_number(date)
-        keys = band_keys(sig)
-        story, _ = best_story(sig, day, self._candidates(keys, doc_id))
+        head = title_key(title)
+        keys = band_keys(sig) + ([head] if head is not None else [])
+        story, _ = best_story(sig, day, self._candidates(keys, doc_id), head)
         story = story or story_id(doc_id)
         self.removed.discard(doc_id)
-        self.members[doc_id] = Member(doc_id, story, day, sig)
+        self.members[doc_id] = Member(doc_id, story, day, sig, head)
         self.keys[doc_id] = keys
         for key in keys:
             self.buckets.setdefault(key, []).append(doc_id)
@@ -245,15 +268,15 @@ class StoryIndex:
                 c.execute("DELETE FROM bands")
             elif not self.fresh:
                 for doc in self.removed | set(self.members):  # replaced or removed: their old rows go
-                    row = c.execute("SELECT n, signature FROM members WHERE doc = ?", (doc,)).fetchone()
+                    row = c.execute("SELECT n, signature, title FROM members WHERE doc = ?", (doc,)).fetchone()
                     if row is not None:
-                        keys = band_keys(np.frombuffer(row[1], dtype=np.uint32))
+                        keys = band_keys(np.frombuffer(row[1], dtype=np.uint32)) + ([row[2]] if row[2] is not None else [])
                         c.executemany("DELETE FROM bands WHERE key = ? AND n = ?", ((k, row[0]) for k in keys))
                         c.execute("DELETE FROM members WHERE n = ?", (row[0],))
             first = c.execute("SELECT COALESCE(MAX(n), 0) + 1 FROM members").fetchone()[0]
             numbered = list(enumerate(self.members.values(), first))
-            c.executemany("INSERT INTO members (n, doc, story, day, signature) VALUES (?, ?, ?, ?, ?)",
-                          ((n, m.doc, m.story, m.day, m.signature.tobytes()) for n, m in numbered))
+            c.executemany("INSERT INTO members (n, doc, story, day, signature, title) VALUES (?, ?, ?, ?, ?, ?)",
+                          ((n, m.doc, m.story, m.day, m.signature.tobytes(), m.title) for n, m in numbered))
             c.executemany("INSERT OR IGNORE INTO bands (key, n) VALUES (?, ?)",
                           ((k, n) for n, m in numbered for k in self.keys[m.doc]))
         self.stored_usable = True
@@ -269,7 +292,7 @@ class StoryIndex:
 
 
 def _member(row) -> Member:
-    return Member(row[0], row[1], row[2], np.frombuffer(row[3], dtype=np.uint32))
+    return Member(row[0], row[1], row[2], np.frombuffer(row[3], dtype=np.uint32), row[4] if len(row) > 4 else None)
 
 
 def read_members(gen: Path) -> list[Member]:
@@ -279,6 +302,6 @@ def read_members(gen: Path) -> list[Member]:
         return []
     conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
     try:
-        return [_member(r) for r in conn.execute("SELECT doc, story, day, signature FROM members")]
+        return [_member(r) for r in conn.execute("SELECT doc, story, day, signature, title FROM members")]
     finally:
         conn.close()

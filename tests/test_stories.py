@@ -99,7 +99,8 @@ def test_rebuild_stores_each_dispatch_story_and_the_story_index(story_index):
     gen = indexing.current_generation(story_index)
     with sqlite3.connect(gen / STORIES_FILE) as conn:
         assert conn.execute("SELECT COUNT(*) FROM members").fetchone()[0] == len(STORY_RECORDS)
-        assert conn.execute("SELECT COUNT(*) FROM bands").fetchone()[0] == len(STORY_RECORDS) * len(stories.BAND_RANGES)
+        headlines = sum(stories.title_key(r["title"]) is not None for r in STORY_RECORDS)
+        assert conn.execute("SELECT COUNT(*) FROM bands").fetchone()[0] == len(STORY_RECORDS) * len(stories.BAND_RANGES) + headlines
 
 
 def test_index_add_joins_an_existing_story_without_a_rebuild(story_index, tmp_path):
@@ -219,3 +220,43 @@ def test_story_is_capped_to_its_newest_versions(story_index):
 
 
 STORY_UPDATE_P4 = STORY_RECORDS[1]["body"].split("\n\n")[2]
+
+
+# ---------------------------------------------------------------- one headline, a running story
+
+POINT = "Coronavirus : le point sur la pandémie dans le monde"
+DAILY = [
+    ("2020-04-01", "Le virus a fait plus de 40 000 morts, dont 12 000 en Italie, selon un comptage."),
+    ("2020-04-03", "Les États-Unis comptent désormais 6 000 décès ; New York installe des hôpitaux de campagne."),
+    ("2020-04-09", "L'Inde prolonge son confinement de deux semaines et le Japon déclare l'urgence sanitaire."),
+    ("2020-04-15", "La Chine rouvre Wuhan tandis que l'Espagne autorise la reprise de certains chantiers."),
+]
+
+
+def test_daily_updates_under_one_headline_form_one_story_however_their_texts_differ(tmp_path):
+    ix = stories.StoryIndex(tmp_path, fresh=True)
+    got = [ix.assign(f"point-{i}", date, f"{POINT}\n\n{text}", POINT) for i, (date, text) in enumerate(DAILY)]
+    # Its texts share nothing: only the headline ties them, each a few days after the last.
+    assert stories.similarity(stories.signature(DAILY[0][1]), stories.signature(DAILY[3][1])) < stories.THRESHOLD
+    assert got == [stories.story_id("point-0")] * 4
+    # The same headline two months later, and a rubric's short headline, are stories of their own.
+    later = ix.assign("point-juin", "2020-06-15", f"{POINT}\n\nLe Brésil dépasse le million de cas.", POINT)
+    forecasts = ["Du soleil sur la Bretagne et des orages en Alsace.", "Pluie sur tout le pays, neige dans les Alpes."]
+    meteo = [ix.assign(f"meteo-{d}", f"2020-04-0{d}", f"Météo\n\n{text}", "Météo") for d, text in enumerate(forecasts, 1)]
+    assert later == stories.story_id("point-juin")
+    assert meteo == [stories.story_id("meteo-1"), stories.story_id("meteo-2")]
+    ix.commit()
+    ix.close()
+    # index add: a new day's update joins the stored story through its headline.
+    with stories.StoryIndex(tmp_path) as ix2:
+        assert ix2.assign("point-5", "2020-04-19", f"{POINT}\n\nL'Europe prépare le déconfinement.", POINT) == stories.story_id("point-0")
+
+
+def test_a_story_index_written_before_headlines_counted_is_opened(tmp_path):
+    with sqlite3.connect(tmp_path / STORIES_FILE) as conn:
+        conn.executescript("CREATE TABLE members (n INTEGER PRIMARY KEY, doc TEXT NOT NULL UNIQUE, story TEXT NOT NULL, "
+                           "day INTEGER, signature BLOB NOT NULL);")
+    with stories.StoryIndex(tmp_path) as ix:
+        assert ix.assign("point-0", "2020-04-01", POINT, POINT) == stories.story_id("point-0")
+        ix.commit()
+    assert [m.title for m in stories.read_members(tmp_path)] == [stories.title_key(POINT)]
