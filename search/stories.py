@@ -6,9 +6,9 @@ copy runs under several sources. Two dispatches are versions of one story when
 * their texts are near-duplicates: the Jaccard similarity of their shingles (``SHINGLE``
   consecutive terms of the French analyzer, so accents, elisions, plurals and stop words do not
   count) is at least ``THRESHOLD``, estimated by MinHash signatures (``datasketch``);
-* or they carry the same headline (its analyzed terms, at least ``TITLE_MIN_TERMS`` of them):
-  a running story's daily updates (« Coronavirus : le point sur la pandémie dans le monde »)
-  share their headline and little else;
+* or they carry the same headline (its analyzed terms, at least ``TITLE_MIN_TERMS`` of them)
+  at most ``TITLE_WINDOW_DAYS`` apart: a running story's daily updates (« Coronavirus : le
+  point sur la pandémie dans le monde ») share their headline and little else;
 * and they are at most ``WINDOW_DAYS`` days apart (both dated to the day): the same text a year
   later is a new story (an anniversary, a recurring notice), not a version.
 
@@ -52,9 +52,12 @@ LSH_THRESHOLD = 0.2
 WINDOW_DAYS = 7  # versions of one story are days apart; the same text a year later is another story
 # A headline this short (« Météo », « En bref ») names a rubric, not a story.
 TITLE_MIN_TERMS = 3
+# Updates under one headline come daily; a weekly rubric (« Qui a dit… ? Les petites phrases de
+# la semaine ») reuses its headline seven days on, for new content.
+TITLE_WINDOW_DAYS = 3
 # Stored with the signatures: an index written with other parameters is not compared with new ones.
 PARAMS = (f"shingle={SHINGLE};perm={NUM_PERM};seed={SEED};lsh={LSH_THRESHOLD};scheme=affine32;"
-          f"title={TITLE_MIN_TERMS}")
+          f"title={TITLE_MIN_TERMS},{TITLE_WINDOW_DAYS}")
 STORY_ID_LENGTH = 16  # hex digits of a story id: a 64-bit number, the index's ``story`` column
 
 # Bands refer to members by number and are clustered by key (WITHOUT ROWID): a band look-up is
@@ -149,9 +152,9 @@ def day_number(date: str | None) -> int | None:
         return None
 
 
-def within_window(a: int | None, b: int | None) -> bool:
+def within_window(a: int | None, b: int | None, days: int = WINDOW_DAYS) -> bool:
     """Whether two dispatches are close enough in time to be versions of one story."""
-    return a is not None and b is not None and abs(a - b) <= WINDOW_DAYS
+    return a is not None and b is not None and abs(a - b) <= days
 
 
 @dataclass
@@ -174,8 +177,8 @@ def best_story(sig: np.ndarray, day: int | None, candidates: Iterable[Member],
     for c in candidates:
         sim = similarity(sig, c.signature)
         seen = max(seen, sim)
-        same_story = sim >= THRESHOLD or (title is not None and c.title == title)
-        if same_story and sim > best_sim and within_window(day, c.day):
+        same_headline = title is not None and c.title == title and within_window(day, c.day, TITLE_WINDOW_DAYS)
+        if (sim >= THRESHOLD or same_headline) and sim > best_sim and within_window(day, c.day):
             best, best_sim = c.story, sim
     return best, (best_sim if best is not None else seen)
 

@@ -228,8 +228,8 @@ POINT = "Coronavirus : le point sur la pandémie dans le monde"
 DAILY = [
     ("2020-04-01", "Le virus a fait plus de 40 000 morts, dont 12 000 en Italie, selon un comptage."),
     ("2020-04-03", "Les États-Unis comptent désormais 6 000 décès ; New York installe des hôpitaux de campagne."),
-    ("2020-04-09", "L'Inde prolonge son confinement de deux semaines et le Japon déclare l'urgence sanitaire."),
-    ("2020-04-15", "La Chine rouvre Wuhan tandis que l'Espagne autorise la reprise de certains chantiers."),
+    ("2020-04-06", "L'Inde prolonge son confinement de deux semaines et le Japon déclare l'urgence sanitaire."),
+    ("2020-04-08", "La Chine rouvre Wuhan tandis que l'Espagne autorise la reprise de certains chantiers."),
 ]
 
 
@@ -249,7 +249,11 @@ def test_daily_updates_under_one_headline_form_one_story_however_their_texts_dif
     ix.close()
     # index add: a new day's update joins the stored story through its headline.
     with stories.StoryIndex(tmp_path) as ix2:
-        assert ix2.assign("point-5", "2020-04-19", f"{POINT}\n\nL'Europe prépare le déconfinement.", POINT) == stories.story_id("point-0")
+        assert ix2.assign("point-5", "2020-04-10", f"{POINT}\n\nL'Europe prépare le déconfinement.", POINT) == stories.story_id("point-0")
+        # A weekly rubric's headline a week on: new content, a story of its own.
+        quiz = "Qui a dit ? Les petites phrases de la semaine"
+        first = ix2.assign("quiz-1", "2020-04-03", f"{quiz}\n\nMacron, Le Pen et Mélenchon ont fait parler.", quiz)
+        assert ix2.assign("quiz-2", "2020-04-10", f"{quiz}\n\nLa réforme des retraites a occupé l'Assemblée.", quiz) != first
 
 
 def test_a_story_index_written_before_headlines_counted_is_opened(tmp_path):
