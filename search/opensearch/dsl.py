@@ -1,0 +1,162 @@
+"""The parsed French query (search/query.py's tree) as OpenSearch query DSL: pure functions.
+
+Field weights are the Whoosh ranking's (search/ranking.py): a word found in the title or the
+lead counts once, at the better of the two weights (``dis_max``), plus the body. Query text goes
+to the cluster as typed, so that the index's own analyzer (mapping.py) reads both sides.
+"""
+from __future__ import annotations
+
+from .. import query, ranking
+from ..analysis import fold_key
+from ..query import Field, Not, Or, ParsedQuery, Phrase, Prefix, Word
+from .mapping import TEXT_FIELDS
+
+PARAMS = ranking.DEFAULT_PARAMS
+# Words typed with a capital inside the query (names) weigh more, as in the Whoosh ranking.
+NAME_BOOST = PARAMS.name_boost
+KEYWORD_QUERY_FIELDS = {"people": "people", "places": "places", "source": "source", "section": "section",
+                        "genre": "genre", "subjects": "subjects", "slugline": "slugline"}
+# Proximity, as a rescore of the best: query words near each other in the lead or the body.
+PROXIMITY_SLOP = PARAMS.window
+PROXIMITY_WEIGHT = PARAMS.proximity_weights["body"]
+
+
+def _text(kind: str, text: str, boost: float = 1.0) -> dict:
+    """``text`` in the title or lead (the better one) plus the body, as ``kind`` (match or match_phrase)."""
+    w = PARAMS.weights
+
+    def one(name: str, weight: float) -> dict:
+        body = {"query": text, "boost": round(weight * boost, 4)}
+        if kind == "match":
+            body["operator"] = "and"
+        return {kind: {name: body}}
+
+    return {"bool": {"should": [{"dis_max": {"queries": [one("title", w["title"]), one("lead", w["lead"])]}}, one("body", w["body"])],
+                     "minimum_should_match": 1}}
+
+
+def _prefix(folded: str) -> dict:
+    return {"bool": {"should": [{"prefix": {f"{f}.folded": {"value": folded}}} for f in TEXT_FIELDS], "minimum_should_match": 1}}
+
+
+def _keyword(name: str, value: str) -> dict:
+    return {"term": {name: fold_key(value)}}
+
+
+def _field(node: Field) -> dict:
+    if node.name == "date":
+        lo, hi = node.value
+        return {"range": {"day": {"gte": lo, "lte": hi}}}
+    if node.name == "title":
+        return {"match": {"title": {"query": node.value, "operator": "and"}}}
+    if node.name == "language":
+        return {"term": {"language": str(node.value).strip().lower().split("-")[0]}}
+    if node.name == "urgency":
+        value = str(node.value)
+        if ".." in value:
+            a, _, b = value.partition("..")
+            rng = {}
+            if a.strip().isdigit():
+                rng["gte"] = a.strip()
+            if b.strip().isdigit():
+                rng["lte"] = b.strip()
+            return {"range": {"urgency": rng}} if rng else {"match_none": {}}
+        return {"term": {"urgency": value.strip()}}
+    return _keyword(KEYWORD_QUERY_FIELDS[node.name], str(node.value))
+
+
+def clause(node, capital: bool = False) -> dict:
+    """One node of the parse tree as a query."""
+    if isinstance(node, Word):
+        return _text("match", node.text, NAME_BOOST if capital else 1.0)
+    if isinstance(node, Phrase):
+        return _text("match_phrase", node.text)
+    if isinstance(node, Prefix):
+        return _prefix(node.folded)
+    if isinstance(node, Field):
+        return _field(node)
+    if isinstance(node, Or):
+        return {"bool": {"should": [clause(c) for c in node.children], "minimum_should_match": 1}}
+    if isinstance(node, Not):
+        return {"bool": {"must_not": [clause(node.child)]}}
+    raise TypeError(f"unknown query node {node!r}")
+
+
+def _is_name(pq: ParsedQuery, word: Word) -> bool:
+    """Typed with a capital, not as the query's first word."""
+    return word.text[:1].isupper() and not pq.text.lstrip().startswith(word.text)
+
+
+def word_name(i: int) -> str:
+    """The ``_name`` of the i-th plain word: hits say which words they have (``matched_queries``)."""
+    return f"w{i}"
+
+
+def text_query(pq: ParsedQuery, all_words: bool) -> dict:
+    """The query of a parsed query: every clause required, plain words too when ``all_words``, else
+    plain words ranked (at least one); exclusions as ``must_not``."""
+    must, should, named = [], [], 0
+    for c in pq.clauses:
+        if isinstance(c, Word):
+            q = clause(c, _is_name(pq, c))
+            q = {"bool": {"must": [q], "_name": word_name(named)}}
+            named += 1
+            (must if all_words else should).append(q)
+        else:
+            must.append(clause(c))
+    body: dict = {}
+    if must:
+        body["must"] = must
+    if should:
+        body["should"] = should
+        if not must:
+            body["minimum_should_match"] = 1
+    if pq.exclusions:
+        body["must_not"] = [clause(e) for e in pq.exclusions]
+    if not body:
+        return {"match_all": {}}
+    return {"bool": body}
+
+
+def highlight_query(pq: ParsedQuery) -> dict | None:
+    """What the snippets mark: the positive words, phrases and prefixes (never an excluded word)."""
+    parts = []
+
+    def walk(node):
+        if isinstance(node, (Word, Phrase, Prefix)):
+            parts.append(clause(node))
+        elif isinstance(node, Or):
+            for c in node.children:
+                walk(c)
+        elif isinstance(node, Field) and node.name == "title":
+            parts.append(clause(node))
+
+    for c in pq.clauses:
+        walk(c)
+    return {"bool": {"should": parts}} if parts else None
+
+
+def proximity_rescore(pq: ParsedQuery, window: int) -> dict | None:
+    """The best ``window`` hits rescored by their query words found near each other (slop)."""
+    words = [w.text for w in pq.words()]
+    if len(words) < 2:
+        return None
+    text = " ".join(words)
+    return {
+        "window_size": window,
+        "query": {
+            "rescore_query": {"bool": {"should": [{"match_phrase": {f: {"query": text, "slop": PROXIMITY_SLOP}}} for f in ("lead", "body")]}},
+            "query_weight": 1.0,
+            "rescore_query_weight": PROXIMITY_WEIGHT,
+        },
+    }
+
+
+def words_typed(pq: ParsedQuery) -> list[Word]:
+    """The plain words, in the order of their ``_name``."""
+    return [c for c in pq.clauses if isinstance(c, Word)]
+
+
+def parse(text: str) -> ParsedQuery:
+    """The query language's reading of ``text`` (the same parser as the Whoosh engine)."""
+    return query.parse(text)
