@@ -83,38 +83,57 @@ def clause(node, capital: bool = False) -> dict:
 
 
 def _is_name(pq: ParsedQuery, word: Word) -> bool:
-    """Typed with a capital, not as the query's first word."""
-    return word.text[:1].isupper() and not pq.text.lstrip().startswith(word.text)
+    """Typed with a capital, not as the query's first clause (as the Whoosh planner)."""
+    return bool(pq.clauses) and word is not pq.clauses[0] and word.text[:1].isupper()
 
 
-def word_name(i: int) -> str:
-    """The ``_name`` of the i-th plain word: hits say which words they have (``matched_queries``)."""
-    return f"w{i}"
+# In a partial match, the dispatches having every soft clause come first, whatever their score.
+ALL_CLAUSES_BOOST = 1000.0
 
 
-def text_query(pq: ParsedQuery, all_words: bool) -> dict:
-    """The query of a parsed query: every clause required, plain words too when ``all_words``, else
-    plain words ranked (at least one); exclusions as ``must_not``."""
-    must, should, named = [], [], 0
-    for c in pq.clauses:
-        if isinstance(c, Word):
-            q = clause(c, _is_name(pq, c))
-            q = {"bool": {"must": [q], "_name": word_name(named)}}
-            named += 1
-            (must if all_words else should).append(q)
-        else:
-            must.append(clause(c))
+def soft_clauses(pq: ParsedQuery) -> list:
+    """The clauses wanted all, else any (words, OU groups, prefixes); none with ET."""
+    if pq.strict:
+        return []
+    return [c for c in pq.clauses if isinstance(c, (Word, Or, Prefix))]
+
+
+def label(node) -> str:
+    """A clause as the person typed it (for « Manque : … »), as the Whoosh engine names it."""
+    if isinstance(node, Or):
+        return " OU ".join(label(c) for c in node.children)
+    if isinstance(node, Phrase):
+        return f"« {node.text} »"
+    return getattr(node, "text", "") or ""
+
+
+def clause_name(i: int) -> str:
+    """The ``_name`` of the i-th soft clause: hits say which they have (``matched_queries``)."""
+    return f"c{i}"
+
+
+def text_query(pq: ParsedQuery, all_clauses: bool) -> dict:
+    """The query of a parsed query: fields and phrases required; the soft clauses too when
+    ``all_clauses``, else at least one, those having them all first; exclusions as ``must_not``."""
+    soft = soft_clauses(pq)
+    must = [clause(c, isinstance(c, Word) and _is_name(pq, c)) for c in pq.clauses if not any(c is x for x in soft)]
+    named = [{"bool": {"must": [clause(c, isinstance(c, Word) and _is_name(pq, c))], "_name": clause_name(i)}}
+             for i, c in enumerate(soft)]
     body: dict = {}
+    if all_clauses or len(named) < 2:
+        must += named
+    else:
+        every = {"constant_score": {"filter": {"bool": {"must": [q["bool"]["must"][0] for q in named]}}, "boost": ALL_CLAUSES_BOOST}}
+        body["should"] = [*named, every]
+        body["minimum_should_match"] = 1
     if must:
         body["must"] = must
-    if should:
-        body["should"] = should
-        if not must:
-            body["minimum_should_match"] = 1
     if pq.exclusions:
         body["must_not"] = [clause(e) for e in pq.exclusions]
     if not body:
         return {"match_all": {}}
+    if "must" not in body and "should" not in body:
+        body["must"] = [{"match_all": {}}]
     return {"bool": body}
 
 
@@ -150,11 +169,6 @@ def proximity_rescore(pq: ParsedQuery, window: int) -> dict | None:
             "rescore_query_weight": PROXIMITY_WEIGHT,
         },
     }
-
-
-def words_typed(pq: ParsedQuery) -> list[Word]:
-    """The plain words, in the order of their ``_name``."""
-    return [c for c in pq.clauses if isinstance(c, Word)]
 
 
 def parse(text: str) -> ParsedQuery:

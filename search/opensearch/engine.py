@@ -42,6 +42,10 @@ def _escape(text: str) -> str:
     return html.escape(text or "", quote=False)
 
 
+def _buckets(aggs: dict, outer: str, inner: str) -> list:
+    return ((aggs.get(outer) or {}).get(inner) or {}).get("buckets", [])
+
+
 class ClusterEngine:
     """Read-only search over the index an alias points to."""
 
@@ -111,14 +115,30 @@ class ClusterEngine:
         q = dsl.text_query(pq, all_words) if not pq.is_empty else {"match_all": {}}
         return {"bool": {"must": [q], "filter": flt, "must_not": excl}}
 
+    def _count(self, q: dict) -> int:
+        return int(writer.guard(lambda: self.client.count(index=self.alias, body={"query": q}))["count"])
+
+    def _phrases_found(self, pq: query.ParsedQuery) -> tuple[query.ParsedQuery, list[str]]:
+        """``pq`` with each phrase no dispatch has replaced by its words, and the notices saying so."""
+        notices, clauses = [], []
+        for c in pq.clauses:
+            if isinstance(c, query.Phrase) and self._count(dsl.clause(c)) == 0:
+                notices.append(f"Aucun document ne contient l'expression exacte « {c.text} » : ses mots ont été cherchés séparément.")
+                clauses.extend(query.plain(c.text).clauses)
+            else:
+                clauses.append(c)
+        if not notices:
+            return pq, []
+        return query.ParsedQuery(pq.text, clauses, pq.exclusions, pq.strict, pq.notice), notices
+
     def _plan(self, pq, flt, excl, dates) -> tuple[dict, str]:
-        """The query and whether it asks for all words (``all``) or ranks partial matches (``some``)."""
+        """The query and whether it asks for every soft clause (``all``) or ranks partial matches (``some``)."""
+        if not pq.clauses and not pq.exclusions and pq.text.strip():
+            return {"match_none": {}}, "none"  # only stop words: nothing to look for
         strict_q = self._query(pq, True, flt, excl)
-        words = dsl.words_typed(pq)
-        if pq.strict or len(words) < 2:
+        if len(dsl.soft_clauses(pq)) < 2:
             return strict_q, "all"
-        counted = {"bool": {"must": [strict_q], "filter": [dates] if dates else []}}
-        n = writer.guard(lambda: self.client.count(index=self.alias, body={"query": counted}))["count"]
+        n = self._count({"bool": {"must": [strict_q], "filter": [dates] if dates else []}})
         if n >= self.params.and_min_results:
             return strict_q, "all"
         return self._query(pq, False, flt, excl), "some"
@@ -137,10 +157,9 @@ class ClusterEngine:
         t0 = time.perf_counter()
         lo, hi = self.validate(req)
         snap = self.snapshot()
-        pq = query.parse(req.q)
+        pq, notices = self._phrases_found(query.parse(req.q))
         flt, excl, dates = self._filters(req, lo, hi, within)
         q, match = self._plan(pq, flt, excl, dates)
-        corrections: list[Correction] = []
         body = self._body(req, pq, q, dates, snap.meta, lo, hi)
         resp = self._search(body, **self._timeout(req))
         total = resp["hits"]["total"]["value"]
@@ -150,11 +169,11 @@ class ClusterEngine:
             fixed = pq.text
             for c in corrections:
                 fixed = re.sub(r"(?<!\w)" + re.escape(c.word) + r"(?!\w)", c.replacement, fixed, count=1)
-            pq2 = query.parse(fixed)
+            pq2, notices2 = self._phrases_found(query.parse(fixed))
             q2, match2 = self._plan(pq2, flt, excl, dates)
             resp2 = self._search(self._body(req, pq2, q2, dates, snap.meta, lo, hi), **self._timeout(req))
             if resp2["hits"]["total"]["value"]:
-                resp, match, pq_hits = resp2, match2, pq2
+                resp, match, pq_hits, notices = resp2, match2, pq2, notices2
                 total = resp["hits"]["total"]["value"]
                 for c in corrections:
                     c.applied = True
@@ -162,8 +181,8 @@ class ClusterEngine:
                 pq_hits = pq
         else:
             pq_hits = pq
-        words = dsl.words_typed(pq_hits)
-        hits = [self._hit(h, req.highlight, words if match == "some" else None) for h in resp["hits"]["hits"]]
+        soft = dsl.soft_clauses(pq_hits)
+        hits = [self._hit(h, req.highlight, soft if match == "some" else None) for h in resp["hits"]["hits"]]
         out_facets = self._facets(resp.get("aggregations") or {}, req)
         grain = self._dates(resp.get("aggregations") or {}, req, lo, hi, out_facets)
         timed_out = ["scoring"] if resp.get("timed_out") else []
@@ -177,7 +196,7 @@ class ClusterEngine:
         return SearchResponse(
             query=req.q, total=total, page=req.page, per_page=req.per_page,
             took_ms=round((time.perf_counter() - t0) * 1000, 2), hits=hits, facets=out_facets,
-            corrected_query=did_you_mean, notice=pq.notice, partial=bool(timed_out), sort=req.sort,
+            corrected_query=did_you_mean, notice=" ".join(x for x in [pq.notice, *notices] if x) or None, partial=bool(timed_out), sort=req.sort,
             generation=snap.meta.get("generation"), match=match if total else "none", corrections=corrections,
             timed_out=timed_out, date_grain=grain,
         )
@@ -236,8 +255,14 @@ class ClusterEngine:
         inner["years"] = {"histogram": {"field": "day", "interval": 10000, "min_doc_count": 1}}
         out = {"matches": {"filter": dates or {"match_all": {}}, "aggs": inner}}
         # Around the chosen range: the months and days of the whole matches, before the date filter.
+        # A dispatch counts at its own precision: a year-only one as its year among the months,
+        # a month-only one as its month among the days.
         out["months"] = {"date_histogram": {"field": "when", "calendar_interval": "month", "min_doc_count": 1, "format": "yyyy-MM"}}
-        out["days"] = {"date_histogram": {"field": "when", "calendar_interval": "day", "min_doc_count": 1, "format": "yyyy-MM-dd"}}
+        out["year_only"] = {"filter": {"term": {"precision": "year"}},
+                            "aggs": {"years": {"histogram": {"field": "day", "interval": 10000, "min_doc_count": 1}}}}
+        out["days"] = {"filter": {"term": {"precision": "day"}},
+                       "aggs": {"days": {"date_histogram": {"field": "when", "calendar_interval": "day", "min_doc_count": 1, "format": "yyyy-MM-dd"}}}}
+        out["month_only"] = {"filter": {"term": {"precision": "month"}}, "aggs": {"months": {"terms": {"field": "month", "size": 1000}}}}
         out["context_span"] = {"filter": {"range": {"day": {"gt": 0}}}, "aggs": {"first": {"min": {"field": "day"}}, "last": {"max": {"field": "day"}}}}
         return out
 
@@ -296,18 +321,21 @@ class ClusterEngine:
             y1, y2 = window[0] // 10000, window[1] // 10000
             values = [(b["key_as_string"], b["doc_count"]) for b in (aggs.get("months") or {}).get("buckets", [])
                       if y1 <= int(b["key_as_string"][:4]) <= y2]
+            values += [(f"{int(b['key']) // 10000:04d}", b["doc_count"]) for b in _buckets(aggs, "year_only", "years")
+                       if y1 <= int(b["key"]) // 10000 <= y2]
         else:
             ym = f"{window[0] // 10000:04d}-{window[0] // 100 % 100:02d}"
-            values = [(b["key_as_string"], b["doc_count"]) for b in (aggs.get("days") or {}).get("buckets", [])
-                      if b["key_as_string"].startswith(ym)]
+            values = [(b["key_as_string"], b["doc_count"]) for b in _buckets(aggs, "days", "days") if b["key_as_string"].startswith(ym)]
+            values += [(b["key"], b["doc_count"]) for b in _buckets(aggs, "month_only", "months") if b["key"] == ym]
         size = {"year": 4, "month": 7, "day": 10}[grain]
         out["dates"] = [FacetItem(value=v, count=int(c), selected=ranged and len(v) == size and facets.is_range_of(v, lo, hi))
                         for v, c in values]
+        out["dates"].sort(key=lambda it: it.value.ljust(10, "~"))  # a coarser value after its finer ones
         return grain
 
     # -- hits
 
-    def _hit(self, h: dict, with_highlight: bool, words: list | None) -> Hit:
+    def _hit(self, h: dict, with_highlight: bool, soft: list | None) -> Hit:
         src = h.get("_source") or {}
         disp = src.get("display") or {}
         title = disp.get("title") or ""
@@ -319,9 +347,9 @@ class ClusterEngine:
             snippet = highlight.snippet(lead, body, ())
         title_html = hl["title"][0] if with_highlight and hl.get("title") and src.get("title") == title else _escape(title)
         missing = []
-        if words is not None:
+        if soft is not None:
             matched = set(h.get("matched_queries") or [])
-            missing = [w.text for i, w in enumerate(words) if dsl.word_name(i) not in matched]
+            missing = list(dict.fromkeys(dsl.label(c) for i, c in enumerate(soft) if dsl.clause_name(i) not in matched))
         agency = disp.get("agency") or {}
         return Hit(
             id=src.get("id") or h["_id"], title=title, title_html=title_html, date=disp.get("date"),
@@ -339,7 +367,7 @@ class ClusterEngine:
         t0 = time.perf_counter()
         lo, hi = self.validate(req)
         snap = self.snapshot()
-        pq = query.parse(req.q)
+        pq, notices = self._phrases_found(query.parse(req.q))
         flt, excl, dates = self._filters(req, lo, hi, within)
         q, match = self._plan(pq, flt, excl, dates)
         if dates:
@@ -350,12 +378,12 @@ class ClusterEngine:
         total = resp["hits"]["total"]["value"]
         k = min(size, total)
         out = SearchResponse(query=req.q, total=total, page=1, per_page=max(k, 1), took_ms=round((time.perf_counter() - t0) * 1000, 2),
-                             hits=[], facets={}, notice=pq.notice, sort=req.sort, generation=snap.meta.get("generation"),
+                             hits=[], facets={}, notice=" ".join(x for x in [pq.notice, *notices] if x) or None, sort=req.sort, generation=snap.meta.get("generation"),
                              match=match if total else "none", partial=bool(resp.get("timed_out")),
                              timed_out=["scoring"] if resp.get("timed_out") else [])
-        words = dsl.words_typed(pq) if match == "some" else None
+        soft = dsl.soft_clauses(pq) if match == "some" else None
         raw = resp["hits"]["hits"]
-        return out, (self._hit(h, False, words) for h in raw[:k])
+        return out, (self._hit(h, False, soft) for h in raw[:k])
 
     # -- documents
 

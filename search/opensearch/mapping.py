@@ -27,7 +27,10 @@ FOLDED_ANALYZER = "depeche_folded"
 STEMMERS = {"snowball": {"type": "snowball", "language": "French"}, "light_french": {"type": "stemmer", "language": "light_french"}}
 DEFAULT_STEMMER = "snowball"
 TEXT_FIELDS = ("title", "lead", "body")
-KEYWORD_FIELDS = ("id", "source", "section", "people", "places", "month", "date", "urgency", "genre", "subjects", "language", "slugline")
+# precision: "year", "month" or "day", as precise as the source dated it (the dates facet counts
+# a dispatch at that precision).
+KEYWORD_FIELDS = ("id", "source", "section", "people", "places", "month", "date", "precision", "urgency", "genre", "subjects",
+                  "language", "slugline")
 
 # Snowball's French rules for these endings need their accents (analysis._ACCENTED): a folded
 # word of at least two letters before the ending gets it back before stemming.
@@ -105,7 +108,7 @@ def mappings() -> dict:
     props.update({name: {"type": "keyword"} for name in KEYWORD_FIELDS})
     props.update({
         "day": {"type": "integer"},  # YYYYMMDD, 00 for unknown parts; 0 undated
-        "when": {"type": "date", "format": "strict_date||yyyy-MM||yyyy"},  # for the month histogram
+        "when": {"type": "date", "format": "strict_date||yyyy-MM"},  # month or day precision: the histograms
         "release": {"type": "long"},  # embargo end, epoch seconds; 0: none
         "has_lead": {"type": "boolean"},
         # Display values only, never searched.

@@ -100,9 +100,10 @@ def to_source(doc: Dispatch, people_keys: list[str], places_keys: list[str]) -> 
     }
     if doc.date:
         src["date"] = doc.date
-        src["when"] = doc.date
+        src["precision"] = {4: "year", 7: "month"}.get(len(doc.date), "day")
         if len(doc.date) >= 7:
             src["month"] = doc.date[:7]
+            src["when"] = doc.date
     for name in ("source", "section", "urgency", "genre", "language", "slugline", "release"):
         if name in f:
             src[name] = f[name]
