@@ -83,7 +83,17 @@ class ClusterEngine:
         return self.snapshot().meta["_display"][kind].get(key, key)
 
     def _search(self, body: dict, **kw) -> dict:
-        return writer.guard(lambda: self.client.search(index=self.alias, body=body, **kw))
+        try:
+            return writer.guard(lambda: self.client.search(index=self.alias, body=body, **kw))
+        except writer.ClusterUnavailable as e:
+            if "time_exceeded" not in str(e) or "timeout" not in body:
+                raise
+        # Every shard ran out of the budget before it had anything (a loaded cluster): answer
+        # without the proximity rescore and without the cut, said partial, rather than nothing.
+        lighter = {k: v for k, v in body.items() if k not in ("timeout", "rescore")}
+        resp = writer.guard(lambda: self.client.search(index=self.alias, body=lighter, **kw))
+        resp["timed_out"] = True
+        return resp
 
     # -- search
 

@@ -8,6 +8,7 @@ A refused or failed rebuild deletes its new index: the alias, and what it serves
 """
 from __future__ import annotations
 
+import json
 import os
 import re
 import time
@@ -354,4 +355,5 @@ def guard(fn):
             # The cluster refused what a query asked (too many words for a prefix...): the
             # person's request, not the cluster, is at fault.
             raise InvalidRequest("query_refused", "la requête est trop complexe pour le moteur : simplifiez-la") from None
-        raise ClusterUnavailable(f"cluster OpenSearch indisponible : {e}") from None
+        detail = json.dumps(getattr(e, "info", None) or {})[:2000] if isinstance(getattr(e, "info", None), dict) else ""
+        raise ClusterUnavailable(f"cluster OpenSearch indisponible : {e} {detail}".rstrip()) from None
