@@ -27,7 +27,6 @@ from . import dsl, writer
 
 SNIPPET_CHARS = highlight.FRAGMENT_CHARS
 SNIPPET_FRAGMENTS = 2
-RERANK_WINDOW = ranking.DEFAULT_PARAMS.rerank_depth
 AND_MIN_RESULTS = ranking.DEFAULT_PARAMS.and_min_results
 MAX_RESULTS = 10_000  # the index's max_result_window
 RELATED_TERMS = 25
@@ -89,8 +88,8 @@ class ClusterEngine:
             if "time_exceeded" not in str(e) or "timeout" not in body:
                 raise
         # Every shard ran out of the budget before it had anything (a loaded cluster): answer
-        # without the proximity rescore and without the cut, said partial, rather than nothing.
-        lighter = {k: v for k, v in body.items() if k not in ("timeout", "rescore")}
+        # without the cut, said partial, rather than nothing.
+        lighter = {k: v for k, v in body.items() if k != "timeout"}
         resp = writer.guard(lambda: self.client.search(index=self.alias, body=lighter, **kw))
         resp["timed_out"] = True
         return resp
@@ -233,9 +232,6 @@ class ClusterEngine:
             body["timeout"] = f"{req.time_budget_ms}ms"  # past it each shard returns what it has: partial
         if dates:
             body["post_filter"] = dates  # the dates facet counts around the chosen range
-        if req.sort == "relevance" and (rescore := dsl.proximity_rescore(pq, RERANK_WINDOW)) and start + size <= RERANK_WINDOW:
-            body["rescore"] = rescore
-            del body["sort"]  # a rescore orders by score alone
         words = [w.text for w in pq.words()]
         if words and req.correct is not None:
             body["suggest"] = {"words": {"text": " ".join(words), "term": {

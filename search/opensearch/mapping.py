@@ -27,6 +27,8 @@ FOLDED_ANALYZER = "depeche_folded"
 STEMMERS = {"snowball": {"type": "snowball", "language": "French"}, "light_french": {"type": "stemmer", "language": "light_french"}}
 DEFAULT_STEMMER = "snowball"
 TEXT_FIELDS = ("title", "lead", "body")
+# Length normalisation of the ranked field (the body's, which makes most of it).
+RANKED_B = 0.6
 # precision: "year", "month" or "day", as precise as the source dated it (the dates facet counts
 # a dispatch at that precision).
 KEYWORD_FIELDS = ("id", "source", "section", "people", "places", "month", "date", "precision", "urgency", "genre", "subjects",
@@ -105,6 +107,12 @@ def _text_field(name: str) -> dict:
 def mappings() -> dict:
     """The fields of a dispatch in the cluster (``documents.to_source`` fills them)."""
     props: dict = {name: _text_field(name) for name in TEXT_FIELDS}
+    # What words are ranked on: one field, BM25F by repetition (writer.ranked_text), so that a
+    # word's occurrences in the title, the lead and the body share one idf and one saturation
+    # as in the Whoosh ranking (per-field BM25 saturates each field apart: a common word
+    # repeated in the lead would outweigh a rare one). Not stored, no positions: phrases, marks
+    # and prefixes read title, lead and body.
+    props["ranked"] = {"type": "text", "analyzer": ANALYZER, "similarity": "bm25_ranked", "index_options": "freqs", "norms": True}
     props.update({name: {"type": "keyword"} for name in KEYWORD_FIELDS})
     props.update({
         "day": {"type": "integer"},  # YYYYMMDD, 00 for unknown parts; 0 undated
@@ -124,8 +132,11 @@ def index_body(shards: int = 1, replicas: int = 1, stemmer: str = DEFAULT_STEMME
             "number_of_shards": shards,
             "number_of_replicas": replicas,
             # BM25 per field, with the Whoosh engine's saturation and length normalisation.
-            "similarity": {f"bm25_{name}": {"type": "BM25", "k1": ranking.DEFAULT_PARAMS.k1, "b": ranking.DEFAULT_PARAMS.b[name]}
-                           for name in TEXT_FIELDS},
+            "similarity": {
+                **{f"bm25_{name}": {"type": "BM25", "k1": ranking.DEFAULT_PARAMS.k1, "b": ranking.DEFAULT_PARAMS.b[name]}
+                   for name in TEXT_FIELDS},
+                "bm25_ranked": {"type": "BM25", "k1": ranking.DEFAULT_PARAMS.k1, "b": RANKED_B},
+            },
             "analysis": analysis_settings(stemmer),
             "max_result_window": 10_000,
         },

@@ -19,7 +19,7 @@ from typing import Callable, Iterable, Iterator
 from opensearchpy import OpenSearch, helpers
 from opensearchpy.exceptions import NotFoundError, RequestError, TransportError
 
-from .. import spelling
+from .. import ranking, spelling
 from ..analysis import SCHEMA_VERSION
 from ..documents import Dispatch, Rejection, read_sources
 from ..generations import IndexError_, IndexMissing
@@ -84,6 +84,23 @@ def generations(client: OpenSearch, alias: str) -> list[int]:
     return sorted(int(m.group(1)) for n in names if (m := pat.match(n)))
 
 
+# BM25F by repetition: each occurrence in the lead counts this many times, in the title (or
+# in the lead when there is no title: the better of the two, as the Whoosh ranking) and in the
+# body's opening words (ranking.RankingParams.opening) that many.
+LEAD_REPEAT = 5
+TITLE_REPEAT = 1
+OPENING_REPEAT = 2
+
+
+def ranked_text(title: str, lead: str, body: str) -> str:
+    """The text of the ``ranked`` field: title, lead and the body's opening repeated, then the body."""
+    opening = " ".join(body.split()[: ranking.DEFAULT_PARAMS.opening])
+    summary = [lead] * LEAD_REPEAT if lead else [title] * LEAD_REPEAT
+    if lead and title:
+        summary += [title] * TITLE_REPEAT
+    return "\n\n".join([*summary, *([opening] * OPENING_REPEAT), body])
+
+
 def to_source(doc: Dispatch, people_keys: list[str], places_keys: list[str]) -> dict:
     """A dispatch as a cluster document: the Whoosh writer's fields (one place for those rules), regrouped."""
     f = to_fields(doc, people_keys, places_keys)
@@ -97,6 +114,7 @@ def to_source(doc: Dispatch, people_keys: list[str], places_keys: list[str]) -> 
         "people": people_keys,
         "places": places_keys,
         "has_lead": bool(doc.lead),
+        "ranked": ranked_text(doc.title or "", f["lead"], doc.body),
         "display": {"title": f["_stored_title"], "lead": f["_stored_lead"], "date": doc.date, **meta},
     }
     if doc.date:
