@@ -285,3 +285,11 @@ def test_results_for_an_export(engine):
 def test_health(engine):
     h = engine.health()
     assert h["documents"] == len(RECORDS) + 1 and h["status"] == "ok" and h["generation"] == 1
+
+
+def test_an_unknown_word_is_searched_as_its_correction(engine):
+    res = engine.search(SearchRequest(q="Stoltenbreg", per_page=100))
+    assert [(c.word, c.replacement.lower(), c.applied) for c in res.corrections] == [("Stoltenbreg", "stoltenberg", True)]
+    assert {"otan-munitions", "otan-obus"} <= {h.id for h in res.hits}
+    exact = engine.search(SearchRequest(q="Stoltenbreg", correct=False))
+    assert exact.total == 0 and (exact.corrected_query or "").lower() == "stoltenberg"

@@ -24,6 +24,7 @@ from ..model import (
     AGENCY_FACETS, AGENCY_FILTERS, EXCLUDE_FILTERS, Correction, FacetItem, Hit, InvalidRequest, SearchRequest, SearchResponse,
 )
 from . import dsl, writer
+from .mapping import TEXT_FIELDS
 
 SNIPPET_CHARS = highlight.FRAGMENT_CHARS
 SNIPPET_FRAGMENTS = 2
@@ -39,6 +40,11 @@ MIN_CORRECTED = 4
 
 def _escape(text: str) -> str:
     return html.escape(text or "", quote=False)
+
+
+def _suggest_text(pq: query.ParsedQuery) -> str:
+    """The plain words the suggester reads, as typed."""
+    return " ".join(w.text for w in pq.words())
 
 
 def _buckets(aggs: dict, outer: str, inner: str) -> list:
@@ -153,13 +159,19 @@ class ClusterEngine:
         return self._query(pq, False, flt, excl), "some"
 
     def _corrections(self, pq: query.ParsedQuery, suggest: dict | None) -> list[Correction]:
+        """The suggester's answers as corrections of the words as typed (its offsets are in ``_suggest_text``)."""
         out = []
+        typed = _suggest_text(pq)
         for entry in (suggest or {}).get("words", []):
-            word = entry.get("text", "")
+            word = typed[entry["offset"]:entry["offset"] + entry["length"]] if "offset" in entry else entry.get("text", "")
             options = entry.get("options") or []
-            if len(word) >= MIN_CORRECTED and options:
+            if len(word) >= MIN_CORRECTED and options and self._absent(word):
                 out.append(Correction(word=word, replacement=options[0]["text"], applied=False))
         return out
+
+    def _absent(self, word: str) -> bool:
+        """No dispatch has ``word`` (the suggester only read the bodies)."""
+        return self._count({"multi_match": {"query": word, "fields": [f"{f}.folded" for f in TEXT_FIELDS], "operator": "and"}}) == 0
 
     def search(self, req: SearchRequest, within: Iterable[str] | None = None) -> SearchResponse:
         """Answer a search request; the time budget becomes the cluster's ``timeout``."""
@@ -173,8 +185,9 @@ class ClusterEngine:
         resp = self._search(body, **self._timeout(req))
         total = resp["hits"]["total"]["value"]
         corrections = self._corrections(pq, resp.get("suggest"))
-        if total == 0 and corrections and req.correct and not pq.is_empty:
-            # A word the archive does not have is searched as its correction, as if typed so.
+        if corrections and req.correct and not pq.is_empty:
+            # A word the archive does not have is searched as its correction, as if typed so
+            # (the Whoosh engine's correct_unknown); kept when the corrected search finds something.
             fixed = pq.text
             for c in corrections:
                 fixed = re.sub(r"(?<!\w)" + re.escape(c.word) + r"(?!\w)", c.replacement, fixed, count=1)
@@ -232,9 +245,8 @@ class ClusterEngine:
             body["timeout"] = f"{req.time_budget_ms}ms"  # past it each shard returns what it has: partial
         if dates:
             body["post_filter"] = dates  # the dates facet counts around the chosen range
-        words = [w.text for w in pq.words()]
-        if words and req.correct is not None:
-            body["suggest"] = {"words": {"text": " ".join(words), "term": {
+        if _suggest_text(pq):
+            body["suggest"] = {"words": {"text": _suggest_text(pq), "term": {
                 "field": "body.folded", "suggest_mode": "missing", "min_word_length": MIN_CORRECTED, "size": 1, "sort": "frequency"}}}
         if req.highlight and (hq := dsl.highlight_query(pq)) is not None:
             body["highlight"] = {
