@@ -8,6 +8,8 @@ from __future__ import annotations
 import json
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from cluster_fixtures import drop, unique_alias
 from search import backend
@@ -242,6 +244,23 @@ def test_hostile_queries_answer_or_refuse_cleanly(engine, q):
         return
     assert resp.total >= 0 and len(resp.hits) <= resp.per_page
     json.dumps(resp.to_dict())
+
+
+PIECES = ['"', "-", "*", "OR", "OU", "ET", ":", "personne:", "lieu:", "source:", "date:", "date:2023-01..", "titre:",
+          "urgence:", "\\", "'", "’", "«", "»", "munitions", "l'Alliance", "États-Unis", "155mm", "O.N.U.", "zu", "a"]
+
+
+@given(st.one_of(st.text(max_size=120), st.lists(st.sampled_from(PIECES), max_size=20).map(" ".join),
+                 st.lists(st.sampled_from(PIECES + [" "]), max_size=30).map("".join)))
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+def test_fuzzed_queries_answer_or_refuse_cleanly(engine, q):
+    try:
+        resp = engine.search(SearchRequest(q=q))
+    except InvalidRequest as e:
+        assert e.code and e.message
+        return
+    assert resp.total >= 0 and len(resp.hits) <= resp.per_page
+    assert all("<script" not in h.snippet_html + h.title_html for h in resp.hits)
 
 
 def test_deep_page_is_empty_not_an_error(engine):
