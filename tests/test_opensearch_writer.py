@@ -146,3 +146,15 @@ def test_web_app_on_the_cluster(cluster, tmp_path):
     down = create_app({"BACKEND": "opensearch", "OPENSEARCH_URL": "http://127.0.0.1:9", "OPENSEARCH_INDEX": alias}).test_client()
     r = down.get("/api/search?q=munitions")
     assert r.status_code == 503 and r.json["error"]["code"] == "index_unavailable"
+
+
+def test_engine_shows_the_display_forms_of_people_added(cluster, tmp_path):
+    client, alias, url = cluster
+    writer.rebuild([write(tmp_path / "a.jsonl", records(2))], client, alias, entities=False, cache_dir=tmp_path)
+    engine = ClusterEngine(url, alias)
+    assert engine.search(SearchRequest(q="munitions")).hits[0].people == ["Jens Stoltenberg"]
+    added = [{**records(1, "p")[0], "people": ["Ursula von der Leyen"]}]
+    writer.add([write(tmp_path / "b.jsonl", added)], client, alias, entities=False, cache_dir=tmp_path)
+    engine._meta = (engine._meta[0] - 3600, *engine._meta[1:])  # past the time to live
+    hit = next(h for h in engine.search(SearchRequest(q="munitions")).hits if h.id == "p0")
+    assert hit.people == ["Ursula von der Leyen"]

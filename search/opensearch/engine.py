@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import html
 import re
-import threading
 import time
 from collections import Counter
 from types import SimpleNamespace
@@ -62,7 +61,6 @@ class ClusterEngine:
         self.params = params or ranking.DEFAULT_PARAMS
         self.client = writer.connect(url)
         self._meta: tuple[float, str, dict] | None = None
-        self._lock = threading.Lock()
 
     # -- the generation served
 
@@ -75,7 +73,10 @@ class ClusterEngine:
         index = writer.guard(lambda: writer.live_index(self.client, self.alias))
         if index is None:
             raise IndexMissing(f"aucun index {self.alias!r} sur le cluster {self.url} : lancez `depeche --backend opensearch index rebuild`")
-        if cached is not None and cached[1] == index:
+        # The whole document (display forms, word table) is read again only when the index or
+        # its last `index add` changed.
+        stamp = writer.guard(lambda: writer.read_meta(self.client, self.alias, index, fields=["updated_at", "built_at"]))
+        if cached is not None and cached[1] == index and all(cached[2].get(k) == stamp.get(k) for k in ("updated_at", "built_at")):
             meta = cached[2]
         else:
             meta = writer.guard(lambda: writer.read_meta(self.client, self.alias, index))

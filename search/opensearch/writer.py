@@ -207,9 +207,11 @@ def _write_meta(client: OpenSearch, alias: str, index: str, meta: dict) -> None:
     client.index(index=meta_index(alias), id=index, body={"index": index, **meta}, refresh=True)
 
 
-def read_meta(client: OpenSearch, alias: str, index: str) -> dict:
-    """A generation's metadata document ({} when it has none)."""
+def read_meta(client: OpenSearch, alias: str, index: str, fields: list[str] | None = None) -> dict:
+    """A generation's metadata document, or only ``fields`` of it ({} when it has none)."""
     try:
+        if fields is not None:
+            return client.get(index=meta_index(alias), id=index, _source_includes=",".join(fields))["_source"]
         return client.get(index=meta_index(alias), id=index)["_source"]
     except NotFoundError:
         return {}
