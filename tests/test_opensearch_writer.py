@@ -158,3 +158,14 @@ def test_engine_shows_the_display_forms_of_people_added(cluster, tmp_path):
     engine._meta = (engine._meta[0] - 3600, *engine._meta[1:])  # past the time to live
     hit = next(h for h in engine.search(SearchRequest(q="munitions")).hits if h.id == "p0")
     assert hit.people == ["Ursula von der Leyen"]
+
+
+def test_an_index_built_for_another_mapping_is_refused(cluster, tmp_path):
+    from search.generations import IndexVersionMismatch
+
+    client, alias, url = cluster
+    writer.rebuild([write(tmp_path / "a.jsonl", records(2))], client, alias, entities=False, cache_dir=tmp_path)
+    index = writer.live_index(client, alias)
+    client.update(index=writer.meta_index(alias), id=index, body={"doc": {"schema_version": "fr-7+opensearch-1"}}, refresh=True)
+    with pytest.raises(IndexVersionMismatch, match="index rebuild"):
+        ClusterEngine(url, alias).search(SearchRequest(q="munitions"))

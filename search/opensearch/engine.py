@@ -18,7 +18,7 @@ from typing import Iterable, Iterator
 from .. import facets, highlight, query, ranking
 from ..analysis import fold_key
 from ..engine import Engine as _WhooshEngine
-from ..generations import IndexMissing
+from ..generations import IndexMissing, IndexVersionMismatch
 from ..model import (
     AGENCY_FACETS, AGENCY_FILTERS, EXCLUDE_FILTERS, Correction, FacetItem, Hit, InvalidRequest, SearchRequest, SearchResponse,
 )
@@ -80,6 +80,9 @@ class ClusterEngine:
             meta = cached[2]
         else:
             meta = writer.guard(lambda: writer.read_meta(self.client, self.alias, index))
+            if meta.get("schema_version") != writer.SCHEMA:
+                raise IndexVersionMismatch(f"l'index {index} a été construit pour {meta.get('schema_version')!r}, cette version de "
+                                           f"Dépêche lit {writer.SCHEMA!r} : lancez `depeche --backend opensearch index rebuild`")
             meta["_display"] = {kind: {k: facets.choose_display(Counter(v)) for k, v in (meta.get("entities") or {}).get(kind, {}).items()}
                                 for kind in ("people", "places")}
         self._meta = (now, index, meta)

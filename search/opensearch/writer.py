@@ -45,7 +45,9 @@ BULK_RETRIES = 3  # a chunk refused with 429 (queue full) is sent again, with ba
 # completes nothing anyone wants).
 SUGGEST_WORDS = 50_000
 META_SUFFIX = "-meta"
-SCHEMA = f"{SCHEMA_VERSION}+opensearch-1"
+# Changes with the analyzer or with the index mapping (mapping.py): an index built with another
+# is refused by the engine until it is rebuilt.
+SCHEMA = f"{SCHEMA_VERSION}+opensearch-2"
 
 
 class ClusterUnavailable(IndexError_):
