@@ -312,3 +312,13 @@ def test_an_unknown_word_is_searched_as_its_correction(engine):
     assert {"otan-munitions", "otan-obus"} <= {h.id for h in res.hits}
     exact = engine.search(SearchRequest(q="Stoltenbreg", correct=False))
     assert exact.total == 0 and (exact.corrected_query or "").lower() == "stoltenberg"
+
+
+def test_values_chosen_in_one_facet_are_alternatives(engine):
+    both = set(ids(engine, "", places=("Genève", "Vilnius")))
+    assert both == set(ids(engine, "", places=("Genève",))) | set(ids(engine, "", places=("Vilnius",)))
+    res = engine.search(SearchRequest(q="", places=("Genève",), facet_size=100))
+    # Counted without its own choice: what choosing another place too would add.
+    counts = {f.value: f.count for f in res.facets["places"]}
+    assert counts["Vilnius"] == len(ids(engine, "", places=("Vilnius",)))
+    assert res.total == len(ids(engine, "", places=("Genève",)))

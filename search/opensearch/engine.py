@@ -46,6 +46,10 @@ def _suggest_text(pq: query.ParsedQuery) -> str:
     return " ".join(w.text for w in pq.words())
 
 
+def _all_of(filters: list) -> dict:
+    return {"bool": {"filter": filters}} if filters else {"match_all": {}}
+
+
 def _buckets(aggs: dict, outer: str, inner: str) -> list:
     return ((aggs.get(outer) or {}).get(inner) or {}).get("buckets", [])
 
@@ -106,18 +110,20 @@ class ClusterEngine:
 
     # -- search
 
-    def _filters(self, req: SearchRequest, lo: int, hi: int, within: Iterable[str] | None) -> tuple[list, list, dict | None]:
-        """(filters, exclusions, date filter) of the request's selections, embargo and ``within``."""
+    def _filters(self, req: SearchRequest, lo: int, hi: int, within: Iterable[str] | None) -> tuple[list, dict, list, dict | None]:
+        """(filters, facet choices, exclusions, date filter) of a request: embargo and ``within``
+        always apply; each facet's chosen values are alternatives (OR within a facet, AND across)."""
         flt: list = [{"bool": {"should": [{"bool": {"must_not": {"exists": {"field": "release"}}}},
                                           {"range": {"release": {"lte": int(time.time())}}}]}}]
+        chosen: dict[str, dict] = {}
         for kind, name in FACET_FIELDS.items():
             values = [fold_key(v) for v in getattr(req, kind) if fold_key(v)]
-            for v in values:  # every selected value, as the Whoosh engine (AND across values)
-                flt.append({"term": {name: v}})
+            if values:
+                chosen[kind] = {"terms": {name: values}}
         for facet, field in AGENCY_FILTERS.items():
             values = [fold_key(v) if facet != "urgency" else v.strip() for v in getattr(req, field)]
             if values:
-                flt.append({"terms": {AGENCY_FIELDS[facet]: values}})
+                chosen[facet] = {"terms": {AGENCY_FIELDS[facet]: values}}
         excl = []
         for kind, field in EXCLUDE_FILTERS.items():
             values = [fold_key(v) for v in getattr(req, field) if fold_key(v)]
@@ -128,7 +134,7 @@ class ClusterEngine:
         dates = None
         if req.date_from or req.date_to:
             dates = {"range": {"day": {"gte": max(lo, 1), "lte": hi}}}
-        return flt, excl, dates
+        return flt, chosen, excl, dates
 
     def _query(self, pq: query.ParsedQuery, all_words: bool, flt: list, excl: list) -> dict:
         q = dsl.text_query(pq, all_words) if not pq.is_empty else {"match_all": {}}
@@ -150,14 +156,15 @@ class ClusterEngine:
             return pq, []
         return query.ParsedQuery(pq.text, clauses, pq.exclusions, pq.strict, pq.notice), notices
 
-    def _plan(self, pq, flt, excl, dates) -> tuple[dict, str]:
+    def _plan(self, pq, flt, excl) -> tuple[dict, str]:
         """The query and whether it asks for every soft clause (``all``) or ranks partial matches (``some``)."""
         if not pq.clauses and not pq.exclusions and pq.text.strip():
             return {"match_none": {}}, "none"  # only stop words: nothing to look for
         strict_q = self._query(pq, True, flt, excl)
         if len(dsl.soft_clauses(pq)) < 2:
             return strict_q, "all"
-        n = self._count({"bool": {"must": [strict_q], "filter": [dates] if dates else []}})
+        # As the Whoosh planner: decided on the whole archive, before facet choices and dates.
+        n = self._count(strict_q)
         if n >= self.params.and_min_results:
             return strict_q, "all"
         return self._query(pq, False, flt, excl), "some"
@@ -183,9 +190,9 @@ class ClusterEngine:
         lo, hi = self.validate(req)
         snap = self.snapshot()
         pq, notices = self._phrases_found(query.parse(req.q))
-        flt, excl, dates = self._filters(req, lo, hi, within)
-        q, match = self._plan(pq, flt, excl, dates)
-        body = self._body(req, pq, q, dates, snap.meta, lo, hi)
+        flt, chosen, excl, dates = self._filters(req, lo, hi, within)
+        q, match = self._plan(pq, flt, excl)
+        body = self._body(req, pq, q, chosen, dates)
         resp = self._search(body, **self._timeout(req))
         total = resp["hits"]["total"]["value"]
         corrections = self._corrections(pq, resp.get("suggest"))
@@ -196,8 +203,8 @@ class ClusterEngine:
             for c in corrections:
                 fixed = re.sub(r"(?<!\w)" + re.escape(c.word) + r"(?!\w)", c.replacement, fixed, count=1)
             pq2, notices2 = self._phrases_found(query.parse(fixed))
-            q2, match2 = self._plan(pq2, flt, excl, dates)
-            resp2 = self._search(self._body(req, pq2, q2, dates, snap.meta, lo, hi), **self._timeout(req))
+            q2, match2 = self._plan(pq2, flt, excl)
+            resp2 = self._search(self._body(req, pq2, q2, chosen, dates), **self._timeout(req))
             if resp2["hits"]["total"]["value"]:
                 resp, match, pq_hits, notices = resp2, match2, pq2, notices2
                 total = resp["hits"]["total"]["value"]
@@ -239,7 +246,9 @@ class ClusterEngine:
             return [{"day": {"order": "asc", "missing": "_last"}}, "_score"]
         return ["_score", {"day": "desc"}]
 
-    def _body(self, req, pq, q, dates, meta, lo, hi, *, size=None, start=None, aggs=True) -> dict:
+    def _body(self, req, pq, q, chosen: dict, dates: dict | None, *, size=None, start=None, aggs=True) -> dict:
+        """The search request: the matches in ``query``, facet choices and dates in ``post_filter``
+        (hits only), so that each aggregation applies them as the facets are counted."""
         size = req.per_page if size is None else size
         start = (req.page - 1) * req.per_page if start is None else start
         body: dict = {
@@ -247,8 +256,9 @@ class ClusterEngine:
         }
         if req.time_budget_ms:
             body["timeout"] = f"{req.time_budget_ms}ms"  # past it each shard returns what it has: partial
-        if dates:
-            body["post_filter"] = dates  # the dates facet counts around the chosen range
+        narrowing = [*chosen.values(), *([dates] if dates else [])]
+        if narrowing:
+            body["post_filter"] = _all_of(narrowing)
         if _suggest_text(pq):
             body["suggest"] = {"words": {"text": _suggest_text(pq), "term": {
                 "field": "body.folded", "suggest_mode": "missing", "min_word_length": MIN_CORRECTED, "size": 1, "sort": "frequency"}}}
@@ -263,39 +273,46 @@ class ClusterEngine:
                 },
             }
         if aggs:
-            body["aggs"] = self._aggs(req, dates)
+            body["aggs"] = self._aggs(req, chosen, dates)
         return body
 
-    def _aggs(self, req: SearchRequest, dates: dict | None) -> dict:
+    def _aggs(self, req: SearchRequest, chosen: dict, dates: dict | None) -> dict:
+        """Facets over the matches; a facet with chosen values without its own choice (the
+        Whoosh engine's rule: each count says what choosing that value too adds)."""
         size = req.facet_size
-        inner = {kind: {"terms": {"field": field, "size": size, "order": [{"_count": "desc"}, {"_key": "asc"}]}}
-                 for kind, field in FACET_FIELDS.items()}
-        inner["sources"]["aggs"] = {"shown": {"top_hits": {"size": 1, "_source": ["display.source"]}}}
-        for facet, field in AGENCY_FIELDS.items():
-            inner[facet] = {"terms": {"field": field, "size": size, "order": [{"_count": "desc"}, {"_key": "asc"}]}}
-        inner["span"] = {"filter": {"range": {"day": {"gt": 0}}}, "aggs": {"first": {"min": {"field": "day"}}, "last": {"max": {"field": "day"}}}}
-        inner["years"] = {"histogram": {"field": "day", "interval": 10000, "min_doc_count": 1}}
-        out = {"matches": {"filter": dates or {"match_all": {}}, "aggs": inner}}
-        # Around the chosen range: the months and days of the whole matches, before the date filter.
+        own_dates = [dates] if dates else []
+        facets_out = {}
+        for kind, field in [*FACET_FIELDS.items(), *AGENCY_FIELDS.items()]:
+            terms = {"terms": {"field": field, "size": size, "order": [{"_count": "desc"}, {"_key": "asc"}]}}
+            if kind == "sources":
+                terms["aggs"] = {"shown": {"top_hits": {"size": 1, "_source": ["display.source"]}}}
+            others = [f for k, f in chosen.items() if k != kind]
+            facets_out[kind] = {"filter": _all_of([*others, *own_dates]), "aggs": {"values": terms}}
+        matches = {
+            "span": {"filter": {"range": {"day": {"gt": 0}}}, "aggs": {"first": {"min": {"field": "day"}}, "last": {"max": {"field": "day"}}}},
+            "years": {"histogram": {"field": "day", "interval": 10000, "min_doc_count": 1}},
+        }
+        out = {"matches": {"filter": _all_of([*chosen.values(), *own_dates]), "aggs": matches}, **facets_out}
+        # Around the chosen range: the months and days of the matches before the date filter.
         # A dispatch counts at its own precision: a year-only one as its year among the months,
         # a month-only one as its month among the days.
-        out["months"] = {"date_histogram": {"field": "when", "calendar_interval": "month", "min_doc_count": 1, "format": "yyyy-MM"}}
-        out["year_only"] = {"filter": {"term": {"precision": "year"}},
+        context = {}
+        context["months"] = {"date_histogram": {"field": "when", "calendar_interval": "month", "min_doc_count": 1, "format": "yyyy-MM"}}
+        context["year_only"] = {"filter": {"term": {"precision": "year"}},
                             "aggs": {"years": {"histogram": {"field": "day", "interval": 10000, "min_doc_count": 1}}}}
-        out["days"] = {"filter": {"term": {"precision": "day"}},
+        context["days"] = {"filter": {"term": {"precision": "day"}},
                        "aggs": {"days": {"date_histogram": {"field": "when", "calendar_interval": "day", "min_doc_count": 1, "format": "yyyy-MM-dd"}}}}
-        out["month_only"] = {"filter": {"term": {"precision": "month"}}, "aggs": {"months": {"terms": {"field": "month", "size": 1000}}}}
-        out["context_span"] = {"filter": {"range": {"day": {"gt": 0}}}, "aggs": {"first": {"min": {"field": "day"}}, "last": {"max": {"field": "day"}}}}
+        context["month_only"] = {"filter": {"term": {"precision": "month"}}, "aggs": {"months": {"terms": {"field": "month", "size": 1000}}}}
+        out["context"] = {"filter": _all_of(list(chosen.values())), "aggs": context}
         return out
 
     def _facets(self, aggs: dict, req: SearchRequest) -> dict[str, list[FacetItem]]:
-        m = aggs.get("matches") or {}
         out: dict[str, list[FacetItem]] = {}
         for kind in ("people", "places", "sources"):
             selected = {fold_key(v) for v in getattr(req, kind)}
             excluded = {fold_key(v) for v in getattr(req, EXCLUDE_FILTERS[kind])}
             items = []
-            for b in (m.get(kind) or {}).get("buckets", []):
+            for b in _buckets(aggs, kind, "values"):
                 key = b["key"]
                 if kind == "sources":
                     shown = (b.get("shown") or {}).get("hits", {}).get("hits", [])
@@ -312,7 +329,7 @@ class ClusterEngine:
                     items.append(FacetItem(value=v, count=0, excluded=True))
             out[kind] = items
         out["dates"] = []
-        agency = {f: (m.get(f) or {}).get("buckets", []) for f in AGENCY_FACETS}
+        agency = {f: _buckets(aggs, f, "values") for f in AGENCY_FACETS}
         if any(agency.values()):
             for facet in AGENCY_FACETS:
                 chosen = set(getattr(req, AGENCY_FILTERS[facet]))
@@ -341,14 +358,15 @@ class ClusterEngine:
             values = [(f"{int(b['key']) // 10000:04d}", b["doc_count"]) for b in buckets if b["key"] > 0]
         elif grain == "month":
             y1, y2 = window[0] // 10000, window[1] // 10000
-            values = [(b["key_as_string"], b["doc_count"]) for b in (aggs.get("months") or {}).get("buckets", [])
+            values = [(b["key_as_string"], b["doc_count"]) for b in _buckets(aggs, "context", "months")
                       if y1 <= int(b["key_as_string"][:4]) <= y2]
-            values += [(f"{int(b['key']) // 10000:04d}", b["doc_count"]) for b in _buckets(aggs, "year_only", "years")
+            values += [(f"{int(b['key']) // 10000:04d}", b["doc_count"]) for b in _buckets(aggs.get("context") or {}, "year_only", "years")
                        if y1 <= int(b["key"]) // 10000 <= y2]
         else:
             ym = f"{window[0] // 10000:04d}-{window[0] // 100 % 100:02d}"
-            values = [(b["key_as_string"], b["doc_count"]) for b in _buckets(aggs, "days", "days") if b["key_as_string"].startswith(ym)]
-            values += [(b["key"], b["doc_count"]) for b in _buckets(aggs, "month_only", "months") if b["key"] == ym]
+            values = [(b["key_as_string"], b["doc_count"]) for b in _buckets(aggs.get("context") or {}, "days", "days")
+                      if b["key_as_string"].startswith(ym)]
+            values += [(b["key"], b["doc_count"]) for b in _buckets(aggs.get("context") or {}, "month_only", "months") if b["key"] == ym]
         size = {"year": 4, "month": 7, "day": 10}[grain]
         out["dates"] = [FacetItem(value=v, count=int(c), selected=ranged and len(v) == size and facets.is_range_of(v, lo, hi))
                         for v, c in values]
@@ -390,13 +408,11 @@ class ClusterEngine:
         lo, hi = self.validate(req)
         snap = self.snapshot()
         pq, notices = self._phrases_found(query.parse(req.q))
-        flt, excl, dates = self._filters(req, lo, hi, within)
-        q, match = self._plan(pq, flt, excl, dates)
-        if dates:
-            q = {"bool": {"must": [q], "filter": [dates]}}
+        flt, chosen, excl, dates = self._filters(req, lo, hi, within)
+        q, match = self._plan(pq, flt, excl)
         plain = SearchRequest(**{**req.__dict__, "highlight": False})
         size = min(limit, MAX_RESULTS)
-        resp = self._search(self._body(plain, pq, q, None, snap.meta, lo, hi, size=size, start=0, aggs=False), **self._timeout(req))
+        resp = self._search(self._body(plain, pq, q, chosen, dates, size=size, start=0, aggs=False), **self._timeout(req))
         total = resp["hits"]["total"]["value"]
         k = min(size, total)
         out = SearchResponse(query=req.q, total=total, page=1, per_page=max(k, 1), took_ms=round((time.perf_counter() - t0) * 1000, 2),
