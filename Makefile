@@ -40,8 +40,9 @@ eval: $(STAMP)
 	$(BIN)/depeche eval --corpus orangesum
 	$(BIN)/depeche eval --corpus piaf
 
-# A local two-node OpenSearch cluster (opensearch/: Maven Central jars, Java 17), only for the
-# cluster backend's tests and benchmarks: `make run` and `make test` do not need it.
+# A local two-node OpenSearch cluster (opensearch/: Maven Central jars, Java 17) for the cluster
+# backend's tests and benchmarks; `make run` never needs it. The cluster tests (-m opensearch)
+# start it themselves for the session when it is not running, and stop it at the end.
 opensearch:
 	opensearch/cluster.sh start
 
