@@ -37,7 +37,7 @@ start() {
     if running "$n"; then echo "$n already running (pid $(cat "$home/$n.pid"))"; i=$((i + 1)); continue; fi
     mkdir -p "$home/$n"
     # Small heaps: the machine is shared. Serial GC: two cores, small heaps.
-    nohup java -Xms256m -Xmx"$heap" -XX:+UseSerialGC -Xss1m \
+    nohup java -Xms256m -Xmx"$heap" -XX:+UseSerialGC -Xss1m -XX:MaxDirectMemorySize=128m -XX:ReservedCodeCacheSize=64m \
       -Djava.io.tmpdir="$home/$n" -Dlog4j2.disable.jmx=true -Dio.netty.allocator.numDirectArenas=0 \
       -Dopensearch.set.netty.runtime.available.processors=false \
       -cp "$here/target/classes:$here/target/lib/*" depeche.opensearch.ClusterNode \

@@ -8,7 +8,6 @@ related dispatches from ``more_like_this``.
 """
 from __future__ import annotations
 
-import html
 import re
 import time
 from collections import Counter
@@ -27,7 +26,6 @@ from .mapping import TEXT_FIELDS
 
 SNIPPET_CHARS = highlight.FRAGMENT_CHARS
 SNIPPET_FRAGMENTS = 2
-AND_MIN_RESULTS = ranking.DEFAULT_PARAMS.and_min_results
 MAX_RESULTS = 10_000  # the index's max_result_window
 RELATED_TERMS = 25
 META_TTL_S = 5.0  # how long a generation's display forms are trusted before the alias is read again
@@ -35,10 +33,6 @@ FACET_FIELDS = {"people": "people", "places": "places", "sources": "source"}
 AGENCY_FIELDS = {"urgency": "urgency", "genre": "genre", "subjects": "subjects", "language": "language", "slugline": "slugline"}
 # Corrections: words of at least this many letters, absent from the archive, with a suggestion.
 MIN_CORRECTED = 4
-
-
-def _escape(text: str) -> str:
-    return html.escape(text or "", quote=False)
 
 
 def _suggest_text(pq: query.ParsedQuery) -> str:
@@ -385,7 +379,7 @@ class ClusterEngine:
             snippet = " … ".join([*hl.get("lead", []), *hl.get("body", [])])
         else:
             snippet = highlight.snippet(lead, body, ())
-        title_html = hl["title"][0] if with_highlight and hl.get("title") and src.get("title") == title else _escape(title)
+        title_html = hl["title"][0] if with_highlight and hl.get("title") and src.get("title") == title else highlight.escape(title)
         missing = []
         if soft is not None:
             matched = set(h.get("matched_queries") or [])
