@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 from typing import Iterable, Iterator, Mapping, Protocol, runtime_checkable
 
+from .coverage import Coverage
 from .model import Hit, InvalidRequest, SearchRequest, SearchResponse
 
 BACKENDS = ("whoosh", "opensearch")
@@ -40,6 +41,12 @@ class SearchEngine(Protocol):
 
     def health(self) -> dict:
         """Generation, live document count, analyzer version, status."""
+
+    def story(self, story: str, limit: int = ...) -> dict | None:
+        """The versions of one story, newest first; None when unknown."""
+
+    def entity_page(self, kind: str, name: str, size: int = ..., latest: int = ..., budget_ms: int | None = ...) -> "Coverage | None":
+        """A person's or place's page: mentions over time, names alongside, latest dispatches."""
 
     @staticmethod
     def validate(req: SearchRequest) -> tuple[int, int]:

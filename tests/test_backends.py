@@ -322,3 +322,16 @@ def test_values_chosen_in_one_facet_are_alternatives(engine):
     counts = {f.value: f.count for f in res.facets["places"]}
     assert counts["Vilnius"] == len(ids(engine, "", places=("Vilnius",)))
     assert res.total == len(ids(engine, "", places=("Genève",)))
+
+
+def test_entity_page(engine):
+    page = engine.entity_page("people", "jens stoltenberg")
+    assert page.name == "Jens Stoltenberg" and page.total == 2
+    assert [h.id for h in page.latest] == ["otan-obus", "otan-munitions"]
+    assert {f.value: f.count for f in page.people} == {"Lloyd Austin": 1}
+    assert {f.value: f.count for f in page.places}["États-Unis"] == 2
+    assert engine.entity_page("places", "Atlantide") is None
+
+
+def test_unknown_story(engine):
+    assert engine.story("nope") is None

@@ -14,12 +14,13 @@ from collections import Counter
 from types import SimpleNamespace
 from typing import Iterable, Iterator
 
-from .. import facets, highlight, query, ranking
+from .. import coverage, facets, highlight, query, ranking
 from ..analysis import fold_key
 from ..engine import Engine as _WhooshEngine
 from ..generations import IndexMissing, IndexVersionMismatch
 from ..model import (
-    AGENCY_FACETS, AGENCY_FILTERS, EXCLUDE_FILTERS, Correction, FacetItem, Hit, InvalidRequest, SearchRequest, SearchResponse,
+    AGENCY_FACETS, AGENCY_FILTERS, DEFAULT_TIME_BUDGET_MS, EXCLUDE_FILTERS, Correction, FacetItem, Hit, InvalidRequest,
+    SearchRequest, SearchResponse,
 )
 from . import dsl, writer
 from .mapping import TEXT_FIELDS
@@ -225,7 +226,7 @@ class ClusterEngine:
             took_ms=round((time.perf_counter() - t0) * 1000, 2), hits=hits, facets=out_facets,
             corrected_query=did_you_mean, notice=" ".join(x for x in [pq.notice, *notices] if x) or None, partial=bool(timed_out), sort=req.sort,
             generation=snap.meta.get("generation"), match=match if total else "none", corrections=corrections,
-            timed_out=timed_out, date_grain=grain,
+            timed_out=timed_out, date_grain=grain, collapse="none",
         )
 
     @staticmethod
@@ -412,7 +413,7 @@ class ClusterEngine:
         out = SearchResponse(query=req.q, total=total, page=1, per_page=max(k, 1), took_ms=round((time.perf_counter() - t0) * 1000, 2),
                              hits=[], facets={}, notice=" ".join(x for x in [pq.notice, *notices] if x) or None, sort=req.sort, generation=snap.meta.get("generation"),
                              match=match if total else "none", partial=bool(resp.get("timed_out")),
-                             timed_out=["scoring"] if resp.get("timed_out") else [])
+                             timed_out=["scoring"] if resp.get("timed_out") else [], collapse="none")
         soft = dsl.soft_clauses(pq) if match == "some" else None
         raw = resp["hits"]["hits"]
         return out, (self._hit(h, False, soft) for h in raw[:k])
@@ -478,6 +479,33 @@ class ClusterEngine:
         for c in pq.clauses:
             walk(c)
         return pq.positive_terms(), phrases
+
+    def story(self, story: str, limit: int = 0) -> dict | None:
+        """Stories are not grouped on the cluster (each dispatch stands alone): no story is known."""
+        return None
+
+    def entity_page(self, kind: str, name: str, size: int = coverage.COOCCURRING, latest: int = coverage.LATEST,
+                    budget_ms: int | None = DEFAULT_TIME_BUDGET_MS) -> coverage.Coverage | None:
+        """A person's or place's page from one search of the dispatches naming it (a query field,
+        not a facet choice: the names alongside are counted within them); None when none does."""
+        if kind not in coverage.KINDS:
+            raise ValueError(f"kind must be one of {coverage.KINDS}")
+        key = fold_key(name)
+        if not key:
+            return None
+        field = "personne" if kind == "people" else "lieu"
+        resp = self.search(SearchRequest(q=f'{field}:"{key}"', sort="newest", per_page=max(1, latest), facet_size=min(size + 1, 100),
+                                         highlight=False, time_budget_ms=budget_ms))
+        if resp.total == 0:
+            return None
+
+        def alongside(other: str) -> list[FacetItem]:
+            items = resp.facets.get(other, [])
+            return [it for it in items if other != kind or fold_key(it.value) != key][:size]
+
+        return coverage.Coverage(kind=kind, name=self._display(kind, key), total=resp.total, dates=resp.facets.get("dates", []),
+                                 date_grain=resp.date_grain, people=alongside("people"), places=alongside("places"),
+                                 latest=resp.hits[:latest], partial=resp.partial, timed_out=resp.timed_out)
 
     def versions(self, guid: str) -> list[dict]:
         """The cluster keeps only the live version of an agency item."""
