@@ -143,6 +143,10 @@ def test_web_app_on_the_cluster(cluster, tmp_path):
     page = web.get("/?q=munitions")
     assert page.status_code == 200 and "Dépêche 0" in page.get_data(as_text=True)
     assert web.get("/doc/d0").status_code == 200
+    r = web.get("/api/personne/Jens Stoltenberg")
+    assert r.status_code == 200 and r.json["total"] == 3
+    assert web.get("/personne/Jens Stoltenberg").status_code == 200
+    assert web.get("/api/story/d0").status_code == 404
     down = create_app({"BACKEND": "opensearch", "OPENSEARCH_URL": "http://127.0.0.1:9", "OPENSEARCH_INDEX": alias}).test_client()
     r = down.get("/api/search?q=munitions")
     assert r.status_code == 503 and r.json["error"]["code"] == "index_unavailable"
