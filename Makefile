@@ -5,7 +5,7 @@ BIN     := $(VENV)/bin
 STAMP   := $(VENV)/.installed
 INDEX   ?= $(or $(DEPECHE_INDEX),index)
 
-.PHONY: run test install index serve browser bench eval clean
+.PHONY: run test install index serve browser bench eval clean opensearch opensearch-stop
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -39,6 +39,15 @@ bench: $(STAMP)
 eval: $(STAMP)
 	$(BIN)/depeche eval --corpus orangesum
 	$(BIN)/depeche eval --corpus piaf
+
+# A local two-node OpenSearch cluster (opensearch/: Maven Central jars, Java 17) for the cluster
+# backend's tests and benchmarks; `make run` never needs it. The cluster tests (-m opensearch)
+# start it themselves for the session when it is not running, and stop it at the end.
+opensearch:
+	opensearch/cluster.sh start
+
+opensearch-stop:
+	opensearch/cluster.sh stop
 
 clean:
 	rm -rf $(VENV) build *.egg-info

@@ -14,6 +14,7 @@ import click
 
 from . import generations, indexing
 from .analysis import SCHEMA_VERSION
+from .backend import BACKENDS
 from .documents import Rejection, repair_text
 from .model import MAX_PAGE, MAX_PER_PAGE, MAX_QUERY_LENGTH, SearchResponse
 
@@ -217,12 +218,23 @@ def _print_version(ctx, _param, value):
 @click.group(cls=DepecheGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.option("--index", "index_path", envvar="DEPECHE_INDEX", default="index", show_default=True,
               help="Dossier de l'index (aussi $DEPECHE_INDEX).")
+@click.option("--backend", type=click.Choice(BACKENDS), envvar="DEPECHE_BACKEND", default="whoosh", show_default=True,
+              help="Moteur : l'index embarqué (whoosh) ou un cluster OpenSearch ($DEPECHE_OPENSEARCH_URL).")
 @click.option("--version", is_flag=True, expose_value=False, is_eager=True, callback=_print_version,
               help="Affiche la version de Dépêche et celle de l'analyseur.")
 @click.pass_context
-def main(ctx, index_path):
+def main(ctx, index_path, backend):
     """Dépêche : recherche plein texte dans les dépêches d'agence en français."""
-    ctx.obj = {"index": index_path}
+    ctx.obj = {"index": index_path, "backend": backend}
+
+
+def _cluster(ctx):
+    """The cluster commands when ``--backend opensearch`` (search/opensearch/commands.py), else None."""
+    if ctx.obj.get("backend") != "opensearch":
+        return None
+    from .opensearch import commands
+
+    return commands
 
 
 @main.group("index")
@@ -247,6 +259,9 @@ def default_sources() -> list[str]:
 @click.pass_context
 def rebuild_cmd(ctx, sources, no_entities, strict, force, procs):
     """Construit un nouvel index depuis SOURCES (par défaut seeds/ du dépôt), le vérifie et le met en service d'un coup."""
+    if cluster := _cluster(ctx):
+        return _summary(cluster.rebuild(list(sources) or default_sources(), ctx.obj["index"], entities=not no_entities,
+                                        strict=strict, force=force, on_reject=_report_rejection), "reconstruit")
     try:
         report = indexing.rebuild(
             list(sources) or default_sources(), ctx.obj["index"], entities=not no_entities, strict=strict,
@@ -266,6 +281,9 @@ def rebuild_cmd(ctx, sources, no_entities, strict, force, procs):
 @click.pass_context
 def add_cmd(ctx, sources, no_entities, strict):
     """Ajoute des dépêches, ou remplace celles dont l'id est déjà indexé."""
+    if cluster := _cluster(ctx):
+        return _summary(cluster.add(list(sources), ctx.obj["index"], entities=not no_entities, strict=strict,
+                                    on_reject=_report_rejection), "ajout")
     report = indexing.add(list(sources), ctx.obj["index"], entities=not no_entities, strict=strict,
                           on_reject=_report_rejection)
     _summary(report, "ajout")
@@ -288,7 +306,7 @@ def _run_alerts(index, ids) -> None:
 @click.pass_context
 def delete_cmd(ctx, ids):
     """Supprime des dépêches par id (code 1 si un id est introuvable)."""
-    deleted, missing = indexing.delete(list(ids), ctx.obj["index"])
+    deleted, missing = (cluster.delete if (cluster := _cluster(ctx)) else indexing.delete)(list(ids), ctx.obj["index"])
     echo(count_of(len(deleted), "dépêche supprimée", "dépêches supprimées"))
     for ident in missing:
         echo(f"introuvable : {ident}", err=True)
@@ -501,16 +519,17 @@ def search_cmd(ctx, words, people, places, sources, not_people, not_places, not_
     from .engine import Engine
     from .model import InvalidRequest, SearchRequest
 
-    root = generations.index_dir(ctx.obj["index"])
-    # The library's own checks, for French messages that say what is wrong with the directory.
-    generations.check_version(generations.read_meta(generations.current_generation(root)), root)
+    if not (cluster := _cluster(ctx)):
+        root = generations.index_dir(ctx.obj["index"])
+        # The library's own checks, for French messages that say what is wrong with the directory.
+        generations.check_version(generations.read_meta(generations.current_generation(root)), root)
     req = SearchRequest(q=" ".join(words), people=tuple(people), places=tuple(places), sources=tuple(sources),
                         exclude_people=tuple(not_people), exclude_places=tuple(not_places),
                         exclude_sources=tuple(not_sources),
                         date_from=date_from, date_to=date_to, sort=sort, page=page, per_page=per_page,
                         correct=not exact, collapse=collapse)
     try:
-        resp = Engine(root).search(req)
+        resp = (cluster.engine() if cluster else Engine(root)).search(req)
     except InvalidRequest as e:
         _fail(f"{REQUEST_ERRORS.get(e.code, 'paramètre invalide')} ({e.code})", EXIT_USAGE)
     if as_json:
@@ -579,7 +598,9 @@ def place_cmd(ctx, name, size, latest, as_json):
 @click.option("--shared", "shared_path", type=click.Path(), help="Matériel partagé (par défaut ../shared, ou $DEPECHE_SHARED).")
 @click.option("--workdir", type=click.Path(), help="Où l'index d'évaluation est gardé (par défaut ~/.cache/depeche/eval).")
 @click.option("--run", "run_file", type=click.Path(), help="Écrit aussi le run TREC dans ce fichier.")
-def eval_cmd(corpus, shared_path, workdir, run_file):
+@click.option("--backend", type=click.Choice(BACKENDS), default=None, help="Moteur évalué (par défaut celui de depeche --backend).")
+@click.pass_context
+def eval_cmd(ctx, corpus, shared_path, workdir, run_file, backend):
     """Évaluation « known-item » de la recherche sur un jeu de développement (MRR@10, S@1, S@10 par type)."""
     import statistics
 
@@ -587,7 +608,12 @@ def eval_cmd(corpus, shared_path, workdir, run_file):
 
     shared = evaluation.shared_dir(shared_path)
     try:
-        scores, times, run = evaluation.evaluate(corpus, shared, evaluation.work_dir(workdir))
+        if (backend or ctx.obj.get("backend")) == "opensearch":
+            from .opensearch import commands
+
+            scores, times, run = commands.evaluate(corpus, shared)
+        else:
+            scores, times, run = evaluation.evaluate(corpus, shared, evaluation.work_dir(workdir))
     except FileNotFoundError as e:
         _fail(f"matériel d'évaluation introuvable ({e})")
     for line in evaluation.report(corpus, scores):

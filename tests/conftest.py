@@ -147,3 +147,25 @@ def entity_app(entity_index):
 def entity_client(entity_app):
     """A test client of entity_app."""
     return entity_app.test_client()
+
+
+# ---------------------------------------------------------------- the OpenSearch cluster (helpers in cluster_fixtures.py)
+
+
+@pytest.fixture(scope="session")
+def opensearch_url() -> str:
+    """A real local OpenSearch cluster: DEPECHE_OPENSEARCH_URL, or the repository's, started once."""
+    from cluster_fixtures import cluster_url
+
+    url, why = cluster_url()
+    if url is None:
+        pytest.skip(why)
+    return url
+
+
+def pytest_sessionfinish(session, exitstatus):
+    # The controller (not an xdist worker) stops a cluster the tests started, once every worker is done.
+    if not hasattr(session.config, "workerinput"):
+        from cluster_fixtures import stop_if_started
+
+        stop_if_started()

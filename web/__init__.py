@@ -12,7 +12,7 @@ from typing import Mapping
 
 from flask import Flask, request, url_for
 
-from search.engine import Engine
+from search import backend
 
 from . import config as config_module
 from . import errors, security
@@ -36,9 +36,9 @@ def create_app(config: Mapping | None = None) -> Flask:
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True
 
-    # One Engine per app, so one per gunicorn worker: it opens the index lazily on the first
-    # request and follows new generations by itself.
-    app.extensions[ENGINE_KEY] = Engine(str(settings["INDEX"]))
+    # One engine per app, so one per gunicorn worker: it opens the index lazily on the first
+    # request and follows new generations by itself. BACKEND (whoosh|opensearch) chooses it.
+    app.extensions[ENGINE_KEY] = backend.open_engine(settings)
 
     from . import alerts, api, coverage, export, feeds, pages, present
 

@@ -1,0 +1,560 @@
+"""The search engine interface (search/backend.py) answered by an OpenSearch cluster.
+
+The same requests and the same response objects as the Whoosh engine: the query parsed by
+search/query.py and translated by dsl.py; all words first, ranked partial matches when fewer
+than ``and_min_results`` dispatches have them all; facets as aggregations; the dates facet as a
+histogram; snippets from the unified highlighter; corrections from the term suggester;
+related dispatches from ``more_like_this``.
+"""
+from __future__ import annotations
+
+import re
+import time
+from collections import Counter
+from types import SimpleNamespace
+from typing import Iterable, Iterator
+
+from .. import coverage, facets, highlight, query, ranking
+from ..analysis import fold_key
+from ..engine import Engine as _WhooshEngine
+from ..generations import IndexMissing, IndexVersionMismatch
+from ..model import (
+    AGENCY_FACETS, AGENCY_FILTERS, DEFAULT_TIME_BUDGET_MS, EXCLUDE_FILTERS, Correction, FacetItem, Hit, InvalidRequest,
+    SearchRequest, SearchResponse,
+)
+from . import dsl, writer
+from .mapping import TEXT_FIELDS
+
+SNIPPET_CHARS = highlight.FRAGMENT_CHARS
+SNIPPET_FRAGMENTS = 2
+MAX_RESULTS = 10_000  # the index's max_result_window
+RELATED_TERMS = 25
+META_TTL_S = 5.0  # how long a generation's display forms are trusted before the alias is read again
+FACET_FIELDS = {"people": "people", "places": "places", "sources": "source"}
+AGENCY_FIELDS = {"urgency": "urgency", "genre": "genre", "subjects": "subjects", "language": "language", "slugline": "slugline"}
+# Corrections: words of at least this many letters, absent from the archive, with a suggestion.
+MIN_CORRECTED = 4
+
+
+def _suggest_text(pq: query.ParsedQuery) -> str:
+    """The plain words the suggester reads, as typed."""
+    return " ".join(w.text for w in pq.words())
+
+
+def _all_of(filters: list) -> dict:
+    return {"bool": {"filter": filters}} if filters else {"match_all": {}}
+
+
+def _buckets(aggs: dict, outer: str, inner: str) -> list:
+    return ((aggs.get(outer) or {}).get(inner) or {}).get("buckets", [])
+
+
+class ClusterEngine:
+    """Read-only search over the index an alias points to."""
+
+    validate = staticmethod(_WhooshEngine.validate)
+
+    def __init__(self, url: str, alias: str, params: ranking.RankingParams | None = None):
+        self.url = url
+        self.alias = alias
+        self.params = params or ranking.DEFAULT_PARAMS
+        self.client = writer.connect(url)
+        self._meta: tuple[float, str, dict] | None = None
+
+    # -- the generation served
+
+    def snapshot(self) -> SimpleNamespace:
+        """The live index and its metadata (``meta``: generation, built_at, display forms)."""
+        now = time.monotonic()
+        cached = self._meta
+        if cached is not None and now - cached[0] < META_TTL_S:
+            return SimpleNamespace(index=cached[1], meta=cached[2])
+        index = writer.guard(lambda: writer.live_index(self.client, self.alias))
+        if index is None:
+            raise IndexMissing(f"aucun index {self.alias!r} sur le cluster {self.url} : lancez `depeche --backend opensearch index rebuild`")
+        # The whole document (display forms, word table) is read again only when the index or
+        # its last `index add` changed.
+        stamp = writer.guard(lambda: writer.read_meta(self.client, self.alias, index, fields=["updated_at", "built_at"]))
+        if cached is not None and cached[1] == index and all(cached[2].get(k) == stamp.get(k) for k in ("updated_at", "built_at")):
+            meta = cached[2]
+        else:
+            meta = writer.guard(lambda: writer.read_meta(self.client, self.alias, index))
+            if meta.get("schema_version") != writer.SCHEMA:
+                raise IndexVersionMismatch(f"l'index {index} a été construit pour {meta.get('schema_version')!r}, cette version de "
+                                           f"Dépêche lit {writer.SCHEMA!r} : lancez `depeche --backend opensearch index rebuild`")
+            meta["_display"] = {kind: {k: facets.choose_display(Counter(v)) for k, v in (meta.get("entities") or {}).get(kind, {}).items()}
+                                for kind in ("people", "places")}
+        self._meta = (now, index, meta)
+        return SimpleNamespace(index=index, meta=meta)
+
+    def _display(self, kind: str, key: str) -> str:
+        return self.snapshot().meta["_display"][kind].get(key, key)
+
+    def _search(self, body: dict, **kw) -> dict:
+        try:
+            return writer.guard(lambda: self.client.search(index=self.alias, body=body, **kw))
+        except writer.ClusterUnavailable as e:
+            if "time_exceeded" not in str(e) or "timeout" not in body:
+                raise
+        # Every shard ran out of the budget before it had anything (a loaded cluster): answer
+        # without the cut, said partial, rather than nothing.
+        lighter = {k: v for k, v in body.items() if k != "timeout"}
+        resp = writer.guard(lambda: self.client.search(index=self.alias, body=lighter, **kw))
+        resp["timed_out"] = True
+        return resp
+
+    # -- search
+
+    def _filters(self, req: SearchRequest, lo: int, hi: int, within: Iterable[str] | None) -> tuple[list, dict, list, dict | None]:
+        """(filters, facet choices, exclusions, date filter) of a request: embargo and ``within``
+        always apply; each facet's chosen values are alternatives (OR within a facet, AND across)."""
+        flt: list = [{"bool": {"should": [{"bool": {"must_not": {"exists": {"field": "release"}}}},
+                                          {"range": {"release": {"lte": int(time.time())}}}]}}]
+        chosen: dict[str, dict] = {}
+        for kind, name in FACET_FIELDS.items():
+            values = [fold_key(v) for v in getattr(req, kind) if fold_key(v)]
+            if values:
+                chosen[kind] = {"terms": {name: values}}
+        for facet, field in AGENCY_FILTERS.items():
+            values = [fold_key(v) if facet != "urgency" else v.strip() for v in getattr(req, field)]
+            if values:
+                chosen[facet] = {"terms": {AGENCY_FIELDS[facet]: values}}
+        excl = []
+        for kind, field in EXCLUDE_FILTERS.items():
+            values = [fold_key(v) for v in getattr(req, field) if fold_key(v)]
+            if values:
+                excl.append({"terms": {FACET_FIELDS[kind]: values}})
+        if within is not None:
+            flt.append({"ids": {"values": list(within)}})
+        dates = None
+        if req.date_from or req.date_to:
+            dates = {"range": {"day": {"gte": max(lo, 1), "lte": hi}}}
+        return flt, chosen, excl, dates
+
+    def _query(self, pq: query.ParsedQuery, all_words: bool, flt: list, excl: list) -> dict:
+        q = dsl.text_query(pq, all_words) if not pq.is_empty else {"match_all": {}}
+        return {"bool": {"must": [q], "filter": flt, "must_not": excl}}
+
+    def _count(self, q: dict) -> int:
+        return int(writer.guard(lambda: self.client.count(index=self.alias, body={"query": q}))["count"])
+
+    def _phrases_found(self, pq: query.ParsedQuery) -> tuple[query.ParsedQuery, list[str]]:
+        """``pq`` with each phrase no dispatch has replaced by its words, and the notices saying so."""
+        notices, clauses = [], []
+        for c in pq.clauses:
+            if isinstance(c, query.Phrase) and self._count(dsl.clause(c)) == 0:
+                notices.append(f"Aucun document ne contient l'expression exacte « {c.text} » : ses mots ont été cherchés séparément.")
+                clauses.extend(query.plain(c.text).clauses)
+            else:
+                clauses.append(c)
+        if not notices:
+            return pq, []
+        return query.ParsedQuery(pq.text, clauses, pq.exclusions, pq.strict, pq.notice), notices
+
+    def _plan(self, pq, flt, excl) -> tuple[dict, str]:
+        """The query and whether it asks for every soft clause (``all``) or ranks partial matches (``some``)."""
+        if not pq.clauses and not pq.exclusions and pq.text.strip():
+            return {"match_none": {}}, "none"  # only stop words: nothing to look for
+        strict_q = self._query(pq, True, flt, excl)
+        if len(dsl.soft_clauses(pq)) < 2:
+            return strict_q, "all"
+        # As the Whoosh planner: decided on the whole archive, before facet choices and dates.
+        n = self._count(strict_q)
+        if n >= self.params.and_min_results:
+            return strict_q, "all"
+        return self._query(pq, False, flt, excl), "some"
+
+    def _corrections(self, pq: query.ParsedQuery, suggest: dict | None) -> list[Correction]:
+        """The suggester's answers as corrections of the words as typed (its offsets are in ``_suggest_text``)."""
+        out = []
+        typed = _suggest_text(pq)
+        for entry in (suggest or {}).get("words", []):
+            word = typed[entry["offset"]:entry["offset"] + entry["length"]] if "offset" in entry else entry.get("text", "")
+            options = entry.get("options") or []
+            if len(word) >= MIN_CORRECTED and options and self._absent(word):
+                out.append(Correction(word=word, replacement=options[0]["text"], applied=False))
+        return out
+
+    def _absent(self, word: str) -> bool:
+        """No dispatch has ``word`` (the suggester only read the bodies)."""
+        return self._count({"multi_match": {"query": word, "fields": [f"{f}.folded" for f in TEXT_FIELDS], "operator": "and"}}) == 0
+
+    def search(self, req: SearchRequest, within: Iterable[str] | None = None) -> SearchResponse:
+        """Answer a search request; the time budget becomes the cluster's ``timeout``."""
+        t0 = time.perf_counter()
+        lo, hi = self.validate(req)
+        snap = self.snapshot()
+        pq, notices = self._phrases_found(query.parse(req.q))
+        flt, chosen, excl, dates = self._filters(req, lo, hi, within)
+        q, match = self._plan(pq, flt, excl)
+        body = self._body(req, pq, q, chosen, dates)
+        resp = self._search(body, **self._timeout(req))
+        total = resp["hits"]["total"]["value"]
+        corrections = self._corrections(pq, resp.get("suggest"))
+        if corrections and req.correct and not pq.is_empty:
+            # A word the archive does not have is searched as its correction, as if typed so
+            # (the Whoosh engine's correct_unknown); kept when the corrected search finds something.
+            fixed = pq.text
+            for c in corrections:
+                fixed = re.sub(r"(?<!\w)" + re.escape(c.word) + r"(?!\w)", c.replacement, fixed, count=1)
+            pq2, notices2 = self._phrases_found(query.parse(fixed))
+            q2, match2 = self._plan(pq2, flt, excl)
+            resp2 = self._search(self._body(req, pq2, q2, chosen, dates), **self._timeout(req))
+            if resp2["hits"]["total"]["value"]:
+                resp, match, pq_hits, notices = resp2, match2, pq2, notices2
+                total = resp["hits"]["total"]["value"]
+                for c in corrections:
+                    c.applied = True
+            else:
+                pq_hits = pq
+        else:
+            pq_hits = pq
+        soft = dsl.soft_clauses(pq_hits)
+        hits = [self._hit(h, req.highlight, soft if match == "some" else None) for h in resp["hits"]["hits"]]
+        out_facets = self._facets(resp.get("aggregations") or {}, req)
+        grain = self._dates(resp.get("aggregations") or {}, req, lo, hi, out_facets)
+        timed_out = ["scoring"] if resp.get("timed_out") else []
+        did_you_mean = None
+        if corrections and not any(c.applied for c in corrections):
+            did_you_mean = pq.text
+            for c in corrections:
+                did_you_mean = re.sub(r"(?<!\w)" + re.escape(c.word) + r"(?!\w)", c.replacement, did_you_mean, count=1)
+            if did_you_mean == pq.text:
+                did_you_mean = None
+        return SearchResponse(
+            query=req.q, total=total, page=req.page, per_page=req.per_page,
+            took_ms=round((time.perf_counter() - t0) * 1000, 2), hits=hits, facets=out_facets,
+            corrected_query=did_you_mean, notice=" ".join(x for x in [pq.notice, *notices] if x) or None, partial=bool(timed_out), sort=req.sort,
+            generation=snap.meta.get("generation"), match=match if total else "none", corrections=corrections,
+            timed_out=timed_out, date_grain=grain, collapse="none",
+        )
+
+    @staticmethod
+    def _timeout(req: SearchRequest) -> dict:
+        """The client's wait: the budget, and a margin for the network (the cluster's own cut is in the body)."""
+        return {"request_timeout": max(1.0, req.time_budget_ms / 1000 * 3)} if req.time_budget_ms else {}
+
+    def _sort(self, sort: str) -> list:
+        if sort == "newest":
+            return [{"day": "desc"}, "_score"]
+        if sort == "oldest":
+            return [{"day": {"order": "asc", "missing": "_last"}}, "_score"]
+        return ["_score", {"day": "desc"}]
+
+    def _body(self, req, pq, q, chosen: dict, dates: dict | None, *, size=None, start=None, aggs=True) -> dict:
+        """The search request: the matches in ``query``, facet choices and dates in ``post_filter``
+        (hits only), so that each aggregation applies them as the facets are counted."""
+        size = req.per_page if size is None else size
+        start = (req.page - 1) * req.per_page if start is None else start
+        body: dict = {
+            "query": q, "from": start, "size": size, "sort": self._sort(req.sort), "track_total_hits": True,
+        }
+        if req.time_budget_ms:
+            body["timeout"] = f"{req.time_budget_ms}ms"  # past it each shard returns what it has: partial
+        narrowing = [*chosen.values(), *([dates] if dates else [])]
+        if narrowing:
+            body["post_filter"] = _all_of(narrowing)
+        if _suggest_text(pq):
+            body["suggest"] = {"words": {"text": _suggest_text(pq), "term": {
+                "field": "body.folded", "suggest_mode": "missing", "min_word_length": MIN_CORRECTED, "size": 1, "sort": "frequency"}}}
+        if req.highlight and (hq := dsl.highlight_query(pq)) is not None:
+            body["highlight"] = {
+                "type": "unified", "encoder": "html", "pre_tags": ["<mark>"], "post_tags": ["</mark>"],
+                "highlight_query": hq, "require_field_match": False,
+                "fields": {
+                    "title": {"number_of_fragments": 0},
+                    "lead": {"fragment_size": SNIPPET_CHARS, "number_of_fragments": 1},
+                    "body": {"fragment_size": SNIPPET_CHARS, "number_of_fragments": SNIPPET_FRAGMENTS},
+                },
+            }
+        if aggs:
+            body["aggs"] = self._aggs(req, chosen, dates)
+        return body
+
+    def _aggs(self, req: SearchRequest, chosen: dict, dates: dict | None) -> dict:
+        """Facets over the matches; a facet with chosen values without its own choice (the
+        Whoosh engine's rule: each count says what choosing that value too adds)."""
+        size = req.facet_size
+        own_dates = [dates] if dates else []
+        facets_out = {}
+        for kind, field in [*FACET_FIELDS.items(), *AGENCY_FIELDS.items()]:
+            terms = {"terms": {"field": field, "size": size, "order": [{"_count": "desc"}, {"_key": "asc"}]}}
+            if kind == "sources":
+                terms["aggs"] = {"shown": {"top_hits": {"size": 1, "_source": ["display.source"]}}}
+            others = [f for k, f in chosen.items() if k != kind]
+            facets_out[kind] = {"filter": _all_of([*others, *own_dates]), "aggs": {"values": terms}}
+        matches = {
+            "span": {"filter": {"range": {"day": {"gt": 0}}}, "aggs": {"first": {"min": {"field": "day"}}, "last": {"max": {"field": "day"}}}},
+            "years": {"histogram": {"field": "day", "interval": 10000, "min_doc_count": 1}},
+        }
+        out = {"matches": {"filter": _all_of([*chosen.values(), *own_dates]), "aggs": matches}, **facets_out}
+        # Around the chosen range: the months and days of the matches before the date filter.
+        # A dispatch counts at its own precision: a year-only one as its year among the months,
+        # a month-only one as its month among the days.
+        context = {}
+        context["months"] = {"date_histogram": {"field": "when", "calendar_interval": "month", "min_doc_count": 1, "format": "yyyy-MM"}}
+        context["year_only"] = {"filter": {"term": {"precision": "year"}},
+                            "aggs": {"years": {"histogram": {"field": "day", "interval": 10000, "min_doc_count": 1}}}}
+        context["days"] = {"filter": {"term": {"precision": "day"}},
+                       "aggs": {"days": {"date_histogram": {"field": "when", "calendar_interval": "day", "min_doc_count": 1, "format": "yyyy-MM-dd"}}}}
+        context["month_only"] = {"filter": {"term": {"precision": "month"}}, "aggs": {"months": {"terms": {"field": "month", "size": 1000}}}}
+        out["context"] = {"filter": _all_of(list(chosen.values())), "aggs": context}
+        return out
+
+    def _facets(self, aggs: dict, req: SearchRequest) -> dict[str, list[FacetItem]]:
+        out: dict[str, list[FacetItem]] = {}
+        for kind in ("people", "places", "sources"):
+            selected = {fold_key(v) for v in getattr(req, kind)}
+            excluded = {fold_key(v) for v in getattr(req, EXCLUDE_FILTERS[kind])}
+            items = []
+            for b in _buckets(aggs, kind, "values"):
+                key = b["key"]
+                if kind == "sources":
+                    shown = (b.get("shown") or {}).get("hits", {}).get("hits", [])
+                    value = ((shown[0]["_source"].get("display") or {}).get("source") if shown else None) or key
+                else:
+                    value = self._display(kind, key)
+                items.append(FacetItem(value=value, count=b["doc_count"], selected=key in selected))
+            seen = {fold_key(it.value) for it in items}
+            for v in getattr(req, kind):
+                if fold_key(v) not in seen:
+                    items.append(FacetItem(value=v, count=0, selected=True))
+            for v in getattr(req, EXCLUDE_FILTERS[kind]):
+                if fold_key(v) in excluded and fold_key(v) not in seen:
+                    items.append(FacetItem(value=v, count=0, excluded=True))
+            out[kind] = items
+        out["dates"] = []
+        agency = {f: _buckets(aggs, f, "values") for f in AGENCY_FACETS}
+        if any(agency.values()):
+            for facet in AGENCY_FACETS:
+                chosen = set(getattr(req, AGENCY_FILTERS[facet]))
+                out[facet] = [FacetItem(value=b["key"], count=b["doc_count"], selected=b["key"] in chosen) for b in agency[facet]]
+        return out
+
+    def _dates(self, aggs: dict, req: SearchRequest, lo: int, hi: int, out: dict) -> str:
+        """The dates facet at the Whoosh engine's grain (facets.date_grain) for the same window."""
+        ranged = bool(req.date_from or req.date_to)
+        span = (aggs.get("matches") or {}).get("span") or {}
+        first, last = (span.get("first") or {}).get("value"), (span.get("last") or {}).get("value")
+        if first is None:
+            window = (lo, hi) if ranged and lo > 0 and hi < 99999999 else None
+        else:
+            first, last = int(first), int(last)
+            wlo = lo if ranged and lo > 0 else first
+            whi = hi if ranged and hi < 99999999 else last
+            if whi // 10000 - wlo // 10000 + 1 > facets.MONTH_GRAIN_MAX_YEARS:
+                wlo, whi = max(wlo, first), min(whi, last)
+            window = (wlo, whi)
+        grain = facets.date_grain(window)
+        if window is None:
+            return grain
+        if grain == "year":
+            buckets = ((aggs.get("matches") or {}).get("years") or {}).get("buckets", [])
+            values = [(f"{int(b['key']) // 10000:04d}", b["doc_count"]) for b in buckets if b["key"] > 0]
+        elif grain == "month":
+            y1, y2 = window[0] // 10000, window[1] // 10000
+            values = [(b["key_as_string"], b["doc_count"]) for b in _buckets(aggs, "context", "months")
+                      if y1 <= int(b["key_as_string"][:4]) <= y2]
+            values += [(f"{int(b['key']) // 10000:04d}", b["doc_count"]) for b in _buckets(aggs.get("context") or {}, "year_only", "years")
+                       if y1 <= int(b["key"]) // 10000 <= y2]
+        else:
+            ym = f"{window[0] // 10000:04d}-{window[0] // 100 % 100:02d}"
+            values = [(b["key_as_string"], b["doc_count"]) for b in _buckets(aggs.get("context") or {}, "days", "days")
+                      if b["key_as_string"].startswith(ym)]
+            values += [(b["key"], b["doc_count"]) for b in _buckets(aggs.get("context") or {}, "month_only", "months") if b["key"] == ym]
+        size = {"year": 4, "month": 7, "day": 10}[grain]
+        out["dates"] = [FacetItem(value=v, count=int(c), selected=ranged and len(v) == size and facets.is_range_of(v, lo, hi))
+                        for v, c in values]
+        out["dates"].sort(key=lambda it: it.value.ljust(10, "~"))  # a coarser value after its finer ones
+        return grain
+
+    # -- hits
+
+    def _hit(self, h: dict, with_highlight: bool, soft: list | None) -> Hit:
+        src = h.get("_source") or {}
+        disp = src.get("display") or {}
+        title = disp.get("title") or ""
+        hl = h.get("highlight") or {}
+        lead, body = disp.get("lead") or "", src.get("body") or ""
+        if with_highlight and (hl.get("lead") or hl.get("body")):
+            snippet = " … ".join([*hl.get("lead", []), *hl.get("body", [])])
+        else:
+            snippet = highlight.snippet(lead, body, ())
+        title_html = hl["title"][0] if with_highlight and hl.get("title") and src.get("title") == title else highlight.escape(title)
+        missing = []
+        if soft is not None:
+            matched = set(h.get("matched_queries") or [])
+            missing = list(dict.fromkeys(dsl.label(c) for i, c in enumerate(soft) if dsl.clause_name(i) not in matched))
+        agency = disp.get("agency") or {}
+        return Hit(
+            id=src.get("id") or h["_id"], title=title, title_html=title_html, date=disp.get("date"),
+            source=disp.get("source"), url=disp.get("url"), snippet_html=snippet, score=round(float(h.get("_score") or 0.0), 4),
+            people=[self._display("people", k) for k in src.get("people") or []],
+            places=[self._display("places", k) for k in src.get("places") or []],
+            missing=missing, urgency=agency.get("urgency"), slugline=agency.get("slugline"),
+            language=agency.get("language"), version=agency.get("version"),
+        )
+
+    def results(self, req: SearchRequest, limit: int, within: Iterable[str] | None = None) -> tuple[SearchResponse, Iterator[Hit]]:
+        """The first ``limit`` hits of a whole result set (no facets, plain snippets), for an export."""
+        if isinstance(limit, bool) or not isinstance(limit, int) or limit < 0:
+            raise InvalidRequest("bad_limit", "« limit » doit être un entier positif ou nul")
+        t0 = time.perf_counter()
+        lo, hi = self.validate(req)
+        snap = self.snapshot()
+        pq, notices = self._phrases_found(query.parse(req.q))
+        flt, chosen, excl, dates = self._filters(req, lo, hi, within)
+        q, match = self._plan(pq, flt, excl)
+        plain = SearchRequest(**{**req.__dict__, "highlight": False})
+        size = min(limit, MAX_RESULTS)
+        resp = self._search(self._body(plain, pq, q, chosen, dates, size=size, start=0, aggs=False), **self._timeout(req))
+        total = resp["hits"]["total"]["value"]
+        k = min(size, total)
+        out = SearchResponse(query=req.q, total=total, page=1, per_page=max(k, 1), took_ms=round((time.perf_counter() - t0) * 1000, 2),
+                             hits=[], facets={}, notice=" ".join(x for x in [pq.notice, *notices] if x) or None, sort=req.sort, generation=snap.meta.get("generation"),
+                             match=match if total else "none", partial=bool(resp.get("timed_out")),
+                             timed_out=["scoring"] if resp.get("timed_out") else [], collapse="none")
+        soft = dsl.soft_clauses(pq) if match == "some" else None
+        raw = resp["hits"]["hits"]
+        return out, (self._hit(h, False, soft) for h in raw[:k])
+
+    # -- documents
+
+    def _get(self, doc_id: str) -> dict | None:
+        res = writer.guard(lambda: self.client.search(index=self.alias, body={"query": {"ids": {"values": [doc_id]}}, "size": 1}))
+        hits = res["hits"]["hits"]
+        return hits[0] if hits else None
+
+    def document(self, doc_id: str, q: str = "", version: int | None = None) -> dict | None:
+        """A whole dispatch for display, query words marked (the Python highlighter: same rules as the index)."""
+        self.snapshot()
+        h = self._get(doc_id)
+        if h is None:
+            return None
+        src = h["_source"]
+        if (src.get("release") or 0) > time.time():
+            return None  # under embargo: not even its text
+        disp = src.get("display") or {}
+        agency = disp.get("agency")
+        live = (agency.get("version") or 1) if agency else None
+        if version is not None and version != live:
+            return None  # the cluster keeps the live version only
+        terms, phrases = self._marks(q)
+        title, lead = disp.get("title") or "", disp.get("lead") or ""
+        paragraphs = []
+        heads = set(disp.get("subheads") or [])
+        for para in re.split(r"\n\s*\n", src.get("body") or ""):
+            para = para.strip()
+            if para:
+                inner = highlight.highlight(para, terms, phrases)
+                paragraphs.append(f'<h3 class="subhead">{inner}</h3>' if para in heads else f"<p>{inner}</p>")
+        agency = agency or {}
+        return {
+            "id": src.get("id"), "title": title, "title_html": highlight.highlight(title, terms, phrases),
+            "title_derived": bool(disp.get("title_derived")), "lead": lead, "lead_html": highlight.highlight(lead, terms, phrases),
+            "body_html": "\n".join(paragraphs), "date": disp.get("date"), "source": disp.get("source"),
+            "section": disp.get("section"), "url": disp.get("url"),
+            "people": [self._display("people", k) for k in src.get("people") or []],
+            "places": [self._display("places", k) for k in src.get("places") or []],
+            "generation": self.snapshot().meta.get("generation"),
+            "status": "usable", "versions": [], "urgency": agency.get("urgency"), "genre": agency.get("genre"),
+            "slugline": agency.get("slugline"), "subjects": [name or code for code, name in agency.get("subjects") or []],
+            "language": agency.get("language"), "embargo": agency.get("embargo"), "shown_version": live,
+        }
+
+    @staticmethod
+    def _marks(q: str) -> tuple[list[str], list]:
+        if not q or len(q) > 1000:
+            return [], []
+        pq = query.parse(q)
+        phrases = []
+
+        def walk(node):
+            if isinstance(node, query.Phrase):
+                phrases.append(node.terms)
+            elif isinstance(node, query.Or):
+                for c in node.children:
+                    walk(c)
+
+        for c in pq.clauses:
+            walk(c)
+        return pq.positive_terms(), phrases
+
+    def story(self, story: str, limit: int = 0) -> dict | None:
+        """Stories are not grouped on the cluster (each dispatch stands alone): no story is known."""
+        return None
+
+    def entity_page(self, kind: str, name: str, size: int = coverage.COOCCURRING, latest: int = coverage.LATEST,
+                    budget_ms: int | None = DEFAULT_TIME_BUDGET_MS) -> coverage.Coverage | None:
+        """A person's or place's page from one search of the dispatches naming it (a query field,
+        not a facet choice: the names alongside are counted within them); None when none does."""
+        if kind not in coverage.KINDS:
+            raise ValueError(f"kind must be one of {coverage.KINDS}")
+        key = fold_key(name)
+        if not key:
+            return None
+        field = "personne" if kind == "people" else "lieu"
+        resp = self.search(SearchRequest(q=f'{field}:"{key}"', sort="newest", per_page=max(1, latest), facet_size=min(size + 1, 100),
+                                         highlight=False, time_budget_ms=budget_ms))
+        if resp.total == 0:
+            return None
+
+        def alongside(other: str) -> list[FacetItem]:
+            items = resp.facets.get(other, [])
+            return [it for it in items if other != kind or fold_key(it.value) != key][:size]
+
+        return coverage.Coverage(kind=kind, name=self._display(kind, key), total=resp.total, dates=resp.facets.get("dates", []),
+                                 date_grain=resp.date_grain, people=alongside("people"), places=alongside("places"),
+                                 latest=resp.hits[:latest], partial=resp.partial, timed_out=resp.timed_out)
+
+    def versions(self, guid: str) -> list[dict]:
+        """The cluster keeps only the live version of an agency item."""
+        return []
+
+    def related(self, doc_id: str, k: int = 5) -> list[Hit]:
+        """Dispatches most like this one (``more_like_this`` over its distinctive words)."""
+        if k <= 0:
+            return []
+        self.snapshot()
+        body = {
+            "size": k,
+            "query": {"bool": {
+                "must": [{"more_like_this": {"fields": ["title", "lead", "body"], "like": [{"_index": self.alias, "_id": doc_id}],
+                                             "min_term_freq": 1, "min_doc_freq": 2, "max_query_terms": RELATED_TERMS}}],
+                "must_not": [{"ids": {"values": [doc_id]}}, {"range": {"release": {"gt": int(time.time())}}}],
+            }},
+            "sort": ["_score", {"day": "desc"}],
+        }
+        resp = self._search(body)
+        return [self._hit(h, False, None) for h in resp["hits"]["hits"]]
+
+    # -- suggestions
+
+    def suggest(self, prefix: str, limit: int = 10) -> dict:
+        """Words (the generation's word table), people and places starting with ``prefix``, most frequent first."""
+        snap = self.snapshot()
+        prefix = (prefix or "")[:100]
+        limit = max(1, min(int(limit), 50))
+        folded = fold_key(prefix)
+        words = snap.meta.get("words") or {}
+        terms = []
+        if folded and " " not in folded:
+            terms = [w for w, _ in sorted(((w, c) for w, c in words.items() if w.startswith(folded)), key=lambda p: (-p[1], p[0]))[:limit]]
+        out: dict = {"terms": terms}
+        for kind in ("people", "places"):
+            res = []
+            if folded:
+                pattern = "(.* )?" + re.escape(folded).replace("\\ ", " ") + ".*"
+                resp = self._search({"size": 0, "aggs": {"k": {"terms": {"field": kind, "include": pattern, "size": limit,
+                                                                       "order": [{"_count": "desc"}, {"_key": "asc"}]}}}})
+                res = [self._display(kind, b["key"]) for b in resp["aggregations"]["k"]["buckets"]]
+            out[kind] = res
+        return out
+
+    def health(self) -> dict:
+        """Generation, live document count, analyzer version; raises IndexMissing without the alias."""
+        snap = self.snapshot()
+        count = writer.guard(lambda: self.client.count(index=self.alias))["count"]
+        cluster = writer.guard(lambda: self.client.cluster.health())
+        return {"generation": snap.meta.get("generation"), "documents": count,
+                "schema_version": snap.meta.get("schema_version"), "status": "ok", "cluster": cluster.get("status")}

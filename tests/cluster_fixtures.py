@@ -1,0 +1,70 @@
+"""The local OpenSearch cluster of the cluster tests: reached, or started once (opensearch/cluster.sh).
+
+``DEPECHE_OPENSEARCH_URL`` names a running cluster to use as it is. Otherwise the tests start the
+repository's two-node cluster (Java 17 and Maven needed; the first build fetches the jars) and
+the test session stops it at its end (``pytest_sessionfinish`` in conftest.py). Without Java
+the cluster tests are skipped, with the reason.
+"""
+from __future__ import annotations
+
+import fcntl
+import os
+import shutil
+import subprocess
+import urllib.request
+import uuid
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+SCRIPT = ROOT / "opensearch" / "cluster.sh"
+HOME = ROOT / "build" / "opensearch"
+DEFAULT_URL = "http://127.0.0.1:9250"
+# Written by whichever test process started the cluster: the session's end stops it.
+STARTED_MARK = HOME / "started-by-tests"
+
+
+def reachable(url: str) -> bool:
+    try:
+        with urllib.request.urlopen(url + "/_cluster/health", timeout=2) as r:
+            return r.status == 200
+    except OSError:
+        return False
+
+
+def cluster_url() -> tuple[str | None, str]:
+    """(URL of a green-or-yellow cluster, or None) and why not."""
+    url = os.environ.get("DEPECHE_OPENSEARCH_URL")
+    if url:
+        return (url, "") if reachable(url) else (None, f"DEPECHE_OPENSEARCH_URL={url} injoignable")
+    if reachable(DEFAULT_URL):
+        return DEFAULT_URL, ""
+    if not shutil.which("java") or not shutil.which("mvn"):
+        return None, "Java 17 et Maven absents : pas de cluster OpenSearch local"
+    HOME.mkdir(parents=True, exist_ok=True)
+    # Several xdist workers may arrive together: one starts the cluster, the others wait for it.
+    with open(HOME / "start.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not reachable(DEFAULT_URL):
+            done = subprocess.run([str(SCRIPT), "start"], capture_output=True, text=True, timeout=600)
+            if done.returncode != 0:
+                return None, f"make opensearch a échoué : {done.stderr[-500:]}"
+            STARTED_MARK.write_text("1")
+    return DEFAULT_URL, ""
+
+
+def stop_if_started() -> None:
+    """Stop the cluster if this test session started it."""
+    if STARTED_MARK.exists():
+        STARTED_MARK.unlink()
+        subprocess.run([str(SCRIPT), "stop"], capture_output=True, timeout=120)
+
+
+def unique_alias(prefix: str) -> str:
+    """An alias no other test (or worker) uses."""
+    return f"t-{prefix}-{uuid.uuid4().hex[:10]}"
+
+
+def drop(client, alias: str) -> None:
+    """Delete a test alias's indices and metadata."""
+    client.indices.delete(index=f"{alias}-*", ignore=[404])
+
