@@ -1,8 +1,9 @@
 """The search library: one ``Engine`` per process, called by the web page, the JSON API and the CLI.
 
 An ``Engine`` opens the live generation of an index directory lazily and keeps a ``Snapshot``
-of it: the Whoosh reader plus per-reader arrays built once (field lengths, dates, facet
-document→value pairs, the live-document mask) and a cache of decoded postings per term.
+of it (``snapshot``): the Whoosh reader for stored fields, the postings arrays the writer laid
+out (``postings``), per-document arrays built once (field lengths, dates, facet document→value
+pairs, the live-document mask) and a cache of each term's combined postings.
 
 Scoring does not go through Whoosh's searcher: the engine reads the postings of the query
 terms, scores every matching document with numpy (``ranking``), and sorts them exactly, so a
@@ -16,33 +17,28 @@ others keep answering from the old snapshot, and the switch is one attribute ass
 """
 from __future__ import annotations
 
-import json
 import logging
 import os
 import re
 import threading
 import time
-from collections import Counter, OrderedDict
+from collections import Counter
 from collections.abc import Iterable, Iterator
-from pathlib import Path
 from typing import NamedTuple
 
 import numpy as np
 
-from . import analysis, coverage, facets, highlight, postings, query, ranking, spelling, stories, suggest, surnames, versions
-from . import whoosh_internals as wi
+from . import analysis, coverage, facets, highlight, query, ranking, spelling, stories, suggest, versions
 from .analysis import SCHEMA_VERSION
 from .budget import MATCH_SHARE, Budget
+from .snapshot import EMPTY, TEXT_FIELDS, Snapshot, TermPostings
 from .indexing import (
     CURRENT,
-    ENTITIES_FILE,
     META_FILE,
     IndexMissing,
-    check_version,
     fold_key,
     index_dir,
     language_tag,
-    read_meta,
     release_time,
 )
 from .model import (
@@ -66,10 +62,8 @@ from .model import (
     SearchResponse,
 )
 
-TEXT_FIELDS = ranking.TEXT_FIELDS
 
 
-CACHE_POSTINGS = 2_000_000  # postings kept decoded per snapshot (LRU by term), ~50 MB
 MAX_PREFIX_TERMS = 50
 # All the prefixes of one query together: « ba* be* … zu* » expands to this many terms at most.
 MAX_QUERY_PREFIX_TERMS = 60
@@ -89,9 +83,6 @@ DENSE_GROUP_RATIO = 16
 RELATED_TERMS = 25
 RELATED_BUDGET_MS = 500
 SUGGEST_BUDGET_MS = 300
-# How long a request waits for the vocabulary and the speller being built in the background
-# when a generation has just opened (at most its own budget).
-VOCABULARY_WAIT = 30.0
 # The longest a search waits for the vocabulary and speller of a generation that has just
 # opened (once per process: later generations inherit the previous ones while theirs build).
 BUILD_WAIT = 0.1
@@ -101,7 +92,6 @@ RERANK_SHARE = 0.7
 FACETS_SHARE = 0.9
 RETRY_OPEN_SECONDS = 2.0
 PHRASE_CACHE = 256
-STORED_CACHE = 1024
 log = logging.getLogger("depeche.engine")
 _SURROGATE = re.compile("[\ud800-\udfff]")
 
@@ -109,425 +99,6 @@ _SURROGATE = re.compile("[\ud800-\udfff]")
 def len_then_name(name: str) -> tuple[int, str]:
     """Sort key putting _MAIN_10.toc after _MAIN_9.toc."""
     return (len(name), name)
-
-
-# ---------------------------------------------------------------- postings
-
-
-class FieldPostings:
-    """Postings of one term in one field: doc numbers, frequencies, raw position values."""
-
-    __slots__ = ("ids", "tf", "_values", "_offsets", "_ends")
-
-    def __init__(self, ids: np.ndarray, tf: np.ndarray, values: bytes = b"", starts: np.ndarray | None = None,
-                 ends: np.ndarray | None = None):
-        self.ids = ids
-        self.tf = tf
-        self._values = values
-        self._offsets = starts  # where each posting's positions start in ``values``; None: no positions
-        self._ends = ends
-
-    def __len__(self) -> int:
-        return len(self.ids)
-
-    def positions(self, doc: int) -> list[int]:
-        """Positions of the term in document ``doc`` (empty if absent)."""
-        i = int(np.searchsorted(self.ids, doc))
-        if i >= len(self.ids) or self.ids[i] != doc or self._offsets is None:
-            return []
-        return self.positions_at(i)
-
-    def positions_at(self, i: int) -> list[int]:
-        """Positions of the ``i``-th posting."""
-        return wi.decode_positions(self._values[self._offsets[i] : self._ends[i]])
-
-
-EMPTY = FieldPostings(np.zeros(0, np.int32), np.zeros(0, np.float32))
-
-
-class TermPostings:
-    """A term over the text fields: per-field postings and its combined BM25F tf~."""
-
-    __slots__ = ("term", "fields", "ids", "tfw", "size")
-
-    def __init__(self, term: str, fields: dict, ids: np.ndarray, tfw: np.ndarray):
-        self.term = term
-        self.fields = fields
-        self.ids = ids
-        self.tfw = tfw
-        self.size = sum(len(p) for p in fields.values()) + 1
-
-    @property
-    def df(self) -> int:
-        return len(self.ids)
-
-
-# ---------------------------------------------------------------- snapshot
-
-
-class Snapshot:
-    """One opened generation and everything computed from it; read-only once built."""
-
-    def __init__(self, root: Path, key: tuple, params: ranking.RankingParams, previous: "Snapshot | None" = None):
-        from whoosh import index as whoosh_index
-
-        self.root = root
-        self.key = key
-        self.params = params
-        gen = root / key[0]
-        self.gen_dir = gen
-        self.meta = read_meta(gen)
-        check_version(self.meta, root)
-        self.ix = whoosh_index.open_dir(str(gen))
-        self.reader = self.ix.reader()
-        self.leaves = wi.check_fast_path(self.reader)
-        self.segments = [(postings.open_segment(gen, sr), off) for sr, off in self.leaves]
-        self.n = self.reader.doc_count_all()
-        self.lock = threading.RLock()  # Whoosh file objects are not thread-safe
-        self._cache: OrderedDict[str, TermPostings] = OrderedDict()
-        self.phrase_masks: dict[tuple, np.ndarray] = {}
-        self._stored: dict[int, dict] = {}
-        self._cache_size = 0
-        self._vocab: suggest.Vocabulary | None = None
-        self._speller: spelling.Speller | None = None
-        # While this generation's vocabulary and speller are being built, the previous
-        # snapshot's serve (stale by one update at most): an archive fed every second by
-        # `index watch` must not go without spelling or prefixes.
-        self._stale = ((previous._vocab or previous._stale[0], previous._speller or previous._stale[1])
-                       if previous is not None else (None, None))
-        self._words: dict = {}
-        self._source_display: dict[str, str] = {}
-        self._entity_display: dict[tuple[str, str], str] = {}
-
-        self.live = np.ones(self.n, dtype=bool)
-        for sr, off in self.leaves:
-            self.live[off + wi.deleted(sr)] = False
-        self.n_live = int(self.live.sum())
-
-        self.lengths = {f: self._lengths(f) for f in TEXT_FIELDS}
-        # Exact totals (the per-document lengths are stored rounded to one byte).
-        self.avg = {f: max(self.reader.field_length(f) / max(self.n, 1), 1e-3) for f in TEXT_FIELDS}
-        self.has_lead = self.lengths["lead"] > 0
-        self.day = self._day()
-        # Embargoed agency items: release time (epoch seconds, 0: none); masked out until then.
-        self.release = self._day("release")
-        self.has_embargo = bool((self.release > 0).any())
-        self.docnums = np.arange(self.n, dtype=np.int64)
-
-        # One person, one page: a lone surname read as the full name unambiguous in its period.
-        self.surnames = surnames.SurnameJoin(self._facet("people"), self.day)
-        self.facets = {
-            "people": self.surnames.facet,
-            "places": self._facet("places"),
-            "sources": self._facet("source"),
-            "dates": self._facet("month"),
-            "section": self._facet("section"),
-        }
-        for name in AGENCY_FACETS:
-            self.facets[name] = self._facet(name)
-        self.has_agency = any(self.facets[name].totals(self.live).any() for name in AGENCY_FACETS)
-        # Documents in another language than French (their terms are folded words, not stems).
-        lang = self.facets["language"]
-        self.foreign = lang.mask_for([i for i, k in enumerate(lang.keys) if k != "fr"]) & self.live
-        self.has_foreign = bool(self.foreign.any())
-        self._keyword_display: dict[tuple[str, str], str] = {}
-        self.entity_forms = self._read_entities()
-        self.story_value, self.story_of, self.story_size, self._story_docs, self._story_numbers = self._stories()
-        self._vocab_ready = threading.Event()
-        threading.Thread(target=self._build_vocabulary, name="depeche-vocabulary", daemon=True).start()
-
-    # -- building
-
-    def _lengths(self, field: str) -> np.ndarray:
-        return np.concatenate([wi.length_column(sr, field) for sr, _ in self.leaves]) if self.leaves else np.zeros(0, np.float32)
-
-    def _day(self, name: str = "day") -> np.ndarray:
-        """YYYYMMDD per document (0: undated), read straight from the sortable column; any
-        unsigned 32-bit NUMERIC column (``release``) the same way (0 where a segment lacks it)."""
-        if not self.leaves:
-            return np.zeros(0, dtype=np.int32 if name == "day" else np.int64)
-        arr = np.concatenate([wi.uint32_column(sr, name) for sr, _ in self.leaves])
-        return arr.astype(np.int32) if name == "day" else arr
-
-    def visible(self, now: float | None = None) -> np.ndarray:
-        """Live documents whose embargo (if any) has ended: what a request may see, at ``now``."""
-        if not self.has_embargo:
-            return self.live
-        return self.live & ~(self.release > (time.time() if now is None else now))
-
-    def _facet(self, field: str) -> facets.FacetIndex:
-        """(document, value) pairs of a keyword field, from its postings arrays in one pass."""
-        key_ids: dict[str, int] = {}
-        docs: list[np.ndarray] = []
-        vals: list[np.ndarray] = []
-        for seg, off in self.segments:
-            fa = seg.field(field)
-            if fa is None or not len(fa.terms):
-                continue
-            local = np.fromiter((key_ids.setdefault(k, len(key_ids)) for k in fa.terms.all()), dtype=np.int32, count=len(fa.terms))
-            docs.append(np.asarray(fa.ids, dtype=np.int32) + off)
-            vals.append(np.repeat(local, fa.df()))
-        doc_arr = np.concatenate(docs) if docs else np.zeros(0, np.int32)
-        val_arr = np.concatenate(vals) if vals else np.zeros(0, np.int32)
-        keep = self.live[doc_arr] if len(doc_arr) else np.zeros(0, bool)
-        return facets.FacetIndex.from_pairs(list(key_ids), doc_arr[keep], val_arr[keep], self.n)
-
-    def _stories(self):
-        """(``story`` column value of each document, its story number, live versions of each
-        number, documents grouped by number, the column value of each number): read in one pass
-        of the column; a document without a story is a story of its own."""
-        value = (np.concatenate([wi.uint64_column(sr, "story") for sr, _ in self.leaves]) if self.leaves
-                 else np.zeros(0, dtype=np.uint64))
-        keyed = value != 0
-        numbers, inverse = np.unique(value[keyed], return_inverse=True)
-        story_of = np.arange(len(numbers), len(numbers) + self.n, dtype=np.int64)
-        story_of[keyed] = inverse
-        size = np.bincount(story_of[self.live], minlength=len(numbers) + self.n).astype(np.int32)
-        # Documents grouped by story number: one story's versions are a slice, found in O(log n).
-        by_story = np.argsort(story_of, kind="stable")
-        starts = np.searchsorted(story_of[by_story], np.arange(len(numbers) + 1))
-        return value, story_of, size, (by_story, starts), numbers
-
-    def story_docs(self, story: str) -> np.ndarray:
-        """The live documents of a story (any order); empty for an unknown story."""
-        number = stories.story_number(story)
-        i = int(np.searchsorted(self._story_numbers, np.uint64(number))) if number is not None else -1
-        if i < 0 or i >= len(self._story_numbers) or int(self._story_numbers[i]) != number:
-            return np.zeros(0, np.int64)
-        by_story, starts = self._story_docs
-        docs = by_story[starts[i] : starts[i + 1]]
-        return docs[self.live[docs]]
-
-    def _read_entities(self) -> dict:
-        try:
-            data = json.loads((self.gen_dir / ENTITIES_FILE).read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            return {}
-        return {kind: data.get(kind, {}) for kind in ("people", "places")}
-
-    # -- postings
-
-    def term(self, term: str) -> TermPostings:
-        """The cached postings of a term over title, lead and body (live documents only)."""
-        tp = self._cache.get(term)
-        if tp is not None:
-            try:
-                self._cache.move_to_end(term)
-            except KeyError:
-                pass
-            return tp
-        with self.lock:
-            tp = self._cache.get(term)
-            if tp is not None:
-                return tp
-            tp = self._load_term(term)
-            self._cache[term] = tp
-            self._cache_size += tp.size
-            while self._cache_size > CACHE_POSTINGS and len(self._cache) > 1:
-                _, old = self._cache.popitem(last=False)
-                self._cache_size -= old.size
-        return tp
-
-    def _load_term(self, term: str) -> TermPostings:
-        p = self.params
-        fields = {}
-        xs = {}
-        for f in TEXT_FIELDS:
-            parts = []
-            for seg, off in self.segments:
-                got = seg.postings(f, term)
-                if got is not None:
-                    parts.append((got, off))
-            if not parts:
-                fields[f] = EMPTY
-                continue
-            if len(parts) == 1:
-                (ids, tf, vstart, values), off = parts[0]
-                ids = ids + off
-            else:
-                ids = np.concatenate([got[0] + off for got, off in parts])
-                tf = np.concatenate([got[1] for got, _ in parts])
-                base = np.cumsum([0] + [len(got[3]) for got, _ in parts[:-1]])
-                vstart = np.concatenate([got[2][:-1] + b for (got, _), b in zip(parts, base)] + [[base[-1] + len(parts[-1][0][3])]])
-                values = b"".join(got[3] for got, _ in parts)
-            ids = ids.astype(np.int32, copy=False)
-            tf = np.asarray(tf, dtype=np.float32)
-            starts, ends = vstart[:-1], vstart[1:]
-            keep = self.live[ids]
-            if not keep.all():
-                # Deleted documents' positions stay in the blob, unreferenced.
-                ids, tf, starts, ends = ids[keep], tf[keep], starts[keep], ends[keep]
-            fields[f] = FieldPostings(ids, tf, values, starts, ends)
-            xs[f] = ranking.norm_tf(tf, self.lengths[f][ids], self.avg[f], p.b[f])
-        if "title" in xs and p.weights["title"]:
-            # Without a lead, the title is the summary of the document and weighs as a lead.
-            tids = fields["title"].ids
-            xs["title"] = xs["title"] * np.where(self.has_lead[tids], 1.0, p.weights["lead"] / p.weights["title"])
-        ids, tfw = ranking.combine_fields({f: fields[f].ids for f in xs}, xs, p.weights, self.n)
-        return TermPostings(term, fields, ids, tfw)
-
-    def field_terms(self, field: str, term: str) -> np.ndarray:
-        """Doc numbers having ``term`` in a keyword field (title words use ``term``)."""
-        parts = []
-        for seg, off in self.segments:
-            got = seg.postings(field, term)
-            if got is not None:
-                parts.append(np.asarray(got[0], dtype=np.int32) + off)
-        if not parts:
-            return np.zeros(0, np.int32)
-        ids = np.concatenate(parts)
-        return ids[self.live[ids]]
-
-    # -- stored documents
-
-    def stored(self, doc: int) -> dict:
-        """Stored fields of a document (a small cache: the best documents of a query are read
-        for re-ranking and again for their snippets)."""
-        doc = int(doc)
-        got = self._stored.get(doc)
-        if got is None:
-            with self.lock:
-                got = self.reader.stored_fields(doc)
-            if len(self._stored) >= STORED_CACHE:
-                try:
-                    self._stored.pop(next(iter(self._stored)))
-                except (StopIteration, KeyError, RuntimeError):
-                    pass
-            self._stored[doc] = got
-        return got
-
-    def docnum(self, ident: str) -> int | None:
-        ids = self.field_terms("id", ident)
-        return int(ids[0]) if len(ids) else None
-
-    # -- vocabulary and display forms
-
-    def _wait_built(self, wait: float | None) -> bool:
-        """Wait at most ``wait`` seconds for the background build; True when it has finished."""
-        return self._vocab_ready.wait(timeout=VOCABULARY_WAIT if wait is None else max(0.0, min(wait, VOCABULARY_WAIT)))
-
-    def vocabulary(self, wait: float | None = None) -> suggest.Vocabulary | None:
-        """Every stem of the text fields with its document frequency (built in the background
-        when the snapshot opens: the term index is read with stateless reads, no lock); None
-        if it is still being built after ``wait`` seconds."""
-        if self._vocab is None:
-            if self._stale[0] is not None and not self._vocab_ready.is_set():
-                return self._stale[0]
-            if not self._wait_built(wait):
-                return None
-            if self._vocab is None:  # the background build failed: build here
-                self._vocab = self._read_vocabulary()
-        return self._vocab
-
-    def speller(self, wait: float | None = None) -> spelling.Speller | None:
-        """The deletion index of the generation's words; None if still being built after ``wait`` seconds."""
-        if self._speller is None:
-            if self._stale[1] is not None and not self._vocab_ready.is_set():
-                return self._stale[1]
-            if not self._wait_built(wait):
-                return None
-            if self._speller is None:  # the background build failed: build here
-                self._speller = spelling.build(self.gen_dir)
-        return self._speller
-
-    def _build_vocabulary(self) -> None:
-        try:
-            self._vocab = self._read_vocabulary()
-            self._speller = spelling.build(self.gen_dir)
-            for kind in ("people", "places"):
-                self.facets[kind].keys_with_word_prefix("a")  # builds the word index
-        except Exception:  # pragma: no cover - rebuilt on demand
-            log.exception("vocabulary of %s", self.gen_dir)
-        finally:
-            self._vocab_ready.set()
-            self._stale = (None, None)
-
-    def _read_vocabulary(self) -> suggest.Vocabulary:
-        df: dict[str, int] = {}
-        for seg, _ in self.segments:
-            for f in TEXT_FIELDS:
-                fa = seg.field(f)
-                if fa is None:
-                    continue
-                for k, v in zip(fa.terms.all(), fa.df().tolist()):
-                    if v > df.get(k, 0):
-                        df[k] = v
-        return suggest.Vocabulary(df)
-
-    def word_forms(self, term: str, samples: int = 6) -> Counter:
-        """Surface forms of a stem in a few documents that contain it (lead first: short)."""
-        cached = self._words.get(term)
-        if cached is not None:
-            return cached
-        forms: Counter = Counter()
-        tp = self.term(term)
-        seen = 0
-        for f in ("lead", "title", "body"):
-            fp = tp.fields.get(f, EMPTY)
-            step = max(1, len(fp.ids) // samples)
-            for doc in fp.ids[::step][:samples]:
-                text = self.stored(doc).get(f) or ""
-                found = 0
-                for _, s, e in highlight._candidate_tokens(text, frozenset([term])):
-                    forms[text[s:e]] += 1
-                    found += 1
-                # A lead indexed from the body's opening is not stored as the lead: look on.
-                seen += found > 0
-            if sum(forms.values()) >= samples or seen >= samples:
-                break
-        self._words[term] = forms
-        return forms
-
-    def display_word(self, term: str, want: str | None = None, prefix: str | None = None) -> str | None:
-        forms = self.word_forms(term)
-        if prefix:
-            forms = Counter({f: c for f, c in forms.items() if analysis.fold(f).startswith(prefix)})
-        return suggest.word_display(forms, want)
-
-    def entity_display(self, kind: str, key: str) -> str:
-        got = self._entity_display.get((kind, key))
-        if got is None:
-            forms = self.entity_forms.get(kind, {}).get(key)
-            got = facets.choose_display(Counter(forms)) if forms else key.title()
-            self._entity_display[(kind, key)] = got
-        return got
-
-    def source_display(self, key: str) -> str:
-        got = self._source_display.get(key)
-        if got is None:
-            got = key
-            fi = self.facets["sources"]
-            i = fi.key_ids.get(key)
-            if i is not None:
-                docs = fi.doc_of_pair[fi.key_of_pair == i]
-                if len(docs):
-                    got = (self.stored(int(docs[0])).get("meta") or {}).get("source") or key
-            self._source_display[key] = got
-        return got
-
-    def keyword_display(self, facet: str, key: str) -> str:
-        """The display form of an agency facet value, as a dispatch having it spells it."""
-        got = self._keyword_display.get((facet, key))
-        if got is None:
-            got = key
-            fi = self.facets[facet]
-            i = fi.key_ids.get(key)
-            docs = fi.doc_of_pair[fi.key_of_pair == i] if i is not None else []
-            if len(docs) and facet in ("genre", "slugline", "subjects"):
-                agency = (self.stored(int(docs[0])).get("meta") or {}).get("agency") or {}
-                if facet == "subjects":
-                    names = [n or c for c, n in agency.get("subjects") or []]
-                else:
-                    names = [agency.get(facet) or ""]
-                got = next((n for n in names if fold_key(n) == key), key)
-            self._keyword_display[(facet, key)] = got
-        return got
-
-    def close(self) -> None:
-        try:
-            self.reader.close()
-        except Exception:  # pragma: no cover
-            pass
 
 
 # ---------------------------------------------------------------- evaluation of a query
