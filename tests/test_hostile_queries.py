@@ -72,11 +72,11 @@ def test_ten_thousand_character_query_is_refused_with_a_reason(engine):
 
 
 def test_prefix_expansion_is_capped(engine, monkeypatch):
-    import search.engine as eng
+    import search.plan as plan
 
     seen = []
-    real = eng.Engine.expand_prefix
-    monkeypatch.setattr(eng.Engine, "expand_prefix", lambda self, snap, folded, *rest: seen.append(real(self, snap, folded, *rest)) or seen[-1])
+    real = plan.expand_prefix
+    monkeypatch.setattr(plan, "expand_prefix", lambda snap, folded, *rest: seen.append(real(snap, folded, *rest)) or seen[-1])
     resp = engine.search(SearchRequest(q="zu*"))
     assert resp.total > 0  # still answers, with the most frequent expansions
     assert seen and 0 < len(seen[0]) <= MAX_PREFIX_TERMS < 676
@@ -125,9 +125,10 @@ def test_many_prefixes_share_one_cap(engine):
     resp = engine.search(SearchRequest(q=q))
     assert resp.took_ms < 2000
     # A query's prefixes together expand to at most MAX_QUERY_PREFIX_TERMS terms.
-    import search.engine as eng
+    from search.budget import Budget
+    from search.plan import plan_query
 
-    plan = eng.Engine._plan(engine, engine.snapshot(), query.parse("zu* " * 10), eng.Budget(None))
+    plan = plan_query(engine.snapshot(), query.parse("zu* " * 10), Budget(None))
     assert sum(len(g) for g in plan.groups) <= MAX_QUERY_PREFIX_TERMS
 
 
@@ -170,8 +171,9 @@ def test_a_long_quotation_is_found_by_its_opening_words():
 
 
 def test_every_prefix_of_a_query_gets_its_share(engine):
-    import search.engine as eng
+    from search.budget import Budget
+    from search.plan import plan_query
 
-    plan = eng.Engine._plan(engine, engine.snapshot(), query.parse("zua* zub* zuc* zud*"), eng.Budget(None))
+    plan = plan_query(engine.snapshot(), query.parse("zua* zub* zuc* zud*"), Budget(None))
     sizes = [len(g) for g in plan.groups]
     assert len(sizes) == 4 and all(0 < s <= MAX_QUERY_PREFIX_TERMS // 4 for s in sizes)
