@@ -28,11 +28,11 @@ from typing import NamedTuple
 
 import numpy as np
 
-from . import analysis, coverage, facets, highlight, query, ranking, stories, suggest, versions
+from . import analysis, coverage, facets, highlight, query, ranking, scoring, stories, suggest, versions
 from .analysis import SCHEMA_VERSION
 from .budget import Budget
 from .plan import MAX_PREFIX_TERMS, MAX_QUERY_CLAUSES, MAX_QUERY_PREFIX_TERMS, Plan, plan_query  # noqa: F401 - limits re-exported
-from .snapshot import EMPTY, Snapshot
+from .snapshot import Snapshot
 from .indexing import (
     CURRENT,
     META_FILE,
@@ -65,16 +65,11 @@ from .model import (
 
 
 
-# Query words whose positions the re-ranking reads (proximity, opening): the rarest first.
-MAX_RERANK_TERMS = 32
-# A scoring group with at least one posting per this many documents is summed densely.
-DENSE_GROUP_RATIO = 16
 RELATED_TERMS = 25
 RELATED_BUDGET_MS = 500
 SUGGEST_BUDGET_MS = 300
-# Re-ranking starts only with this share of the budget left unspent, facets stop at FACETS_SHARE:
-# what is left is for the snippets of the page.
-RERANK_SHARE = 0.7
+# Facets stop at this share of the budget (re-ranking at scoring.RERANK_SHARE): what is left is
+# for the snippets of the page.
 FACETS_SHARE = 0.9
 RETRY_OPEN_SECONDS = 2.0
 log = logging.getLogger("depeche.engine")
@@ -250,11 +245,11 @@ class Engine:
 
         cand = np.flatnonzero(mask)
         total = len(cand)
-        n_stories = self._story_count(snap, cand)
+        n_stories = scoring.story_count(snap, cand)
 
         # Ranking.
         k = min(req.page * req.per_page, n_stories if req.collapse == "story" else total)
-        order, scores = self._ranked(snap, plan, req.sort, cand, k, budget, collapse=req.collapse == "story")
+        order, scores = scoring.ranked(snap, plan, req.sort, cand, k, budget, collapse=req.collapse == "story")
         page_idx = order[(req.page - 1) * req.per_page : req.page * req.per_page]
 
         # Facets over all matching documents.
@@ -306,9 +301,9 @@ class Engine:
         snap, pq, plan, mask = self._matches(req, within, budget)[:4]
         cand = np.flatnonzero(mask)
         total = len(cand)
-        n_stories = self._story_count(snap, cand)
+        n_stories = scoring.story_count(snap, cand)
         k = min(limit, n_stories if req.collapse == "story" else total)
-        order, scores = self._ranked(snap, plan, req.sort, cand, k, budget, collapse=req.collapse == "story")
+        order, scores = scoring.ranked(snap, plan, req.sort, cand, k, budget, collapse=req.collapse == "story")
         resp = SearchResponse(
             query=req.q, total=total, page=1, per_page=max(k, 1), took_ms=round(budget.elapsed_ms(), 2), hits=[],
             facets={}, corrected_query=self._did_you_mean(pq, plan.corrections),
@@ -384,208 +379,6 @@ class Engine:
         # its values are alternatives (Paris OR Lyon), so each count says what choosing it adds.
         free = {key: _all(loose, [m for other, m in chosen.items() if other != key]) for key in chosen}
         return _Matches(snap, pq, plan, mask, context, selected, excluded, lo, hi, free)
-
-    def _ranked(self, snap: Snapshot, plan: Plan, sort: str, cand: np.ndarray, k: int, budget: Budget,
-                collapse: bool = False):
-        """(order of the first ``k`` candidates, their scores): BM25F over every candidate, the
-        best re-ranked while the budget lasts; a date order breaks its ties by score. ``collapse``:
-        only the first version of each story in that order (by BM25F) is ranked."""
-        p = self.params
-        total = len(cand)
-        scores = np.zeros(total, dtype=np.float32)
-        idfs = {}
-        if plan.groups and total:
-            dense = np.zeros(snap.n, dtype=np.float32)
-            for g in plan.groups:
-                ids, tfw, df = self._group(snap, g, plan)
-                w = ranking.idf(df, snap.n_live, p.idf_power)
-                if p.name_boost and len(g) == 1 and g[0] in plan.names:
-                    w *= p.name_boost
-                idfs[tuple(g)] = w
-                if len(ids):
-                    dense[ids] += w * ranking.saturate(tfw, p.k1)
-            scores = dense[cand]
-        if collapse:
-            # The rest ranks only each story's leader; the order maps back to ``cand``.
-            lead = self._story_leaders(snap, cand, scores, sort)
-            sub_order, sub_scores = self._ordered(snap, plan, sort, cand[lead], scores[lead], k, budget, idfs)
-            scores[lead] = sub_scores
-            return lead[sub_order], scores
-        return self._ordered(snap, plan, sort, cand, scores, k, budget, idfs)
-
-    def _ordered(self, snap: Snapshot, plan: Plan, sort: str, cand: np.ndarray, scores: np.ndarray, k: int,
-                 budget: Budget, idfs: dict):
-        """(order of the first ``k`` of ``cand`` scored ``scores``, the scores after re-ranking)."""
-        p = self.params
-        total = len(cand)
-        if sort != "relevance":
-            return ranking.date_order(scores, snap.day[cand], cand, k, newest=sort == "newest"), scores
-        depth = max(k, p.rerank_depth) if plan.groups else k
-        order = ranking.top_order(scores, snap.day[cand], cand, min(depth, total))
-        if plan.groups and len(order) and not budget.spent("reranking", RERANK_SHARE):
-            order, scores = self._rerank(snap, plan, cand, order, scores, idfs, budget)
-        return order[:k], scores
-
-    # -- stories
-
-    @staticmethod
-    def _story_count(snap: Snapshot, cand: np.ndarray) -> int:
-        """Stories among the candidates: only the documents of multi-version stories are sorted,
-        so it costs no more than the matches themselves."""
-        story = snap.story_of[cand]
-        multi = snap.story_size[story] > 1
-        return int(len(cand) - multi.sum() + len(np.unique(story[multi])))
-
-    @staticmethod
-    def _story_leaders(snap: Snapshot, cand: np.ndarray, scores: np.ndarray, sort: str) -> np.ndarray:
-        """Indices (ascending) of the candidates that come first in their story, in the request's
-        order: best BM25F (ties newest, then index order), or newest / oldest (ties best score)."""
-        story = snap.story_of[cand]
-        multi = np.flatnonzero(snap.story_size[story] > 1)
-        if not len(multi):
-            return np.arange(len(cand))
-        docs, sc, day, st = cand[multi], scores[multi], snap.day[cand[multi]].astype(np.int64), story[multi]
-        if sort == "relevance":
-            keys = (docs, -day, -sc, st)
-        else:
-            when = np.where(day == 0, np.iinfo(np.int64).max, -day if sort == "newest" else day)  # undated last
-            keys = (docs, -sc, when, st)
-        o = np.lexsort(keys)
-        first = np.ones(len(o), dtype=bool)
-        first[1:] = st[o][1:] != st[o][:-1]
-        keep = np.ones(len(cand), dtype=bool)
-        keep[multi] = False
-        keep[multi[o[first]]] = True
-        return np.flatnonzero(keep)
-
-    def _group(self, snap: Snapshot, group: list[str], plan: "Plan | None" = None):
-        """(ids, tf~, df) of a scoring group: one term, or the expansions of a prefix summed
-        (once per query: scoring and re-ranking both read it)."""
-        if len(group) == 1:
-            tp = snap.term(group[0])
-            return tp.ids, tp.tfw, tp.df
-        key = tuple(group)
-        if plan is not None and key in plan.summed:
-            return plan.summed[key]
-        got = self._sum_group(snap, group)
-        if plan is not None:
-            plan.summed[key] = got
-        return got
-
-    @staticmethod
-    def _sum_group(snap: Snapshot, group: list[str]):
-        """(ids, summed tf~, df) of several terms read as one."""
-        parts = [snap.term(t) for t in group]
-        ids = np.concatenate([tp.ids for tp in parts]) if parts else np.zeros(0, np.int32)
-        tfw = np.concatenate([tp.tfw for tp in parts]) if parts else np.zeros(0, np.float32)
-        if len(ids) * DENSE_GROUP_RATIO >= snap.n:
-            # Many postings (a short prefix): summing into a document-sized array is linear,
-            # where sorting them is not.
-            summed = np.bincount(ids, weights=tfw, minlength=snap.n)
-            uniq = np.flatnonzero(np.bincount(ids, minlength=snap.n))
-            return uniq.astype(np.int32), summed[uniq].astype(np.float32), len(uniq)
-        uniq, inv = np.unique(ids, return_inverse=True)
-        summed = np.bincount(inv, weights=tfw, minlength=len(uniq)).astype(np.float32)
-        return uniq.astype(np.int32), summed, len(uniq)
-
-    # -- plan
-
-    # -- re-ranking
-
-    def _rerank(self, snap: Snapshot, plan: Plan, cand, order, scores, idfs, budget: Budget):
-        """Re-score the ``rerank_depth`` best with the body opening, proximity and the typed forms."""
-        p = self.params
-        depth = min(p.rerank_depth, len(order))
-        top = order[:depth]
-        docs = cand[top]
-        groups = plan.groups
-        single = [g[0] for g in groups if len(g) == 1]
-        uniq = list(dict.fromkeys(single))
-        if len(uniq) > MAX_RERANK_TERMS:
-            # Positions of the rarest words say the most; reading every word's would cost more
-            # than a long query is worth.
-            uniq = sorted(uniq, key=lambda t: -idfs.get((t,), 0.0))[:MAX_RERANK_TERMS]
-        index_of = {t: i for i, t in enumerate(uniq)}
-        # Positions of every single query term in lead and body of the re-ranked documents.
-        needed = ["body"] + [f for f, w in p.proximity_weights.items() if w and f != "body"]
-        pos = {f: [[None] * len(uniq) for _ in range(depth)] for f in needed}
-        for f in needed:
-            for ti, t in enumerate(uniq):
-                if budget.spent("reranking"):
-                    return order, scores
-                fp = snap.term(t).fields.get(f, EMPTY)
-                if not len(fp):
-                    continue
-                loc = np.searchsorted(fp.ids, docs)
-                ok = loc < len(fp.ids)
-                ok[ok] = fp.ids[loc[ok]] == docs[ok]
-                if fp._offsets is None:
-                    continue
-                for j in np.flatnonzero(ok):
-                    pos[f][j][ti] = fp.positions_at(int(loc[j]))
-        new = np.zeros(depth, dtype=np.float64)
-        for g in groups:
-            ids, tfw, _ = self._group(snap, g, plan)
-            w = idfs[tuple(g)]
-            tf = np.zeros(depth, dtype=np.float64)
-            if len(ids):
-                loc = np.minimum(np.searchsorted(ids, docs), len(ids) - 1)
-                present = ids[loc] == docs
-                tf[present] = tfw[loc[present]]
-            if (p.opening_weight or p.opening_weight_no_lead) and len(g) == 1 and g[0] in index_of:
-                ti = index_of[g[0]]
-                for j in range(depth):
-                    body = pos["body"][j][ti]
-                    if body:
-                        ow = p.opening_weight if snap.has_lead[docs[j]] else p.opening_weight_no_lead
-                        if ow:
-                            tf[j] += ow * sum(1 for x in body if x < p.opening)
-            new += w * tf / (p.k1 + tf)
-        if len(uniq) > 1:
-            w_of = [idfs[(t,)] for t in uniq]
-            for j in range(depth):
-                for f, fw in p.proximity_weights.items():
-                    if not fw or f not in pos:
-                        continue
-                    lists = pos[f][j]
-                    events = [(x, ti) for ti, ps in enumerate(lists) if ps for x in ps]
-                    if len(events) > 1:
-                        new[j] += fw * ranking.proximity(events, w_of, p.window, p.proximity_k)
-        sub = ranking.top_order(new, snap.day[docs], docs, depth)
-        if p.exact_weight and plan.surface and depth and not budget.spent("reranking", RERANK_SHARE):
-            # The words as typed: among the best, documents using the same forms (not just the
-            # same stems: "français" is not "France") move up.
-            head = sub[: p.exact_depth]
-            bonus = self._exact_bonus(snap, plan, docs[head], idfs)
-            new[head] += p.exact_weight * bonus
-            head = head[ranking.top_order(new[head], snap.day[docs[head]], docs[head], len(head))]
-            sub = np.concatenate([head, sub[p.exact_depth :]])
-        scores = scores.astype(np.float64, copy=True)
-        scores[top] = new
-        return np.concatenate([top[sub], order[depth:]]), scores
-
-    def _exact_bonus(self, snap: Snapshot, plan: Plan, docs, idfs) -> np.ndarray:
-        """Per document: sum over typed words of idf x (share of its stem's matches in that exact form)."""
-        words = list(dict.fromkeys(plan.surface))
-        terms = frozenset(t for _, t in words)
-        # A word's group is led by its own term (a verb form's group also holds its singular).
-        idf_of = {g[0]: w for g, w in idfs.items() if g[0] in terms}
-        out = np.zeros(len(docs), dtype=np.float64)
-        for j, d in enumerate(docs):
-            sf = snap.stored(int(d))
-            title = "" if (sf.get("meta") or {}).get("title_derived") else (sf.get("title") or "")
-            text = "\n".join((title, sf.get("lead") or "", sf.get("body") or ""))
-            forms: Counter = Counter()
-            stems: Counter = Counter()
-            for t, a, b in highlight._candidate_tokens(text, terms):
-                stems[t] += 1
-                forms[(analysis.fold(text[a:b]), t)] += 1
-            for w, t in words:
-                if stems[t]:
-                    out[j] += idf_of.get(t, 0.0) * forms[(w, t)] / stems[t]
-        return out
-
-    # -- facets
 
     def _facets(self, snap: Snapshot, mask: np.ndarray, req: SearchRequest, selected: dict, budget: Budget,
                 excluded: dict | None = None, free: dict | None = None) -> dict:
