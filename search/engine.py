@@ -83,11 +83,6 @@ def _all(mask: np.ndarray, others: list[np.ndarray]) -> np.ndarray:
     return out
 
 
-def len_then_name(name: str) -> tuple[int, str]:
-    """Sort key putting _MAIN_10.toc after _MAIN_9.toc."""
-    return (len(name), name)
-
-
 # ---------------------------------------------------------------- evaluation of a query
 
 
@@ -135,16 +130,15 @@ class Engine:
     # -- generations
 
     def _key(self) -> tuple | None:
-        """What identifies the live index state: the generation, its metadata file and its
-        latest Whoosh commit (``index add``/``delete`` update a generation in place)."""
+        """What identifies the live index state: the generation and its metadata file, which
+        ``index add``/``delete`` rewrite after each commit once its postings are laid out (a
+        reader following Whoosh's own commit would open segments not laid out yet)."""
         try:
             target = os.readlink(self.root / CURRENT)
-            gen = self.root / target
-            st = os.stat(gen / META_FILE)
-            tocs = [n for n in os.listdir(gen) if n.endswith(".toc")]
+            st = os.stat(self.root / target / META_FILE)
         except OSError:
             return None
-        return (target, st.st_mtime_ns, st.st_ino, st.st_size, max(tocs, key=len_then_name) if tocs else "")
+        return (target, st.st_mtime_ns, st.st_ino, st.st_size)
 
     def snapshot(self) -> Snapshot:
         """The snapshot to answer from, opening a new generation first if there is one."""

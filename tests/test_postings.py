@@ -161,3 +161,27 @@ def test_columns_read_directly_match_whoosh(built_index: Path):
             lengths = wi.length_column(sr, "body")
             assert lengths.tolist() == [float(sr.doc_field_length(d, "body") or 0) for d in range(sr.doc_count_all())]
             assert np.all(wi.uint32_column(sr, "absent_column") == 0)
+
+
+def test_a_reader_follows_an_add_only_once_its_segments_are_laid_out(built_index: Path, tmp_path: Path, monkeypatch, caplog):
+    engine = Engine(built_index)
+    before = engine.search(SearchRequest(q="Garonne")).total
+    real_ensure = postings.ensure
+    during = []
+
+    def ensure_after_a_search(gen, reader):
+        # Whoosh has committed the batch; its segment has no layout yet.
+        during.append(engine.search(SearchRequest(q="Garonne")).total)
+        return real_ensure(gen, reader)
+
+    monkeypatch.setattr(postings, "ensure", ensure_after_a_search)
+    src = tmp_path / "crue.jsonl"
+    src.write_text(json.dumps({"id": "crue", "title": "Crue de la Garonne", "date": "2024-01-05",
+                               "body": "La Garonne a débordé à Toulouse.", "source": "AFP"}, ensure_ascii=False) + "\n",
+                   encoding="utf-8")
+    with caplog.at_level(logging.WARNING, logger="depeche.postings"):
+        indexing.add([src], built_index, entities=False)
+        after = engine.search(SearchRequest(q="Garonne")).total
+    assert during == [before] and after == before + 1
+    assert "no postings layout" not in caplog.text
+    assert all(seg.mapped for seg, _ in engine.snapshot().segments)
