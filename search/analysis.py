@@ -32,9 +32,10 @@ import re
 from functools import lru_cache
 
 import Stemmer
-from unidecode import unidecode
 from whoosh.analysis import Composable, Token, Tokenizer
 from whoosh.formats import Positions
+
+from .folding import fold, fold_key  # noqa: F401 - fold_key is re-exported
 
 SCHEMA_VERSION = "fr-8"
 
@@ -64,20 +65,6 @@ _SPLIT = re.compile(r"['’\-‐‑]")
 _DIGITS_LETTERS = re.compile(r"\d+|[^\W\d_]+")
 
 _stemmer = Stemmer.Stemmer("french")
-
-
-@lru_cache(maxsize=500_000)
-def fold(word: str) -> str:
-    """Lower-case and strip accents; œ/æ become oe/ae."""
-    if word.isascii():
-        return word.lower()
-    return unidecode(word).lower()
-
-
-@lru_cache(maxsize=200_000)
-def fold_key(value: str) -> str:
-    """Case/accent/punctuation-insensitive key of a name (facet values, entities): 'États-Unis' → 'etats unis'."""
-    return " ".join(re.findall(r"\w+", fold(value)))
 
 
 # Snowball's French rules for these endings need their accents (``adoptée`` and ``adopté``

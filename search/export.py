@@ -20,8 +20,8 @@ import json
 import re
 from collections.abc import Iterable, Iterator
 
-from unidecode import unidecode
 
+from . import folding
 from .model import Hit, InvalidRequest, SearchRequest, SearchResponse
 
 MAX_EXPORT_ROWS = 10_000
@@ -116,5 +116,5 @@ def jsonl_chunks(items: Iterable[dict]) -> Iterator[str]:
 def slug(req: SearchRequest, max_length: int = 60) -> str:
     """A file-name part for a search: its words and filter values in ASCII, ``recherche`` if none."""
     parts = [req.q, *req.people, *req.places, *req.sources, req.date_from or "", req.date_to or ""]
-    text = re.sub(r"[^a-z0-9]+", "-", unidecode(" ".join(p for p in parts if p)).lower()).strip("-")
+    text = folding.ascii_slug(" ".join(p for p in parts if p))
     return text[:max_length].rstrip("-") or "recherche"

@@ -15,7 +15,7 @@ import html
 import re
 from dataclasses import dataclass
 
-from . import analysis
+from . import analysis, folding
 
 FRAGMENT_CHARS = 200
 MAX_FRAGMENTS = 3
@@ -74,25 +74,11 @@ def _phrase_marks(text: str, terms: set, phrases) -> list[list]:
 
 
 # Fast path: a word can only have term ``t`` if its folded form starts with ``t`` minus its
-# last letters (Snowball only rewrites endings). The text is folded once, one character for
-# one (``str.translate``, offsets unchanged), a plain regex finds the few candidate words, and
-# only their whitespace-delimited chunks go through the analyzer: exact, and several times
-# faster than analysing every word of a long dispatch.
-def _fold_table() -> dict:
-    from unidecode import unidecode
-
-    table = {}
-    for cp in range(0x80, 0x250):
-        c = chr(cp)
-        f = unidecode(c).lower()
-        if c.isalpha() and f[:1].isalpha():
-            table[cp] = f[0]
-    for c in "ABCDEFGHIJKLMNOPQRSTUVWXYZ":
-        table[ord(c)] = c.lower()
-    return table
-
-
-_FOLD = _fold_table()
+# last letters (Snowball only rewrites endings). A regex reading the lower-case text as folded
+# (accent classes, offsets unchanged) finds the few candidate words, and only their
+# whitespace-delimited chunks go through the analyzer: exact, and several times faster than
+# analysing every word of a long dispatch.
+_FOLD = folding.one_for_one()
 _FOLD_CHARS = {chr(k): v for k, v in _FOLD.items() if k >= 0x80}
 # Accented letters the candidate regex reads as their ASCII letter: Latin-1 only, as larger
 # character classes make each compile slow; a word with any other letter is found by _FOREIGN.

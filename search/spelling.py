@@ -32,7 +32,8 @@ from typing import Iterable
 import numpy as np
 from rapidfuzz.distance import OSA
 
-from .analysis import fold, stem
+from .analysis import stem
+from .folding import fold
 
 WORDS_FILE = "words.tsv.gz"
 MIN_WORD = 4  # shorter words have too many neighbours to correct

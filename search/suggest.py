@@ -17,7 +17,7 @@ from typing import Callable
 
 import numpy as np
 
-from .analysis import fold
+from .folding import fold
 
 _AFTER_EVERY_CHARACTER = "\U0010ffff"
 

@@ -9,7 +9,8 @@ import re
 import unicodedata
 from functools import lru_cache
 
-from ..analysis import fold_key
+from ..folding import fold_key
+from ..folding import fold_words as fold  # noqa: F401 - the entity modules compare words with it
 
 # The recogniser needs ~1 GB of scratch memory per 100k characters on long inputs; news copy is
 # far shorter (the longest OrangeSum article is 20k characters), so a longer text is cut here.
@@ -22,14 +23,6 @@ def document_text(title: str | None, lead: str, body: str) -> str:
     # A newline after the title: concatenating it straight onto the lead glues words together
     # ("RoyalPour"), which the recogniser then reads as one name.
     return (head + "\n" if head else "") + (lead or "") + "\n" + (body or "")
-
-
-@lru_cache(maxsize=1 << 17)
-def fold(s: str) -> str:
-    """``s`` without accents, case-folded, ligatures spelt out: how the word lists are compared."""
-    s = unicodedata.normalize("NFKD", s)
-    s = "".join(c for c in s if not unicodedata.combining(c)).casefold()
-    return s.replace("œ", "oe").replace("æ", "ae")
 
 
 @lru_cache(maxsize=1 << 17)

@@ -10,7 +10,7 @@ MRR@10 by -0.001 to -0.003 and made searches about five times slower.
 from __future__ import annotations
 
 from .. import query, ranking
-from ..analysis import fold_key
+from ..folding import fold_key
 from ..query import Field, Not, Or, ParsedQuery, Phrase, Prefix, Word
 from .mapping import TEXT_FIELDS
 

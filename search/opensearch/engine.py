@@ -15,7 +15,7 @@ from types import SimpleNamespace
 from typing import Iterable, Iterator
 
 from .. import coverage, facets, highlight, query, ranking
-from ..analysis import fold_key
+from ..folding import fold_key
 from ..engine import Engine as _WhooshEngine
 from ..generations import IndexMissing, IndexVersionMismatch
 from ..model import (
