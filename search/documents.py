@@ -11,7 +11,6 @@ replaced by U+FFFD, here and only here; an id holding one is rejected.
 from __future__ import annotations
 
 import csv
-import datetime as dt
 import gzip
 import io
 import json
@@ -22,6 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable, Iterator, Union
 
+from . import dates
 from .sources import normalize as normalize_source
 
 TEXT_SUFFIXES = (".txt",)
@@ -163,31 +163,12 @@ def derive_title(lead: str, limit: int = 110) -> str:
     return cut.rstrip(" ,;:–-") + "…"
 
 
-_DATE = re.compile(r"^(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?(?:[T ][0-9:.+\-Z]*)?$")
-
-
 def parse_date(value) -> str | None:
-    """Normalise a date to YYYY[-MM[-DD]]; raise BadRecord for an impossible one."""
-    if value is None:
-        return None
-    value = str(value).strip()
-    if not value:
-        return None
-    m = _DATE.match(value)
-    if not m:
-        raise BadRecord(f"date {value!r} : format attendu AAAA, AAAA-MM ou AAAA-MM-JJ")
-    year, month, day = m.groups()
+    """Normalise a date to YYYY[-MM[-DD]] (``dates``); raise BadRecord for an impossible one."""
     try:
-        if day:
-            return dt.date(int(year), int(month), int(day)).isoformat()
-        if month:
-            dt.date(int(year), int(month), 1)
-            return f"{year}-{month}"
-    except ValueError:
-        raise BadRecord(f"date impossible {value!r}") from None
-    if int(year) < 1:
-        raise BadRecord(f"date impossible {value!r}")
-    return year
+        return dates.parse_date(value)
+    except dates.DateError as e:
+        raise BadRecord(str(e)) from None
 
 
 def clean_id(value) -> str:

@@ -22,6 +22,7 @@ from whoosh.columns import NumericColumn
 from whoosh.fields import COLUMN, ID, KEYWORD, NUMERIC, STORED, TEXT, Schema
 
 from . import postings, spelling, stories
+from .dates import date_number  # noqa: F401 - re-exported
 from . import whoosh_internals as wi
 from . import versions
 from .analysis import SCHEMA_VERSION, FrenchAnalyzer, FrenchPositions, fold_key, mark_language  # noqa: F401 - fold_key is re-exported
@@ -135,14 +136,6 @@ def language_tag(language: str | None) -> str | None:
     """The primary subtag, lower case: ``en-GB`` → ``en``."""
     tag = (language or "").strip().lower().replace("_", "-").split("-")[0]
     return tag if tag.isalpha() and 2 <= len(tag) <= 3 else None
-
-
-def date_number(date: str | None) -> int:
-    """YYYYMMDD as an int, unknown parts as 00; 0 for an undated dispatch."""
-    if not date:
-        return 0
-    parts = (date.split("-") + ["00", "00"])[:3]
-    return int("".join(parts))
 
 
 def to_fields(doc: Dispatch, people_keys: list[str], places_keys: list[str]) -> dict:

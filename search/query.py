@@ -19,8 +19,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from . import analysis
-from .documents import BadRecord, parse_date
+from . import analysis, dates
 
 FIELD_ALIASES = {
     "personne": "people", "personnes": "people", "person": "people", "people": "people",
@@ -161,22 +160,15 @@ class Malformed(ValueError):
 def _date_bound(text: str, high: bool) -> int:
     """YYYY[-MM[-DD]] → YYYYMMDD, missing parts 00 (low) or 99 (high)."""
     try:
-        d = parse_date(text)
-    except BadRecord:
-        d = None
-    if not d or not re.fullmatch(r"\d{4}(-\d{2}){0,2}", text.strip()):
-        raise Malformed(f"date {text!r} invalide (AAAA, AAAA-MM ou AAAA-MM-JJ)")
-    parts = d.split("-")
-    y = int(parts[0])
-    m = int(parts[1]) if len(parts) > 1 else (99 if high else 0)
-    day = int(parts[2]) if len(parts) > 2 else (99 if high else 0)
-    return y * 10000 + m * 100 + day
+        return dates.bound(text, high)
+    except dates.DateError as e:
+        raise Malformed(str(e)) from None
 
 
 def date_range(date_from: str | None, date_to: str | None) -> tuple[int, int]:
     """Inclusive (low, high) YYYYMMDD bounds; raises Malformed for a bad date."""
-    lo = _date_bound(date_from, False) if date_from else 0
-    hi = _date_bound(date_to, True) if date_to else 99999999
+    lo = _date_bound(date_from, False) if date_from else dates.NO_LOW
+    hi = _date_bound(date_to, True) if date_to else dates.NO_HIGH
     return lo, hi
 
 

@@ -26,7 +26,6 @@ column of the index (``story``), which the engine reads in one pass to collapse 
 """
 from __future__ import annotations
 
-import datetime as dt
 import hashlib
 import sqlite3
 import zlib
@@ -38,6 +37,7 @@ import numpy as np
 from datasketch import MinHash, MinHashLSH
 
 from . import analysis
+from .dates import day_number  # noqa: F401 - re-exported
 from .generations import STORIES_FILE
 
 SHINGLE = 3  # terms per shingle: word 3-grams tell a rewrite from a new text on the same subject
@@ -140,16 +140,6 @@ def title_key(title: str | None) -> int | None:
         return None
     h = hashlib.blake2b(b"title\x00" + " ".join(terms).encode("utf-8", "surrogatepass"), digest_size=8).digest()
     return int.from_bytes(h, "big", signed=True)
-
-
-def day_number(date: str | None) -> int | None:
-    """A date as a day number (proleptic ordinal), None unless it is precise to the day."""
-    if not date or len(date) < 10:
-        return None
-    try:
-        return dt.date.fromisoformat(date[:10]).toordinal()
-    except ValueError:
-        return None
 
 
 def within_window(a: int | None, b: int | None, days: int = WINDOW_DAYS) -> bool:
