@@ -27,7 +27,7 @@ from .generations import POSTINGS_PREFIX, postings_dir
 
 log = logging.getLogger("depeche.postings")
 
-LAYOUT_VERSION = 1
+LAYOUT_VERSION = 2  # 2: position offsets in 32 bits and frequencies in 16 where they fit
 META = "layout.json"
 TEXT_FIELDS = ("title", "lead", "body")
 TERMS_STRIDE = 32  # terms per block of the in-memory sample a lookup bisects first
@@ -171,6 +171,19 @@ def in_memory(sr) -> SegmentPostings:
     return SegmentPostings(fields, sr.doc_count_all(), mapped=False)
 
 
+def _narrow_tf(tf: np.ndarray) -> np.ndarray:
+    """Frequencies as 16-bit integers when they are whole and fit (they are counts), else floats."""
+    tf = np.asarray(tf, dtype=np.float32)
+    if len(tf) and (tf.max() > np.iinfo(np.uint16).max or not np.array_equal(tf, np.floor(tf)) or tf.min() < 0):
+        return tf
+    return tf.astype(np.uint16)
+
+
+def _narrow_offsets(vstart: np.ndarray) -> np.ndarray:
+    """Offsets into the positions blob in 32 bits when the blob is under 4 GiB."""
+    return vstart.astype(np.uint32) if not len(vstart) or vstart[-1] <= np.iinfo(np.uint32).max else vstart
+
+
 def write(sr, target: Path) -> None:
     """Lay a segment out in ``target`` (written aside, then renamed: readers see all or nothing)."""
     tmp = target.with_name(target.name + f".tmp-{os.getpid()}")
@@ -185,8 +198,8 @@ def write(sr, target: Path) -> None:
         np.save(tmp / f"{name}.ids.npy", got["ids"].astype(np.int32, copy=False))
         text = "vblob" in got
         if text:
-            np.save(tmp / f"{name}.tf.npy", got["tf"].astype(np.float32, copy=False))
-            np.save(tmp / f"{name}.vstart.npy", got["vstart"])
+            np.save(tmp / f"{name}.tf.npy", _narrow_tf(got["tf"]))
+            np.save(tmp / f"{name}.vstart.npy", _narrow_offsets(got["vstart"]))
             (tmp / f"{name}.values").write_bytes(got["vblob"])
         meta["fields"][name] = {"text": text, "terms": len(got["terms"]), "postings": int(got["start"][-1])}
     (tmp / META).write_text(json.dumps(meta), encoding="utf-8")

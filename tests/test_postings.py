@@ -185,3 +185,12 @@ def test_a_reader_follows_an_add_only_once_its_segments_are_laid_out(built_index
     assert during == [before] and after == before + 1
     assert "no postings layout" not in caplog.text
     assert all(seg.mapped for seg, _ in engine.snapshot().segments)
+
+
+def test_the_layout_stores_counts_and_offsets_narrow(built_index: Path):
+    layout = next(current_generation(built_index).glob(POSTINGS_PREFIX + "*"))
+    assert np.load(layout / "body.tf.npy").dtype == np.uint16
+    assert np.load(layout / "body.vstart.npy").dtype == np.uint32
+    assert postings._narrow_tf(np.array([1.0, 2.5], dtype=np.float32)).dtype == np.float32  # a boosted field
+    assert postings._narrow_tf(np.array([70000.0], dtype=np.float32)).dtype == np.float32
+    assert postings._narrow_offsets(np.array([0, 2**33], dtype=np.int64)).dtype == np.int64
