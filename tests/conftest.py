@@ -124,6 +124,18 @@ def browser():
         b.close()
 
 
+@pytest.fixture
+def page_and_problems(browser):
+    """A fresh desktop page, and the console errors (CSP violations included) and script errors it reports."""
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="fr-FR")
+    page = context.new_page()
+    problems: list[str] = []
+    page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda e: problems.append(str(e)))
+    yield page, problems
+    context.close()
+
+
 # ---------------------------------------------------------------- people and places pages (entity_fixtures.py)
 
 

@@ -19,18 +19,6 @@ def server(web_index):
         yield base
 
 
-@pytest.fixture
-def page_and_problems(browser):
-    """A fresh page, and the console errors (CSP violations included) and script errors it reports."""
-    context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="fr-FR")
-    page = context.new_page()
-    problems: list[str] = []
-    page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
-    page.on("pageerror", lambda e: problems.append(str(e)))
-    yield page, problems
-    context.close()
-
-
 def shot(page, name: str, full_page: bool = True) -> Path:
     """Save a screenshot under tests/artifacts/."""
     ARTIFACTS.mkdir(exist_ok=True)

@@ -17,17 +17,6 @@ def server(entity_index):
         yield base
 
 
-@pytest.fixture
-def page_and_problems(browser):
-    context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="fr-FR")
-    page = context.new_page()
-    problems: list[str] = []
-    page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
-    page.on("pageerror", lambda e: problems.append(str(e)))
-    yield page, problems
-    context.close()
-
-
 def test_from_a_facet_chip_to_a_person_page(server, page_and_problems):
     page, problems = page_and_problems
     page.goto(server + "/?q=r%C3%A9forme")
