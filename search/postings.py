@@ -96,7 +96,11 @@ class FieldArrays:
 
     def find(self, term: str) -> int | None:
         """Index of ``term`` among the field's terms, or None."""
-        return self.terms.find(term.encode("utf-8"))
+        try:
+            key = term.encode("utf-8")
+        except UnicodeEncodeError:  # a lone surrogate: no indexed term has one
+            return None
+        return self.terms.find(key)
 
     def df(self) -> np.ndarray:
         """Postings per term."""

@@ -194,3 +194,9 @@ def test_the_layout_stores_counts_and_offsets_narrow(built_index: Path):
     assert postings._narrow_tf(np.array([1.0, 2.5], dtype=np.float32)).dtype == np.float32  # a boosted field
     assert postings._narrow_tf(np.array([70000.0], dtype=np.float32)).dtype == np.float32
     assert postings._narrow_offsets(np.array([0, 2**33], dtype=np.int64)).dtype == np.int64
+
+
+def test_a_lone_surrogate_finds_nothing_instead_of_failing(built_index: Path):
+    engine = Engine(built_index)
+    assert engine.document("ats_otan\ud83d") is None
+    assert engine.snapshot().field_terms("id", "\ud800").size == 0
