@@ -256,7 +256,8 @@ def ensure(gen: Path, reader) -> list[str]:
             shutil.rmtree(target, ignore_errors=True)
             write(sr, target)
             written.append(seg)
+    # Merged-away segments, and what a writer killed mid-layout left (only one writer runs).
     for p in gen.iterdir():
-        if p.name.startswith(POSTINGS_PREFIX) and p.name not in live and ".tmp-" not in p.name:
+        if p.name.startswith(POSTINGS_PREFIX) and p.name not in live:
             shutil.rmtree(p, ignore_errors=True)
     return written

@@ -200,3 +200,14 @@ def test_a_lone_surrogate_finds_nothing_instead_of_failing(built_index: Path):
     engine = Engine(built_index)
     assert engine.document("ats_otan\ud83d") is None
     assert engine.snapshot().field_terms("id", "\ud800").size == 0
+
+
+def test_a_layout_left_half_written_by_a_killed_writer_is_cleared(built_index: Path):
+    gen = current_generation(built_index)
+    layout = next(gen.glob(POSTINGS_PREFIX + "*"))
+    stale = layout.with_name(layout.name + ".tmp-99999")
+    stale.mkdir()
+    (stale / "body.ids.npy").write_bytes(b"half")
+    with whoosh_index.open_dir(str(gen)).reader() as r:
+        assert postings.ensure(gen, r) == []
+    assert not stale.exists() and layout.exists()
