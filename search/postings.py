@@ -222,14 +222,17 @@ def open_mapped(path: Path, docs: int) -> SegmentPostings | None:
     if meta.get("version") != LAYOUT_VERSION or meta.get("docs") != docs:
         return None
     fields = {}
-    for name, info in meta["fields"].items():
-        load = lambda suffix: np.load(path / f"{name}.{suffix}.npy", mmap_mode="r")  # noqa: E731
-        terms = _Terms(_Blob.open(path / f"{name}.terms"), np.asarray(load("toff")))
-        if info["text"]:
-            fields[name] = FieldArrays(terms, load("start"), load("ids"), load("tf"), load("vstart"),
-                                       _Blob.open(path / f"{name}.values"))
-        else:
-            fields[name] = FieldArrays(terms, load("start"), load("ids"))
+    try:
+        for name, info in meta["fields"].items():
+            load = lambda suffix: np.load(path / f"{name}.{suffix}.npy", mmap_mode="r")  # noqa: E731
+            terms = _Terms(_Blob.open(path / f"{name}.terms"), np.asarray(load("toff")))
+            if info["text"]:
+                fields[name] = FieldArrays(terms, load("start"), load("ids"), load("tf"), load("vstart"),
+                                           _Blob.open(path / f"{name}.values"))
+            else:
+                fields[name] = FieldArrays(terms, load("start"), load("ids"))
+    except (OSError, ValueError, KeyError, TypeError):  # a file missing or damaged: not usable
+        return None
     return SegmentPostings(fields, docs, mapped=True)
 
 

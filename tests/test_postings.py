@@ -211,3 +211,14 @@ def test_a_layout_left_half_written_by_a_killed_writer_is_cleared(built_index: P
     with whoosh_index.open_dir(str(gen)).reader() as r:
         assert postings.ensure(gen, r) == []
     assert not stale.exists() and layout.exists()
+
+
+def test_a_layout_missing_a_file_is_not_used_and_is_rewritten(built_index: Path):
+    gen = current_generation(built_index)
+    layout = next(gen.glob(POSTINGS_PREFIX + "*"))
+    (layout / "body.ids.npy").unlink()
+    engine = Engine(built_index)
+    assert engine.search(SearchRequest(q="munitions")).total >= 1  # laid out in memory meanwhile
+    with whoosh_index.open_dir(str(gen)).reader() as r:
+        assert postings.ensure(gen, r) == [layout.name[len(POSTINGS_PREFIX):]]
+    assert (layout / "body.ids.npy").exists()
