@@ -571,23 +571,28 @@ def _entity_cmd(ctx, kind: str, name: str, size: int, latest: int, as_json: bool
         echo("(temps dépassé : page incomplète)")
 
 
+def _entity_options(command):
+    """The argument and options the person and place commands share."""
+    for option in reversed([
+        click.argument("name"),
+        click.option("--size", default=10, show_default=True, type=click.IntRange(1, 50), help="Personnes et lieux cités avec."),
+        click.option("--latest", default=10, show_default=True, type=click.IntRange(1, 50), help="Dernières dépêches."),
+        click.option("--json", "as_json", is_flag=True, help="Sortie JSON."),
+        click.pass_context,
+    ]):
+        command = option(command)
+    return command
+
+
 @main.command("personne")
-@click.argument("name")
-@click.option("--size", default=10, show_default=True, type=click.IntRange(1, 50), help="Personnes et lieux cités avec.")
-@click.option("--latest", default=10, show_default=True, type=click.IntRange(1, 50), help="Dernières dépêches.")
-@click.option("--json", "as_json", is_flag=True, help="Sortie JSON.")
-@click.pass_context
+@_entity_options
 def person_cmd(ctx, name, size, latest, as_json):
     """Une personne : ses mentions dans le temps, qui et quoi est cité avec elle, ses dernières dépêches."""
     _entity_cmd(ctx, "people", name, size, latest, as_json)
 
 
 @main.command("lieu")
-@click.argument("name")
-@click.option("--size", default=10, show_default=True, type=click.IntRange(1, 50), help="Personnes et lieux cités avec.")
-@click.option("--latest", default=10, show_default=True, type=click.IntRange(1, 50), help="Dernières dépêches.")
-@click.option("--json", "as_json", is_flag=True, help="Sortie JSON.")
-@click.pass_context
+@_entity_options
 def place_cmd(ctx, name, size, latest, as_json):
     """Un lieu : ses mentions dans le temps, qui et quoi est cité avec lui, ses dernières dépêches."""
     _entity_cmd(ctx, "places", name, size, latest, as_json)
