@@ -222,3 +222,15 @@ def test_a_layout_missing_a_file_is_not_used_and_is_rewritten(built_index: Path)
     with whoosh_index.open_dir(str(gen)).reader() as r:
         assert postings.ensure(gen, r) == [layout.name[len(POSTINGS_PREFIX):]]
     assert (layout / "body.ids.npy").exists()
+
+
+def test_segment_files_are_read_from_the_mapping_not_copied(built_index: Path):
+    """Whoosh copies a mapped segment's files into private memory; every worker would hold its own copy."""
+    from whoosh.filedb.structfile import BufferFile
+
+    snap = Engine(built_index).snapshot()
+    sr = snap.leaves[0][0]
+    stored = sr._perdoc._get_column_file("_stored")[0]
+    assert isinstance(stored, BufferFile) and isinstance(stored.file, wi.MappedFile)
+    # Reading through the mapping gives what Whoosh's own copy gave.
+    assert snap.stored(0)["id"] and snap.reader.stored_fields(0) == snap.stored(0)
