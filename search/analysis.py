@@ -23,7 +23,8 @@ the French stems (``election``) of the other documents in the same fields: a que
 searched as its French stem and, in non-French documents, as its folded word (``neutral_terms``).
 
 ``SCHEMA_VERSION`` changes whenever any rule changes, or the index gains a file that search
-needs (``fr-8``: the word table of spelling correction): an index built with another version is
+needs (``fr-8``: the word table of spelling correction; ``fr-9``: the text postings laid out by
+Dépêche's own writer): an index built with another version is
 refused until it is rebuilt.
 """
 from __future__ import annotations
@@ -37,7 +38,7 @@ from whoosh.formats import Positions
 
 from .folding import fold, fold_key  # noqa: F401 - fold_key is re-exported
 
-SCHEMA_VERSION = "fr-8"
+SCHEMA_VERSION = "fr-9"
 
 # Function words only. Whoosh's lang="fr" list also drops English words (as, son, est...).
 STOP_WORDS = frozenset(
@@ -156,10 +157,30 @@ def _split_mark(value: str):
     return _analyze_word, value, 0
 
 
+@lru_cache(maxsize=200_000)
+def _word_terms(match_text: str) -> tuple:
+    """The terms of one word (``_analyze_word``'s, alone: what indexing needs)."""
+    return tuple(t[2] for t in _analyze_word(match_text))
+
+
+@lru_cache(maxsize=200_000)
+def _word_terms_neutral(match_text: str) -> tuple:
+    return tuple(t[2] for t in _analyze_word_neutral(match_text))
+
+
+def _term_analysis(text: str):
+    """(terms of a word, text) for a text field value, marked or not."""
+    analyze, text, _ = _split_mark(text)
+    return (_word_terms if analyze is _analyze_word else _word_terms_neutral), text
+
+
 def terms(text: str) -> list[str]:
     """The analyzed terms of a text, in order (what the index stores)."""
-    analyze, text, _ = _split_mark(text)
-    return [t[2] for m in _WORD.finditer(text) for t in analyze(m.group())]
+    word_terms, text = _term_analysis(text)
+    out: list[str] = []
+    for w in _WORD.findall(text):
+        out.extend(word_terms(w))
+    return out
 
 
 def neutral_terms(text: str) -> list[str]:
@@ -234,17 +255,13 @@ def FrenchAnalyzer() -> Composable:
 
 def positions_by_term(text: str) -> dict[str, list[int]]:
     """Each term of ``text`` with the positions where it occurs."""
-    analyze, text, _ = _split_mark(text)
     poses: dict[str, list[int]] = {}
-    pos = 0
-    for m in _WORD.finditer(text):
-        for t in analyze(m.group()):
-            lst = poses.get(t[2])
-            if lst is None:
-                poses[t[2]] = [pos]
-            else:
-                lst.append(pos)
-            pos += 1
+    for pos, t in enumerate(terms(text)):
+        lst = poses.get(t)
+        if lst is None:
+            poses[t] = [pos]
+        else:
+            lst.append(pos)
     return poses
 
 

@@ -19,13 +19,13 @@ from typing import Callable, Iterable, Iterator
 
 from whoosh import index as whoosh_index
 from whoosh.columns import NumericColumn
-from whoosh.fields import COLUMN, ID, KEYWORD, NUMERIC, STORED, TEXT, Schema
+from whoosh.fields import COLUMN, ID, KEYWORD, NUMERIC, STORED, Schema
 
 from . import postings, spelling, stories
 from .dates import date_number  # noqa: F401 - re-exported
 from . import whoosh_internals as wi
 from . import versions
-from .analysis import SCHEMA_VERSION, FrenchAnalyzer, FrenchPositions, fold_key, mark_language  # noqa: F401 - fold_key is re-exported
+from .analysis import SCHEMA_VERSION, fold_key, mark_language  # noqa: F401 - fold_key is re-exported
 from .documents import Dispatch, Rejection, count_records, read_sources, repair_text
 from .generations import (  # noqa: F401 - re-exported: readers import the layout from here
     CURRENT,
@@ -58,6 +58,9 @@ from .generations import (  # noqa: F401 - re-exported: readers import the layou
 # A rebuild that would leave fewer than this share of the live documents needs --force: a typo
 # in a source list must not silently empty the archive.
 MIN_KEPT_SHARE = 0.5
+# A rebuild commits its segments every this many documents: each writing process holds its
+# segment's postings in memory until then (about 4 KiB a dispatch).
+BATCH_DOCS = 100_000
 
 
 class StrictFailure(IndexError_):
@@ -82,20 +85,15 @@ def open_generation(root: str | os.PathLike | None = None):
 
 
 def make_schema() -> Schema:
-    """The index schema; text fields share the one French analyzer."""
-    ana = FrenchAnalyzer()
-
-    def text(**kw):
-        field = TEXT(analyzer=ana, stored=True, phrase=True, **kw)
-        field.format = FrenchPositions(field_boost=field.format.field_boost)
-        return field
-
+    """The index schema. The text fields are only stored here: their postings are Dépêche's
+    own, laid out by the segment writers (postings.py)."""
     return Schema(
         id=ID(stored=True, unique=True),
-        # Indexed from the real title only; the stored value is the display title.
-        title=text(),
-        lead=text(),
-        body=text(),
+        # The display title, lead and body; what is indexed where it differs is in
+        # meta[postings.INDEXED_KEY] (a dispatch without a title is indexed without one).
+        title=STORED(),
+        lead=STORED(),
+        body=STORED(),
         date=ID(stored=True),  # as precise as the source: YYYY, YYYY-MM or YYYY-MM-DD
         day=NUMERIC(int, bits=32, sortable=True, signed=False),  # YYYYMMDD, 00 for unknown parts
         month=ID(),  # YYYY-MM, for the date facet and month filters
@@ -142,12 +140,8 @@ def to_fields(doc: Dispatch, people_keys: list[str], places_keys: list[str]) -> 
     """The Whoosh fields of one dispatch."""
     fields = {
         "id": doc.id,
-        "title": doc.title or "",
-        "_stored_title": doc.display_title,
-        # A dispatch with neither title nor real lead opens with its lead sentence: it is
-        # indexed as the lead (what is shown stays the dispatch's own lead).
-        "lead": doc.lead if doc.title else doc.summary,
-        "_stored_lead": doc.lead,
+        "title": doc.display_title,
+        "lead": doc.lead,
         "body": doc.body,
         "day": date_number(doc.date),
         "meta": {
@@ -171,18 +165,27 @@ def to_fields(doc: Dispatch, people_keys: list[str], places_keys: list[str]) -> 
         fields["source"] = fold_key(doc.source)
     if doc.section:
         fields["section"] = fold_key(doc.section)
+    indexed = {
+        "title": doc.title or "",
+        # A dispatch with neither title nor real lead opens with its lead sentence: it is
+        # indexed as the lead (what is shown stays the dispatch's own lead).
+        "lead": doc.lead if doc.title else doc.summary,
+        "body": doc.body,
+    }
     if doc.agency is not None:
-        _agency_fields(doc, fields)
+        _agency_fields(doc, fields, indexed)
+    other = {f: text for f, text in indexed.items() if text != (fields[f] or "")}
+    if other:
+        fields["meta"][postings.INDEXED_KEY] = other
     return fields
 
 
-def _agency_fields(doc: Dispatch, fields: dict) -> None:
+def _agency_fields(doc: Dispatch, fields: dict, indexed: dict) -> None:
     """An agency item's metadata fields, and its text marked for the neutral analysis when it is not French."""
     a = doc.agency
     lang = language_tag(a.language)
     for name in ("title", "lead", "body"):
-        fields[name] = mark_language(fields[name], lang)
-    fields["_stored_body"] = doc.body
+        indexed[name] = mark_language(indexed[name], lang)
     agency = {k: v for k, v in vars(a).items()}
     agency["language"] = lang
     agency["subjects"] = [list(s) for s in a.subjects]
@@ -304,12 +307,13 @@ def _worker_died(exitcode: int) -> WorkerDied:
                       "l'index en service n'a pas été modifié")
 
 
-def _writer(ix, procs: int):
+def _writer(ix, procs: int, limitmb: int = 256):
+    """A writer of ``ix`` laying out the postings of the segments it writes."""
     if procs > 1:
         # Segments are written in parallel and kept separate: merging them would cost more
         # than the few extra segment lookups at search time.
-        return wi.parallel_writer(ix, procs, 256, _worker_died)
-    return ix.writer(limitmb=256)
+        return wi.parallel_writer(ix, procs, limitmb, _worker_died, postings.SegmentLayout)
+    return wi.segment_writer(ix, postings.SegmentLayout, limitmb=limitmb)
 
 
 def _refuse_missing_sources(sources: list) -> None:
@@ -397,6 +401,9 @@ def rebuild(
                     report.indexed += 1
                     if bar is not None:
                         bar.update(1)
+                    if report.indexed % BATCH_DOCS == 0:
+                        writer.commit(merge=False)
+                        writer = _writer(ix, procs)
                 if bar is not None:
                     bar.close()
                 if strict and report.rejected:
@@ -404,7 +411,7 @@ def rebuild(
                                         "l'index en service n'a pas été modifié")
                 if report.indexed == 0:
                     raise RebuildRefused("aucune dépêche valide dans les sources : l'index en service n'a pas été modifié")
-                writer.commit()
+                writer.commit(merge=False)
             except BaseException:
                 writer.cancel()
                 raise
@@ -524,7 +531,7 @@ def add(
             for doc in read:
                 if doc.agency is not None:
                     store.record(doc)
-            writer = ix.writer(limitmb=128)
+            writer = _writer(ix, 1, limitmb=128)
             words: Counter = Counter()
             try:
                 _add_missing_fields(writer, ix.schema)
@@ -608,7 +615,7 @@ def delete(ids: Iterable[str], root: str | os.PathLike | None = None) -> tuple[l
     deleted, missing = [], []
     with writer_lock(root):
         ix, gen, meta = open_generation(root)
-        writer = ix.writer()
+        writer = _writer(ix, 1)
         try:
             for ident in ids:
                 (deleted if writer.delete_by_term("id", ident) else missing).append(ident)

@@ -1,14 +1,18 @@
 """Dépêche's own on-disk postings: per Whoosh segment, flat arrays every process maps.
 
-The writer lays each segment out once, after its commit (``ensure``): per field, the sorted
-terms, where each term's postings start, the doc numbers, the frequencies and, for text
-fields, each posting's positions as Whoosh encoded them. A search then reads a term's postings
-as slices of memory-mapped arrays, shared by every web worker through the page cache, instead
-of decoding Whoosh's pickled blocks in each process. Positions stay encoded until a re-ranked
-or phrase-checked document needs them.
+Whoosh keeps the stored fields, the columns and the postings of the small keyword fields; the
+text fields' postings are Dépêche's alone. A segment writer gathers them as it adds documents
+(``SegmentLayout``, hooked into Whoosh's writers by ``whoosh_internals``) and writes them beside
+the segment: per field, the sorted terms, where each term's postings start, the doc numbers,
+the frequencies and, for text fields, each posting's positions and each document's length. A
+segment merge combines its sources' arrays. A search reads a term's postings as slices of
+memory-mapped arrays, shared by every web worker through the page cache. Positions stay encoded
+(``encode_positions``: a byte or two a position) until a re-ranked or phrase-checked document
+needs them.
 
-A segment without its file (written by an older Dépêche, or caught between a commit and its
-layout) is laid out in memory from Whoosh's blocks, the same arrays, and the log says so.
+A segment whose layout is missing or damaged is laid out again from its stored fields (which
+keep the text as indexed where it differs from the text shown, ``INDEXED_KEY``), in memory by a
+reader and on disk by the next write, and the log says so.
 """
 from __future__ import annotations
 
@@ -17,20 +21,60 @@ import logging
 import mmap
 import os
 import shutil
+from array import array
 from bisect import bisect_left, bisect_right
+from itertools import accumulate
 from pathlib import Path
 
 import numpy as np
 
 from . import whoosh_internals as wi
+from .analysis import positions_by_term
 from .generations import POSTINGS_PREFIX, postings_dir
 
 log = logging.getLogger("depeche.postings")
 
-LAYOUT_VERSION = 2  # 2: position offsets in 32 bits and frequencies in 16 where they fit
+# 2: position offsets in 32 bits and frequencies in 16 where they fit; 3: written by the segment
+# writer (Whoosh no longer holds the text postings), positions in bytes, document lengths.
+LAYOUT_VERSION = 3
 META = "layout.json"
 TEXT_FIELDS = ("title", "lead", "body")
 TERMS_STRIDE = 32  # terms per block of the in-memory sample a lookup bisects first
+# Key, in a document's stored ``meta``, of the text fields indexed otherwise than shown (a
+# dispatch without a title is indexed without one; a foreign item's text carries its language).
+INDEXED_KEY = "indexed"
+# Positions are written as one byte each when every gap fits, else two, else four.
+_POS_WIDTH = ((255, 0, "B"), (65535, 1, "H"), (2**32 - 1, 2, "I"))
+_POS_CODES = {code: fmt for _, code, fmt in _POS_WIDTH}
+GATHER_CHUNK = 1 << 23  # bytes of positions moved per step when merged segments are combined
+
+
+def encode_positions(positions: list[int]) -> bytes:
+    """Ascending positions as their gaps, in the narrowest of 1, 2 or 4 bytes, after a width code."""
+    if len(positions) == 1 and positions[0] < len(_ONE_POSITION):  # most postings: one occurrence
+        return _ONE_POSITION[positions[0]]
+    gaps = [b - a for a, b in zip([0] + positions, positions)]
+    top = max(gaps)
+    for limit, code, fmt in _POS_WIDTH:
+        if top <= limit:
+            return bytes((code,)) + array(fmt, gaps).tobytes()
+    raise ValueError("position beyond 2**32")
+
+
+_ONE_POSITION = [bytes((0, p)) for p in range(256)] + [bytes((1,)) + array("H", [p]).tobytes() for p in range(256, 4096)]
+
+
+def decode_positions(value: bytes) -> list[int]:
+    """The positions ``encode_positions`` wrote."""
+    if not value:
+        return []
+    return list(accumulate(memoryview(value)[1:].cast(_POS_CODES[value[0]])))
+
+
+def indexed_texts(fields: dict) -> dict[str, str]:
+    """The text indexed for each text field of a document, from its stored fields."""
+    other = (fields.get("meta") or {}).get(INDEXED_KEY) or {}
+    return {f: other[f] if f in other else (fields.get(f) or "") for f in TEXT_FIELDS}
 
 
 class _Blob:
@@ -79,11 +123,15 @@ class _Terms:
         i = bisect_left(block, key)
         return first + i if i < len(block) and block[i] == key else None
 
-    def all(self) -> list[str]:
-        """Every term, decoded (vocabulary and facet keys)."""
+    def raw(self) -> list[bytes]:
+        """Every term, as stored."""
         raw = self.blob[: int(self.offsets[-1])] if self.n else b""
         o = self.offsets.tolist()
-        return [raw[o[i] : o[i + 1]].decode("utf-8") for i in range(self.n)]
+        return [raw[o[i] : o[i + 1]] for i in range(self.n)]
+
+    def all(self) -> list[str]:
+        """Every term, decoded (vocabulary and facet keys)."""
+        return [t.decode("utf-8", "surrogatepass") for t in self.raw()]
 
 
 class FieldArrays:
@@ -108,12 +156,14 @@ class FieldArrays:
 
 
 class SegmentPostings:
-    """The fields of one segment, mapped from its directory or laid out in memory."""
+    """The fields of one segment, mapped from its directory or laid out in memory, and the
+    length of each document's text fields (tokens)."""
 
-    def __init__(self, fields: dict[str, FieldArrays], docs: int, mapped: bool):
+    def __init__(self, fields: dict[str, FieldArrays], docs: int, mapped: bool, lengths: dict[str, np.ndarray] | None = None):
         self.fields = fields
         self.docs = docs
         self.mapped = mapped
+        self.lengths = lengths if lengths is not None else {f: np.zeros(docs, np.uint32) for f in TEXT_FIELDS}
 
     def field(self, name: str) -> FieldArrays | None:
         return self.fields.get(name)
@@ -143,20 +193,177 @@ def keyword_fields(schema) -> list[str]:
     return out
 
 
-def _arrays_of(sr) -> dict[str, dict]:
-    fields = {}
-    try:
+# ---------------------------------------------------------------- writing
+
+
+class SegmentLayout:
+    """The postings of the segment a Whoosh writer is writing, gathered as it adds documents
+    (``add``) and merges segments (``merge``), written beside the segment (``write``)."""
+
+    def __init__(self, schema, folder: Path):
+        self.folder = Path(folder)
+        self.keyword_fields = {name: schema[name] for name in keyword_fields(schema)}
+        # term -> [doc ids, frequencies, positions bytes, end of each posting's positions]
+        self.text: dict[str, dict[str, list]] = {f: {} for f in TEXT_FIELDS}
+        self.keywords: dict[str, dict[bytes, array]] = {f: {} for f in self.keyword_fields}
+        self.lengths = {f: array("I") for f in TEXT_FIELDS}
+        self.docs = 0
+        self.merged: list[tuple[SegmentPostings, int, np.ndarray]] = []
+
+    def add(self, docnum: int, fields: dict) -> None:
+        """Gather the postings of a document the writer has just added as ``docnum``."""
+        if docnum != self.docs or self.merged:
+            raise ValueError(f"document {docnum} added out of order (expected {self.docs})")
+        texts = indexed_texts({**{f: fields.get(f) for f in TEXT_FIELDS}, "meta": fields.get("meta")})
         for f in TEXT_FIELDS:
-            got = wi.field_postings(sr, f, values=True)
-            if got is not None:
-                fields[f] = got
-        for f in keyword_fields(sr.schema):
-            got = wi.field_postings(sr, f, values=False)
-            if got is not None:
-                fields[f] = got
-    except AttributeError as e:  # a private attribute Whoosh no longer has
-        raise wi.FastPathMissing(f"segment {wi.segment_id(sr)}: {e}") from e
-    return fields
+            acc = self.text[f]
+            length = 0
+            for term, poslist in positions_by_term(texts[f]).items() if texts[f] else ():
+                entry = acc.get(term)
+                if entry is None:
+                    entry = acc[term] = [array("i"), array("I"), bytearray(), array("Q")]
+                entry[0].append(docnum)
+                entry[1].append(len(poslist))
+                entry[2] += encode_positions(poslist)
+                entry[3].append(len(entry[2]))
+                length += len(poslist)
+            self.lengths[f].append(length)
+        for name, field in self.keyword_fields.items():
+            value = fields.get(name)
+            if value is None:
+                continue
+            acc = self.keywords[name]
+            for tbytes, *_ in field.index(value):
+                got = acc.get(tbytes)
+                if got is None:
+                    got = acc[tbytes] = array("i")
+                got.append(docnum)
+        self.docs += 1
+
+    def merge(self, reader, base: int, live: np.ndarray) -> None:
+        """Take in the postings of a segment being merged (a Whoosh segment reader): its live
+        documents ``live`` (in order) become ``base``, ``base + 1``, …"""
+        if base != self.docs + sum(len(lv) for _, _, lv in self.merged):
+            raise ValueError(f"segment merged at {base}, out of order")
+        self.merged.append((segment_postings(self.folder, reader), base, np.asarray(live, dtype=np.int64)))
+
+    def write(self, segment: str, docs: int) -> None:
+        """Write the segment's arrays to its directory beside the segment."""
+        fields, lengths = self.arrays()
+        total = self.docs + sum(len(lv) for _, _, lv in self.merged)
+        if total != docs:
+            raise ValueError(f"segment {segment}: {total} documents laid out for {docs} written")
+        write_arrays(postings_dir(self.folder, segment), docs, fields, lengths)
+
+    def arrays(self) -> tuple[dict[str, dict], dict[str, np.ndarray]]:
+        """Every field's arrays and the text fields' lengths, merged sources included."""
+        parts = [(self._own_fields(), {f: np.frombuffer(self.lengths[f], dtype=np.uint32) for f in TEXT_FIELDS})]
+        for source, base, live in self.merged:
+            parts.append(_renumbered(source, base, live))
+        names = sorted({name for fields, _ in parts for name in fields})
+        fields = {name: _combine([p[name] for p, _ in parts if name in p]) for name in names}
+        lengths = {f: np.concatenate([lg[f] for _, lg in parts]).astype(np.uint32) for f in TEXT_FIELDS}
+        return fields, lengths
+
+    def _own_fields(self) -> dict[str, dict]:
+        out = {}
+        for f, acc in self.text.items():
+            keys = sorted(acc)
+            entries = [acc[k] for k in keys]
+            counts = np.fromiter((len(e[0]) for e in entries), dtype=np.int64, count=len(entries))
+            start = np.zeros(len(keys) + 1, dtype=np.int64)
+            np.cumsum(counts, out=start[1:])
+            blobs = [e[2] for e in entries]
+            bases = np.zeros(len(keys), dtype=np.int64)
+            if len(keys) > 1:
+                np.cumsum(np.fromiter(map(len, blobs[:-1]), dtype=np.int64, count=len(keys) - 1), out=bases[1:])
+            vstart = np.zeros(int(start[-1]) + 1, dtype=np.int64)
+            ends = np.frombuffer(b"".join(e[3] for e in entries), dtype=np.uint64).astype(np.int64)
+            vstart[1:] = ends + np.repeat(bases, counts)
+            out[f] = {
+                "terms": [_key(k) for k in keys], "start": start,
+                "ids": np.frombuffer(b"".join(e[0] for e in entries), dtype=np.int32),
+                "tf": np.frombuffer(b"".join(e[1] for e in entries), dtype=np.uint32),
+                "vstart": vstart, "vblob": b"".join(blobs),
+            }
+        for name, acc in self.keywords.items():
+            keys = sorted(acc)
+            counts = np.fromiter((len(acc[k]) for k in keys), dtype=np.int64, count=len(keys))
+            start = np.zeros(len(keys) + 1, dtype=np.int64)
+            np.cumsum(counts, out=start[1:])
+            out[name] = {"terms": keys, "start": start,
+                         "ids": np.frombuffer(b"".join(acc[k] for k in keys), dtype=np.int32)}
+        return out
+
+
+def _key(term: str) -> bytes:
+    # A lone surrogate cannot be typed in a query (FieldArrays.find): kept, never found.
+    return term.encode("utf-8", "surrogatepass")
+
+
+def _renumbered(source: SegmentPostings, base: int, live: np.ndarray) -> tuple[dict, dict]:
+    """A merged segment's arrays with its live documents renumbered from ``base``, the deleted dropped."""
+    new_id = np.full(source.docs, -1, dtype=np.int64)
+    new_id[live] = base + np.arange(len(live))
+    fields = {}
+    for name, fa in source.fields.items():
+        ids = np.asarray(fa.ids, dtype=np.int64)
+        keep = new_id[ids] >= 0
+        tid = np.repeat(np.arange(len(fa.terms)), np.diff(np.asarray(fa.start)))
+        counts = np.bincount(tid[keep], minlength=len(fa.terms))
+        held = counts > 0  # a term only deleted documents had is gone, as Whoosh's merge drops it
+        start = np.zeros(int(held.sum()) + 1, dtype=np.int64)
+        np.cumsum(counts[held], out=start[1:])
+        got = {"terms": [t for t, h in zip(fa.terms.raw(), held.tolist()) if h], "start": start,
+               "ids": new_id[ids[keep]].astype(np.int32)}
+        if fa.vstart is not None:
+            vstart = np.asarray(fa.vstart, dtype=np.int64)
+            blob = np.frombuffer(fa.values[: int(vstart[-1])] if len(vstart) else b"", dtype=np.uint8)
+            got["tf"] = np.asarray(fa.tf)[keep]
+            got["vstart"], got["vblob"] = _gather(blob, vstart[:-1][keep], np.diff(vstart)[keep])
+        fields[name] = got
+    lengths = {f: np.asarray(source.lengths[f], dtype=np.uint32)[live] for f in TEXT_FIELDS}
+    return fields, lengths
+
+
+def _gather(blob: np.ndarray, offsets: np.ndarray, sizes: np.ndarray) -> tuple[np.ndarray, bytes]:
+    """The byte ranges (offsets, sizes) of ``blob`` put end to end, and where each starts."""
+    vstart = np.zeros(len(sizes) + 1, dtype=np.int64)
+    np.cumsum(sizes, out=vstart[1:])
+    out = bytearray()
+    i = 0
+    while i < len(sizes):
+        # A chunk of postings at a time: the index array is eight bytes per byte moved.
+        j = int(np.searchsorted(vstart, vstart[i] + GATHER_CHUNK, side="right")) - 1
+        j = max(j, i + 1)
+        j = min(j, len(sizes))
+        sz, off = sizes[i:j], offsets[i:j]
+        rel = np.repeat(off - (vstart[i:j] - vstart[i]), sz) + np.arange(int(vstart[j] - vstart[i]))
+        out += blob[rel].tobytes()
+        i = j
+    return vstart, bytes(out)
+
+
+def _combine(parts: list[dict]) -> dict:
+    """One field's arrays from several segments' (documents in disjoint ranges, in order)."""
+    if len(parts) == 1:
+        return parts[0]
+    terms = sorted(set().union(*(p["terms"] for p in parts)))
+    index = {t: i for i, t in enumerate(terms)}
+    tid = np.concatenate([np.repeat(np.fromiter((index[t] for t in p["terms"]), dtype=np.int64, count=len(p["terms"])),
+                                    np.diff(p["start"])) for p in parts])
+    order = np.argsort(tid, kind="stable")  # stable: each term's documents stay ascending
+    start = np.zeros(len(terms) + 1, dtype=np.int64)
+    np.cumsum(np.bincount(tid, minlength=len(terms)), out=start[1:])
+    out = {"terms": terms, "start": start, "ids": np.concatenate([p["ids"] for p in parts])[order]}
+    if "vstart" in parts[0]:
+        out["tf"] = np.concatenate([np.asarray(p["tf"], dtype=np.uint32) for p in parts])[order]
+        base = np.cumsum([0] + [len(p["vblob"]) for p in parts[:-1]])
+        offsets = np.concatenate([np.asarray(p["vstart"][:-1], dtype=np.int64) + b for p, b in zip(parts, base)])
+        sizes = np.concatenate([np.diff(p["vstart"]) for p in parts])
+        blob = np.frombuffer(b"".join(p["vblob"] for p in parts), dtype=np.uint8)
+        out["vstart"], out["vblob"] = _gather(blob, offsets[order], sizes[order])
+    return out
 
 
 def _term_blob(keys: list[bytes]) -> tuple[bytes, np.ndarray]:
@@ -165,22 +372,10 @@ def _term_blob(keys: list[bytes]) -> tuple[bytes, np.ndarray]:
     return b"".join(keys), offsets
 
 
-def in_memory(sr) -> SegmentPostings:
-    """A segment's arrays built from its Whoosh blocks, held by this process only."""
-    fields = {}
-    for name, got in _arrays_of(sr).items():
-        blob, offsets = _term_blob(got["terms"])
-        fields[name] = FieldArrays(_Terms(_Blob(blob), offsets), got["start"], got["ids"], got["tf"] if "vblob" in got else None,
-                                   got.get("vstart"), _Blob(got["vblob"]) if "vblob" in got else None)
-    return SegmentPostings(fields, sr.doc_count_all(), mapped=False)
-
-
 def _narrow_tf(tf: np.ndarray) -> np.ndarray:
-    """Frequencies as 16-bit integers when they are whole and fit (they are counts), else floats."""
-    tf = np.asarray(tf, dtype=np.float32)
-    if len(tf) and (tf.max() > np.iinfo(np.uint16).max or not np.array_equal(tf, np.floor(tf)) or tf.min() < 0):
-        return tf
-    return tf.astype(np.uint16)
+    """Frequencies (counts) in 16 bits when they fit."""
+    tf = np.asarray(tf)
+    return tf.astype(np.uint16) if not len(tf) or tf.max() <= np.iinfo(np.uint16).max else tf.astype(np.uint32)
 
 
 def _narrow_offsets(vstart: np.ndarray) -> np.ndarray:
@@ -188,29 +383,36 @@ def _narrow_offsets(vstart: np.ndarray) -> np.ndarray:
     return vstart.astype(np.uint32) if not len(vstart) or vstart[-1] <= np.iinfo(np.uint32).max else vstart
 
 
-def write(sr, target: Path) -> None:
-    """Lay a segment out in ``target`` (written aside, then renamed: readers see all or nothing)."""
+def write_arrays(target: Path, docs: int, fields: dict[str, dict], lengths: dict[str, np.ndarray]) -> None:
+    """Write a segment's arrays to ``target`` (aside, then renamed: readers see all or nothing)."""
     tmp = target.with_name(target.name + f".tmp-{os.getpid()}")
     shutil.rmtree(tmp, ignore_errors=True)
     tmp.mkdir()
-    meta = {"version": LAYOUT_VERSION, "docs": sr.doc_count_all(), "fields": {}}
-    for name, got in _arrays_of(sr).items():
+    meta = {"version": LAYOUT_VERSION, "docs": docs, "fields": {}}
+    for name, got in fields.items():
         blob, offsets = _term_blob(got["terms"])
         (tmp / f"{name}.terms").write_bytes(blob)
         np.save(tmp / f"{name}.toff.npy", offsets)
         np.save(tmp / f"{name}.start.npy", got["start"])
-        np.save(tmp / f"{name}.ids.npy", got["ids"].astype(np.int32, copy=False))
+        np.save(tmp / f"{name}.ids.npy", np.asarray(got["ids"], dtype=np.int32))
         text = "vblob" in got
         if text:
             np.save(tmp / f"{name}.tf.npy", _narrow_tf(got["tf"]))
             np.save(tmp / f"{name}.vstart.npy", _narrow_offsets(got["vstart"]))
             (tmp / f"{name}.values").write_bytes(got["vblob"])
         meta["fields"][name] = {"text": text, "terms": len(got["terms"]), "postings": int(got["start"][-1])}
+    for f in TEXT_FIELDS:
+        np.save(tmp / f"{f}.len.npy", np.asarray(lengths[f], dtype=np.uint32))
     (tmp / META).write_text(json.dumps(meta), encoding="utf-8")
     for p in tmp.iterdir():
         with open(p, "rb") as fh:
             os.fsync(fh.fileno())
-    os.replace(tmp, target) if not target.exists() else shutil.rmtree(tmp)
+    if target.exists():
+        shutil.rmtree(target)
+    os.replace(tmp, target)
+
+
+# ---------------------------------------------------------------- reading
 
 
 def open_mapped(path: Path, docs: int) -> SegmentPostings | None:
@@ -231,23 +433,58 @@ def open_mapped(path: Path, docs: int) -> SegmentPostings | None:
                                            _Blob.open(path / f"{name}.values"))
             else:
                 fields[name] = FieldArrays(terms, load("start"), load("ids"))
+        lengths = {f: np.load(path / f"{f}.len.npy", mmap_mode="r") for f in TEXT_FIELDS}
+        if any(len(v) != docs for v in lengths.values()):
+            return None
     except (OSError, ValueError, KeyError, TypeError):  # a file missing or damaged: not usable
         return None
-    return SegmentPostings(fields, docs, mapped=True)
+    return SegmentPostings(fields, docs, mapped=True, lengths=lengths)
 
 
-def open_segment(gen: Path, sr) -> SegmentPostings:
-    """The segment's mapped arrays, or (logged) the same laid out in memory."""
-    got = open_mapped(postings_dir(gen, wi.segment_id(sr)), sr.doc_count_all())
+def laid_out_again(sr) -> tuple[dict[str, dict], dict[str, np.ndarray]]:
+    """A segment's arrays built anew: text fields from its stored documents, keyword fields
+    from Whoosh's postings (deleted documents included, as in any segment)."""
+    layout = SegmentLayout(sr.schema, Path("."))
+    layout.keyword_fields = {}
+    for doc in range(sr.doc_count_all()):
+        layout.add(doc, sr.stored_fields(doc))
+    fields, lengths = layout.arrays()
+    try:
+        for name in keyword_fields(sr.schema):
+            got = wi.field_postings(sr, name, values=False)
+            if got is not None:
+                fields[name] = got
+    except AttributeError as e:  # a private attribute Whoosh no longer has
+        raise wi.FastPathMissing(f"segment {wi.segment_id(sr)}: {e}") from e
+    return fields, lengths
+
+
+def in_memory(fields: dict[str, dict], lengths: dict[str, np.ndarray], docs: int) -> SegmentPostings:
+    """Arrays held by this process only."""
+    out = {}
+    for name, got in fields.items():
+        blob, offsets = _term_blob(got["terms"])
+        text = "vblob" in got
+        out[name] = FieldArrays(_Terms(_Blob(blob), offsets), got["start"], np.asarray(got["ids"], dtype=np.int32),
+                                got["tf"] if text else None, got.get("vstart"), _Blob(got["vblob"]) if text else None)
+    return SegmentPostings(out, docs, mapped=False, lengths=lengths)
+
+
+def segment_postings(folder: Path, sr) -> SegmentPostings:
+    """The segment's mapped arrays, or (logged) the same laid out again in memory."""
+    got = open_mapped(postings_dir(folder, wi.segment_id(sr)), sr.doc_count_all())
     if got is None:
-        log.warning("segment %s of %s has no postings layout: building it in memory", wi.segment_id(sr), gen)
-        got = in_memory(sr)
+        log.warning("segment %s of %s has no postings layout: laying it out in memory", wi.segment_id(sr), folder)
+        got = in_memory(*laid_out_again(sr), sr.doc_count_all())
     return got
 
 
+open_segment = segment_postings
+
+
 def ensure(gen: Path, reader) -> list[str]:
-    """Lay out every segment of ``reader`` that has no layout yet, remove those of segments
-    gone (merged away); returns the segments written. Called by the writer after each commit."""
+    """Lay out every segment of ``reader`` whose layout is missing or damaged, remove those of
+    segments gone (merged away); returns the segments written. Called by the writer after each commit."""
     leaves = wi.check_fast_path(reader)
     live = set()
     written = []
@@ -256,8 +493,9 @@ def ensure(gen: Path, reader) -> list[str]:
         live.add(postings_dir(gen, seg).name)
         target = postings_dir(gen, seg)
         if open_mapped(target, sr.doc_count_all()) is None:
+            log.warning("segment %s of %s has no postings layout: laying it out again", seg, gen)
             shutil.rmtree(target, ignore_errors=True)
-            write(sr, target)
+            write_arrays(target, sr.doc_count_all(), *laid_out_again(sr))
             written.append(seg)
     # Merged-away segments, and what a writer killed mid-layout left (only one writer runs).
     for p in gen.iterdir():

@@ -60,7 +60,7 @@ class FieldPostings:
 
     def positions_at(self, i: int) -> list[int]:
         """Positions of the ``i``-th posting."""
-        return wi.decode_positions(self._values[self._offsets[i] : self._ends[i]])
+        return postings.decode_positions(self._values[self._offsets[i] : self._ends[i]])
 
 
 EMPTY = FieldPostings(np.zeros(0, np.int32), np.zeros(0, np.float32))
@@ -102,7 +102,7 @@ class Snapshot:
         self.ix = whoosh_index.open_dir(str(gen))
         self.reader = self.ix.reader()
         self.leaves = wi.check_fast_path(self.reader)
-        self.segments = [(postings.open_segment(gen, sr), off) for sr, off in self.leaves]
+        self.segments = [(postings.segment_postings(gen, sr), off) for sr, off in self.leaves]
         self.n = self.reader.doc_count_all()
         self.lock = threading.RLock()  # Whoosh file objects are not thread-safe
         self._cache: OrderedDict[str, TermPostings] = OrderedDict()
@@ -126,8 +126,9 @@ class Snapshot:
         self.n_live = int(self.live.sum())
 
         self.lengths = {f: self._lengths(f) for f in TEXT_FIELDS}
-        # Exact totals (the per-document lengths are stored rounded to one byte).
-        self.avg = {f: max(self.reader.field_length(f) / max(self.n, 1), 1e-3) for f in TEXT_FIELDS}
+        # From the exact lengths (each document's is rounded as the ranking was tuned).
+        self.avg = {f: max(sum(int(np.sum(seg.lengths[f], dtype=np.int64)) for seg, _ in self.segments) / max(self.n, 1), 1e-3)
+                    for f in TEXT_FIELDS}
         self.has_lead = self.lengths["lead"] > 0
         self.day = self._day()
         # Embargoed agency items: release time (epoch seconds, 0: none); masked out until then.
@@ -160,7 +161,9 @@ class Snapshot:
     # -- building
 
     def _lengths(self, field: str) -> np.ndarray:
-        return np.concatenate([wi.length_column(sr, field) for sr, _ in self.leaves]) if self.leaves else np.zeros(0, np.float32)
+        if not self.segments:
+            return np.zeros(0, np.float32)
+        return wi.rounded_lengths(np.concatenate([seg.lengths[field] for seg, _ in self.segments]))
 
     def _day(self, name: str = "day") -> np.ndarray:
         """YYYYMMDD per document (0: undated), read straight from the sortable column; any

@@ -19,19 +19,21 @@ import pickle
 import queue
 import time
 from collections.abc import Callable
-from itertools import accumulate
-from pickle import loads
 
 import numpy as np
+from whoosh import multiproc
 from whoosh.codec.whoosh3 import W3LeafMatcher, W3PerDocReader, W3TermsReader, byte_to_length
 from whoosh.filedb import structfile
-from whoosh.multiproc import MpWriter
+from whoosh.multiproc import MpWriter, SubWriterTask
 from whoosh.util import random_name
+from whoosh.writing import SegmentWriter
 
 WORKER_POLL_SECONDS = 0.5  # how often a blocked hand-off checks that the indexing workers live
 
-# Stored field lengths are one byte each; this maps the byte back to a length.
+# Whoosh stored a field's length in one byte, and the ranking was tuned on lengths so rounded:
+# this maps the byte back to a length.
 BYTE_TO_LENGTH = np.array([byte_to_length(i) for i in range(256)], dtype=np.float32)
+_LONGEST = 106374  # Whoosh's length_to_byte: this and longer are byte 255
 
 
 class FastPathMissing(RuntimeError):
@@ -135,18 +137,12 @@ def deleted(sr) -> np.ndarray:
     return np.fromiter(sr.deleted_docs_set, dtype=np.int64)
 
 
-def length_column(sr, field: str) -> np.ndarray:
-    """Per-document length of a text field (float32; lengths are stored rounded to one byte)."""
-    n = sr.doc_count_all()
-    pd = sr._perdoc
-    name = f"_{field}_len"
-    if not pd.has_column(name):
-        return np.zeros(n, dtype=np.float32)
-    colfile, base, length = pd._get_column_file(name)
-    raw = np.frombuffer(bytes(colfile.get(base, length)), dtype=np.uint8)[:n]
-    out = np.zeros(n, dtype=np.float32)
-    out[: len(raw)] = BYTE_TO_LENGTH[raw]
-    return out
+def rounded_lengths(exact: np.ndarray) -> np.ndarray:
+    """Lengths rounded as Whoosh rounds them to one byte (``length_to_byte``, then back)."""
+    exact = np.asarray(exact, dtype=np.int64)
+    b = np.minimum(np.searchsorted(BYTE_TO_LENGTH, exact, side="left"), 255)
+    b[exact >= _LONGEST] = 255
+    return BYTE_TO_LENGTH[b]
 
 
 def uint32_column(sr, name: str) -> np.ndarray:
@@ -261,22 +257,78 @@ def field_postings(sr, field: str, values: bool) -> dict | None:
     return out
 
 
-def decode_positions(value: bytes) -> list[int]:
-    """Whoosh's Positions value (count + pickled deltas) → positions."""
-    if not value.endswith(b"."):
-        value += b"."
-    return list(accumulate(loads(value[4:])))
-
-
 # ---------------------------------------------------------------- writing
 
 
-class _CheckedMpWriter(MpWriter):
-    """Whoosh's parallel writer, failing as soon as one of its worker processes has died.
+class _MergeHooks:
+    """Mixed into a Whoosh segment writer: the segment's postings layout (``postings.SegmentLayout``,
+    made by ``layout_factory(schema, folder)``) takes in the segments it merges, and is written
+    with the segment."""
+
+    layout_factory: Callable
+
+    def _seg_layout(self):
+        lay = self.__dict__.get("_layout")
+        if lay is None:
+            lay = self._layout = self.layout_factory(self.schema, self.storage.folder)
+        return lay
+
+    def add_reader(self, reader):
+        base = self.docnum
+        # Whoosh renumbers a merged segment's live documents in this order (write_per_doc).
+        live = np.fromiter(reader.all_doc_ids(), dtype=np.int64)
+        self._seg_layout().merge(reader, base, live)
+        super().add_reader(reader)
+
+    def _flush_segment(self):
+        super()._flush_segment()
+        self._seg_layout().write(self.newsegment.segment_id(), self.docnum)
+
+
+class LaidOutWriter(_MergeHooks, SegmentWriter):
+    """Whoosh's segment writer, laying out the postings of what it adds as it goes."""
+
+    def __init__(self, ix, layout_factory: Callable, **kwargs):
+        self.layout_factory = layout_factory
+        super().__init__(ix, **kwargs)
+
+    def add_document(self, **fields):
+        docnum = self.docnum
+        super().add_document(**fields)
+        self._seg_layout().add(docnum, fields)
+
+
+class _LaidOutTask(SubWriterTask):
+    """Whoosh's indexing process, writing its segment with a ``LaidOutWriter``."""
+
+    layout_factory: Callable
+
+    def run(self):
+        # Whoosh's task names its writer class as a module global: replaced in this process only.
+        factory = self.layout_factory
+        multiproc.SegmentWriter = lambda ix, **kw: LaidOutWriter(ix, factory, **kw)
+        super().run()
+
+
+def segment_writer(ix, layout_factory: Callable, **kwargs) -> LaidOutWriter:
+    """A single-process writer of the index, laying out its segment's postings."""
+    return LaidOutWriter(ix, layout_factory, **kwargs)
+
+
+class _CheckedMpWriter(_MergeHooks, MpWriter):
+    """Whoosh's parallel writer, failing as soon as one of its worker processes has died, its
+    processes laying out their segments' postings.
 
     Whoosh's own writer ignores a dead worker: the documents it held are silently missing from
     the commit, and a full job queue with no live worker blocks forever.
     """
+
+    def _new_task(self):
+        task = _LaidOutTask(self.storage, self.indexname, self.jobqueue, self.resultqueue, self.subargs, self.multisegment)
+        task.layout_factory = self.layout_factory
+        self.tasks.append(task)
+        task.start()
+        return task
 
     def _check_workers(self) -> None:
         dead = [t for t in self.tasks if t.exitcode not in (None, 0)]
@@ -324,9 +376,11 @@ class _CheckedMpWriter(MpWriter):
             super().cancel()
 
 
-def parallel_writer(ix, procs: int, limitmb: int, dead_error: Callable[[int], Exception]):
-    """Whoosh's multi-process writer (segments kept apart), raising ``dead_error(exit code)``
-    as soon as one of its processes has died."""
-    writer = _CheckedMpWriter(ix, procs=procs, multisegment=True, limitmb=limitmb)
+def parallel_writer(ix, procs: int, limitmb: int, dead_error: Callable[[int], Exception], layout_factory: Callable):
+    """Whoosh's multi-process writer (segments kept apart), laying out each segment's postings,
+    raising ``dead_error(exit code)`` as soon as one of its processes has died."""
+    writer = _CheckedMpWriter.__new__(_CheckedMpWriter)
+    writer.layout_factory = layout_factory
+    _CheckedMpWriter.__init__(writer, ix, procs=procs, multisegment=True, limitmb=limitmb)
     writer.dead_error = dead_error
     return writer

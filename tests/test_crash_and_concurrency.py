@@ -37,13 +37,11 @@ def start_rebuild(index: Path, source: Path) -> subprocess.Popen:
 
 
 def search_count(index: Path, word: str) -> int:
-    from whoosh.query import Term
-
+    """Live documents having ``word`` in their body, read from a fresh snapshot of the live generation."""
     from search.analysis import terms
+    from search.engine import Engine
 
-    ix, _, _ = indexing.open_generation(index)
-    with ix.searcher() as s:
-        return len(s.search(Term("body", terms(word)[0]), limit=None))
+    return len(Engine(index).snapshot().term(terms(word)[0]).fields["body"].ids)
 
 
 def wait_for_free_lock(index: Path, timeout: float = 10.0) -> None:

@@ -6,16 +6,51 @@ import os
 from pathlib import Path
 
 import pytest
-from whoosh.query import And, Phrase, Term
 
 from search import indexing
 from search.analysis import SCHEMA_VERSION, terms
+from search.engine import Engine
+
+
+class Term:
+    """Documents whose ``field`` holds ``term``, read from the index's postings."""
+
+    def __init__(self, field, term):
+        self.field, self.term = field, term
+
+    def docs(self, snap) -> set[int]:
+        return set(snap.term(self.term).fields[self.field].ids.tolist())
+
+
+class And:
+    def __init__(self, parts):
+        self.parts = parts
+
+    def docs(self, snap) -> set[int]:
+        return set.intersection(*(p.docs(snap) for p in self.parts))
+
+
+class Phrase:
+    """Documents whose ``field`` holds the terms at consecutive positions."""
+
+    def __init__(self, field, words):
+        self.field, self.words = field, words
+
+    def docs(self, snap) -> set[int]:
+        found = set()
+        postings = [snap.term(w).fields[self.field] for w in self.words]
+        for doc in And([Term(self.field, w) for w in self.words]).docs(snap):
+            starts = set(postings[0].positions(doc))
+            for k, p in enumerate(postings[1:], 1):
+                starts &= {x - k for x in p.positions(doc)}
+            if starts:
+                found.add(doc)
+        return found
 
 
 def ids_matching(root, query) -> set[str]:
-    ix, _, _ = indexing.open_generation(root)
-    with ix.searcher() as s:
-        return {hit["id"] for hit in s.search(query, limit=None)}
+    snap = Engine(root).snapshot()
+    return {snap.stored(d)["id"] for d in query.docs(snap)}
 
 
 def term_query(field, word):
@@ -168,6 +203,27 @@ def test_parallel_build_gives_same_documents(tmp_path, corpus_dir):
     indexing.rebuild([corpus_dir], root, entities=False, procs=2, progress=False)
     assert indexing.stats(root)["documents"] == 7
     assert "ats_otan" in ids_matching(root, term_query("lead", "munitions"))
+
+
+def test_a_rebuild_in_batches_answers_as_one_built_at_once(tmp_path, corpus_dir, monkeypatch):
+    from whoosh import index as whoosh_index
+
+    from search.model import SearchRequest
+
+    queries = ["munitions", "Pays-Bas", "\"sommet de Vilnius\"", "réac*", "lyon OR bruxelles", "coeur"]
+    one = tmp_path / "one"
+    indexing.rebuild([corpus_dir], one, entities=False, procs=2, progress=False)
+    monkeypatch.setattr(indexing, "BATCH_DOCS", 2)
+    batched = tmp_path / "batched"
+    indexing.rebuild([corpus_dir], batched, entities=False, procs=2, progress=False)
+    with whoosh_index.open_dir(str(indexing.current_generation(batched))).reader() as r:
+        assert len(list(r.leaf_readers())) >= 4  # each batch committed apart, never merged
+    for q in queries:
+        a = Engine(one).search(SearchRequest(q=q, time_budget_ms=60_000))
+        b = Engine(batched).search(SearchRequest(q=q, time_budget_ms=60_000))
+        assert not a.partial and not b.partial
+        assert [(h.id, round(h.score, 5)) for h in b.hits] == [(h.id, round(h.score, 5)) for h in a.hits], q
+        assert b.total == a.total
 
 
 def test_an_item_not_in_french_is_indexed_unstemmed_and_stored_unmarked(tmp_path):

@@ -36,7 +36,7 @@ from ..indexing import (
     _split_items,
     to_fields,
 )
-from .. import versions
+from .. import postings, versions
 from . import mapping
 
 BULK_CHUNK = 500  # documents per bulk request
@@ -106,18 +106,19 @@ def ranked_text(title: str, lead: str, body: str) -> str:
 def to_source(doc: Dispatch, people_keys: list[str], places_keys: list[str]) -> dict:
     """A dispatch as a cluster document: the Whoosh writer's fields (one place for those rules), regrouped."""
     f = to_fields(doc, people_keys, places_keys)
-    meta = f["meta"]
+    meta = {k: v for k, v in f["meta"].items() if k != postings.INDEXED_KEY}
+    lead = postings.indexed_texts(f)["lead"]
     src = {
         "id": doc.id,
         "title": doc.title or "",
-        "lead": f["lead"],
+        "lead": lead,
         "body": doc.body,
         "day": f["day"],
         "people": people_keys,
         "places": places_keys,
         "has_lead": bool(doc.lead),
-        "ranked": ranked_text(doc.title or "", f["lead"], doc.body),
-        "display": {"title": f["_stored_title"], "lead": f["_stored_lead"], "date": doc.date, **meta},
+        "ranked": ranked_text(doc.title or "", lead, doc.body),
+        "display": {"title": f["title"], "lead": f["lead"], "date": doc.date, **meta},
     }
     if doc.date:
         src["date"] = doc.date
