@@ -611,8 +611,11 @@ def measure(size: tuple[str, int], src: Source, args, shared: Path, queries: lis
         r = build(corpus, root, n)
         log(f"{label}: rebuilt in {r['seconds']:.0f} s = {r['docs_per_second']:.0f} docs/s")
         build_file.write_text(json.dumps({"rebuild": r, "corpus": cstamp, "schema_version": SCHEMA_VERSION,
-                                          "built_at": time.strftime("%Y-%m-%dT%H:%M:%S%z")}, indent=1))
+                                          "built_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "load_end": loadavg()},
+                                         indent=1))
         res["rebuild"] = dict(r, measured_now=True)
+        if args.build_only:
+            return res
     size_b = generation_size(root)
     res["index_mib"] = size_b / MiB
     res["index_ratio"] = size_b / cstamp["raw_bytes"]
@@ -685,6 +688,8 @@ def main() -> int:
     ap.add_argument("--queries", type=int, default=500, help="first N OrangeSum dev queries (default 500)")
     ap.add_argument("--workdir", type=Path, default=None, help="corpora, indexes, logs (default ~/.cache/depeche/scale)")
     ap.add_argument("--skip-build", action="store_true", help="reuse the indexes built by an earlier run")
+    ap.add_argument("--build-only", action="store_true",
+                    help="only build the indexes (and record their rebuild figures), for a later --skip-build run")
     ap.add_argument("--shared", type=Path, default=None, help="the shared material (default ../shared)")
     ap.add_argument("--json", action="store_true", help="print the results as JSON")
     ap.add_argument("--worker", help=argparse.SUPPRESS)
@@ -705,6 +710,8 @@ def main() -> int:
         ap.error(str(e))
     if args.queries < 1:
         ap.error("--queries must be positive")
+    if args.build_only and args.skip_build:
+        ap.error("--build-only and --skip-build exclude each other")
     base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
     args.workdir = (args.workdir or Path(base) / "depeche" / "scale").resolve()
     args.workdir.mkdir(parents=True, exist_ok=True)
@@ -724,6 +731,8 @@ def main() -> int:
         results.append(measure(size, src, args, shared, queries, add_corpus))
         results[-1]["seconds"] = time.perf_counter() - ts
         log(f"{size[0]}: done in {results[-1]['seconds'] / 60:.1f} min")
+    if args.build_only:
+        return 0
     out = {
         "started": started, "load_start": load_start, "load_end": loadavg(), "cores": os.cpu_count(),
         "minutes": (time.perf_counter() - t0) / 60, "queries": len(queries), "warmup": WARMUP,
