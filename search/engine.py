@@ -379,11 +379,16 @@ class Engine:
         size = req.facet_size
         names = FACETS + AGENCY_FACETS if snap.has_agency else FACETS
         out: dict[str, list[FacetItem]] = {name: [] for name in names}
+        docs_of: dict[int, np.ndarray] = {}  # the documents of each mask, found once
         for name in names:
             if budget.spent("facets", FACETS_SHARE):
                 break
             fi = snap.facets[name]
-            counts = fi.counts((free or {}).get(name, mask))
+            m = (free or {}).get(name, mask)
+            docs = docs_of.get(id(m))
+            if docs is None:
+                docs = docs_of[id(m)] = np.flatnonzero(m)
+            counts = fi.counts(m, docs)
             if name in AGENCY_FACETS:
                 disp = lambda k, facet=name: snap.keyword_display(facet, k)  # noqa: E731
                 out[name] = facets.items(fi, counts, size, selected.get(name, []), disp, chronological=name == "urgency")

@@ -1,9 +1,10 @@
 """Facet counts from per-reader document→value arrays (Whoosh's ``groupedby`` is far too slow).
 
-A ``FacetIndex`` holds, for one field, every (document, value) pair as two flat numpy arrays,
-built once when a searcher opens. Counting the values of the matching documents is then one
-mask lookup and one ``bincount`` (well under a millisecond for the whole OrangeSum corpus),
-and selecting values is a lookup in the same arrays.
+A ``FacetIndex`` holds, for one field, every (document, value) pair as two flat numpy arrays
+sorted by document, built once when a searcher opens. Counting the values of the matching
+documents reads only their pairs when they are few (the cost follows the matches, not the
+archive), else every pair's mask bit at once; then one ``bincount``. Selecting values is a
+lookup in the same arrays.
 
 Values are the folded keys the index stores (``jens stoltenberg``); the display form of each
 comes from a function given by the engine (entities.json counts, or the stored source).
@@ -19,6 +20,10 @@ import numpy as np
 
 from .indexing import fold_key
 from .model import FacetItem
+
+# Counting reads the matching documents' own pairs when they are fewer than one document in
+# this many; beyond, masking every pair at once is cheaper.
+SPARSE_SHARE = 4
 
 
 class FacetIndex:
@@ -53,7 +58,8 @@ class FacetIndex:
         self.doc_of_pair = doc_of_pair[order].astype(np.int32, copy=False)
         self.key_of_pair = key_of_pair[order].astype(np.int32, copy=False)
         self.n_docs = n_docs
-        self._starts = np.searchsorted(self.doc_of_pair, np.arange(n_docs + 1))
+        self._starts = np.zeros(n_docs + 1, dtype=np.int64)
+        np.cumsum(np.bincount(self.doc_of_pair, minlength=n_docs)[:n_docs], out=self._starts[1:])
         self._totals: np.ndarray | None = None
         self._words: tuple[list[str], list[int]] | None = None
         # Values read as another one (a surname joined to the full name: search.surnames).
@@ -64,10 +70,20 @@ class FacetIndex:
     def __len__(self) -> int:
         return len(self.keys)
 
-    def counts(self, mask: np.ndarray) -> np.ndarray:
-        """Number of documents in ``mask`` (bool per document) having each value."""
+    def counts(self, mask: np.ndarray, docs: np.ndarray | None = None) -> np.ndarray:
+        """Number of documents in ``mask`` (bool per document; ``docs``, its documents, when
+        known) having each value: over the pairs of those documents when they are few, else
+        over every pair at once."""
         if not len(self.keys):
             return np.zeros(0, np.int64)
+        if docs is None:
+            docs = np.flatnonzero(mask)
+        if len(docs) * SPARSE_SHARE < self.n_docs:
+            a = self._starts[docs]
+            sizes = self._starts[docs + 1] - a
+            ends = np.cumsum(sizes)
+            pairs = np.repeat(a - (ends - sizes), sizes) + np.arange(int(ends[-1]) if len(ends) else 0)
+            return np.bincount(self.key_of_pair[pairs], minlength=len(self.keys))
         sel = mask[self.doc_of_pair]
         return np.bincount(self.key_of_pair[sel], minlength=len(self.keys))
 

@@ -118,6 +118,19 @@ def test_facet_index_arrays():
     assert fi.keys_matching_words("A") == [0]
 
 
+def test_counts_over_few_matches_read_their_pairs_and_equal_the_whole_count():
+    rng = np.random.default_rng(7)
+    n = 4000
+    fi = FacetIndex.from_pairs([f"valeur {i:02d}" for i in range(40)], rng.integers(0, n, 15000).astype(np.int32),
+                               rng.integers(0, 40, 15000).astype(np.int32), n)
+    for share in (0.0, 0.002, 0.05, 0.2, 0.3, 0.9):  # below and above the switch to every pair
+        mask = rng.random(n) < share
+        whole = np.bincount(fi.key_of_pair[mask[fi.doc_of_pair]], minlength=40)
+        assert fi.counts(mask).tolist() == whole.tolist(), share
+        assert fi.counts(mask, np.flatnonzero(mask)).tolist() == whole.tolist(), share
+    assert all(fi.values_of(d) == [fi.keys[k] for k in fi.key_of_pair[fi.doc_of_pair == d]] for d in range(50))
+
+
 def test_or_within_a_facet_and_across_facets_for_people_and_sources(engine):
     # Several people: any of them (OR); a person and a source: both (AND).
     either = engine.search(SearchRequest(q="", people=("Olaf Scholz", "Lloyd Austin")))
