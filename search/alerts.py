@@ -422,7 +422,7 @@ def run(root, ids: Iterable[str], *, spawn: bool = True, engine=None) -> dict[st
                     found[alert.name] = [h.id for h in hits if h.id in new]
                     if alert.webhook:
                         rows = [{"id": h.id, "title": h.title, "date": h.date, "source": h.source, "url": h.url,
-                                 "people": h.people, "places": h.places, "snippet": plain(h.snippet_html)}
+                                 "people": h.people, "places": h.places, "snippet": plain(h.snippet_segments)}
                                 for h in hits if h.id in new]
                         for i in range(0, len(rows), MATCHES_PER_DELIVERY):
                             store.enqueue(alert, {"alert": alert.name, "matched_at": now_iso(),

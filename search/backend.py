@@ -31,7 +31,10 @@ class SearchEngine(Protocol):
         """The first ``limit`` hits of a whole result set, built as the caller iterates."""
 
     def document(self, doc_id: str, q: str = "", version: int | None = None) -> dict | None:
-        """A whole dispatch for display, query words marked; None when unknown."""
+        """A whole dispatch for display, query words marked; None when unknown.
+
+        Text comes as data: ``title_segments`` and ``lead_segments`` (lists of ``Segment``),
+        ``body_blocks`` (a list of ``Block``: paragraphs and sub-heads), never as HTML."""
 
     def related(self, doc_id: str, k: int = 5) -> list[Hit]:
         """Dispatches most like this one."""

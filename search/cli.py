@@ -97,14 +97,13 @@ def os_error_message(e: OSError) -> str:
     return f"erreur système{where} : {what}" + (f" ({code})" if code else "")
 
 
+def bracketed(segments) -> str:
+    """Segments as terminal text, marked words in [brackets]."""
+    return "".join(f"[{s.text}]" if s.mark else s.text for s in segments)
+
+
 def response_lines(resp: SearchResponse) -> list[str]:
     """The text the CLI prints for a search response (marks shown as [brackets])."""
-    import html
-    import re
-
-    def plain(s: str) -> str:
-        return html.unescape(re.sub(r"</?mark>", lambda m: "[" if m.group() == "<mark>" else "]", s or ""))
-
     lines = []
     if resp.notice:
         lines.append(f"note : {resp.notice}")
@@ -130,9 +129,9 @@ def response_lines(resp: SearchResponse) -> list[str]:
         agency = [f"urgence {h.urgency}" if h.urgency else "", h.slugline or "",
                   (h.language or "").upper() if h.language and h.language != "fr" else ""]
         meta = " · ".join(x for x in (h.date, h.source, *agency) if x)
-        lines.append(f"{i:3d}. {plain(h.title_html)}  [{h.id}]" + (f"  {meta}" if meta else ""))
-        if h.snippet_html:
-            lines.append(f"     {plain(h.snippet_html)}")
+        lines.append(f"{i:3d}. {bracketed(h.title_segments)}  [{h.id}]" + (f"  {meta}" if meta else ""))
+        if h.snippet_segments:
+            lines.append(f"     {bracketed(h.snippet_segments)}")
         if h.missing:
             lines.append(f"     Manque : {', '.join(h.missing)}")
         if h.other_versions:

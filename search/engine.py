@@ -101,22 +101,6 @@ class _Matches(NamedTuple):
     free: dict = {}  # facet name -> the matches its values are counted over, when it has chosen ones
 
 
-def _body_html(body: str, subheads, terms, phrases) -> str:
-    """A dispatch's body as <p> paragraphs and <h3 class="subhead"> sub-heads, words marked."""
-    heads = set(subheads or [])
-    parts = []
-    for para in re.split(r"\n\s*\n", body):
-        para = para.strip()
-        if not para:
-            continue
-        inner = highlight.highlight(para, terms, phrases)
-        if para in heads:
-            parts.append(f'<h3 class="subhead">{inner}</h3>')
-        else:
-            parts.append(f"<p>{inner}</p>")
-    return "\n".join(parts)
-
-
 class Engine:
     """Read-only search over the live generation of an index directory."""
 
@@ -420,20 +404,20 @@ class Engine:
         meta = sf.get("meta") or {}
         title = sf.get("title") or ""
         if with_highlight and plan is not None:
-            title_html = highlight.highlight(title, plan.highlight, plan.phrases)
-            snippet_html = highlight.snippet(sf.get("lead") or "", sf.get("body") or "", plan.highlight, plan.phrases)
+            title_segments = highlight.highlight(title, plan.highlight, plan.phrases)
+            snippet_segments = highlight.snippet(sf.get("lead") or "", sf.get("body") or "", plan.highlight, plan.phrases)
         else:
-            title_html = highlight.escape(title)
-            snippet_html = highlight.snippet(sf.get("lead") or "", sf.get("body") or "", ())
+            title_segments = highlight.unmarked(title)
+            snippet_segments = highlight.snippet(sf.get("lead") or "", sf.get("body") or "", ())
         agency = meta.get("agency") or {}
         return Hit(
             id=sf.get("id"),
             title=title,
-            title_html=title_html,
+            title_segments=title_segments,
             date=sf.get("date"),
             source=meta.get("source"),
             url=meta.get("url"),
-            snippet_html=snippet_html,
+            snippet_segments=snippet_segments,
             score=round(score, 4),
             people=[snap.entity_display("people", k) for k in snap.surnames.names(sf.get("people") or [], snap.day[doc])],
             places=[snap.entity_display("places", k) for k in sf.get("places") or []],
@@ -473,11 +457,11 @@ class Engine:
         return {
             "id": sf.get("id"),
             "title": title,
-            "title_html": highlight.highlight(title, terms, phrases),
+            "title_segments": highlight.highlight(title, terms, phrases),
             "title_derived": bool(meta.get("title_derived")),
             "lead": lead,
-            "lead_html": highlight.highlight(lead, terms, phrases),
-            "body_html": _body_html(sf.get("body") or "", meta.get("subheads"), terms, phrases),
+            "lead_segments": highlight.highlight(lead, terms, phrases),
+            "body_blocks": highlight.body_blocks(sf.get("body") or "", meta.get("subheads"), terms, phrases),
             "date": sf.get("date"),
             "source": meta.get("source"),
             "byline": meta.get("byline"),
@@ -524,11 +508,11 @@ class Engine:
         return {
             "id": guid,
             "title": title,
-            "title_html": highlight.highlight(title, terms, phrases),
+            "title_segments": highlight.highlight(title, terms, phrases),
             "title_derived": not d.title,
             "lead": d.lead,
-            "lead_html": highlight.highlight(d.lead, terms, phrases),
-            "body_html": _body_html(d.body, d.subheads, terms, phrases),
+            "lead_segments": highlight.highlight(d.lead, terms, phrases),
+            "body_blocks": highlight.body_blocks(d.body, d.subheads, terms, phrases),
             "date": d.date,
             "source": d.source,
             "byline": d.byline,

@@ -14,15 +14,13 @@ joined with `` | ``.
 from __future__ import annotations
 
 import csv
-import html
 import io
 import json
-import re
 from collections.abc import Iterable, Iterator
 
 
 from . import folding
-from .model import Hit, InvalidRequest, SearchRequest, SearchResponse
+from .model import Hit, InvalidRequest, SearchRequest, SearchResponse, Segment, plain_text
 
 MAX_EXPORT_ROWS = 10_000
 COLUMNS = ("id", "date", "title", "source", "url", "people", "places", "story", "snippet")
@@ -31,14 +29,13 @@ LIST_JOINER = " | "
 # BOM so Excel reads UTF-8), `,` for everything else, or a tab.
 SEPARATORS = {";": ";", ",": ",", "tab": "\t"}
 ROWS_PER_CHUNK = 100  # rows joined into one piece of the stream
-_TAG = re.compile(r"<[^>]*>")
 # What a spreadsheet would run as a formula at the start of a cell (CSV injection).
 _FORMULA = ("=", "+", "-", "@", "\t", "\r")
 
 
-def plain(snippet_html: str | None) -> str:
-    """Library HTML (escaped text, maybe <mark>) as plain text on one line."""
-    return " ".join(html.unescape(_TAG.sub("", snippet_html or "")).split())
+def plain(segments: list[Segment] | None) -> str:
+    """Segments (a snippet) as plain text on one line, marks dropped."""
+    return " ".join(plain_text(segments or []).split())
 
 
 def row(hit: Hit) -> dict:
@@ -52,7 +49,7 @@ def row(hit: Hit) -> dict:
         "people": list(hit.people),
         "places": list(hit.places),
         "story": hit.story,
-        "snippet": plain(hit.snippet_html),
+        "snippet": plain(hit.snippet_segments),
     }
 
 

@@ -1,9 +1,10 @@
 """Highlighting from the analyzer's own character offsets (exact, any document length).
 
-Every word of the stored text whose analysed term is one of the query's terms is wrapped in
-``<mark>``: query ``munition`` marks ``munitions``, ``etats-unis`` marks ``États-Unis`` (one
-mark over the hyphenated name), ``alliance`` marks the word of ``l'Alliance`` but not the
-elided article. Everything else is HTML-escaped: ``<mark>`` is the only markup produced.
+Every word of the stored text whose analysed term is one of the query's terms is marked:
+query ``munition`` marks ``munitions``, ``etats-unis`` marks ``États-Unis`` (one mark over the
+hyphenated name), ``alliance`` marks the word of ``l'Alliance`` but not the elided article.
+The result is data, not markup: a list of ``Segment`` (text, marked or not), and a body a list
+of ``Block`` (paragraphs and sub-heads); the web layer renders them as HTML, the CLI as text.
 
 Whoosh's highlighter only looks at the first 32 K characters of a field; this one reads the
 offsets of ``analysis.tokens`` over the whole text, so a long dispatch still gets snippets
@@ -11,21 +12,23 @@ from where its words are.
 """
 from __future__ import annotations
 
-import html
 import re
 from dataclasses import dataclass
 
 from . import analysis, folding
+from .model import PARAGRAPH, SUBHEAD, Block, Segment
 
 FRAGMENT_CHARS = 200
 MAX_FRAGMENTS = 3
 ELLIPSIS = "…"
 _JOINERS = set("-‐‑'’")
 _SENTENCE_END = re.compile(r"[.!?…](?:[»\")\]]*)\s+|\n+")
+_PARAGRAPH_BREAK = re.compile(r"\n\s*\n")
 
 
-def escape(text: str) -> str:
-    return html.escape(text, quote=True)
+def unmarked(text: str) -> list[Segment]:
+    """The text as segments with nothing marked (none for an empty text)."""
+    return [Segment(text)] if text else []
 
 
 def find_marks(text: str, terms, phrases=()) -> list[tuple[int, int, str]]:
@@ -227,25 +230,39 @@ def _candidate_tokens(text: str, terms: frozenset):
     return out
 
 
-def mark_span(text: str, marks, start: int = 0, end: int | None = None) -> str:
-    """Escaped ``text[start:end]`` with the given marks (absolute offsets) wrapped in <mark>."""
+def mark_span(text: str, marks, start: int = 0, end: int | None = None) -> list[Segment]:
+    """Segments of ``text[start:end]``, the given marks (absolute offsets) marked."""
     end = len(text) if end is None else end
-    parts = []
+    parts: list[Segment] = []
     pos = start
     for s, e, _ in marks:
         if e <= start or s >= end:
             continue
         s, e = max(s, start), min(e, end)
-        parts.append(escape(text[pos:s]))
-        parts.append("<mark>" + escape(text[s:e]) + "</mark>")
+        if s > pos:
+            parts.append(Segment(text[pos:s]))
+        parts.append(Segment(text[s:e], True))
         pos = e
-    parts.append(escape(text[pos:end]))
-    return "".join(parts)
+    if end > pos:
+        parts.append(Segment(text[pos:end]))
+    return parts
 
 
-def highlight(text: str, terms, phrases=()) -> str:
-    """The whole text, escaped, query words marked."""
+def highlight(text: str, terms, phrases=()) -> list[Segment]:
+    """The whole text as segments, query words marked."""
     return mark_span(text, find_marks(text, terms, phrases))
+
+
+def body_blocks(body: str, subheads, terms, phrases=()) -> list[Block]:
+    """A dispatch's body as paragraphs and sub-heads (a paragraph whose text is one of
+    ``subheads``), words marked; blank lines separate them."""
+    heads = set(subheads or [])
+    out = []
+    for para in _PARAGRAPH_BREAK.split(body or ""):
+        para = para.strip()
+        if para:
+            out.append(Block(SUBHEAD if para in heads else PARAGRAPH, highlight(para, terms, phrases)))
+    return out
 
 
 def _sentence_starts(text: str) -> list[int]:
@@ -302,7 +319,7 @@ def _window_at(text: str, anchor: int, starts: list[int], size: int) -> tuple[in
     return start, max(end, min(len(text), anchor + 1))
 
 
-def snippet(lead: str, body: str, terms, phrases=(), size: int = FRAGMENT_CHARS, max_fragments: int = MAX_FRAGMENTS) -> str:
+def snippet(lead: str, body: str, terms, phrases=(), size: int = FRAGMENT_CHARS, max_fragments: int = MAX_FRAGMENTS) -> list[Segment]:
     """1–3 fragments of about ``size`` characters from lead and body, query words marked.
 
     Fragments are chosen to cover as many different query words as possible; without any
@@ -311,7 +328,7 @@ def snippet(lead: str, body: str, terms, phrases=(), size: int = FRAGMENT_CHARS,
     sep = "\n\n"
     text = (lead or "") + (sep if lead and body else "") + (body or "")
     if not text:
-        return ""
+        return []
     marks = find_marks(text, terms, phrases)
     starts = _sentence_starts(text)
     if not marks:
@@ -352,14 +369,33 @@ def snippet(lead: str, body: str, terms, phrases=(), size: int = FRAGMENT_CHARS,
     return _render(text, [(w.start, w.end) for w in chosen], marks)
 
 
-def _render(text: str, spans, marks) -> str:
-    out = []
-    for s, e in spans:
-        piece = mark_span(text, marks, s, e).replace("\n\n", " ").replace("\n", " ")
+def _render(text: str, spans, marks) -> list[Segment]:
+    """The spans as one line of segments, an ellipsis where a span cuts the text."""
+    out: list[Segment] = []
+    for i, (s, e) in enumerate(spans):
         before = ELLIPSIS + " " if s > 0 and text[s - 1] not in "\n" and not _starts_sentence(text, s) else ""
         after = " " + ELLIPSIS if e < len(text) and text[e - 1] not in ".!?…»\"" else ""
-        out.append(before + piece + after)
-    return " ".join(out).replace(ELLIPSIS + " " + ELLIPSIS, ELLIPSIS)
+        out.append(Segment((" " if i else "") + before))
+        out.extend(Segment(p.text.replace("\n\n", " ").replace("\n", " "), p.mark) for p in mark_span(text, marks, s, e))
+        out.append(Segment(after))
+    # Marks are words, so two ellipses meeting (one span's end, the next one's start) are
+    # always within one run of unmarked text.
+    return [Segment(p.text.replace(ELLIPSIS + " " + ELLIPSIS, ELLIPSIS), p.mark) for p in merged(out)]
+
+
+def merged(segments) -> list[Segment]:
+    """The segments with neighbouring unmarked ones joined and empty unmarked ones dropped
+    (neighbouring marks stay apart: two words, two marks)."""
+    out: list[Segment] = []
+    for seg in segments:
+        if seg.mark:
+            out.append(seg)
+        elif seg.text:
+            if out and not out[-1].mark:
+                out[-1] = Segment(out[-1].text + seg.text)
+            else:
+                out.append(seg)
+    return out
 
 
 def _starts_sentence(text: str, pos: int) -> bool:

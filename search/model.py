@@ -71,17 +71,47 @@ class SearchRequest:
 EXCLUDE_FILTERS = {"people": "exclude_people", "places": "exclude_places", "sources": "exclude_sources"}
 
 
+@dataclass(frozen=True, slots=True)
+class Segment:
+    """A run of displayed text; ``mark``: it is (part of) a query word, to highlight.
+
+    The library returns text as data: the web layer renders segments as HTML (escaped text,
+    marks highlighted), the CLI as [brackets], an export as plain text.
+    """
+
+    text: str
+    mark: bool = False
+
+
+# The kinds of a dispatch body's blocks, in the order the agency wrote them.
+PARAGRAPH = "paragraph"
+SUBHEAD = "subhead"
+
+
+@dataclass(frozen=True, slots=True)
+class Block:
+    """A paragraph or a sub-head of a dispatch's body, as segments."""
+
+    kind: str  # PARAGRAPH or SUBHEAD
+    segments: list[Segment]
+
+
+def plain_text(segments: list[Segment]) -> str:
+    """The text of segments, marks dropped."""
+    return "".join(s.text for s in segments)
+
+
 @dataclass
 class Hit:
-    """One result: display fields, highlighted title and snippet (HTML, only <mark> markup)."""
+    """One result: display fields, title and snippet as segments (query words marked)."""
 
     id: str
     title: str
-    title_html: str
+    title_segments: list[Segment]
     date: str | None
     source: str | None
     url: str | None
-    snippet_html: str
+    snippet_segments: list[Segment]
     score: float
     people: list[str] = field(default_factory=list)
     places: list[str] = field(default_factory=list)

@@ -8,7 +8,7 @@ from click.testing import CliRunner
 
 from search import cli, indexing
 from search.analysis import SCHEMA_VERSION
-from search.model import Correction, FacetItem, Hit, SearchRequest, SearchResponse
+from search.model import Correction, FacetItem, Hit, SearchRequest, SearchResponse, Segment
 
 
 def run(*args):
@@ -16,8 +16,8 @@ def run(*args):
 
 
 def hit(ident: str, missing=()) -> Hit:
-    return Hit(id=ident, title=f"Titre {ident}", title_html=f"Titre <mark>{ident}</mark>", date="2023-06-14",
-               source="ATS", url=None, snippet_html="Les <mark>loups</mark> &amp; les brebis", score=1.0,
+    return Hit(id=ident, title=f"Titre {ident}", title_segments=[Segment("Titre "), Segment(ident, True)], date="2023-06-14",
+               source="ATS", url=None, snippet_segments=[Segment("Les "), Segment("loups", True), Segment(" & les brebis")], score=1.0,
                missing=list(missing))
 
 

@@ -11,7 +11,9 @@ import pytest
 from search.analysis import SCHEMA_VERSION
 from search import indexing, ranking
 from search.engine import Engine
-from search.model import MAX_PAGE, MAX_PER_PAGE, MAX_QUERY_LENGTH, InvalidRequest, SearchRequest
+from search.model import (
+    MAX_PAGE, MAX_PER_PAGE, MAX_QUERY_LENGTH, PARAGRAPH, SUBHEAD, Block, InvalidRequest, SearchRequest, Segment,
+)
 
 from search_fixtures import RECORDS, build
 
@@ -210,7 +212,7 @@ def test_hits_carry_display_fields(engine):
     hit = engine.search(SearchRequest(q="Genève")).hits[0]
     assert hit.id == "geneve-sommet" and hit.source == "Reuters" and hit.date == "2022-11"
     assert hit.people == ["Emmanuel Macron", "Olaf Scholz"] and hit.places == ["Genève"]
-    assert hit.title_html == "Sommet de la paix à <mark>Genève</mark>"
+    assert hit.title_segments == [Segment("Sommet de la paix à "), Segment("Genève", True)]
     assert hit.score > 0
 
 
@@ -341,12 +343,15 @@ def test_response_is_json_ready(engine):
 def test_document_view(engine):
     doc = engine.document(SEED_ID, "munitions alliance")
     assert doc["id"] == SEED_ID and doc["source"] == "ATS" and doc["date"] == "2023-06"
-    assert "<mark>Alliance</mark>" in doc["lead_html"] and "l&#x27;<mark>Alliance</mark>" in doc["lead_html"]
-    assert '<h3 class="subhead">Nouvelles annonces</h3>' in doc["body_html"]
-    assert doc["body_html"].count("<p>") >= 10
-    assert "<mark>munitions</mark>" in doc["body_html"]
+    lead = doc["lead_segments"]
+    assert "".join(s.text for s in lead) == doc["lead"]
+    assert any(a.text.endswith("l'") and b == Segment("Alliance", True) for a, b in zip(lead, lead[1:]))
+    blocks = doc["body_blocks"]
+    assert Block(SUBHEAD, [Segment("Nouvelles annonces")]) in blocks
+    assert sum(b.kind == PARAGRAPH for b in blocks) >= 10
+    assert Segment("munitions", True) in [s for b in blocks for s in b.segments]
     plain = engine.document(SEED_ID)
-    assert "<mark>" not in plain["body_html"] + plain["lead_html"]
+    assert not any(s.mark for s in plain["lead_segments"] + [s for b in plain["body_blocks"] for s in b.segments])
     assert engine.document("nope") is None
 
 

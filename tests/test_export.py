@@ -10,7 +10,7 @@ import pytest
 
 from search import export
 from search.engine import Engine
-from search.model import InvalidRequest, SearchRequest
+from search.model import InvalidRequest, SearchRequest, Segment
 from search.stories import story_id
 from web_fixtures import BROWSER_MARKS, MUNITIONS_IDS, WEB_DISPATCHES, build_index, make_app, page, serve_app, tags
 
@@ -58,7 +58,9 @@ def test_rows_stop_at_the_limit(web_index):
 
 
 def test_plain_snippet_and_cells():
-    assert export.plain("Un <mark>texte</mark> &lt;b&gt; &amp;\n  deux") == "Un texte <b> & deux"
+    segments = [Segment("Un "), Segment("texte", True), Segment(" <b> &amp;\n  deux")]
+    assert export.plain(segments) == "Un texte <b> &amp; deux"  # the text as written, on one line
+    assert export.plain([]) == export.plain(None) == ""
     chunks = list(export.csv_chunks([{"id": "a", "date": None, "title": "=HYPERLINK(1)", "source": "@x", "url": "-1",
                                       "people": ["A", "B"], "places": [], "story": None, "snippet": "s;t"}]))
     rows = read_csv("".join(chunks).encode())
@@ -69,7 +71,8 @@ def test_plain_snippet_and_cells():
 def test_story_column_takes_the_hits_story_when_there_is_one():
     from search.model import Hit
 
-    hit = Hit(id="a", title="T", title_html="T", date="2023-06-14", source="AFP", url=None, snippet_html="<mark>s</mark>", score=1.0)
+    hit = Hit(id="a", title="T", title_segments=[Segment("T")], date="2023-06-14", source="AFP", url=None,
+              snippet_segments=[Segment("s", True)], score=1.0)
     assert export.row(hit)["story"] is None  # no grouping into stories on this branch yet
     hit.story = "story-42"  # what a hit grouped into a story will carry
     assert export.row(hit)["story"] == "story-42" and export.row(hit)["snippet"] == "s"

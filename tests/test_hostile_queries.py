@@ -10,7 +10,8 @@ from hypothesis import strategies as st
 
 from search import indexing, query
 from search.engine import MAX_PREFIX_TERMS, MAX_QUERY_PREFIX_TERMS, Engine
-from search.model import MAX_PAGE, MAX_PER_PAGE, MAX_QUERY_LENGTH, InvalidRequest, SearchRequest
+from search.model import MAX_PAGE, MAX_PER_PAGE, MAX_QUERY_LENGTH, InvalidRequest, SearchRequest, Segment, plain_text
+from web.present import segments_html
 
 OPERATORS = ['"', "(", ")", "-", "*", "OR", "OU", "ET", "AND", ":", "personne:", "lieu:", "source:", "date:",
              "date:2023-01..", "..", "inconnu:", "\\", "'", "’", "«", "»"]
@@ -58,10 +59,12 @@ def test_engine_answers_or_refuses_cleanly(engine, text):
         return
     assert resp.total >= 0 and len(resp.hits) <= resp.per_page
     for h in resp.hits:
-        # Only <mark> is markup in snippets and titles.
-        stripped = h.snippet_html.replace("<mark>", "").replace("</mark>", "")
-        assert "<" not in stripped
-        assert "<" not in h.title_html.replace("<mark>", "").replace("</mark>", "")
+        # Titles and snippets are data: the title's text as written, whatever the query.
+        assert plain_text(h.title_segments) == h.title
+        assert all(isinstance(s, Segment) and isinstance(s.text, str) and s.text for s in h.title_segments + h.snippet_segments)
+        # Rendered for a page, only <mark> is markup.
+        for segments in (h.title_segments, h.snippet_segments):
+            assert "<" not in segments_html(segments).replace("<mark>", "").replace("</mark>", "")
 
 
 def test_ten_thousand_character_query_is_refused_with_a_reason(engine):

@@ -182,12 +182,12 @@ def test_errors_the_server_answers_match_the_spec(status):
 
 def test_new_response_fields_are_described(web_index, monkeypatch):
     """A partial match with corrections and stages cut short: everything the model can carry."""
-    from search.model import Correction, FacetItem, Hit, SearchResponse
+    from search.model import Correction, FacetItem, Hit, SearchResponse, Segment
     from web import ENGINE_KEY
     from web_fixtures import make_app
 
-    hit = Hit(id="a", title="Ours", title_html="<mark>Ours</mark>", date=None, source="AFP", url=None,
-              snippet_html="", score=1.5, people=[], places=[], missing=["pangolin"])
+    hit = Hit(id="a", title="Ours", title_segments=[Segment("Ours", True)], date=None, source="AFP", url=None,
+              snippet_segments=[], score=1.5, people=[], places=[], missing=["pangolin"])
     canned = SearchResponse(
         query="ours pangolin", total=1, page=1, per_page=10, took_ms=3.0, hits=[hit],
         facets={"people": [], "places": [FacetItem("Ukraine", 1)], "sources": [], "dates": [FacetItem("2023-06", 1)]},
@@ -198,6 +198,22 @@ def test_new_response_fields_are_described(web_index, monkeypatch):
     monkeypatch.setattr(app.extensions[ENGINE_KEY], "search", lambda req: canned)
     r = app.test_client().get("/api/search?q=ours+pangolni")
     assert_documented("/api/search", "get", 200, r.data, r.mimetype)
+
+
+def test_text_as_data_is_described(client):
+    """Segments and body blocks: a real document validates; a wrong shape does not."""
+    body = client.get("/api/documents/afp-001?q=munitions").json
+    schema = {"$ref": "#/components/schemas/Document"}
+    assert not list(_validator(schema).iter_errors(body))
+    assert any(s["mark"] for s in body["title_segments"] + body["lead_segments"])
+    wrong = [
+        {**body, "body_blocks": [{"kind": "heading", "segments": []}]},
+        {**body, "title_segments": [{"text": "Munitions"}]},
+        {**body, "lead_segments": [{"text": "x", "mark": "oui"}]},
+        {**body, "lead_segments": "<mark>x</mark>"},
+    ]
+    for doc in wrong:
+        assert list(_validator(schema).iter_errors(doc)), doc
 
 
 @pytest.mark.parametrize("url, path, status", [

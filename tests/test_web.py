@@ -221,16 +221,19 @@ def test_everything_is_escaped(client):
     assert "javascript:alert(4)" not in doc  # a javascript: source URL is not turned into a link
 
 
-def test_marked_only_lets_mark_through():
+def test_segments_render_as_escaped_text_and_marks_only():
+    from search.model import PARAGRAPH, SUBHEAD, Block, Segment
     from web.present import body_html, marked
 
-    assert marked("a <mark>b</mark> &amp; c") == "a <mark>b</mark> &amp; c"
-    assert marked("<mark>x</mark><script>alert(1)</script>") == "<mark>x</mark>&lt;script&gt;alert(1)&lt;/script&gt;"
-    assert marked("<b>gras</b> l&#x27;eau") == "&lt;b&gt;gras&lt;/b&gt; l&#x27;eau"
-    assert marked("<p>x</p>") == "&lt;p&gt;x&lt;/p&gt;"
-    assert marked("a < b <mark>c") == "a &lt; b <mark>c"
-    assert body_html('<p>a <mark>b</mark></p>\n<h3 class="subhead">T</h3>') == '<p>a <mark>b</mark></p>\n<h3 class="subhead">T</h3>'
-    assert body_html('<p onclick="x">a</p><h3 class="evil">') == '&lt;p onclick="x"&gt;a</p>&lt;h3 class="evil"&gt;'
+    assert marked([Segment("a "), Segment("b", True), Segment(" & c")]) == "a <mark>b</mark> &amp; c"
+    assert marked([Segment("x", True), Segment("<script>alert(1)</script>")]) == "<mark>x</mark>&lt;script&gt;alert(1)&lt;/script&gt;"
+    assert marked([Segment("<b>gras</b> l'eau \"&amp;\"")]) == "&lt;b&gt;gras&lt;/b&gt; l&#x27;eau &quot;&amp;amp;&quot;"
+    assert marked([Segment("</mark><img src=x onerror=alert(1)>", True)]) == "<mark>&lt;/mark&gt;&lt;img src=x onerror=alert(1)&gt;</mark>"
+    assert marked([]) == marked(None) == ""
+    assert body_html([Block(PARAGRAPH, [Segment("a "), Segment("b", True)]), Block(SUBHEAD, [Segment("T")])]) == \
+        '<p>a <mark>b</mark></p>\n<h3 class="subhead">T</h3>'
+    assert body_html([Block(PARAGRAPH, [Segment('<p onclick="x">a</p><h3 class="evil">')])]) == \
+        "<p>&lt;p onclick=&quot;x&quot;&gt;a&lt;/p&gt;&lt;h3 class=&quot;evil&quot;&gt;</p>"
 
 
 # ---------------------------------------------------------------- dispatch page

@@ -1,6 +1,7 @@
 """The JSON API: shapes, filters, errors in one shape, and never a 500 for any input."""
 from __future__ import annotations
 
+import html
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
 import pytest
@@ -11,7 +12,13 @@ from search.analysis import SCHEMA_VERSION
 from search.model import MAX_PER_PAGE
 from web_fixtures import MUNITIONS_IDS, WEB_DISPATCHES, make_app
 
-HIT_KEYS = {"id", "title", "title_html", "date", "source", "url", "snippet_html", "score", "people", "places"}
+HIT_KEYS = {"id", "title", "title_html", "title_segments", "date", "source", "url", "snippet_html", "snippet_segments",
+            "score", "people", "places"}
+
+
+def rendered(segments: list[dict]) -> str:
+    """What a client would write for segments: text escaped, marks in <mark>."""
+    return "".join(f"<mark>{html.escape(s['text'])}</mark>" if s["mark"] else html.escape(s["text"]) for s in segments)
 TOP_KEYS = {"query", "total", "page", "per_page", "took_ms", "corrected_query", "hits", "facets", "notice", "partial"}
 
 
@@ -54,6 +61,11 @@ def test_search_shape(client):
         assert HIT_KEYS <= set(hit)
         assert isinstance(hit["people"], list) and isinstance(hit["places"], list)
     assert any("<mark>" in h["snippet_html"] or "<mark>" in h["title_html"] for h in body["hits"])
+    for hit in body["hits"]:  # the same text twice: as HTML (for pages) and as data (for any other client)
+        assert hit["title_html"] == rendered(hit["title_segments"])
+        assert "".join(s["text"] for s in hit["title_segments"]) == hit["title"]
+        assert hit["snippet_html"] == rendered(hit["snippet_segments"])
+    assert any(s["mark"] and s["text"].lower() == "munitions" for h in body["hits"] for s in h["snippet_segments"])
     assert set(body["facets"]) >= {"people", "places", "sources", "dates"}
     for items in body["facets"].values():
         for it in items:
@@ -228,11 +240,17 @@ def test_fuzzed_parameters_never_500(client, params):
 def test_document(client):
     body = api(client, "/api/documents/afp-001?q=munitions")
     assert body["id"] == "afp-001"
-    assert {"title", "title_html", "lead_html", "body_html", "date", "source", "url", "people", "places"} <= set(body)
+    assert {"title", "title_html", "title_segments", "lead_html", "lead_segments", "body_html", "body_blocks", "date",
+            "source", "url", "people", "places"} <= set(body)
     assert "<mark>" in body["lead_html"] + body["title_html"]
+    assert body["title_html"] == rendered(body["title_segments"]) and body["lead_html"] == rendered(body["lead_segments"])
+    tags = {"paragraph": ("<p>", "</p>"), "subhead": ('<h3 class="subhead">', "</h3>")}
+    assert body["body_html"] == "\n".join(tags[b["kind"]][0] + rendered(b["segments"]) + tags[b["kind"]][1]
+                                          for b in body["body_blocks"])
     assert body["people"] and body["places"]
     plain = api(client, "/api/documents/afp-001")
     assert "<mark>" not in plain["lead_html"] + plain["body_html"]
+    assert not any(s["mark"] for s in plain["lead_segments"] + [s for b in plain["body_blocks"] for s in b["segments"]])
 
 
 def test_document_with_escaped_id(client):
@@ -243,6 +261,8 @@ def test_hostile_document_is_escaped_in_html_fields(client):
     body = api(client, "/api/documents/xss-008")
     for field in ("title_html", "lead_html", "body_html"):
         assert "<script" not in body[field] and "<img" not in body[field] and "<a " not in body[field]
+    # The data keeps the text as written: a client rendering it must escape it, as the spec says.
+    assert "".join(s["text"] for s in body["title_segments"]) == body["title"]
 
 
 @pytest.mark.parametrize("path", ["nope", "..", "%2e%2e", "..%2F..%2Fetc%2Fpasswd", "%00", "x" * 500, "a%5Cb", "%ED%A0%80"])
@@ -332,7 +352,8 @@ def test_engine_invalid_request_is_400(web_index, monkeypatch):
 
 
 def test_search_json_matches_the_library_response(web_index):
-    """The API body is the library's SearchResponse.to_dict(), plus pages, toggle_urls and exclude_urls."""
+    """The API body is the library's SearchResponse.to_dict(), plus pages, toggle_urls, exclude_urls and
+    each hit's title and snippet rendered as HTML."""
     from search.model import SearchRequest
     from web import ENGINE_KEY
 
@@ -345,6 +366,9 @@ def test_search_json_matches_the_library_response(web_index):
         for it in items:
             it.pop("toggle_url"), it.pop("exclude_url")
     assert body.pop("pages") == 3
+    for hit in body["hits"]:
+        assert hit.pop("title_html") == rendered(hit["title_segments"])
+        assert hit.pop("snippet_html") == rendered(hit["snippet_segments"])
     assert body == expected
 
 

@@ -6,15 +6,15 @@ import re
 
 import pytest
 
-from search.model import Correction, Hit, SearchResponse
+from search.model import Correction, Hit, SearchResponse, Segment
 from web_fixtures import make_app, page
 
 NO_FACETS = {"people": [], "places": [], "sources": [], "dates": []}
 
 
 def hit(ident: str, missing: list[str] | None = None) -> Hit:
-    return Hit(id=ident, title=f"Titre {ident}", title_html=f"Titre {ident}", date="2023-06-14", source="AFP", url=None,
-               snippet_html="Un extrait.", score=1.0, missing=missing or [])
+    return Hit(id=ident, title=f"Titre {ident}", title_segments=[Segment(f"Titre {ident}")], date="2023-06-14", source="AFP",
+               url=None, snippet_segments=[Segment("Un extrait.")], score=1.0, missing=missing or [])
 
 
 def response(**fields) -> SearchResponse:

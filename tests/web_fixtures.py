@@ -21,6 +21,7 @@ from pathlib import Path
 import pytest
 
 from search import indexing
+from search.model import PARAGRAPH, Block, Segment
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -228,8 +229,8 @@ def agency_hit(ident: str, *, urgency=None, slugline=None, language=None, versio
     from search.model import Hit
 
     title = title or f"Titre {ident}"
-    return Hit(id=ident, title=title, title_html=title, date="2023-06-14", source="AFP", url=None,
-               snippet_html=f"Extrait de {ident}.", score=1.0, urgency=urgency, slugline=slugline, language=language,
+    return Hit(id=ident, title=title, title_segments=[Segment(title)], date="2023-06-14", source="AFP", url=None,
+               snippet_segments=[Segment(f"Extrait de {ident}.")], score=1.0, urgency=urgency, slugline=slugline, language=language,
                version=version)
 
 
@@ -270,17 +271,17 @@ AGENCY_VERSIONS = [
 
 AGENCY_DOCUMENTS = {
     "flash-1": {
-        "id": "flash-1", "title": "Explosion à Kiev : au moins trois morts", "title_html": "Explosion à Kiev : au moins trois morts",
-        "title_derived": False, "lead": "Une explosion a secoué le centre de Kiev.", "lead_html": "Une explosion a secoué le centre de Kiev.",
-        "body_html": "<p>Les secours sont sur place.</p>", "date": "2023-06-14", "source": "AFP", "section": None, "url": None,
+        "id": "flash-1", "title": "Explosion à Kiev : au moins trois morts", "title_segments": [Segment("Explosion à Kiev : au moins trois morts")],
+        "title_derived": False, "lead": "Une explosion a secoué le centre de Kiev.", "lead_segments": [Segment("Une explosion a secoué le centre de Kiev.")],
+        "body_blocks": [Block(PARAGRAPH, [Segment("Les secours sont sur place.")])], "date": "2023-06-14", "source": "AFP", "section": None, "url": None,
         "people": [], "places": ["Kiev"], "generation": 1,
         "status": "usable", "versions": AGENCY_VERSIONS, "urgency": 1, "genre": "Actualité", "slugline": "UKRAINE-CONFLIT",
         "subjects": ["conflit armé", "catastrophe"], "language": "fr", "embargo": None, "shown_version": 3,
     },
     "en-4": {
-        "id": "en-4", "title": "Nato leaders meet in Vilnius", "title_html": "Nato leaders meet in Vilnius",
-        "title_derived": False, "lead": "Leaders gathered on Tuesday.", "lead_html": "Leaders gathered on Tuesday.",
-        "body_html": "<p>The summit opens.</p>", "date": "2023-07-11", "source": "Reuters", "section": None, "url": None,
+        "id": "en-4", "title": "Nato leaders meet in Vilnius", "title_segments": [Segment("Nato leaders meet in Vilnius")],
+        "title_derived": False, "lead": "Leaders gathered on Tuesday.", "lead_segments": [Segment("Leaders gathered on Tuesday.")],
+        "body_blocks": [Block(PARAGRAPH, [Segment("The summit opens.")])], "date": "2023-07-11", "source": "Reuters", "section": None, "url": None,
         "people": [], "places": [], "generation": 1,
         "status": "usable", "versions": [{"version": 1, "version_created": "2023-07-11T06:00:00+02:00", "pub_status": "usable",
                                           "title": "Nato leaders meet in Vilnius", "changed": "première version"}],
@@ -302,11 +303,12 @@ AGENCY_DOCUMENTS = {
 
 # Earlier versions of flash-1 (?version=N), as the engine gives them from the version store.
 AGENCY_EARLIER = {
-    ("flash-1", 1): {**AGENCY_DOCUMENTS["flash-1"], "title": "Explosion à Kiev", "title_html": "Explosion à Kiev",
-                     "lead": "Une explosion a été entendue à Kiev.", "lead_html": "Une explosion a été entendue à Kiev.",
-                     "body_html": "<p>Premières informations.</p>", "urgency": 2, "shown_version": 1},
+    ("flash-1", 1): {**AGENCY_DOCUMENTS["flash-1"], "title": "Explosion à Kiev", "title_segments": [Segment("Explosion à Kiev")],
+                     "lead": "Une explosion a été entendue à Kiev.", "lead_segments": [Segment("Une explosion a été entendue à Kiev.")],
+                     "body_blocks": [Block(PARAGRAPH, [Segment("Premières informations.")])], "urgency": 2, "shown_version": 1},
     ("flash-1", 2): {**AGENCY_DOCUMENTS["flash-1"], "title": "Explosion à Kiev : des victimes",
-                     "title_html": "Explosion à Kiev : des victimes", "body_html": "<p>Les secours arrivent.</p>",
+                     "title_segments": [Segment("Explosion à Kiev : des victimes")],
+                     "body_blocks": [Block(PARAGRAPH, [Segment("Les secours arrivent.")])],
                      "urgency": 2, "shown_version": 2},
 }
 

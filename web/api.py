@@ -6,7 +6,7 @@ from flask import Blueprint, Response, current_app, jsonify, request, url_for
 from . import openapi
 from .errors import error_response
 from .params import MAX_SUGGEST_LIMIT, integer, query_text, search_request, single, valid_doc_id, version_number
-from .present import document_dict, entity_url, facets_with_urls, is_withdrawn, response_dict
+from .present import document_json, entity_url, facets_with_urls, is_withdrawn, response_dict
 
 bp = Blueprint("api", __name__)
 
@@ -42,7 +42,7 @@ def document(doc_id: str):
         return error_response(404, "document_not_found", "Aucune dépêche ne porte cet identifiant.")
     if is_withdrawn(doc):
         return error_response(410, *WITHDRAWN)
-    return jsonify(document_dict(doc))
+    return jsonify(document_json(doc))
 
 
 @bp.get("/api/story/<story_id>")

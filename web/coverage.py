@@ -11,7 +11,7 @@ from search.model import SearchRequest, SearchResponse
 from .api import engine
 from .errors import error_response
 from .params import MAX_ENTITY_SIZE, MAX_VALUE_LENGTH, clean_text, integer, query_string
-from .present import ENTITY_SEGMENTS as SEGMENT, entity_url, histogram
+from .present import ENTITY_SEGMENTS as SEGMENT, entity_url, histogram, hit_dict
 
 bp = Blueprint("coverage", __name__)
 
@@ -81,7 +81,7 @@ def coverage_dict(kind: str, cov) -> dict:
         "dates": [{"value": it.value, "count": it.count, "search_url": search_url(mine, it.value)} for it in cov.dates],
         "people": alongside("people", cov.people),
         "places": alongside("places", cov.places),
-        "latest": [dict(vars(h)) for h in cov.latest],
+        "latest": [hit_dict(h) for h in cov.latest],
         "partial": cov.partial,
         "timed_out": cov.timed_out,
     }

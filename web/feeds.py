@@ -121,7 +121,7 @@ def atom_response(title: str, subtitle: str, self_url: str, alternate: str, entr
         if when is not None:
             entry.published(when)
         entry.updated(updated)
-        entry.summary(xml_text(export.plain(hit.snippet_html)))
+        entry.summary(xml_text(export.plain(hit.snippet_segments)))
         if hit.source:
             entry.author({"name": xml_text(hit.source)})
         for param, values in (("person", hit.people), ("place", hit.places)):

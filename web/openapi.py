@@ -15,7 +15,9 @@ from search.model import (
     MAX_PER_PAGE,
     MAX_QUERY_LENGTH,
     MAX_STORY_VERSIONS,
+    PARAGRAPH,
     SORTS,
+    SUBHEAD,
 )
 from search.stories import STORY_ID_LENGTH
 
@@ -54,6 +56,7 @@ def _object(properties: dict, optional: tuple[str, ...] = (), description: str |
     return schema
 
 STRINGS = {"type": "array", "items": {"type": "string"}}
+SEGMENTS = {"type": "array", "items": _ref("Segment")}
 
 
 def _filter_param(name: str, what: str, any_of: bool = False, how: str | None = None) -> dict:
@@ -130,14 +133,24 @@ SCHEMAS = {
             "message": {"type": "string", "description": "For people, in French."},
         }),
     }),
+    "Segment": _object({
+        "text": {"type": "string", "description": "Plain text (not escaped)."},
+        "mark": {"type": "boolean", "description": "True: the text is (part of) a query word, to highlight."},
+    }, description="A run of text; the text of a field is the concatenation of its segments."),
+    "Block": _object({
+        "kind": {"type": "string", "enum": [PARAGRAPH, SUBHEAD]},
+        "segments": SEGMENTS,
+    }, description="A paragraph or a sub-head of a dispatch's body."),
     "Hit": _object({
         "id": {"type": "string"},
         "title": {"type": "string"},
         "title_html": {"type": "string", "description": "Escaped title; matched words in <mark>."},
+        "title_segments": {**SEGMENTS, "description": "The title as data: title_html is these segments, escaped, marks in <mark>."},
         "date": NULLABLE_STRING,
         "source": NULLABLE_STRING,
         "url": NULLABLE_STRING,
         "snippet_html": {"type": "string", "description": "Escaped passage; matched words in <mark>."},
+        "snippet_segments": {**SEGMENTS, "description": "The passage as data (fragments joined by « … » segments)."},
         "score": {"type": "number"},
         "people": STRINGS,
         "places": STRINGS,
@@ -209,11 +222,14 @@ SCHEMAS = {
     "Document": _object({
         "id": {"type": "string"},
         "title": {"type": "string"},
-        "title_html": {"type": "string"},
+        "title_html": {"type": "string", "description": "Escaped title; query words in <mark>."},
+        "title_segments": SEGMENTS,
         "title_derived": {"type": "boolean", "description": "The dispatch had no title: this one is made from its lead or body."},
         "lead": NULLABLE_STRING,
-        "lead_html": {"type": "string"},
+        "lead_html": {"type": "string", "description": "Escaped lead; query words in <mark>."},
+        "lead_segments": SEGMENTS,
         "body_html": {"type": "string", "description": "Escaped text in <p> paragraphs and <h3 class=\"subhead\"> sub-heads; query words in <mark>."},
+        "body_blocks": {"type": "array", "items": _ref("Block"), "description": "The body as data: body_html is these blocks rendered."},
         "date": NULLABLE_STRING,
         "source": {**NULLABLE_STRING, "description": "The agency or outlet, one spelling per source (« Orange avec AFP » is AFP)."},
         "byline": {**NULLABLE_STRING, "description": "Who signed the dispatch, when its source field named a writer."},

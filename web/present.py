@@ -5,16 +5,17 @@ in both; only the endpoint differs.
 """
 from __future__ import annotations
 
+import html
 import re
 from dataclasses import dataclass, fields
 from datetime import datetime
 from urllib.parse import urlencode
 
 from flask import Flask
-from markupsafe import Markup, escape
+from markupsafe import Markup
 
 from search.indexing import fold_key
-from search.model import FacetItem, SearchRequest, SearchResponse
+from search.model import PARAGRAPH, SUBHEAD, Block, FacetItem, Hit, SearchRequest, SearchResponse, Segment
 
 from .params import EXCLUDE_PARAM, EXCLUDES, FACET_PARAM, query_string, replaced, state, toggled, with_month
 
@@ -67,34 +68,49 @@ try:
 except Exception:  # no time-zone data: times are shown at the offset they were sent with
     PARIS = None
 
-_TAG = re.compile(r"(<[^<>]*>)")
-INLINE_TAGS = frozenset({"<mark>", "</mark>"})
-# A dispatch body from the library: paragraphs and sub-heads around the same <mark>s.
-BODY_TAGS = INLINE_TAGS | {"<p>", "</p>", '<h3 class="subhead">', "</h3>"}
+# How each kind of body block is written on the page (the library gives paragraphs and sub-heads).
+BLOCK_TAGS = {PARAGRAPH: ("<p>", "</p>"), SUBHEAD: ('<h3 class="subhead">', "</h3>")}
 
 
-def marked(html: str | None, allowed: frozenset = INLINE_TAGS) -> Markup:
-    """Library HTML (escaped text plus <mark>) marked safe; any other tag is escaped.
-
-    The library promises only these exact tags; this checks the promise instead of trusting it,
-    so that markup leaking through a bug upstream is shown as text, never run.
-    """
-    if not html:
-        return Markup("")
-    out = []
-    for piece in _TAG.split(html):
-        if piece in allowed:
-            out.append(piece)
-        else:
-            # Text between tags is already escaped by the library (entities stay as they are);
-            # only angle brackets could still open markup.
-            out.append(piece.replace("<", "&lt;").replace(">", "&gt;"))
-    return Markup("".join(out))
+def _escaped(text: str) -> str:
+    # The escaping the API's *_html fields have always had (&#x27; &quot;), so they keep their bytes.
+    return html.escape(text, quote=True)
 
 
-def body_html(html: str | None) -> Markup:
-    """A dispatch body from the library: <p>, sub-head <h3> and <mark> only."""
-    return marked(html, BODY_TAGS)
+def segments_html(segments: list[Segment] | None) -> str:
+    """Segments as HTML: every character of text escaped, marked runs in <mark>."""
+    return "".join(f"<mark>{_escaped(s.text)}</mark>" if s.mark else _escaped(s.text) for s in segments or ())
+
+
+def blocks_html(blocks: list[Block] | None) -> str:
+    """A dispatch body as HTML: <p> paragraphs and <h3 class="subhead"> sub-heads, marks in <mark>."""
+    return "\n".join(BLOCK_TAGS[b.kind][0] + segments_html(b.segments) + BLOCK_TAGS[b.kind][1] for b in blocks or ())
+
+
+def marked(segments: list[Segment] | None) -> Markup:
+    """Template filter: segments as safe HTML (the only markup is the <mark> written here)."""
+    return Markup(segments_html(segments))
+
+
+def body_html(blocks: list[Block] | None) -> Markup:
+    """Template filter: a dispatch body as safe HTML."""
+    return Markup(blocks_html(blocks))
+
+
+def segments_json(segments: list[Segment] | None) -> list[dict]:
+    """Segments as JSON: ``{"text": …, "mark": true|false}`` each."""
+    return [{"text": s.text, "mark": s.mark} for s in segments or ()]
+
+
+def hit_dict(hit: Hit) -> dict:
+    """A hit as the JSON API gives it: its fields, title and snippet both as HTML (escaped text,
+    <mark>) and as segments."""
+    out = dict(vars(hit))
+    out["title_html"] = segments_html(hit.title_segments)
+    out["title_segments"] = segments_json(hit.title_segments)
+    out["snippet_html"] = segments_html(hit.snippet_segments)
+    out["snippet_segments"] = segments_json(hit.snippet_segments)
+    return out
 
 
 def french_date(date: str | None) -> str:
@@ -268,7 +284,7 @@ def response_dict(resp: SearchResponse, facets: dict[str, list[dict]]) -> dict:
     than the rest of the web layer together.
     """
     body = {f.name: getattr(resp, f.name) for f in fields(resp)}
-    body["hits"] = [dict(vars(h)) for h in resp.hits]
+    body["hits"] = [hit_dict(h) for h in resp.hits]
     body["facets"] = facets
     body["pages"] = resp.pages
     return body
@@ -287,6 +303,19 @@ def document_dict(doc: dict) -> dict:
     for key, value in DOCUMENT_DEFAULTS.items():
         if out.get(key) is None:
             out[key] = value.copy() if isinstance(value, list) else value
+    return out
+
+
+def document_json(doc: dict) -> dict:
+    """A live document as the API gives it (``document_dict``), its title, lead and body both as
+    HTML (the ``*_html`` keys) and as data (segments, blocks of segments)."""
+    out = document_dict(doc)
+    out["title_html"] = segments_html(doc.get("title_segments"))
+    out["title_segments"] = segments_json(doc.get("title_segments"))
+    out["lead_html"] = segments_html(doc.get("lead_segments"))
+    out["lead_segments"] = segments_json(doc.get("lead_segments"))
+    out["body_html"] = blocks_html(doc.get("body_blocks"))
+    out["body_blocks"] = [{"kind": b.kind, "segments": segments_json(b.segments)} for b in doc.get("body_blocks") or ()]
     return out
 
 

@@ -20,9 +20,9 @@ from ..engine import Engine as _WhooshEngine
 from ..generations import IndexMissing, IndexVersionMismatch
 from ..model import (
     AGENCY_FACETS, AGENCY_FILTERS, DEFAULT_TIME_BUDGET_MS, EXCLUDE_FILTERS, Correction, FacetItem, Hit, InvalidRequest,
-    SearchRequest, SearchResponse,
+    SearchRequest, SearchResponse, Segment,
 )
-from . import dsl, writer
+from . import dsl, highlighted, writer
 from .mapping import TEXT_FIELDS
 
 SNIPPET_CHARS = highlight.FRAGMENT_CHARS
@@ -259,7 +259,8 @@ class ClusterEngine:
                 "field": "body.folded", "suggest_mode": "missing", "min_word_length": MIN_CORRECTED, "size": 1, "sort": "frequency"}}}
         if req.highlight and (hq := dsl.highlight_query(pq)) is not None:
             body["highlight"] = {
-                "type": "unified", "encoder": "html", "pre_tags": ["<mark>"], "post_tags": ["</mark>"],
+                "type": "unified", "encoder": highlighted.ENCODER, "pre_tags": [highlighted.PRE_TAG],
+                "post_tags": [highlighted.POST_TAG],
                 "highlight_query": hq, "require_field_match": False,
                 "fields": {
                     "title": {"number_of_fragments": 0},
@@ -377,18 +378,26 @@ class ClusterEngine:
         hl = h.get("highlight") or {}
         lead, body = disp.get("lead") or "", src.get("body") or ""
         if with_highlight and (hl.get("lead") or hl.get("body")):
-            snippet = " … ".join([*hl.get("lead", []), *hl.get("body", [])])
+            snippet = []
+            for i, fragment in enumerate([*hl.get("lead", []), *hl.get("body", [])]):
+                if i:
+                    snippet.append(Segment(" … "))
+                snippet += highlighted.segments(fragment)
+            snippet = highlight.merged(snippet)
         else:
             snippet = highlight.snippet(lead, body, ())
-        title_html = hl["title"][0] if with_highlight and hl.get("title") and src.get("title") == title else highlight.escape(title)
+        if with_highlight and hl.get("title") and src.get("title") == title:
+            title_segments = highlighted.segments(hl["title"][0])
+        else:
+            title_segments = highlight.unmarked(title)
         missing = []
         if soft is not None:
             matched = set(h.get("matched_queries") or [])
             missing = list(dict.fromkeys(dsl.label(c) for i, c in enumerate(soft) if dsl.clause_name(i) not in matched))
         agency = disp.get("agency") or {}
         return Hit(
-            id=src.get("id") or h["_id"], title=title, title_html=title_html, date=disp.get("date"),
-            source=disp.get("source"), url=disp.get("url"), snippet_html=snippet, score=round(float(h.get("_score") or 0.0), 4),
+            id=src.get("id") or h["_id"], title=title, title_segments=title_segments, date=disp.get("date"),
+            source=disp.get("source"), url=disp.get("url"), snippet_segments=snippet, score=round(float(h.get("_score") or 0.0), 4),
             people=[self._display("people", k) for k in src.get("people") or []],
             places=[self._display("places", k) for k in src.get("places") or []],
             missing=missing, urgency=agency.get("urgency"), slugline=agency.get("slugline"),
@@ -441,18 +450,11 @@ class ClusterEngine:
             return None  # the cluster keeps the live version only
         terms, phrases = self._marks(q)
         title, lead = disp.get("title") or "", disp.get("lead") or ""
-        paragraphs = []
-        heads = set(disp.get("subheads") or [])
-        for para in re.split(r"\n\s*\n", src.get("body") or ""):
-            para = para.strip()
-            if para:
-                inner = highlight.highlight(para, terms, phrases)
-                paragraphs.append(f'<h3 class="subhead">{inner}</h3>' if para in heads else f"<p>{inner}</p>")
         agency = agency or {}
         return {
-            "id": src.get("id"), "title": title, "title_html": highlight.highlight(title, terms, phrases),
-            "title_derived": bool(disp.get("title_derived")), "lead": lead, "lead_html": highlight.highlight(lead, terms, phrases),
-            "body_html": "\n".join(paragraphs), "date": disp.get("date"), "source": disp.get("source"),
+            "id": src.get("id"), "title": title, "title_segments": highlight.highlight(title, terms, phrases),
+            "title_derived": bool(disp.get("title_derived")), "lead": lead, "lead_segments": highlight.highlight(lead, terms, phrases),
+            "body_blocks": highlight.body_blocks(src.get("body") or "", disp.get("subheads"), terms, phrases), "date": disp.get("date"), "source": disp.get("source"),
             "section": disp.get("section"), "url": disp.get("url"),
             "people": [self._display("people", k) for k in src.get("people") or []],
             "places": [self._display("places", k) for k in src.get("places") or []],
