@@ -14,7 +14,9 @@ from hypothesis import strategies as st
 from cluster_fixtures import drop, unique_alias
 from search import backend
 from search.engine import Engine
-from search.model import MAX_PAGE, MAX_QUERY_LENGTH, InvalidRequest, SearchRequest
+from search.model import (
+    MAX_PAGE, MAX_QUERY_LENGTH, PARAGRAPH, SUBHEAD, Block, InvalidRequest, SearchRequest, Segment, plain_text,
+)
 from search.opensearch import writer
 from search.opensearch.engine import ClusterEngine
 from search_fixtures import RECORDS, build, write_corpus
@@ -200,19 +202,37 @@ def test_dates_facet_grain(engine):
     assert {f.value: f.count for f in res.facets["dates"]} == {"2023-06-14": 1, "2023-06-20": 1, "2023-06": 1}
 
 
+def marked(segments: list[Segment]) -> list[str]:
+    return [s.text for s in segments if s.mark]
+
+
+def assert_segments(segments, text: str | None = None) -> None:
+    """Text as data, the same shape from both engines: Segments, none empty, no two unmarked side by side."""
+    assert isinstance(segments, list) and all(type(s) is Segment and isinstance(s.text, str) and s.text for s in segments)
+    assert all(a.mark or b.mark for a, b in zip(segments, segments[1:]))
+    if text is not None:
+        assert plain_text(segments) == text
+
+
 def test_snippets_mark_the_words(engine):
     hit = engine.search(SearchRequest(q="Genève")).hits[0]
     assert hit.id == "geneve-sommet" and hit.source == "Reuters" and hit.date == "2022-11"
-    assert hit.title_html == "Sommet de la paix à <mark>Genève</mark>"
+    assert hit.title_segments == [Segment("Sommet de la paix à "), Segment("Genève", True)]
     assert hit.people == ["Emmanuel Macron", "Olaf Scholz"] and hit.places == ["Genève"]
     res = engine.search(SearchRequest(q="munitions"))
-    assert all("<mark>" in h.snippet_html for h in res.hits)
+    for h in res.hits:
+        assert any(w.lower().startswith("munition") for w in marked(h.snippet_segments)), h.id
+        assert_segments(h.title_segments, h.title)
+        assert_segments(h.snippet_segments)
 
 
-def test_snippets_escape_html_in_the_text(engine):
+def test_snippets_give_html_in_the_text_back_as_text(engine):
     hit = next(h for h in engine.search(SearchRequest(q="pirates")).hits if h.id == "html-dispatch")
-    assert "<script>" not in hit.snippet_html + hit.title_html
-    assert "&lt;script&gt;" in hit.snippet_html
+    assert_segments(hit.title_segments, "Un site piraté affiche <script>alert(1)</script>")
+    assert_segments(hit.snippet_segments)
+    text = plain_text(hit.snippet_segments)
+    assert "<script>alert('munitions')</script>" in text and "&lt;" not in text and "&amp;" not in text
+    assert "pirates" in marked(hit.snippet_segments)
 
 
 # ---------------------------------------------------------------- errors and hostile queries
@@ -260,7 +280,9 @@ def test_fuzzed_queries_answer_or_refuse_cleanly(engine, q):
         assert e.code and e.message
         return
     assert resp.total >= 0 and len(resp.hits) <= resp.per_page
-    assert all("<script" not in h.snippet_html + h.title_html for h in resp.hits)
+    for h in resp.hits:
+        assert_segments(h.title_segments, h.title)
+        assert_segments(h.snippet_segments)
 
 
 def test_deep_page_is_empty_not_an_error(engine):
@@ -274,9 +296,13 @@ def test_deep_page_is_empty_not_an_error(engine):
 def test_document_view(engine):
     doc = engine.document(SEED_ID, "munitions alliance")
     assert doc["id"] == SEED_ID and doc["source"] == "ATS" and doc["date"] == "2023-06"
-    assert "l&#x27;<mark>Alliance</mark>" in doc["lead_html"]
-    assert '<h3 class="subhead">Nouvelles annonces</h3>' in doc["body_html"]
-    assert "<mark>munitions</mark>" in doc["body_html"]
+    assert_segments(doc["lead_segments"], doc["lead"])
+    assert_segments(doc["title_segments"], doc["title"])
+    lead = doc["lead_segments"]
+    assert any(a.text.endswith("l'") and b == Segment("Alliance", True) for a, b in zip(lead, lead[1:]))
+    assert Block(SUBHEAD, [Segment("Nouvelles annonces")]) in doc["body_blocks"]
+    assert all(type(b) is Block and b.kind in (PARAGRAPH, SUBHEAD) for b in doc["body_blocks"])
+    assert Segment("munitions", True) in [s for b in doc["body_blocks"] for s in b.segments]
     assert engine.document("nope") is None
     assert engine.document("macron-hollande")["people"] == ["François Hollande", "Emmanuel Macron"]
 
@@ -298,7 +324,7 @@ def test_suggest(engine):
 def test_results_for_an_export(engine):
     resp, hits = engine.results(SearchRequest(q="munitions"), 2)
     got = list(hits)
-    assert resp.total == 4 and len(got) == 2 and all("<mark>" not in h.snippet_html for h in got)
+    assert resp.total == 4 and len(got) == 2 and not any(marked(h.snippet_segments + h.title_segments) for h in got)
 
 
 def test_health(engine):
