@@ -83,7 +83,7 @@ class Segment:
     mark: bool = False
 
 
-# The kinds of a dispatch body's blocks, in the order the agency wrote them.
+# The kinds of a body ``Block``.
 PARAGRAPH = "paragraph"
 SUBHEAD = "subhead"
 
