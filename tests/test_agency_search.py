@@ -6,7 +6,7 @@ import pytest
 from search import indexing
 from search.documents import AgencyMeta, Dispatch
 from search.engine import Engine
-from search.model import AGENCY_FACETS, FACETS, SearchRequest
+from search.model import AGENCY_FACETS, FACETS, PARAGRAPH, SearchRequest, plain_text
 
 from search_fixtures import build
 
@@ -113,7 +113,8 @@ def test_english_item_found_by_its_unstemmed_word_and_labelled(engine):
     assert "en-elections" in ids(engine, '"their parliament"')  # a phrase with a French stop-list-free text
     assert "en-elections" not in ids(engine, "parliaments")  # no English stemming either
     doc = engine.document("en-elections")
-    assert doc["language"] == "en" and doc["body_html"].startswith("<p>The parties")  # stored without its mark
+    first = doc["body_blocks"][0]  # stored without its mark
+    assert doc["language"] == "en" and first.kind == PARAGRAPH and plain_text(first.segments).startswith("The parties")
     assert doc["status"] == "usable" and doc["subjects"] == ["politique"] and doc["urgency"] == 1
     assert [v["version"] for v in doc["versions"]] == [1]
 

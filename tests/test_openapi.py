@@ -284,10 +284,12 @@ def test_facets_schema_names_every_facet():
 def test_response_schemas_name_every_model_field():
     from dataclasses import fields
 
-    from search.model import Correction, Hit, SearchResponse
+    from search.model import Block, Correction, Hit, SearchResponse, Segment
 
     schemas = spec()["components"]["schemas"]
-    for model, extra in ((SearchResponse, {"pages"}), (Hit, set()), (Correction, set())):
+    # The web layer adds pages, and each hit's title and snippet rendered as HTML.
+    for model, extra in ((SearchResponse, {"pages"}), (Hit, {"title_html", "snippet_html"}), (Correction, set()),
+                         (Segment, set()), (Block, set())):
         assert set(schemas[model.__name__]["properties"]) == {f.name for f in fields(model)} | extra, model.__name__
 
 
