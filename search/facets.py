@@ -51,6 +51,13 @@ class FacetIndex:
         self._setup([keys[i] for i in order], doc_of_pair, remap[key_of_pair] if len(keys) else key_of_pair, n_docs)
         return self
 
+    @classmethod
+    def from_sorted(cls, keys: list[str], doc_of_pair: np.ndarray, key_of_pair: np.ndarray, n_docs: int) -> "FacetIndex":
+        """From flat (document, value id) arrays whose keys are already sorted."""
+        self = cls.__new__(cls)
+        self._setup(keys, doc_of_pair, key_of_pair, n_docs)
+        return self
+
     def _setup(self, keys: list[str], doc_of_pair: np.ndarray, key_of_pair: np.ndarray, n_docs: int) -> None:
         self.keys = keys
         self.key_ids = {k: i for i, k in enumerate(self.keys)}

@@ -180,21 +180,27 @@ class Snapshot:
         return self.live & ~(self.release > (time.time() if now is None else now))
 
     def _facet(self, field: str) -> facets.FacetIndex:
-        """(document, value) pairs of a keyword field, from its postings arrays in one pass."""
-        key_ids: dict[str, int] = {}
+        """(document, value) pairs of a keyword field, from its postings arrays: every segment's
+        sorted terms merged by one ``np.unique`` (no loop over the values in Python)."""
+        terms: list[np.ndarray] = []
         docs: list[np.ndarray] = []
-        vals: list[np.ndarray] = []
+        counts: list[np.ndarray] = []
         for seg, off in self.segments:
             fa = seg.field(field)
             if fa is None or not len(fa.terms):
                 continue
-            local = np.fromiter((key_ids.setdefault(k, len(key_ids)) for k in fa.terms.all()), dtype=np.int32, count=len(fa.terms))
+            terms.append(np.array(fa.terms.raw(), dtype=bytes))
             docs.append(np.asarray(fa.ids, dtype=np.int32) + off)
-            vals.append(np.repeat(local, fa.df()))
-        doc_arr = np.concatenate(docs) if docs else np.zeros(0, np.int32)
-        val_arr = np.concatenate(vals) if vals else np.zeros(0, np.int32)
-        keep = self.live[doc_arr] if len(doc_arr) else np.zeros(0, bool)
-        return facets.FacetIndex.from_pairs(list(key_ids), doc_arr[keep], val_arr[keep], self.n)
+            counts.append(fa.df())
+        if not terms:
+            return facets.FacetIndex.from_sorted([], np.zeros(0, np.int32), np.zeros(0, np.int32), self.n)
+        keys, inverse = np.unique(np.concatenate(terms), return_inverse=True)
+        doc_arr = np.concatenate(docs)
+        val_arr = np.repeat(inverse.astype(np.int32), np.concatenate(counts))
+        keep = self.live[doc_arr]
+        # np.unique sorts the UTF-8 bytes, which is the order of the decoded keys.
+        return facets.FacetIndex.from_sorted([k.decode("utf-8", "surrogatepass") for k in keys.tolist()],
+                                             doc_arr[keep], val_arr[keep], self.n)
 
     def _stories(self):
         """(``story`` column value of each document, its story number, live versions of each
