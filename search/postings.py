@@ -20,6 +20,7 @@ import json
 import logging
 import mmap
 import os
+import re
 import shutil
 from array import array
 from bisect import bisect_left, bisect_right
@@ -415,6 +416,28 @@ def write_arrays(target: Path, docs: int, fields: dict[str, dict], lengths: dict
 # ---------------------------------------------------------------- reading
 
 
+# The header numpy writes for a one-dimensional array in C order (format 1.0).
+_NPY_HEADER = re.compile(rb"^\x93NUMPY\x01\x00(..)\{'descr': '([<>|][a-zA-Z]\d+)', 'fortran_order': False, 'shape': \((\d+),\), \}")
+
+
+def load_mapped(path: Path) -> np.ndarray:
+    """A one-dimensional ``.npy`` array mapped read-only: ``np.load(mmap_mode="r")`` without its
+    per-file costs (a header parsed by ``ast``, a memmap subclass), which add up over the
+    hundreds of files of a large index; any other header goes through ``np.load``."""
+    with open(path, "rb") as fh:
+        m = _NPY_HEADER.match(fh.read(128))
+        if m is None:
+            return np.load(path, mmap_mode="r")
+        offset = 10 + int.from_bytes(m.group(1), "little")
+        dtype, count = np.dtype(m.group(2).decode()), int(m.group(3))
+        if count == 0:
+            return np.zeros(0, dtype=dtype)
+        mm = mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ)
+    if len(mm) < offset + count * dtype.itemsize:
+        raise ValueError(f"{path}: shorter than its header says")
+    return np.frombuffer(mm, dtype=dtype, count=count, offset=offset)
+
+
 def open_mapped(path: Path, docs: int) -> SegmentPostings | None:
     """A segment's arrays mapped from its directory; None if absent or not for this segment."""
     try:
@@ -426,14 +449,14 @@ def open_mapped(path: Path, docs: int) -> SegmentPostings | None:
     fields = {}
     try:
         for name, info in meta["fields"].items():
-            load = lambda suffix: np.load(path / f"{name}.{suffix}.npy", mmap_mode="r")  # noqa: E731
+            load = lambda suffix: load_mapped(path / f"{name}.{suffix}.npy")  # noqa: E731
             terms = _Terms(_Blob.open(path / f"{name}.terms"), np.asarray(load("toff")))
             if info["text"]:
                 fields[name] = FieldArrays(terms, load("start"), load("ids"), load("tf"), load("vstart"),
                                            _Blob.open(path / f"{name}.values"))
             else:
                 fields[name] = FieldArrays(terms, load("start"), load("ids"))
-        lengths = {f: np.load(path / f"{f}.len.npy", mmap_mode="r") for f in TEXT_FIELDS}
+        lengths = {f: load_mapped(path / f"{f}.len.npy") for f in TEXT_FIELDS}
         if any(len(v) != docs for v in lengths.values()):
             return None
     except (OSError, ValueError, KeyError, TypeError):  # a file missing or damaged: not usable

@@ -287,3 +287,16 @@ def test_segment_files_are_read_from_the_mapping_not_copied(built_index: Path):
     assert isinstance(stored, BufferFile) and isinstance(stored.file, wi.MappedFile)
     # Reading through the mapping gives what Whoosh's own copy gave.
     assert snap.stored(0)["id"] and snap.reader.stored_fields(0) == snap.stored(0)
+
+
+def test_arrays_are_mapped_as_numpy_would_load_them(tmp_path: Path):
+    arrays = {"u2": np.array([1, 2, 65535], dtype=np.uint16), "i8": np.arange(-5, 5, dtype=np.int64),
+              "f4": np.array([0.5, 2.25], dtype=np.float32), "empty": np.zeros(0, dtype=np.uint32),
+              "matrix": np.arange(6, dtype=np.int32).reshape(2, 3)}  # not one-dimensional: np.load's way
+    for name, arr in arrays.items():
+        np.save(tmp_path / f"{name}.npy", arr)
+        got = postings.load_mapped(tmp_path / f"{name}.npy")
+        assert got.dtype == arr.dtype and got.shape == arr.shape and np.array_equal(got, arr), name
+    (tmp_path / "cut.npy").write_bytes((tmp_path / "i8.npy").read_bytes()[:-8])
+    with pytest.raises(ValueError):
+        postings.load_mapped(tmp_path / "cut.npy")
