@@ -4,10 +4,12 @@ A dispatch's date is as precise as its source: ``YYYY``, ``YYYY-MM`` or ``YYYY-M
 stores it as the number YYYYMMDD with unknown parts 00 (``date_number``); a search's bounds are
 the same numbers, a missing part 00 for the low bound and 99 for the high one (``bound``), so a
 month or a year typed as a bound covers all of it; stories compare days as day numbers
-(``day_number``), which only dates precise to the day have.
+(``day_number``), which only dates precise to the day have. A histogram bar's period has its
+bounds (``period_bounds``); an agency item's embargo is an instant (``release_time``).
 """
 from __future__ import annotations
 
+import calendar
 import datetime as dt
 import re
 
@@ -76,3 +78,31 @@ def day_number(date: str | None) -> int | None:
         return dt.date.fromisoformat(date[:10]).toordinal()
     except ValueError:
         return None
+
+
+def period_bounds(value: str) -> tuple[int, int, int, int]:
+    """A period ``YYYY``, ``YYYY-MM`` or ``YYYY-MM-DD``: the lowest and highest YYYYMMDD a range
+    may name for it (``bound``'s 00 and 99 parts included), and its real first and last days."""
+    parts = [int(p) for p in value.split("-")]
+    if len(parts) == 1:
+        y = parts[0]
+        return y * 10000, y * 10000 + 9999, y * 10000 + 101, y * 10000 + 1231
+    if len(parts) == 2:
+        y, m = parts
+        base = y * 10000 + m * 100
+        return base, base + 99, base + 1, base + calendar.monthrange(y, m)[1]
+    n = parts[0] * 10000 + parts[1] * 100 + parts[2]
+    return n, n, n, n
+
+
+def release_time(embargo: str | None) -> int:
+    """An embargo's end (ISO 8601; UTC when no offset is given) in epoch seconds; 0 for none or unreadable."""
+    if not embargo:
+        return 0
+    try:
+        t = dt.datetime.fromisoformat(str(embargo).strip().replace("Z", "+00:00"))
+    except ValueError:
+        return 0
+    if t.tzinfo is None:
+        t = t.replace(tzinfo=dt.timezone.utc)
+    return min(max(0, int(t.timestamp())), 2**32 - 1)

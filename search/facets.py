@@ -18,6 +18,7 @@ from typing import Callable, Iterable
 
 import numpy as np
 
+from . import dates
 from .indexing import fold_key
 from .model import FacetItem
 
@@ -254,26 +255,10 @@ def date_grain(window: tuple[int, int] | None) -> str:
     return "month"
 
 
-def _bucket_bounds(value: str) -> tuple[int, int, int, int]:
-    """(lowest, highest) YYYYMMDD a range may name for the bucket, and its real first and last days."""
-    import calendar
-
-    parts = [int(p) for p in value.split("-")]
-    if len(parts) == 1:
-        y = parts[0]
-        return y * 10000, y * 10000 + 9999, y * 10000 + 101, y * 10000 + 1231
-    if len(parts) == 2:
-        y, m = parts
-        base = y * 10000 + m * 100
-        return base, base + 99, base + 1, base + calendar.monthrange(y, m)[1]
-    n = parts[0] * 10000 + parts[1] * 100 + parts[2]
-    return n, n, n, n
-
-
 def is_range_of(value: str, lo: int, hi: int) -> bool:
     """Whether the range [lo, hi] is exactly the bucket ``value`` (``2023``, ``2023-06`` or a day),
     whichever way it was written (``from=2023&to=2023`` or ``2023-01-01`` … ``2023-12-31``)."""
-    raw_lo, raw_hi, first, last = _bucket_bounds(value)
+    raw_lo, raw_hi, first, last = dates.period_bounds(value)
     return raw_lo <= lo <= first and last <= hi <= raw_hi
 
 

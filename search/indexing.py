@@ -5,7 +5,6 @@ The directory layout (generations, the ``current`` symlink, the writer lock) is 
 """
 from __future__ import annotations
 
-import datetime as dt
 import itertools
 import json
 import os
@@ -22,7 +21,7 @@ from whoosh.columns import NumericColumn
 from whoosh.fields import COLUMN, ID, KEYWORD, NUMERIC, STORED, Schema
 
 from . import postings, spelling, stories
-from .dates import date_number  # noqa: F401 - re-exported
+from .dates import date_number, release_time  # noqa: F401 - re-exported
 from . import whoosh_internals as wi
 from . import versions
 from .analysis import SCHEMA_VERSION, fold_key, mark_language  # noqa: F401 - fold_key is re-exported
@@ -115,19 +114,6 @@ def make_schema() -> Schema:
         # stories gains it on its next `index add`, its older dispatches each a story of their own.
         story=COLUMN(NumericColumn("Q", default=0)),
     )
-
-
-def release_time(embargo: str | None) -> int:
-    """An embargo's end (ISO 8601; UTC when no offset is given) in epoch seconds; 0 for none or unreadable."""
-    if not embargo:
-        return 0
-    try:
-        t = dt.datetime.fromisoformat(str(embargo).strip().replace("Z", "+00:00"))
-    except ValueError:
-        return 0
-    if t.tzinfo is None:
-        t = t.replace(tzinfo=dt.timezone.utc)
-    return min(max(0, int(t.timestamp())), 2**32 - 1)
 
 
 def language_tag(language: str | None) -> str | None:

@@ -37,3 +37,17 @@ def test_stored_numbers_and_search_bounds_cover_a_whole_month_or_year():
 def test_day_numbers_only_for_dates_to_the_day():
     assert dates.day_number("2023-06-14") - dates.day_number("2023-06-10") == 4
     assert dates.day_number("2023-06") is None and dates.day_number("2023-02-30") is None and dates.day_number(None) is None
+
+
+def test_period_bounds_name_a_bar_of_the_histogram():
+    assert dates.period_bounds("2024") == (20240000, 20249999, 20240101, 20241231)
+    assert dates.period_bounds("2024-02") == (20240200, 20240299, 20240201, 20240229)
+    assert dates.period_bounds("2023-02") == (20230200, 20230299, 20230201, 20230228)
+    assert dates.period_bounds("2023-06-21") == (20230621,) * 4
+
+
+def test_release_time_reads_an_embargo_as_utc_unless_it_says_otherwise():
+    assert dates.release_time("2024-01-01T00:00:00Z") == 1704067200
+    assert dates.release_time("2024-01-01T01:00:00+01:00") == 1704067200
+    assert dates.release_time("2024-01-01T00:00:00") == 1704067200
+    assert dates.release_time("") == dates.release_time(None) == dates.release_time("demain") == 0

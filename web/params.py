@@ -11,6 +11,7 @@ from urllib.parse import unquote_to_bytes, urlencode
 
 from werkzeug.datastructures import MultiDict
 
+from search import dates
 from search.documents import MAX_ID_LENGTH
 from search.model import (
     MAX_FACET_SIZE,
@@ -145,14 +146,6 @@ def date_bound(raw: str | None, name: str) -> str | None:
     return raw
 
 
-def _range_start(date: str) -> str:
-    return (date + "-01-01")[:10]
-
-
-def _range_end(date: str) -> str:
-    return (date + "-12-31")[:10] if len(date) == 4 else (date + "-31")[:10]
-
-
 def values(args: MultiDict, name: str) -> tuple[str, ...]:
     """A repeatable filter: cleaned, de-duplicated, order kept."""
     raws = args.getlist(name)
@@ -177,7 +170,7 @@ def search_request(args: MultiDict, settings: dict, facet_size: int | None = Non
         raise InvalidRequest("bad_sort", f"« sort » doit valoir {', '.join(SORTS)}")
     date_from = date_bound(single(args, "from"), "from")
     date_to = date_bound(single(args, "to"), "to")
-    if date_from and date_to and _range_start(date_from) > _range_end(date_to):
+    if date_from and date_to and dates.bound(date_from, high=False) > dates.bound(date_to, high=True):
         raise InvalidRequest("bad_date", "la date de début (« from », « Du ») est postérieure à la date de fin (« to », « Au »)")
     excluded = {field: values(args, param) for param, field in EXCLUDES.items()}
     collapse = single(args, "collapse", "story")
