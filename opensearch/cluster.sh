@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# A local two-node OpenSearch cluster from the launcher's jars: start | stop | status.
-#   start  builds the launcher when needed (offline once Maven's cache has the jars), starts the
-#          nodes in the background, and waits for green health.
+# A local two-node OpenSearch cluster from the launcher's jars: start | stop | status | kill-node N | start-node N.
+#   start       builds the launcher when needed (offline once Maven's cache has the jars), starts the
+#               nodes in the background, and waits for green health.
+#   kill-node   kills one node (n1 or n2) with SIGKILL; start-node starts it again (no waiting).
 # Ports and folders can be moved with DEPECHE_OS_HTTP (first HTTP port, default 9250; the second
 # node takes the next one), DEPECHE_OS_TRANSPORT (default 9350) and DEPECHE_OS_HOME.
 set -euo pipefail
@@ -27,24 +28,28 @@ running() { [[ -f "$home/$1.pid" ]] && kill -0 "$(cat "$home/$1.pid")" 2>/dev/nu
 
 health() { curl -s --max-time 2 "$url/_cluster/health" 2>/dev/null || true; }
 
+# Launch node $1 (its number in ${nodes[@]} gives its ports) in the background; no waiting.
+launch() {
+  local n="$1" i=-1 k
+  for k in "${!nodes[@]}"; do [[ "${nodes[$k]}" == "$n" ]] && i=$k; done
+  if ((i < 0)); then echo "unknown node $n: one of ${nodes[*]}" >&2; exit 2; fi
+  if running "$n"; then echo "$n already running (pid $(cat "$home/$n.pid"))"; return; fi
+  local seeds="$transport,$((transport + 1))" managers
+  managers="$(IFS=,; echo "${nodes[*]}")"
+  mkdir -p "$home/$n"
+  # Small heaps: the machine is shared. Serial GC: two cores, small heaps.
+  nohup java -Xms256m -Xmx"$heap" -XX:+UseSerialGC -Xss1m -XX:MaxDirectMemorySize=128m -XX:ReservedCodeCacheSize=64m \
+    -Djava.io.tmpdir="$home/$n" -Dlog4j2.disable.jmx=true -Dio.netty.allocator.numDirectArenas=0 \
+    -Dopensearch.set.netty.runtime.available.processors=false \
+    -cp "$here/target/classes:$here/target/lib/*" depeche.opensearch.ClusterNode \
+    "$n" "$home/$n" $((http + i)) $((transport + i)) "$seeds" "$managers" >>"$home/$n.log" 2>&1 &
+  echo $! >"$home/$n.pid"
+}
+
 start() {
   build
   mkdir -p "$home"
-  local seeds="$transport,$((transport + 1))" managers
-  managers="$(IFS=,; echo "${nodes[*]}")"
-  local i=0
-  for n in "${nodes[@]}"; do
-    if running "$n"; then echo "$n already running (pid $(cat "$home/$n.pid"))"; i=$((i + 1)); continue; fi
-    mkdir -p "$home/$n"
-    # Small heaps: the machine is shared. Serial GC: two cores, small heaps.
-    nohup java -Xms256m -Xmx"$heap" -XX:+UseSerialGC -Xss1m -XX:MaxDirectMemorySize=128m -XX:ReservedCodeCacheSize=64m \
-      -Djava.io.tmpdir="$home/$n" -Dlog4j2.disable.jmx=true -Dio.netty.allocator.numDirectArenas=0 \
-      -Dopensearch.set.netty.runtime.available.processors=false \
-      -cp "$here/target/classes:$here/target/lib/*" depeche.opensearch.ClusterNode \
-      "$n" "$home/$n" $((http + i)) $((transport + i)) "$seeds" "$managers" >"$home/$n.log" 2>&1 &
-    echo $! >"$home/$n.pid"
-    i=$((i + 1))
-  done
+  for n in "${nodes[@]}"; do launch "$n"; done
   local t=0
   until health | grep -q '"status":"green".*"number_of_nodes":2\|"number_of_nodes":2.*"status":"green"'; do
     for n in "${nodes[@]}"; do
@@ -54,6 +59,23 @@ start() {
     sleep 2; t=$((t + 2))
   done
   echo "OpenSearch cluster green at $url ($(health | grep -o '"number_of_nodes":[0-9]*'))"
+}
+
+# The fault benchmark's tools: one node killed without warning (kill -9, as a crash or a pulled
+# plug), then started again on its own data; neither waits for the cluster's health.
+kill_node() {
+  local n="$1"
+  if ! running "$n"; then echo "$n is not running" >&2; exit 1; fi
+  kill -9 "$(cat "$home/$n.pid")"
+  rm -f "$home/$n.pid"
+  echo "killed $n"
+}
+
+start_node() {
+  build
+  mkdir -p "$home"
+  launch "$1"
+  echo "started $1 (pid $(cat "$home/$1.pid"))"
 }
 
 stop() {
@@ -72,5 +94,7 @@ case "${1:-}" in
   start) start ;;
   stop) stop ;;
   status) health; echo ;;
-  *) echo "usage: $0 start|stop|status" >&2; exit 2 ;;
+  kill-node) kill_node "${2:?usage: $0 kill-node n1|n2}" ;;
+  start-node) start_node "${2:?usage: $0 start-node n1|n2}" ;;
+  *) echo "usage: $0 start|stop|status|kill-node NODE|start-node NODE" >&2; exit 2 ;;
 esac

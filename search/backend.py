@@ -16,7 +16,8 @@ from .model import Hit, InvalidRequest, SearchRequest, SearchResponse
 
 BACKENDS = ("whoosh", "opensearch")
 DEFAULT_BACKEND = "whoosh"
-DEFAULT_OPENSEARCH_URL = "http://127.0.0.1:9250"
+# The two nodes of the local cluster (`make opensearch`); a newsroom names its own, comma-separated.
+DEFAULT_OPENSEARCH_URL = "http://127.0.0.1:9250,http://127.0.0.1:9251"
 DEFAULT_OPENSEARCH_INDEX = "depeche"
 
 

@@ -639,6 +639,7 @@ BENCHMARKS = {
     "spelling": "spelling_accuracy.py",
     "scale": "scale.py",
     "stories": "stories.py",
+    "cluster-fault": "cluster_fault.py",
 }
 
 

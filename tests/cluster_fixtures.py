@@ -18,17 +18,22 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 SCRIPT = ROOT / "opensearch" / "cluster.sh"
 HOME = ROOT / "build" / "opensearch"
-DEFAULT_URL = "http://127.0.0.1:9250"
+# Both nodes of the repository's cluster: the client fails over from one to the other.
+DEFAULT_URL = "http://127.0.0.1:9250,http://127.0.0.1:9251"
 # Written by whichever test process started the cluster: the session's end stops it.
 STARTED_MARK = HOME / "started-by-tests"
 
 
 def reachable(url: str) -> bool:
-    try:
-        with urllib.request.urlopen(url + "/_cluster/health", timeout=2) as r:
-            return r.status == 200
-    except OSError:
-        return False
+    """Whether one of the nodes of ``url`` (comma-separated) answers."""
+    for node in (u.strip() for u in url.split(",") if u.strip()):
+        try:
+            with urllib.request.urlopen(node + "/_cluster/health", timeout=2) as r:
+                if r.status == 200:
+                    return True
+        except OSError:
+            continue
+    return False
 
 
 def cluster_url() -> tuple[str | None, str]:

@@ -54,9 +54,27 @@ class ClusterUnavailable(IndexError_):
     """The cluster cannot be reached or refused the request."""
 
 
+# A request a node could not answer (connection refused or reset, timeout, 502/503/504) is sent
+# again to the next node: at least this many times, and at least once to every node named.
+MIN_RETRIES = 2
+REQUEST_TIMEOUT_S = 30
+
+
+def node_urls(url: str) -> list[str]:
+    """The nodes named by ``DEPECHE_OPENSEARCH_URL``: one URL or several, comma-separated."""
+    urls = [u.strip() for u in str(url or "").split(",") if u.strip()]
+    if not urls:
+        raise InvalidRequest("bad_opensearch_url", "DEPECHE_OPENSEARCH_URL ne nomme aucun nœud")
+    return urls
+
+
 def connect(url: str) -> OpenSearch:
-    """A client for ``url``: timeouts and retries of a request that a node could not answer."""
-    return OpenSearch(url, timeout=30, max_retries=2, retry_on_timeout=True, http_compress=False)
+    """A client for the nodes of ``url`` (comma-separated): each request goes to the next live
+    node, and one a node could not answer is retried on another (a node down costs no search
+    while another holds a copy of every shard)."""
+    urls = node_urls(url)
+    return OpenSearch(urls, timeout=REQUEST_TIMEOUT_S, max_retries=max(MIN_RETRIES, len(urls)), retry_on_timeout=True,
+                      http_compress=False)
 
 
 def meta_index(alias: str) -> str:
