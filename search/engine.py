@@ -574,28 +574,12 @@ class Engine:
             return None
         docs = docs[np.lexsort((docs, snap.day[docs]))]  # oldest first, then index order
         shown = docs[-(limit + 1):]  # the one before the oldest shown tells what that one changed
-        out, prev = [], None
-        for i, doc in enumerate(shown):
+        rows = []
+        for doc in shown:
             sf = snap.stored(int(doc))
-            paras = versions.paragraphs(sf.get("lead"), sf.get("body"))
-            if prev is None and i == 0 and len(shown) == len(docs):
-                added, removed, changed = [], [], "première version"
-            elif prev is None:
-                prev = (sf.get("title") or "", paras)
-                continue
-            else:
-                added, removed = versions.paragraph_diff(prev[1], paras)
-                parts = (["titre modifié"] if prev[0] != (sf.get("title") or "") else [])
-                parts += versions.paragraph_changes(prev[1], paras)
-                changed = ", ".join(parts) or "texte inchangé"
             meta = sf.get("meta") or {}
-            out.append({
-                "id": sf.get("id"), "title": sf.get("title") or "", "date": sf.get("date"),
-                "source": meta.get("source"), "url": meta.get("url"),
-                "changed": changed, "added": added, "removed": removed,
-            })
-            prev = (sf.get("title") or "", paras)
-        out.reverse()
+            rows.append({**sf, "source": meta.get("source"), "url": meta.get("url")})
+        out = versions.story_listing(rows, complete=len(shown) == len(docs))
         return {"id": story, "total": len(docs), "versions": out[:limit]}
 
     def _withdrawn(self, guid: str) -> dict | None:

@@ -212,6 +212,36 @@ def paragraph_changes(old: list[str], new: list[str]) -> list[str]:
     return parts
 
 
+def story_listing(shown: list[dict], complete: bool) -> list[dict]:
+    """A story's versions, newest first, each with what it changed from the one before it.
+
+    ``shown``: the newest versions, oldest first, each a dict with ``id``, ``title``, ``lead``,
+    ``body``, ``date``, ``source``, ``url``; ``complete``: they are the whole story (else the
+    first one only tells what the next one changed, and is not listed).
+    """
+    out, prev = [], None
+    for i, sf in enumerate(shown):
+        paras = paragraphs(sf.get("lead"), sf.get("body"))
+        if prev is None and i == 0 and complete:
+            added, removed, changed = [], [], "première version"
+        elif prev is None:
+            prev = (sf.get("title") or "", paras)
+            continue
+        else:
+            added, removed = paragraph_diff(prev[1], paras)
+            parts = (["titre modifié"] if prev[0] != (sf.get("title") or "") else [])
+            parts += paragraph_changes(prev[1], paras)
+            changed = ", ".join(parts) or "texte inchangé"
+        out.append({
+            "id": sf.get("id"), "title": sf.get("title") or "", "date": sf.get("date"),
+            "source": sf.get("source"), "url": sf.get("url"),
+            "changed": changed, "added": added, "removed": removed,
+        })
+        prev = (sf.get("title") or "", paras)
+    out.reverse()
+    return out
+
+
 def changes(prev, cur) -> str:
     """What a version changed from the previous one, in a few French words."""
     status = cur["pub_status"]

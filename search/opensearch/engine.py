@@ -14,12 +14,12 @@ from collections import Counter
 from types import SimpleNamespace
 from typing import Iterable, Iterator
 
-from .. import coverage, facets, highlight, query, ranking
+from .. import coverage, facets, highlight, query, ranking, stories, versions
 from ..folding import fold_key
 from ..engine import Engine as _WhooshEngine
 from ..generations import IndexMissing, IndexVersionMismatch
 from ..model import (
-    AGENCY_FACETS, AGENCY_FILTERS, DEFAULT_TIME_BUDGET_MS, EXCLUDE_FILTERS, Correction, FacetItem, Hit, InvalidRequest,
+    AGENCY_FACETS, AGENCY_FILTERS, DEFAULT_TIME_BUDGET_MS, EXCLUDE_FILTERS, MAX_STORY_VERSIONS, Correction, FacetItem, Hit, InvalidRequest,
     SearchRequest, SearchResponse, Segment,
 )
 from . import dsl, highlighted, writer
@@ -34,6 +34,10 @@ FACET_FIELDS = {"people": "people", "places": "places", "sources": "source"}
 AGENCY_FIELDS = {"urgency": "urgency", "genre": "genre", "subjects": "subjects", "language": "language", "slugline": "slugline"}
 # Corrections: words of at least this many letters, absent from the archive, with a suggestion.
 MIN_CORRECTED = 4
+# Stories among the matches: a cardinality aggregation, exact up to this many stories (the most
+# OpenSearch allows), within a few per cent beyond.
+STORIES_EXACT = 40_000
+STORIES_AGG = {"cardinality": {"field": "story", "precision_threshold": STORIES_EXACT}}
 
 
 def _suggest_text(pq: query.ParsedQuery) -> str:
@@ -108,8 +112,7 @@ class ClusterEngine:
     def _filters(self, req: SearchRequest, lo: int, hi: int, within: Iterable[str] | None) -> tuple[list, dict, list, dict | None]:
         """(filters, facet choices, exclusions, date filter) of a request: embargo and ``within``
         always apply; each facet's chosen values are alternatives (OR within a facet, AND across)."""
-        flt: list = [{"bool": {"should": [{"bool": {"must_not": {"exists": {"field": "release"}}}},
-                                          {"range": {"release": {"lte": int(time.time())}}}]}}]
+        flt: list = [self._released()]
         chosen: dict[str, dict] = {}
         for kind, name in FACET_FIELDS.items():
             values = [fold_key(v) for v in getattr(req, kind) if fold_key(v)]
@@ -210,7 +213,8 @@ class ClusterEngine:
         else:
             pq_hits = pq
         soft = dsl.soft_clauses(pq_hits)
-        hits = [self._hit(h, req.highlight, soft if match == "some" else None) for h in resp["hits"]["hits"]]
+        sizes = self._story_sizes(resp["hits"]["hits"])
+        hits = [self._hit(h, req.highlight, soft if match == "some" else None, sizes) for h in resp["hits"]["hits"]]
         out_facets = self._facets(resp.get("aggregations") or {}, req)
         grain = self._dates(resp.get("aggregations") or {}, req, lo, hi, out_facets)
         timed_out = ["scoring"] if resp.get("timed_out") else []
@@ -226,7 +230,7 @@ class ClusterEngine:
             took_ms=round((time.perf_counter() - t0) * 1000, 2), hits=hits, facets=out_facets,
             corrected_query=did_you_mean, notice=" ".join(x for x in [pq.notice, *notices] if x) or None, partial=bool(timed_out), sort=req.sort,
             generation=snap.meta.get("generation"), match=match if total else "none", corrections=corrections,
-            timed_out=timed_out, date_grain=grain, collapse="none",
+            timed_out=timed_out, date_grain=grain, stories=self._stories_total(resp, total), collapse=req.collapse,
         )
 
     @staticmethod
@@ -249,6 +253,10 @@ class ClusterEngine:
         body: dict = {
             "query": q, "from": start, "size": size, "sort": self._sort(req.sort), "track_total_hits": True,
         }
+        if req.collapse == "story":
+            # One hit per story, its best version in the request's order; ``hits.total`` still
+            # counts the dispatches, the ``stories`` aggregation the stories.
+            body["collapse"] = {"field": "story"}
         if req.time_budget_ms:
             body["timeout"] = f"{req.time_budget_ms}ms"  # past it each shard returns what it has: partial
         narrowing = [*chosen.values(), *([dates] if dates else [])]
@@ -270,6 +278,8 @@ class ClusterEngine:
             }
         if aggs:
             body["aggs"] = self._aggs(req, chosen, dates)
+        else:
+            body["aggs"] = {"matches": {"filter": _all_of(narrowing), "aggs": {"stories": STORIES_AGG}}}
         return body
 
     def _aggs(self, req: SearchRequest, chosen: dict, dates: dict | None) -> dict:
@@ -287,6 +297,7 @@ class ClusterEngine:
         matches = {
             "span": {"filter": {"range": {"day": {"gt": 0}}}, "aggs": {"first": {"min": {"field": "day"}}, "last": {"max": {"field": "day"}}}},
             "years": {"histogram": {"field": "day", "interval": 10000, "min_doc_count": 1}},
+            "stories": STORIES_AGG,
         }
         out = {"matches": {"filter": _all_of([*chosen.values(), *own_dates]), "aggs": matches}, **facets_out}
         # Around the chosen range: the months and days of the matches before the date filter.
@@ -371,7 +382,30 @@ class ClusterEngine:
 
     # -- hits
 
-    def _hit(self, h: dict, with_highlight: bool, soft: list | None) -> Hit:
+    def _stories_total(self, resp: dict, total: int) -> int:
+        """Stories among the matches (exact below ``STORIES_EXACT`` stories, never more than the dispatches)."""
+        value = (((resp.get("aggregations") or {}).get("matches") or {}).get("stories") or {}).get("value")
+        return min(int(value), total) if value is not None else total
+
+    def _story_sizes(self, raw: list[dict]) -> dict[str, int]:
+        """The dispatches of each story of ``raw`` in the whole archive (out of embargo), as the
+        Whoosh engine counts « N autres versions »: what the story's expansion lists, not only
+        the versions this search matched (which is what a collapse's inner hits would count)."""
+        ids = sorted({(h.get("_source") or {}).get("story") for h in raw} - {None})
+        if not ids:
+            return {}
+        body = {"size": 0, "query": {"bool": {"filter": [{"terms": {"story": ids}}, self._released()]}},
+                "aggs": {"s": {"terms": {"field": "story", "size": len(ids)}}}}
+        resp = self._search(body)
+        return {b["key"]: int(b["doc_count"]) for b in resp["aggregations"]["s"]["buckets"]}
+
+    @staticmethod
+    def _released() -> dict:
+        """Out of embargo: no release time, or one past."""
+        return {"bool": {"should": [{"bool": {"must_not": {"exists": {"field": "release"}}}},
+                                    {"range": {"release": {"lte": int(time.time())}}}]}}
+
+    def _hit(self, h: dict, with_highlight: bool, soft: list | None, sizes: dict[str, int] | None = None) -> Hit:
         src = h.get("_source") or {}
         disp = src.get("display") or {}
         title = disp.get("title") or ""
@@ -402,6 +436,7 @@ class ClusterEngine:
             places=[self._display("places", k) for k in src.get("places") or []],
             missing=missing, urgency=agency.get("urgency"), slugline=agency.get("slugline"),
             language=agency.get("language"), version=agency.get("version"),
+            story=src.get("story"), other_versions=max(0, (sizes or {}).get(src.get("story"), 1) - 1),
         )
 
     def results(self, req: SearchRequest, limit: int, within: Iterable[str] | None = None) -> tuple[SearchResponse, Iterator[Hit]]:
@@ -418,13 +453,15 @@ class ClusterEngine:
         size = min(limit, MAX_RESULTS)
         resp = self._search(self._body(plain, pq, q, chosen, dates, size=size, start=0, aggs=False), **self._timeout(req))
         total = resp["hits"]["total"]["value"]
-        k = min(size, total)
+        k = min(size, len(resp["hits"]["hits"]))
         out = SearchResponse(query=req.q, total=total, page=1, per_page=max(k, 1), took_ms=round((time.perf_counter() - t0) * 1000, 2),
                              hits=[], facets={}, notice=" ".join(x for x in [pq.notice, *notices] if x) or None, sort=req.sort, generation=snap.meta.get("generation"),
                              match=match if total else "none", partial=bool(resp.get("timed_out")),
                              timed_out=["scoring"] if resp.get("timed_out") else [], collapse="none")
         soft = dsl.soft_clauses(pq) if match == "some" else None
         raw = resp["hits"]["hits"]
+        out.stories = self._stories_total(resp, total)
+        out.collapse = req.collapse
         return out, (self._hit(h, False, soft) for h in raw[:k])
 
     # -- documents
@@ -482,9 +519,29 @@ class ClusterEngine:
             walk(c)
         return pq.positive_terms(), phrases
 
-    def story(self, story: str, limit: int = 0) -> dict | None:
-        """Stories are not grouped on the cluster (each dispatch stands alone): no story is known."""
-        return None
+    def story(self, story: str, limit: int = MAX_STORY_VERSIONS) -> dict | None:
+        """A story's versions, newest first (at most ``limit``), each with what it changed from the
+        version before it, as the Whoosh engine; None for an unknown story."""
+        if not isinstance(story, str) or not isinstance(limit, int) or limit < 1 or stories.story_number(story) is None:
+            return None
+        self.snapshot()
+        # The newest limit + 1: the one before the oldest shown tells what that one changed.
+        body = {"size": min(limit + 1, MAX_RESULTS), "track_total_hits": True,
+                "query": {"bool": {"filter": [{"term": {"story": story}}, self._released()]}},
+                "sort": [{"day": {"order": "desc", "missing": "_last"}}, {"id": "desc"}],
+                "_source": ["id", "body", "display.title", "display.lead", "display.date", "display.source", "display.url"]}
+        resp = self._search(body)
+        total = resp["hits"]["total"]["value"]
+        if not total:
+            return None
+        rows = []
+        for h in reversed(resp["hits"]["hits"]):  # oldest first
+            src = h["_source"]
+            disp = src.get("display") or {}
+            rows.append({"id": src.get("id"), "title": disp.get("title") or "", "lead": disp.get("lead"), "body": src.get("body"),
+                         "date": disp.get("date"), "source": disp.get("source"), "url": disp.get("url")})
+        out = versions.story_listing(rows, complete=len(rows) == total)
+        return {"id": story, "total": total, "versions": out[:limit]}
 
     def entity_page(self, kind: str, name: str, size: int = coverage.COOCCURRING, latest: int = coverage.LATEST,
                     budget_ms: int | None = DEFAULT_TIME_BUDGET_MS) -> coverage.Coverage | None:

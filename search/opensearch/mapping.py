@@ -32,7 +32,7 @@ RANKED_B = 0.6
 # precision: "year", "month" or "day", as precise as the source dated it (the dates facet counts
 # a dispatch at that precision).
 KEYWORD_FIELDS = ("id", "source", "section", "people", "places", "month", "date", "precision", "urgency", "genre", "subjects",
-                  "language", "slugline")
+                  "language", "slugline", "story")
 
 # Snowball's French rules for these endings need their accents (analysis._ACCENTED): a folded
 # word of at least two letters before the ending gets it back before stemming.
@@ -121,6 +121,10 @@ def mappings() -> dict:
         "has_lead": {"type": "boolean"},
         # Display values only, never searched.
         "display": {"type": "object", "enabled": False},
+        # Stories (story_groups.py): the band keys a new dispatch looks its candidates up by, and
+        # what comparing with it needs (signature, day, headline key), kept in the source only.
+        "story_bands": {"type": "long", "doc_values": False},
+        "story_member": {"type": "object", "enabled": False},
     })
     return {"dynamic": "strict", "properties": props}
 

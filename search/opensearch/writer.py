@@ -38,6 +38,7 @@ from ..indexing import (
 )
 from .. import postings, versions
 from . import mapping
+from .story_groups import ClusterStories
 
 BULK_CHUNK = 500  # documents per bulk request
 BULK_RETRIES = 3  # a chunk refused with 429 (queue full) is sent again, with backoff
@@ -47,7 +48,7 @@ SUGGEST_WORDS = 50_000
 META_SUFFIX = "-meta"
 # Changes with the analyzer or with the index mapping (mapping.py): an index built with another
 # is refused by the engine until it is rebuilt.
-SCHEMA = f"{SCHEMA_VERSION}+opensearch-2"
+SCHEMA = f"{SCHEMA_VERSION}+opensearch-3"
 
 
 class ClusterUnavailable(IndexError_):
@@ -193,10 +194,11 @@ def _bulk(client: OpenSearch, index: str, docs: Iterator[tuple[Dispatch, dict]],
             on_reject(rej)
 
 
-def _sources(docs: Iterable[tuple[Dispatch, list[str], list[str]]], counts: EntityCounts, words: Counter) -> Iterator[tuple[Dispatch, dict]]:
+def _sources(docs: Iterable[tuple[Dispatch, list[str], list[str]]], counts: EntityCounts, words: Counter,
+             groups: ClusterStories) -> Iterator[tuple[Dispatch, dict]]:
     for doc, people, places in docs:
         spelling.count_words(f"{doc.title or ''} {doc.lead} {doc.body}", words)
-        yield doc, to_source(doc, counts.add("people", people), counts.add("places", places))
+        yield doc, {**to_source(doc, counts.add("people", people), counts.add("places", places)), **groups.assign(doc)}
 
 
 def _dispatches(items: Iterator[Dispatch], report: BuildReport) -> Iterator[Dispatch]:
@@ -277,7 +279,7 @@ def rebuild(
         cache = Path(cache_dir)
         cache.mkdir(parents=True, exist_ok=True)
         docs = _dispatches(_split_items(read_sources(sources), report, on_reject), report)
-        _bulk(client, index, _sources(_entity_stream(docs, cache, entities), counts, words), report, on_reject)
+        _bulk(client, index, _sources(_entity_stream(docs, cache, entities), counts, words, ClusterStories()), report, on_reject)
         report.ids = []
         if strict and report.rejected:
             raise StrictFailure(f"{len(report.rejected)} enregistrement(s) rejeté(s) avec --strict : "
@@ -356,7 +358,9 @@ def add(
     existing = {d["_id"] for d in client.mget(index=alias, body={"ids": [d.id for d in docs]}, _source=False)["docs"] if d.get("found")} if docs else set()
     cache = Path(cache_dir)
     cache.mkdir(parents=True, exist_ok=True)
-    _bulk(client, alias, _sources(_entity_stream(iter(docs), cache, entities), counts, words), report, on_reject)
+    groups = ClusterStories()
+    groups.preload(client, alias, docs)
+    _bulk(client, alias, _sources(_entity_stream(iter(docs), cache, entities), counts, words, groups), report, on_reject)
     report.deleted = len(existing)
     if kills:
         delete(kills, client, alias)
