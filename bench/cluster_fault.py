@@ -89,14 +89,14 @@ def generated_corpus(path: Path, n: int = GENERATED_DOCS, seed: int = 7) -> Path
     return path
 
 
-def corpus_and_queries(workdir: Path) -> tuple[Path, list[str], str]:
+def corpus_and_queries(workdir: Path, shared: Path) -> tuple[Path, list[str], str]:
     """(corpus file, queries, what the corpus is)."""
-    src = SHARED / "corpus" / "orangesum.jsonl.gz"
-    qfile = SHARED / "eval" / "orangesum_queries.tsv"
+    src = shared / "corpus" / "orangesum.jsonl.gz"
+    qfile = shared / "eval" / "orangesum_queries.tsv"
     if src.exists() and qfile.exists():
         queries = [p[2].strip() for p in (line.split("\t") for line in qfile.read_text(encoding="utf-8").splitlines())
                    if len(p) >= 3 and p[2].strip()]
-        return src, queries, "OrangeSum (../shared/corpus/orangesum.jsonl.gz), the dev queries"
+        return src, queries, f"OrangeSum ({src}), the dev queries"
     rng = random.Random(3)
     queries = [" ".join(rng.sample(WORDS, rng.choice((1, 2, 3)))) for _ in range(500)]
     return generated_corpus(workdir / "fault-corpus.jsonl.gz"), queries, f"generated ({GENERATED_DOCS} dispatches), generated queries"
@@ -187,6 +187,8 @@ def main() -> int:
     ap.add_argument("--restart-at", type=float, default=35.0)
     ap.add_argument("--clients", type=int, default=2)
     ap.add_argument("--workdir", type=Path, default=Path.home() / ".cache" / "depeche" / "fault")
+    ap.add_argument("--shared", type=Path, default=Path(os.environ.get("DEPECHE_SHARED") or SHARED),
+                    help="the shared material (default $DEPECHE_SHARED, else ../shared)")
     ap.add_argument("--json", action="store_true")
     args = ap.parse_args()
     if not args.kill_at < args.restart_at < args.duration:
@@ -195,10 +197,10 @@ def main() -> int:
     args.workdir.mkdir(parents=True, exist_ok=True)
 
     client = writer.connect(url)
-    client.cluster.health(wait_for_status="green", wait_for_nodes="2", timeout="120s", request_timeout=130)
-    corpus, queries, what = corpus_and_queries(args.workdir)
+    client.cluster.health(wait_for_status="green", wait_for_nodes="2", timeout="600s", request_timeout=610)
+    corpus, queries, what = corpus_and_queries(args.workdir, args.shared)
     index, build_s = ensure_index(client, corpus, args.workdir)
-    client.cluster.health(index=index, wait_for_status="green", timeout="120s", request_timeout=130)
+    client.cluster.health(index=index, wait_for_status="green", timeout="600s", request_timeout=610)
     docs = client.count(index=ALIAS)["count"]
     elected = manager(client)
     victim = args.node if args.node != "auto" else ("n2" if elected == "n1" else "n1")
@@ -272,6 +274,7 @@ def main() -> int:
         "health_while_down": dict(statuses),
         "joined_after_restart_s": round(joined - restarted_at, 2) if joined is not None else None,
         "green_after_restart_s": round(green - restarted_at, 2) if green is not None else None,
+        "green_after_join_s": round(green - joined, 2) if green is not None and joined is not None else None,
         "shards_before": [f"{s['shard']}{s['prirep']}@{s['node']}" for s in shards],
         "loadavg": Path("/proc/loadavg").read_text().split()[:3] if Path("/proc/loadavg").exists() else None,
     }
@@ -289,7 +292,8 @@ def main() -> int:
             f = lambda v: f"{v:8.1f}" if v is not None else "       -"  # noqa: E731
             print(f"{name:8} {p['requests']:8} {p['failed']:6} {f(p['p50_ms'])} {f(p['p95_ms'])} {f(p['max_ms'])}")
         print(f"health while down: {out['health_while_down']}")
-        print(f"after the restart: node joined in {out['joined_after_restart_s']} s, cluster green in {out['green_after_restart_s']} s")
+        print(f"after the restart: node joined in {out['joined_after_restart_s']} s, cluster green in {out['green_after_restart_s']} s "
+              f"({out['green_after_join_s']} s after it joined)")
         print(f"load average: {out['loadavg']}")
     return 0
 

@@ -36,7 +36,8 @@ def cluster(opensearch_url, tmp_path):
 
 
 def ids(engine, q=""):
-    return {h.id for h in engine.search(SearchRequest(q=q, per_page=100)).hits}
+    # Every dispatch: records() are near-duplicates days apart, one story (collapsed by default).
+    return {h.id for h in engine.search(SearchRequest(q=q, per_page=100, collapse="none")).hits}
 
 
 def test_rebuild_switches_the_alias_and_keeps_the_previous_index(cluster, tmp_path):
@@ -160,7 +161,7 @@ def test_engine_shows_the_display_forms_of_people_added(cluster, tmp_path):
     added = [{**records(1, "p")[0], "people": ["Ursula von der Leyen"]}]
     writer.add([write(tmp_path / "b.jsonl", added)], client, alias, entities=False, cache_dir=tmp_path)
     engine._meta = (engine._meta[0] - 3600, *engine._meta[1:])  # past the time to live
-    hit = next(h for h in engine.search(SearchRequest(q="munitions")).hits if h.id == "p0")
+    hit = next(h for h in engine.search(SearchRequest(q="munitions", collapse="none")).hits if h.id == "p0")
     assert hit.people == ["Ursula von der Leyen"]
 
 
@@ -173,3 +174,29 @@ def test_an_index_built_for_another_mapping_is_refused(cluster, tmp_path):
     client.update(index=writer.meta_index(alias), id=index, body={"doc": {"schema_version": "fr-7+opensearch-1"}}, refresh=True)
     with pytest.raises(IndexVersionMismatch, match="index rebuild"):
         ClusterEngine(url, alias).search(SearchRequest(q="munitions"))
+
+
+DEAD_NODE = "http://127.0.0.1:9"  # nothing listens: refused at once, as a node killed or stopped
+
+
+def test_several_nodes_are_named_comma_separated():
+    assert writer.node_urls(" http://a:9200 ,http://b:9200,, ") == ["http://a:9200", "http://b:9200"]
+    assert writer.node_urls("http://a:9200") == ["http://a:9200"]
+    with pytest.raises(Exception) as e:
+        writer.node_urls(" , ")
+    assert getattr(e.value, "code", None) == "bad_opensearch_url"
+
+
+def test_a_node_down_among_those_named_costs_no_request(cluster, tmp_path):
+    """What a client sees of a node killed: connections refused. Every search and write is sent
+    again to a live node, whichever node the client tries first."""
+    client, alias, url = cluster
+    writer.rebuild([write(tmp_path / "a.jsonl", records(4))], client, alias, entities=False, cache_dir=tmp_path)
+    for urls in (f"{DEAD_NODE},{url}", f"{url},{DEAD_NODE}"):
+        engine = ClusterEngine(urls, alias)
+        for _ in range(12):
+            assert engine.search(SearchRequest(q="munitions")).total == 4
+        assert engine.story("0" * 15 + "1") is None and engine.health()["documents"] == 4
+    both = writer.connect(f"{DEAD_NODE},{url}")
+    report = writer.add([write(tmp_path / "b.jsonl", records(2, "n"))], both, alias, entities=False, cache_dir=tmp_path)
+    assert report.indexed == 2 and ids(ClusterEngine(url, alias), "munitions") >= {"n0", "n1"}
