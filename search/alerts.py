@@ -409,13 +409,18 @@ def run(root, ids: Iterable[str], *, spawn: bool = True, engine=None) -> dict[st
 
             own = engine is None
             engine = engine or Engine(root)
+            # The cluster engine percolates the new dispatches against every saved search at once.
+            percolated = engine.alert_matches(alerts, ids) if hasattr(engine, "alert_matches") else None
             try:
                 for alert in alerts:
-                    try:
-                        _resp, hits = engine.results(search_request(alert.request), len(ids), within=ids)
-                        hits = [h for h in hits if not h.missing]  # every word, not a partial match
-                    except InvalidRequest:
-                        continue
+                    if percolated is not None:
+                        hits = percolated.get(alert.id, [])
+                    else:
+                        try:
+                            _resp, hits = engine.results(search_request(alert.request), len(ids), within=ids)
+                            hits = [h for h in hits if not h.missing]  # every word, not a partial match
+                        except InvalidRequest:
+                            continue
                     new = set(store.record(alert.id, [h.id for h in hits]))
                     if not new:
                         continue
@@ -428,7 +433,7 @@ def run(root, ids: Iterable[str], *, spawn: bool = True, engine=None) -> dict[st
                             store.enqueue(alert, {"alert": alert.name, "matched_at": now_iso(),
                                                   "request": alert.request, "matches": rows[i:i + MATCHES_PER_DELIVERY]})
             finally:
-                if own and engine._snap is not None:
+                if own and getattr(engine, "_snap", None) is not None:
                     engine._snap.close()
         if spawn and store.pending_count():
             spawn_worker(root)

@@ -281,20 +281,21 @@ def rebuild_cmd(ctx, sources, no_entities, strict, force, procs):
 def add_cmd(ctx, sources, no_entities, strict):
     """Ajoute des dépêches, ou remplace celles dont l'id est déjà indexé."""
     if cluster := _cluster(ctx):
-        return _summary(cluster.add(list(sources), ctx.obj["index"], entities=not no_entities, strict=strict,
-                                    on_reject=_report_rejection), "ajout")
+        report = cluster.add(list(sources), ctx.obj["index"], entities=not no_entities, strict=strict, on_reject=_report_rejection)
+        _summary(report, "ajout")
+        return _run_alerts(ctx.obj["index"], report.ids, engine=cluster.engine())
     report = indexing.add(list(sources), ctx.obj["index"], entities=not no_entities, strict=strict,
                           on_reject=_report_rejection)
     _summary(report, "ajout")
     _run_alerts(ctx.obj["index"], report.ids)
 
 
-def _run_alerts(index, ids) -> None:
+def _run_alerts(index, ids, engine=None) -> None:
     """The saved searches over the dispatches just added; a failure there leaves the add done (exit 0)."""
     from . import alerts
 
     try:
-        for line in alerts.describe(alerts.run(index, ids)):
+        for line in alerts.describe(alerts.run(index, ids, engine=engine)):
             echo(line)
     except Exception as e:  # noqa: BLE001 - the dispatches are indexed whatever the alerts do
         echo(f"depeche: alertes non évaluées ({e.__class__.__name__} : {e}) ; les dépêches sont bien indexées", err=True)

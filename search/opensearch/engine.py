@@ -109,10 +109,12 @@ class ClusterEngine:
 
     # -- search
 
-    def _filters(self, req: SearchRequest, lo: int, hi: int, within: Iterable[str] | None) -> tuple[list, dict, list, dict | None]:
-        """(filters, facet choices, exclusions, date filter) of a request: embargo and ``within``
-        always apply; each facet's chosen values are alternatives (OR within a facet, AND across)."""
-        flt: list = [self._released()]
+    def _filters(self, req: SearchRequest, lo: int, hi: int, within: Iterable[str] | None,
+                 embargo: bool = True) -> tuple[list, dict, list, dict | None]:
+        """(filters, facet choices, exclusions, date filter) of a request: embargo (unless a stored
+        query, percolator.py) and ``within`` always apply; each facet's chosen values are
+        alternatives (OR within a facet, AND across)."""
+        flt: list = [self._released()] if embargo else []
         chosen: dict[str, dict] = {}
         for kind, name in FACET_FIELDS.items():
             values = [fold_key(v) for v in getattr(req, kind) if fold_key(v)]
@@ -565,6 +567,20 @@ class ClusterEngine:
         return coverage.Coverage(kind=kind, name=self._display(kind, key), total=resp.total, dates=resp.facets.get("dates", []),
                                  date_grain=resp.date_grain, people=alongside("people"), places=alongside("places"),
                                  latest=resp.hits[:latest], partial=resp.partial, timed_out=resp.timed_out)
+
+    def alert_matches(self, alerts: list, ids: list[str]) -> dict[int, list[Hit]]:
+        """{alert id: its matches among the dispatches ``ids``, newest first}: one percolation of
+        the new dispatches against every saved search (percolator.py), not a search per alert."""
+        from . import percolator
+
+        found = percolator.percolate(self, alerts, list(ids))
+        matched = set().union(*found.values()) if found else set()
+        if not matched:
+            return {}
+        _resp, hits = self.results(SearchRequest(sort="newest", highlight=False, time_budget_ms=None, collapse="none"),
+                                   len(matched), within=sorted(matched))
+        ordered = list(hits)
+        return {alert: [h for h in ordered if h.id in docs] for alert, docs in found.items()}
 
     def versions(self, guid: str) -> list[dict]:
         """The cluster keeps only the live version of an agency item."""

@@ -10,6 +10,7 @@ import org.opensearch.analysis.common.CommonAnalysisPlugin;
 import org.opensearch.common.settings.Settings;
 import org.opensearch.node.InternalSettingsPreparer;
 import org.opensearch.node.Node;
+import org.opensearch.percolator.PercolatorPlugin;
 import org.opensearch.plugins.Plugin;
 import org.opensearch.transport.Netty4Plugin;
 
@@ -23,8 +24,9 @@ import org.opensearch.transport.Netty4Plugin;
  */
 public final class ClusterNode extends Node {
 
-    /** The plugins a distribution would load: analysis (elision, stemmers, pattern filters...) and HTTP/transport. */
-    static final List<Class<? extends Plugin>> PLUGINS = List.of(CommonAnalysisPlugin.class, Netty4Plugin.class);
+    /** The plugins a distribution would load: analysis (elision, stemmers, pattern filters...), the
+     *  percolator (saved-search alerts) and HTTP/transport. */
+    static final List<Class<? extends Plugin>> PLUGINS = List.of(CommonAnalysisPlugin.class, PercolatorPlugin.class, Netty4Plugin.class);
 
     ClusterNode(Settings settings) {
         super(InternalSettingsPreparer.prepareEnvironment(settings, Collections.emptyMap(), null, () -> settings.get("node.name")),
