@@ -20,6 +20,8 @@ import json
 import time
 from typing import Iterable
 
+from opensearchpy.exceptions import RequestError
+
 from .. import query
 from ..alerts import search_request
 from ..model import InvalidRequest, SearchRequest
@@ -67,7 +69,11 @@ def _ensure_index(client, alias: str) -> str:
     body["mappings"]["properties"].update({
         "alert_query": {"type": "percolator"}, "alert_id": {"type": "long"}, "alert_stamp": {"type": "keyword"},
     })
-    client.indices.create(index=name, body=body, ignore=400)  # 400: created meanwhile by another writer
+    try:
+        client.indices.create(index=name, body=body)
+    except RequestError as e:
+        if e.error != "resource_already_exists_exception":  # created meanwhile by another writer: fine
+            raise writer.ClusterUnavailable(f"le cluster ne peut pas garder les alertes (module percolator absent ?) : {e.info}") from None
     return name
 
 
