@@ -193,3 +193,10 @@ def test_api_story_answers_the_same_on_both_engines(corpus, request, tmp_path):
     body = page.get_json()
     assert body["total"] == 4 and body["stories"] == 2 and body["collapse"] == "story"
     assert {h["story"]: h["other_versions"] for h in body["hits"]} == {FEU: 2, stories.story_id("feu-2019"): 0}
+
+
+def test_a_place_page_lists_every_version_not_one_per_story(corpus):
+    page = corpus.engine().entity_page("places", "Var")
+    assert page.total == 5
+    assert {h.id for h in page.latest} == {"feu-v1", "feu-v2", "feu-v3", "feu-2019", "feu-autre"}
+    assert page.latest[0].id == "feu-v3"

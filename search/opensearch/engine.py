@@ -556,7 +556,7 @@ class ClusterEngine:
             return None
         field = "personne" if kind == "people" else "lieu"
         resp = self.search(SearchRequest(q=f'{field}:"{key}"', sort="newest", per_page=max(1, latest), facet_size=min(size + 1, 100),
-                                         highlight=False, time_budget_ms=budget_ms))
+                                         highlight=False, time_budget_ms=budget_ms, collapse="none"))
         if resp.total == 0:
             return None
 
