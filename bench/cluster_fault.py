@@ -244,6 +244,7 @@ def main() -> int:
     time.sleep(max(0.0, t0 + args.restart_at - time.perf_counter()))
     restarted_at = time.perf_counter() - t0
     log(cluster("start-node", victim))
+    launched_in = time.perf_counter() - t0 - restarted_at
     for t in threads:
         t.join()
     load_end = time.perf_counter() - t0
@@ -262,7 +263,7 @@ def main() -> int:
         "corpus": what, "documents": docs, "index": index, "shards": SHARDS, "replicas": REPLICAS,
         "index_build_s": round(build_s, 1) if build_s else None, "client_nodes": url, "clients": args.clients,
         "cluster_manager": elected, "killed": victim, "killed_at_s": round(killed_at, 2), "restarted_at_s": round(restarted_at, 2),
-        "duration_s": round(load_end, 2), "requests": len(rows), "failed": sum(errors.values()),
+        "start_node_command_s": round(launched_in, 2), "duration_s": round(load_end, 2), "requests": len(rows), "failed": sum(errors.values()),
         "partial": sum(1 for r in rows if r[3]),
         "errors": [{"count": c, "error": e} for e, c in errors.most_common(ERRORS_SHOWN)],
         "phases": {
@@ -283,7 +284,8 @@ def main() -> int:
     else:
         print(f"corpus: {what}; {docs} dispatches, {SHARDS} shards x {1 + REPLICAS} copies ({', '.join(out['shards_before'])})")
         print(f"client nodes: {url}; {args.clients} threads, full responses; cluster manager {elected}")
-        print(f"killed {victim} (SIGKILL) at {killed_at:.1f} s, restarted at {restarted_at:.1f} s, load ended at {load_end:.1f} s")
+        print(f"killed {victim} (SIGKILL) at {killed_at:.1f} s, restarted at {restarted_at:.1f} s (start-node took "
+              f"{launched_in:.1f} s), load ended at {load_end:.1f} s")
         print(f"requests: {out['requests']}, failed: {out['failed']}, partial: {out['partial']}")
         for e in out["errors"]:
             print(f"  {e['count']} x {e['error']}")
