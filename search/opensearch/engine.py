@@ -8,6 +8,7 @@ related dispatches from ``more_like_this``.
 """
 from __future__ import annotations
 
+import logging
 import re
 import time
 from collections import Counter
@@ -32,6 +33,7 @@ RELATED_TERMS = 25
 META_TTL_S = 5.0  # how long a generation's display forms are trusted before the alias is read again
 FACET_FIELDS = {"people": "people", "places": "places", "sources": "source"}
 AGENCY_FIELDS = {"urgency": "urgency", "genre": "genre", "subjects": "subjects", "language": "language", "slugline": "slugline"}
+log = logging.getLogger(__name__)
 # Corrections: words of at least this many letters, absent from the archive, with a suggestion.
 MIN_CORRECTED = 4
 # Stories among the matches: a cardinality aggregation, exact up to this many stories (the most
@@ -68,12 +70,26 @@ class ClusterEngine:
     # -- the generation served
 
     def snapshot(self) -> SimpleNamespace:
-        """The live index and its metadata (``meta``: generation, built_at, display forms)."""
+        """The live index and its metadata (``meta``: generation, built_at, display forms).
+
+        Read again every ``META_TTL_S``; when that fails (a node down, the cluster between two
+        cluster managers) the metadata already read keeps serving: the searches themselves may
+        well still be answered by the shard copies left."""
         now = time.monotonic()
         cached = self._meta
         if cached is not None and now - cached[0] < META_TTL_S:
             return SimpleNamespace(index=cached[1], meta=cached[2])
-        index = writer.guard(lambda: writer.live_index(self.client, self.alias))
+        try:
+            return self._read_snapshot(now, cached)
+        except writer.ClusterUnavailable:
+            if cached is None:
+                raise
+            log.warning("metadata of %s unreadable: the last read is kept", self.alias)
+            return SimpleNamespace(index=cached[1], meta=cached[2])
+
+    def _read_snapshot(self, now: float, cached) -> SimpleNamespace:
+        # The node's own cluster state (local): known without a cluster manager.
+        index = writer.guard(lambda: writer.live_index(self.client, self.alias, local=True))
         if index is None:
             raise IndexMissing(f"aucun index {self.alias!r} sur le cluster {self.url} : lancez `depeche --backend opensearch index rebuild`")
         # The whole document (display forms, word table) is read again only when the index or

@@ -86,10 +86,11 @@ def generation_index(alias: str, generation: int) -> str:
     return f"{alias}-{generation:06d}"
 
 
-def live_index(client: OpenSearch, alias: str) -> str | None:
-    """The concrete index the alias points to, or None."""
+def live_index(client: OpenSearch, alias: str, local: bool = False) -> str | None:
+    """The concrete index the alias points to, or None; ``local``: as the node answering knows
+    it (no cluster manager needed: what searches use), else as the cluster manager says (writes)."""
     try:
-        found = client.indices.get_alias(name=alias)
+        found = client.indices.get_alias(name=alias, local=local)
     except NotFoundError:
         return None
     return next(iter(found), None)
