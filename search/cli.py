@@ -621,7 +621,9 @@ def eval_cmd(ctx, corpus, shared_path, workdir, run_file, backend):
             scores, times, run = evaluation.evaluate(corpus, shared, evaluation.work_dir(workdir))
     except FileNotFoundError as e:
         _fail(f"matériel d'évaluation introuvable ({e})")
-    for line in evaluation.report(corpus, scores):
+    _, qfile, rfile = evaluation.CORPORA[corpus]
+    halves = evaluation.by_half(run, evaluation.load_qrels(shared / rfile), evaluation.load_queries(shared / qfile))
+    for line in evaluation.report(corpus, scores, halves):
         echo(line)
     times.sort()
     echo(f"{fr_int(len(times))} requêtes, recherche p50 {fr_float(statistics.median(times))} ms, "

@@ -178,3 +178,32 @@ def date_order(scores: np.ndarray, day: np.ndarray, docnums: np.ndarray, k: int,
         sel = np.arange(n)
     order = np.lexsort((docnums[sel], -scores[sel], key[sel]))
     return sel[order][:k]
+
+
+def position_scores(p: RankingParams, tf: np.ndarray, opening: np.ndarray, has_lead: np.ndarray, group_idfs: list[float],
+                    events: dict[str, list[list[tuple[int, int]]]], term_idfs: list[float]) -> np.ndarray:
+    """Stage 2 of the re-ranked documents (rows): ``tf[j, g]`` is group g's tf~ in document j,
+    ``opening[j, g]`` its occurrences among the body's first ``opening`` words; ``events[f][j]``
+    the (position, term index) pairs of the single query terms in field f (term idfs
+    ``term_idfs``) for proximity."""
+    ow = np.where(np.asarray(has_lead, dtype=bool), p.opening_weight, p.opening_weight_no_lead)[:, None]
+    x = tf + ow * opening
+    new = np.zeros(len(tf), dtype=np.float64)
+    for g, w in enumerate(group_idfs):
+        new += w * x[:, g] / (p.k1 + x[:, g])
+    for f, fw in p.proximity_weights.items():
+        if not fw or f not in events:
+            continue
+        for j, ev in enumerate(events[f]):
+            if len(ev) > 1:
+                new[j] += fw * proximity(ev, term_idfs, p.window, p.proximity_k)
+    return new
+
+
+def exact_order(p: RankingParams, new: np.ndarray, sub: np.ndarray, bonus: np.ndarray, day: np.ndarray, docnums: np.ndarray) -> np.ndarray:
+    """``sub`` (an order of the re-ranked documents by ``new``) with its first ``exact_depth``
+    re-ordered once their typed-forms ``bonus`` is added (to ``new`` too, in place)."""
+    head = sub[: p.exact_depth]
+    new[head] += p.exact_weight * bonus
+    head = head[top_order(new[head], day[head], docnums[head], len(head))]
+    return np.concatenate([head, sub[p.exact_depth:]])

@@ -158,43 +158,29 @@ def _rerank(snap: Snapshot, plan: Plan, cand, order, scores, idfs, budget: Budge
                 continue
             for j in np.flatnonzero(ok):
                 pos[f][j][ti] = fp.positions_at(int(loc[j]))
-    new = np.zeros(depth, dtype=np.float64)
-    for g in groups:
+    tf = np.zeros((depth, len(groups)), dtype=np.float64)
+    opening = np.zeros((depth, len(groups)), dtype=np.float64)
+    for gi, g in enumerate(groups):
         ids, tfw, _ = _group(snap, g, plan)
-        w = idfs[tuple(g)]
-        tf = np.zeros(depth, dtype=np.float64)
         if len(ids):
             loc = np.minimum(np.searchsorted(ids, docs), len(ids) - 1)
             present = ids[loc] == docs
-            tf[present] = tfw[loc[present]]
-        if (p.opening_weight or p.opening_weight_no_lead) and len(g) == 1 and g[0] in index_of:
+            tf[present, gi] = tfw[loc[present]]
+        if len(g) == 1 and g[0] in index_of:
             ti = index_of[g[0]]
             for j in range(depth):
                 body = pos["body"][j][ti]
                 if body:
-                    ow = p.opening_weight if snap.has_lead[docs[j]] else p.opening_weight_no_lead
-                    if ow:
-                        tf[j] += ow * sum(1 for x in body if x < p.opening)
-        new += w * tf / (p.k1 + tf)
-    if len(uniq) > 1:
-        w_of = [idfs[(t,)] for t in uniq]
-        for j in range(depth):
-            for f, fw in p.proximity_weights.items():
-                if not fw or f not in pos:
-                    continue
-                lists = pos[f][j]
-                events = [(x, ti) for ti, ps in enumerate(lists) if ps for x in ps]
-                if len(events) > 1:
-                    new[j] += fw * ranking.proximity(events, w_of, p.window, p.proximity_k)
+                    opening[j, gi] = sum(1 for x in body if x < p.opening)
+    events = {f: [[(x, ti) for ti, ps in enumerate(pos[f][j]) if ps for x in ps] for j in range(depth)]
+              for f in p.proximity_weights if f in pos} if len(uniq) > 1 else {}
+    new = ranking.position_scores(p, tf, opening, snap.has_lead[docs], [idfs[tuple(g)] for g in groups], events,
+                                  [idfs[(t,)] for t in uniq])
     sub = ranking.top_order(new, snap.day[docs], docs, depth)
     if p.exact_weight and plan.surface and depth and not budget.spent("reranking", RERANK_SHARE):
         # The words as typed: among the best, documents using the same forms (not just the
         # same stems: "français" is not "France") move up.
-        head = sub[: p.exact_depth]
-        bonus = _exact_bonus(snap, plan, docs[head], idfs)
-        new[head] += p.exact_weight * bonus
-        head = head[ranking.top_order(new[head], snap.day[docs[head]], docs[head], len(head))]
-        sub = np.concatenate([head, sub[p.exact_depth :]])
+        sub = ranking.exact_order(p, new, sub, _exact_bonus(snap, plan, docs[sub[: p.exact_depth]], idfs), snap.day[docs], docs)
     scores = scores.astype(np.float64, copy=True)
     scores[top] = new
     return np.concatenate([top[sub], order[depth:]]), scores
@@ -209,15 +195,19 @@ def _exact_bonus(snap: Snapshot, plan: Plan, docs, idfs) -> np.ndarray:
     for j, d in enumerate(docs):
         sf = snap.stored(int(d))
         title = "" if (sf.get("meta") or {}).get("title_derived") else (sf.get("title") or "")
-        text = "\n".join((title, sf.get("lead") or "", sf.get("body") or ""))
-        forms: Counter = Counter()
-        stems: Counter = Counter()
-        for t, a, b in highlight._candidate_tokens(text, terms):
-            stems[t] += 1
-            forms[(analysis.fold(text[a:b]), t)] += 1
-        for w, t in words:
-            if stems[t]:
-                out[j] += idf_of.get(t, 0.0) * forms[(w, t)] / stems[t]
+        out[j] = exact_share("\n".join((title, sf.get("lead") or "", sf.get("body") or "")), words, idf_of)
     return out
+
+
+def exact_share(text: str, words: list[tuple[str, str]], idf_of: dict[str, float]) -> float:
+    """The typed-forms bonus of one text: over the (folded word, term) pairs typed, idf x the
+    share of the term's occurrences in ``text`` that have exactly that form."""
+    terms = frozenset(t for _, t in words)
+    forms: Counter = Counter()
+    stems: Counter = Counter()
+    for t, a, b in highlight._candidate_tokens(text, terms):
+        stems[t] += 1
+        forms[(analysis.fold(text[a:b]), t)] += 1
+    return sum(idf_of.get(t, 0.0) * forms[(w, t)] / stems[t] for w, t in words if stems[t])
 
 # -- facets

@@ -41,6 +41,20 @@ def test_metrics():
     assert s["all"].n == 4 and s["all"].mrr == pytest.approx(0.375)
 
 
+def test_halves_alternate_in_file_order():
+    queries = [("a", "x", ""), ("b", "x", ""), ("c", "y", ""), ("d", "y", ""), ("e", "y", "")]
+    assert [q[0] for q in evaluation.half(queries, "A")] == ["a", "c", "e"]
+    assert [q[0] for q in evaluation.half(queries, "B")] == ["b", "d"]
+    qrels = {"a": {"1"}, "b": {"2"}, "c": {"3"}, "d": {"4"}, "e": {"5"}}
+    run = {"a": ["1"], "b": ["9", "2"], "c": ["9"], "d": ["4"], "e": ["5"]}
+    h = evaluation.by_half(run, qrels, queries)
+    assert h["A"].n == 3 and h["A"].mrr == pytest.approx(2 / 3)
+    assert h["B"].n == 2 and h["B"].mrr == pytest.approx(0.75)
+    lines = evaluation.report("piaf", evaluation.score(run, qrels, queries), h)
+    assert lines[-2].startswith("piaf       half A      n=    3  MRR@10=0.667")
+    assert lines[-1].startswith("piaf       half B      n=    2  MRR@10=0.750")
+
+
 def test_evaluate_on_a_fake_shared_folder_and_cache(tmp_path):
     shared = fake_shared(tmp_path)
     work = tmp_path / "work"

@@ -4,7 +4,8 @@ The same requests and the same response objects as the Whoosh engine: the query 
 search/query.py and translated by dsl.py; all words first, ranked partial matches when fewer
 than ``and_min_results`` dispatches have them all; facets as aggregations; the dates facet as a
 histogram; snippets from the unified highlighter; corrections from the term suggester;
-related dispatches from ``more_like_this``.
+related dispatches from ``more_like_this``. A relevance order is the cluster's BM25F for the
+matches, then the Whoosh ranking (rerank.py) over its ``rerank.POOL`` best.
 """
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from types import SimpleNamespace
 from typing import Iterable, Iterator
 
 from .. import coverage, facets, highlight, query, ranking, stories, versions
+from ..budget import Budget
 from ..folding import fold_key
 from ..engine import Engine as _WhooshEngine
 from ..generations import IndexMissing, IndexVersionMismatch
@@ -23,7 +25,7 @@ from ..model import (
     AGENCY_FACETS, AGENCY_FILTERS, DEFAULT_TIME_BUDGET_MS, EXCLUDE_FILTERS, MAX_STORY_VERSIONS, Correction, FacetItem, Hit, InvalidRequest,
     SearchRequest, SearchResponse, Segment,
 )
-from . import dsl, highlighted, writer
+from . import dsl, highlighted, rerank, writer
 from .mapping import TEXT_FIELDS
 
 SNIPPET_CHARS = highlight.FRAGMENT_CHARS
@@ -40,6 +42,10 @@ MIN_CORRECTED = 4
 # OpenSearch allows), within a few per cent beyond.
 STORIES_EXACT = 40_000
 STORIES_AGG = {"cardinality": {"field": "story", "precision_threshold": STORIES_EXACT}}
+# The re-ranking starts only with this share of the time budget left unspent (scoring.RERANK_SHARE).
+RERANK_SHARE = 0.7
+# What a hit needs of the document (``ranked``, BM25F by repetition, is never read back).
+HIT_SOURCE = {"excludes": ["ranked"]}
 
 
 def _suggest_text(pq: query.ParsedQuery) -> str:
@@ -53,6 +59,19 @@ def _all_of(filters: list) -> dict:
 
 def _buckets(aggs: dict, outer: str, inner: str) -> list:
     return ((aggs.get(outer) or {}).get(inner) or {}).get("buckets", [])
+
+
+def _highlight_spec(hq: dict) -> dict:
+    """The unified highlighter's request: what ``hq`` matches marked (highlighted.py reads the marks)."""
+    return {
+        "type": "unified", "encoder": highlighted.ENCODER, "pre_tags": [highlighted.PRE_TAG], "post_tags": [highlighted.POST_TAG],
+        "highlight_query": hq, "require_field_match": False,
+        "fields": {
+            "title": {"number_of_fragments": 0},
+            "lead": {"fragment_size": SNIPPET_CHARS, "number_of_fragments": 1},
+            "body": {"fragment_size": SNIPPET_CHARS, "number_of_fragments": SNIPPET_FRAGMENTS},
+        },
+    }
 
 
 class ClusterEngine:
@@ -208,8 +227,8 @@ class ClusterEngine:
         pq, notices = self._phrases_found(query.parse(req.q))
         flt, chosen, excl, dates = self._filters(req, lo, hi, within)
         q, match = self._plan(pq, flt, excl)
-        body = self._body(req, pq, q, chosen, dates)
-        resp = self._search(body, **self._timeout(req))
+        budget = Budget(req.time_budget_ms)
+        resp = self._page(req, pq, q, match, chosen, dates, snap, budget)
         total = resp["hits"]["total"]["value"]
         corrections = self._corrections(pq, resp.get("suggest"))
         if corrections and req.correct and not pq.is_empty:
@@ -220,7 +239,7 @@ class ClusterEngine:
                 fixed = re.sub(r"(?<!\w)" + re.escape(c.word) + r"(?!\w)", c.replacement, fixed, count=1)
             pq2, notices2 = self._phrases_found(query.parse(fixed))
             q2, match2 = self._plan(pq2, flt, excl)
-            resp2 = self._search(self._body(req, pq2, q2, chosen, dates), **self._timeout(req))
+            resp2 = self._page(req, pq2, q2, match2, chosen, dates, snap, budget)
             if resp2["hits"]["total"]["value"]:
                 resp, match, pq_hits, notices = resp2, match2, pq2, notices2
                 total = resp["hits"]["total"]["value"]
@@ -235,7 +254,7 @@ class ClusterEngine:
         hits = [self._hit(h, req.highlight, soft if match == "some" else None, sizes) for h in resp["hits"]["hits"]]
         out_facets = self._facets(resp.get("aggregations") or {}, req)
         grain = self._dates(resp.get("aggregations") or {}, req, lo, hi, out_facets)
-        timed_out = ["scoring"] if resp.get("timed_out") else []
+        timed_out = (["scoring"] if resp.get("timed_out") else []) + [c for c in budget.cut if c != "scoring"]
         did_you_mean = None
         if corrections and not any(c.applied for c in corrections):
             did_you_mean = pq.text
@@ -250,6 +269,41 @@ class ClusterEngine:
             generation=snap.meta.get("generation"), match=match if total else "none", corrections=corrections,
             timed_out=timed_out, date_grain=grain, stories=self._stories_total(resp, total), collapse=req.collapse,
         )
+
+    def _page(self, req, pq, q, match: str, chosen: dict, dates: dict | None, snap, budget: Budget) -> dict:
+        """The cluster's answer for the page asked: hits in the final order, their snippets."""
+        start, end = (req.page - 1) * req.per_page, req.page * req.per_page
+        terms = rerank.query_terms(pq)
+        if req.sort != "relevance" or match == "none" or not terms.groups or start >= rerank.POOL:
+            # Past the re-ranked pool the cluster's order goes on: the pool holds the same hits.
+            return self._search(self._body(req, pq, q, chosen, dates), **self._timeout(req))
+        plain = SearchRequest(**{**req.__dict__, "highlight": False})
+        resp = self._search(self._body(plain, pq, q, chosen, dates, size=max(end, rerank.POOL), start=0), **self._timeout(req))
+        raw = self._reranked(resp["hits"]["hits"], terms, snap, budget)
+        page = raw[start:end]
+        if req.highlight and page:
+            marks = self._highlights(pq, [h["_id"] for h in page])
+            page = [{**h, "highlight": marks.get(h["_id"], {})} for h in page]
+        resp["hits"]["hits"] = page
+        return resp
+
+    def _reranked(self, raw: list[dict], terms: rerank.Terms, snap, budget: Budget) -> list[dict]:
+        """``raw`` with its first ``rerank.POOL`` in the Whoosh ranking's order (rerank.py), while the budget lasts."""
+        if not raw or budget.spent("reranking", RERANK_SHARE):
+            return raw
+        body, text = rerank.stats_request(terms.words)
+        tv = writer.guard(lambda: self.client.termvectors(index=snap.index, body=body))
+        pool = raw[: rerank.POOL]
+        order, scores = rerank.rerank(pool, terms, rerank.read_stats(tv, text), self.params)
+        return [{**pool[j], "_score": float(scores[j])} for j in order] + raw[rerank.POOL:]
+
+    def _highlights(self, pq: query.ParsedQuery, ids: list[str]) -> dict[str, dict]:
+        """The snippets of the hits shown, by id (marked once the order is known)."""
+        hq = dsl.highlight_query(pq)
+        if hq is None:
+            return {}
+        resp = self._search({"query": {"ids": {"values": ids}}, "size": len(ids), "_source": False, "highlight": _highlight_spec(hq)})
+        return {h["_id"]: h.get("highlight") or {} for h in resp["hits"]["hits"]}
 
     @staticmethod
     def _timeout(req: SearchRequest) -> dict:
@@ -269,7 +323,7 @@ class ClusterEngine:
         size = req.per_page if size is None else size
         start = (req.page - 1) * req.per_page if start is None else start
         body: dict = {
-            "query": q, "from": start, "size": size, "sort": self._sort(req.sort), "track_total_hits": True,
+            "query": q, "from": start, "size": size, "sort": self._sort(req.sort), "track_total_hits": True, "_source": HIT_SOURCE,
         }
         if req.collapse == "story":
             # One hit per story, its best version in the request's order; ``hits.total`` still
@@ -284,16 +338,7 @@ class ClusterEngine:
             body["suggest"] = {"words": {"text": _suggest_text(pq), "term": {
                 "field": "body.folded", "suggest_mode": "missing", "min_word_length": MIN_CORRECTED, "size": 1, "sort": "frequency"}}}
         if req.highlight and (hq := dsl.highlight_query(pq)) is not None:
-            body["highlight"] = {
-                "type": "unified", "encoder": highlighted.ENCODER, "pre_tags": [highlighted.PRE_TAG],
-                "post_tags": [highlighted.POST_TAG],
-                "highlight_query": hq, "require_field_match": False,
-                "fields": {
-                    "title": {"number_of_fragments": 0},
-                    "lead": {"fragment_size": SNIPPET_CHARS, "number_of_fragments": 1},
-                    "body": {"fragment_size": SNIPPET_CHARS, "number_of_fragments": SNIPPET_FRAGMENTS},
-                },
-            }
+            body["highlight"] = _highlight_spec(hq)
         if aggs:
             body["aggs"] = self._aggs(req, chosen, dates)
         else:
@@ -469,7 +514,12 @@ class ClusterEngine:
         q, match = self._plan(pq, flt, excl)
         plain = SearchRequest(**{**req.__dict__, "highlight": False})
         size = min(limit, MAX_RESULTS)
-        resp = self._search(self._body(plain, pq, q, chosen, dates, size=size, start=0, aggs=False), **self._timeout(req))
+        terms = rerank.query_terms(pq)
+        ranked = req.sort == "relevance" and match != "none" and bool(terms.groups) and size > 0
+        fetch = max(size, rerank.POOL) if ranked else size
+        resp = self._search(self._body(plain, pq, q, chosen, dates, size=fetch, start=0, aggs=False), **self._timeout(req))
+        if ranked:
+            resp["hits"]["hits"] = self._reranked(resp["hits"]["hits"], terms, snap, Budget(req.time_budget_ms))[:size]
         total = resp["hits"]["total"]["value"]
         k = min(size, len(resp["hits"]["hits"]))
         out = SearchResponse(query=req.q, total=total, page=1, per_page=max(k, 1), took_ms=round((time.perf_counter() - t0) * 1000, 2),

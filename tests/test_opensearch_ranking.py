@@ -1,0 +1,180 @@
+"""The cluster's relevance order: the Whoosh ranking applied to its best hits (search/opensearch/rerank.py).
+
+The re-ranking itself is pure (hits and statistics in, an order out) and is tested without a
+cluster; on real nodes, the cluster engine must order a small French corpus as the Whoosh engine
+does, including where the cluster's own BM25F cannot tell the dispatches apart.
+"""
+from __future__ import annotations
+
+import pytest
+
+from cluster_fixtures import drop, unique_alias
+from search import ranking
+from search.engine import Engine
+from search.model import SearchRequest
+from search.opensearch import rerank, writer
+from search.opensearch.engine import ClusterEngine
+from search.query import parse
+from search_fixtures import build, write_corpus
+
+FILL = "Les discussions se poursuivent cette semaine au ministère avec les représentants du secteur."
+
+# Each pair has the same words as many times in texts of the same length (titles differ: a
+# shared headline would make one story); the newer dispatch of each pair is the one the
+# re-ranking must put second.
+RECORDS = [
+    {"id": "greve-loin", "title": "Journée agitée sur les quais", "date": "2023-03-09",
+     "chapo": "Une grève touche depuis lundi plusieurs secteurs, dont celui des dockers.", "body": FILL},
+    {"id": "greve-pres", "title": "Matinée tendue dans les ports", "date": "2023-03-08",
+     "chapo": "Depuis lundi plusieurs secteurs sont touchés par la grève des dockers.", "body": FILL},
+    {"id": "munition-seule", "title": "Livraison attendue avant l'hiver", "date": "2023-05-02",
+     "chapo": "La munition promise par le fournisseur arrivera avant la fin du mois.", "body": FILL},
+    {"id": "munitions-pluriel", "title": "Commande honorée avant janvier", "date": "2023-05-01",
+     "chapo": "Les munitions promises par le fournisseur arriveront avant la fin du mois.", "body": FILL},
+    {"id": "sans-chapo", "title": "Le vignoble bordelais face au gel", "date": "2023-04-01",
+     "body": "Les viticulteurs ont allumé des bougies toute la nuit dans les rangs. " + FILL},
+    {"id": "avec-chapo", "title": "Nuit blanche dans les vignes", "date": "2023-04-02",
+     "chapo": "Les viticulteurs ont allumé des bougies toute la nuit dans les rangs.", "body": FILL},
+    {"id": "port-marseille", "title": "Le port de Marseille à l'arrêt", "date": "2023-03-10",
+     "chapo": "Les dockers de Marseille cessent le travail pour la troisième journée.", "body": FILL},
+]
+
+
+def hit(doc_id: str, lead: str, body: str = FILL, title: str = "", day: int = 20230101, score: float = 1.0) -> dict:
+    return {"_id": doc_id, "_score": score,
+            "_source": {"title": title, "lead": lead, "body": body, "day": day, "display": {"lead": lead}}}
+
+
+def stats(**df) -> rerank.Stats:
+    return rerank.Stats(n=1000, avg={"title": 8.0, "lead": 12.0, "body": 60.0}, df=df)
+
+
+def order_of(hits, q, st) -> list[str]:
+    order, _ = rerank.rerank(hits, rerank.query_terms(parse(q)), st)
+    return [hits[j]["_id"] for j in order]
+
+
+def test_words_next_to_each_other_come_first():
+    far = hit("loin", "Une grève touche depuis lundi plusieurs secteurs, dont celui des dockers.", day=20230309)
+    near = hit("pres", "Depuis lundi plusieurs secteurs sont touchés par la grève des dockers.", day=20230308)
+    st = stats(grev=20, docker=10)
+    assert order_of([far, near], "grève dockers", st) == ["pres", "loin"]
+    # Without proximity the two are tied, and the newer comes first.
+    flat = ranking.RankingParams(proximity_weights={"lead": 0.0, "body": 0.0}, exact_weight=0.0)
+    order, _ = rerank.rerank([far, near], rerank.query_terms(parse("grève dockers")), st, flat)
+    assert order == [0, 1]
+
+
+def test_the_words_as_typed_come_first():
+    one = hit("seule", "La munition promise arrivera avant la fin du mois.", day=20230502)
+    many = hit("pluriel", "Les munitions promises arriveront avant la fin du mois.", day=20230501)
+    assert order_of([one, many], "munitions", stats(munit=30)) == ["pluriel", "seule"]
+    assert order_of([one, many], "munition", stats(munit=30)) == ["seule", "pluriel"]
+
+
+def test_a_title_weighs_as_a_lead_when_there_is_no_lead():
+    titled = hit("titre", "", body="Les viticulteurs allument des bougies. " + FILL, title="Le gel menace le vignoble", day=20230401)
+    other = hit("corps", "Les viticulteurs allument des bougies.", body="Le gel menace. " + FILL, title="Nuit blanche", day=20230402)
+    assert order_of([other, titled], "gel vignoble", stats(gel=40, vignobl=15)) == ["titre", "corps"]
+
+
+def test_rarer_words_weigh_more_and_scores_follow_the_order():
+    a = hit("a", "Le budget de la commune est voté.", day=20230101)
+    b = hit("b", "Le tramway de la commune est voté.", day=20230102)
+    hits = [a, b]
+    order, scores = rerank.rerank(hits, rerank.query_terms(parse("budget tramway")), stats(budget=500, tramway=5))
+    assert [hits[j]["_id"] for j in order] == ["b", "a"]
+    assert scores[1] > scores[0] > 0
+
+
+def test_names_typed_with_a_capital_weigh_more():
+    terms = rerank.query_terms(parse("sommet Vilnius"))
+    assert terms.groups == ["sommet", "vilnius"] and terms.names == {"vilnius"}
+    assert rerank.query_terms(parse("Vilnius sommet")).names == set()  # the first word may be capitalised anyway
+
+
+def test_or_groups_and_phrases_are_scored_but_only_plain_words_are_typed_forms():
+    terms = rerank.query_terms(parse('"grève des dockers" (Marseille OU Toulon) -Lyon'))
+    assert terms.groups == ["grev", "docker", "marseil", "toulon"]
+    assert terms.surface == []
+
+
+def test_statistics_give_each_python_term_the_clusters_document_frequency():
+    body, text = rerank.stats_request(["Pays-Bas", "munitions", "Pays-Bas"])
+    assert text == "Pays-Bas\nmunitions" and body["doc"]["ranked"] == text
+    resp = {"term_vectors": {
+        "ranked": {"field_statistics": {"doc_count": 200, "sum_ttf": 9000}, "terms": {
+            "pay": {"doc_freq": 12, "tokens": [{"start_offset": 0, "end_offset": 4}]},
+            "bas": {"doc_freq": 30, "tokens": [{"start_offset": 5, "end_offset": 8}]},
+            "munit": {"doc_freq": 7, "tokens": [{"start_offset": 9, "end_offset": 18}]}}},
+        "title": {"field_statistics": {"doc_count": 150, "sum_ttf": 1000}},
+        "lead": {"field_statistics": {"doc_count": 100, "sum_ttf": 2000}},
+        "body": {"field_statistics": {"doc_count": 200, "sum_ttf": 6000}},
+    }}
+    st = rerank.read_stats(resp, text)
+    assert st.n == 200 and st.avg == {"title": 5.0, "lead": 10.0, "body": 30.0}
+    assert st.df == {"pay": 12, "bas": 30, "munit": 7}
+
+
+def test_no_words_keeps_the_clusters_order():
+    hits = [hit("x", "Un texte.", score=2.0), hit("y", "Un autre.", score=1.0)]
+    order, scores = rerank.rerank(hits, rerank.query_terms(parse("personne:Stoltenberg")), stats())
+    assert order == [0, 1] and list(scores) == [2.0, 1.0]
+
+
+# -- on real nodes, beside the Whoosh engine
+
+
+@pytest.fixture(scope="module")
+def engines(request, tmp_path_factory):
+    url = request.getfixturevalue("opensearch_url")
+    client = writer.connect(url)
+    alias = unique_alias("ranking")
+    corpus = write_corpus(tmp_path_factory.mktemp("rank-corpus"), RECORDS, seed=False)
+    writer.rebuild([corpus], client, alias, entities=False, cache_dir=tmp_path_factory.mktemp("rank-cache"))
+    yield Engine(build(tmp_path_factory.mktemp("rank-whoosh"), RECORDS, seed=False)), ClusterEngine(url, alias)
+    drop(client, alias)
+
+
+def ranked(engine, q, **kw) -> list[str]:
+    # The whole ranking, as `depeche eval` measures it: the Whoosh engine would show these
+    # near-identical dispatches as versions of one story, the cluster keeps no stories.
+    return [h.id for h in engine.search(SearchRequest(q=q, per_page=10, collapse="none", **kw)).hits]
+
+
+@pytest.mark.opensearch
+@pytest.mark.parametrize("q, first", [
+    ("grève dockers", "greve-pres"),
+    ("munitions", "munitions-pluriel"),
+    ("munition", "munition-seule"),
+])
+def test_cluster_puts_first_what_the_whoosh_ranking_puts_first(engines, q, first):
+    whoosh, cluster = engines
+    assert ranked(whoosh, q)[0] == first
+    assert ranked(cluster, q)[0] == first
+
+
+@pytest.mark.opensearch
+@pytest.mark.parametrize("q", ["grève dockers", "munitions", "vignoble gel bougies", "dockers Marseille", "journée quais",
+                               "viticulteurs nuit", "livraison hiver fournisseur"])
+def test_cluster_order_is_the_whoosh_order(engines, q):
+    whoosh, cluster = engines
+    assert ranked(cluster, q) == ranked(whoosh, q)
+
+
+@pytest.mark.opensearch
+def test_pages_and_dates_orders_after_the_reranking(engines):
+    _, cluster = engines
+    whole = ranked(cluster, "journée dockers")
+    pages = [h.id for p in (1, 2, 3) for h in cluster.search(SearchRequest(q="journée dockers", per_page=1, page=p)).hits]
+    assert pages == whole[:3]
+    # A date order is the cluster's own: newest first, untouched by the re-ranking.
+    assert ranked(cluster, "grève dockers", sort="newest") == ["port-marseille", "greve-loin", "greve-pres"]
+
+
+@pytest.mark.opensearch
+def test_reranked_hits_keep_their_snippets(engines):
+    _, cluster = engines
+    resp = cluster.search(SearchRequest(q="grève dockers", per_page=2))
+    assert resp.hits[0].id == "greve-pres"
+    assert "<mark>grève</mark> des <mark>dockers</mark>" in resp.hits[0].snippet_html
