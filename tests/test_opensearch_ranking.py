@@ -100,20 +100,22 @@ def test_or_groups_and_phrases_are_scored_but_only_plain_words_are_typed_forms()
 
 
 def test_statistics_give_each_python_term_the_clusters_document_frequency():
-    body, text = rerank.stats_request(["Pays-Bas", "munitions", "Pays-Bas"])
-    assert text == "Pays-Bas\nmunitions" and body["doc"]["ranked"] == text
+    body, text = rerank.stats_request(["Pays-Bas", "munitions", "Pays-Bas", "l'église"])
+    assert text == "Pays-Bas\nmunitions\nl'église" and body["doc"]["ranked"] == text
     resp = {"term_vectors": {
         "ranked": {"field_statistics": {"doc_count": 200, "sum_ttf": 9000}, "terms": {
             "pay": {"doc_freq": 12, "tokens": [{"start_offset": 0, "end_offset": 4}]},
             "bas": {"doc_freq": 30, "tokens": [{"start_offset": 5, "end_offset": 8}]},
-            "munit": {"doc_freq": 7, "tokens": [{"start_offset": 9, "end_offset": 18}]}}},
+            "munit": {"doc_freq": 7, "tokens": [{"start_offset": 9, "end_offset": 18}]},
+            # The cluster's elision keeps the article inside the word's offsets.
+            "eglis": {"doc_freq": 25, "tokens": [{"start_offset": 19, "end_offset": 27}]}}},
         "title": {"field_statistics": {"doc_count": 150, "sum_ttf": 1000}},
         "lead": {"field_statistics": {"doc_count": 100, "sum_ttf": 2000}},
         "body": {"field_statistics": {"doc_count": 200, "sum_ttf": 6000}},
     }}
     st = rerank.read_stats(resp, text)
     assert st.n == 200 and st.avg == {"title": 5.0, "lead": 10.0, "body": 30.0}
-    assert st.df == {"pay": 12, "bas": 30, "munit": 7}
+    assert st.df == {"pay": 12, "bas": 30, "munit": 7, "eglis": 25}
 
 
 def test_no_words_keeps_the_clusters_order():

@@ -81,8 +81,8 @@ def stats_request(words: list[str]) -> tuple[dict, str]:
 
 def read_stats(resp: dict, text: str) -> Stats:
     """The statistics in a ``_termvectors`` answer, each Python term given the document
-    frequency of the cluster's term at the same place in ``text`` (the two analyzers may stem a
-    word differently, never place it differently)."""
+    frequency of the cluster's term found at the same place in ``text`` (the two analyzers may
+    stem a word differently, never place it elsewhere)."""
     tv = resp.get("term_vectors") or {}
     ranked = tv.get(STATS_FIELD) or {}
     n = int((ranked.get("field_statistics") or {}).get("doc_count") or 0)
@@ -91,14 +91,12 @@ def read_stats(resp: dict, text: str) -> Stats:
         fs = (tv.get(f) or {}).get("field_statistics") or {}
         # As the Whoosh snapshot: the field's total length over every document.
         avg[f] = max(float(fs.get("sum_ttf") or 0) / max(n, 1), 1e-3)
-    at: dict[int, int] = {}
-    for info in (ranked.get("terms") or {}).values():
-        for tok in info.get("tokens") or []:
-            at[int(tok["start_offset"])] = max(at.get(int(tok["start_offset"]), 0), int(info.get("doc_freq") or 0))
+    spans = [(int(tok["start_offset"]), int(tok["end_offset"]), int(info.get("doc_freq") or 0))
+             for info in (ranked.get("terms") or {}).values() for tok in info.get("tokens") or []]
     df: dict[str, int] = {}
-    starts = sorted(at)
     for term, _, a, b in analysis.tokens(text):
-        inside = [at[s] for s in starts if a <= s < b]
+        # Overlapping, not equal: the cluster's elision keeps the article in the word's offsets.
+        inside = [d for s, e, d in spans if s < b and e > a]
         df[term] = max(df.get(term, 0), max(inside) if inside else 0)
     return Stats(n, avg, df)
 
