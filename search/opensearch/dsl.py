@@ -4,8 +4,8 @@ Words are ranked on the ``ranked`` field, where the title, the lead and the body
 as in the Whoosh ranking (search/ranking.py) by repetition; phrases on title, lead and body with
 the Whoosh weights (a phrase found in the title or the lead counts once, at the better of the
 two: ``dis_max``). Query text goes to the cluster as typed, so that the index's own analyzer
-(mapping.py) reads both sides. No proximity rescore: on the OrangeSum dev half it changed
-MRR@10 by -0.001 to -0.003 and made searches about five times slower.
+(mapping.py) reads both sides. This ranks every match; the best are then ranked again as the
+Whoosh engine ranks them (proximity, the body's opening, the words as typed: rerank.py).
 """
 from __future__ import annotations
 
