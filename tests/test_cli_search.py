@@ -63,6 +63,9 @@ def test_eval_command(tmp_path):
     assert r.exit_code == 0, r.output
     assert "orangesum  keywords" in r.output and "MRR@10=1.000" in r.output
     assert " requêtes, recherche p50 " in r.output
+    # The halves of the tuning protocol: A = T1, A1 (found first); B = K1 (first), T2 (missed).
+    assert "orangesum  half A      n=    2  MRR@10=1.000" in r.output
+    assert "orangesum  half B      n=    2  MRR@10=0.500" in r.output
     assert "A1 Q0 lyon-ecole 1 " in out.read_text()
 
 
