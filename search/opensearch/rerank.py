@@ -16,9 +16,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import numpy as np
-from whoosh.util.numeric import byte_to_length, length_to_byte
-
 from .. import analysis, ranking, scoring
+from ..whoosh_internals import rounded_lengths
 from ..query import Or, ParsedQuery, Phrase, Word
 from .mapping import TEXT_FIELDS
 
@@ -101,11 +100,6 @@ def read_stats(resp: dict, text: str) -> Stats:
     return Stats(n, avg, df)
 
 
-def _length(n: int) -> float:
-    """A field length as the Whoosh index keeps it (one byte)."""
-    return float(byte_to_length(length_to_byte(n)))
-
-
 def rerank(hits: list[dict], terms: Terms, stats: Stats, params: ranking.RankingParams = ranking.DEFAULT_PARAMS) -> tuple[list[int], np.ndarray]:
     """(order of ``hits``, their new scores): the Whoosh ranking of the cluster's hits (each a
     hit with ``_source`` title, lead, body, day and display.lead), ties kept in the cluster's order."""
@@ -120,8 +114,10 @@ def rerank(hits: list[dict], terms: Terms, stats: Stats, params: ranking.Ranking
         src = h.get("_source") or {}
         for f in TEXT_FIELDS:
             by_term = analysis.positions_by_term(src.get(f) or "")
-            lengths[f][j] = _length(sum(len(v) for v in by_term.values()))
+            lengths[f][j] = sum(len(v) for v in by_term.values())
             pos[f].append({t: v for t, v in by_term.items() if t in wanted})
+    # As the Whoosh index keeps them (one byte each).
+    lengths = {f: rounded_lengths(v).astype(np.float64) for f, v in lengths.items()}
     has_lead = lengths["lead"] > 0
     idf_of = {t: ranking.idf(stats.df.get(t, 0), stats.n, p.idf_power) * (p.name_boost if p.name_boost and t in terms.names else 1.0)
               for t in wanted}
