@@ -18,6 +18,7 @@ from typing import Iterable, Iterator
 
 from .. import coverage, facets, highlight, query, ranking, stories, versions
 from ..budget import Budget
+from ..scoring import RERANK_SHARE
 from ..folding import fold_key
 from ..engine import Engine as _WhooshEngine
 from ..generations import IndexMissing, IndexVersionMismatch
@@ -42,8 +43,6 @@ MIN_CORRECTED = 4
 # OpenSearch allows), within a few per cent beyond.
 STORIES_EXACT = 40_000
 STORIES_AGG = {"cardinality": {"field": "story", "precision_threshold": STORIES_EXACT}}
-# The re-ranking starts only with this share of the time budget left unspent (scoring.RERANK_SHARE).
-RERANK_SHARE = 0.7
 # What a hit needs of the document (``ranked``, BM25F by repetition, is never read back).
 HIT_SOURCE = {"excludes": ["ranked"]}
 
