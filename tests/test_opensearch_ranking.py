@@ -168,7 +168,7 @@ def test_cluster_order_is_the_whoosh_order(engines, q):
 def test_pages_and_dates_orders_after_the_reranking(engines):
     _, cluster = engines
     whole = ranked(cluster, "journée dockers")
-    pages = [h.id for p in (1, 2, 3) for h in cluster.search(SearchRequest(q="journée dockers", per_page=1, page=p)).hits]
+    pages = [h.id for p in (1, 2, 3) for h in cluster.search(SearchRequest(q="journée dockers", per_page=1, page=p, collapse="none")).hits]
     assert pages == whole[:3]
     # A date order is the cluster's own: newest first, untouched by the re-ranking.
     assert ranked(cluster, "grève dockers", sort="newest") == ["port-marseille", "greve-loin", "greve-pres"]
@@ -177,7 +177,7 @@ def test_pages_and_dates_orders_after_the_reranking(engines):
 @pytest.mark.opensearch
 def test_reranked_hits_keep_their_snippets(engines):
     _, cluster = engines
-    resp = cluster.search(SearchRequest(q="grève dockers", per_page=2))
+    resp = cluster.search(SearchRequest(q="grève dockers", per_page=2, collapse="none"))
     assert resp.hits[0].id == "greve-pres"
     marked = [s.text for s in resp.hits[0].snippet_segments if s.mark]
     assert marked == ["grève", "dockers"]
