@@ -5,7 +5,9 @@ from pathlib import Path
 
 import pytest
 
-from web_fixtures import BROWSER_MARKS, build_index, make_app, serve_app
+from corpus import build_index
+from servers import BROWSER_MARKS, serve_app
+from web_helpers import make_app
 
 ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
 pytestmark = BROWSER_MARKS
@@ -23,7 +25,7 @@ RECORDS = (
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory):
+def dates_server(tmp_path_factory):
     with serve_app(make_app(build_index(tmp_path_factory.mktemp("dates-browser") / "index", RECORDS))) as base:
         yield base
 
@@ -38,7 +40,7 @@ def grain(page) -> str:
 
 
 @pytest.mark.parametrize("width", [1280, 375])
-def test_zoom_year_month_day_and_back(server, browser, width):
+def test_zoom_year_month_day_and_back(dates_server, browser, width):
     phone = width < 700
     context = browser.new_context(viewport={"width": width, "height": 900 if not phone else 812}, locale="fr-FR",
                                   is_mobile=phone, device_scale_factor=2 if phone else 1)
@@ -47,7 +49,7 @@ def test_zoom_year_month_day_and_back(server, browser, width):
     page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
     page.on("pageerror", lambda e: problems.append(str(e)))
     name = "phone" if phone else "desktop"
-    page.goto(server + "/?q=otan")
+    page.goto(dates_server + "/?q=otan")
     assert grain(page) == "year"
     # The eight 2011 dispatches do not stretch the axis: 2012-2018 are one « … » slot.
     assert page.locator(".histogram-gap").count() == 1
@@ -128,7 +130,7 @@ def test_zoom_year_month_day_and_back(server, browser, width):
     shot(page, f"dates-sorted-{name}")
     if phone:
         # A late day of the month, chosen: its bar is scrolled into view, not left off-screen.
-        page.goto(server + "/?q=otan&from=2023-06-20&to=2023-06-20")
+        page.goto(dates_server + "/?q=otan&from=2023-06-20&to=2023-06-20")
         inside = page.evaluate("""() => {
             const box = document.querySelector('.histogram-scroll').getBoundingClientRect();
             const bar = document.querySelector('.histogram-link.is-selected').getBoundingClientRect();
@@ -137,7 +139,7 @@ def test_zoom_year_month_day_and_back(server, browser, width):
         assert inside
         assert page.evaluate("document.querySelector('.histogram-scroll').scrollLeft") > 0
         # Months of three years, none chosen: the latest ones are in view, not January 2019.
-        page.goto(server + "/?q=otan&from=2022-01&to=2024-12")
+        page.goto(dates_server + "/?q=otan&from=2022-01&to=2024-12")
         assert grain(page) == "month"
         edge = page.evaluate("""() => {
             const box = document.querySelector('.histogram-scroll');

@@ -6,19 +6,14 @@ from pathlib import Path
 
 import pytest
 
-from web_fixtures import BROWSER_MARKS, WEB_DISPATCHES, make_app, serve_app
+from corpus import WEB_DISPATCHES
+from servers import BROWSER_MARKS
 
 expect = pytest.importorskip("playwright.sync_api").expect
 
 ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
 
 pytestmark = BROWSER_MARKS
-
-
-@pytest.fixture(scope="module")
-def server(web_index):
-    with serve_app(make_app(web_index)) as base:
-        yield base
 
 
 @pytest.fixture
@@ -45,9 +40,9 @@ def shot(page, name: str) -> Path:
     return path
 
 
-def test_drawer_opens_traps_focus_and_excludes_a_place(server, phone):
+def test_drawer_opens_traps_focus_and_excludes_a_place(web_server, phone):
     page, problems = phone
-    page.goto(server + "/?q=munitions&place=Ukraine")
+    page.goto(web_server + "/?q=munitions&place=Ukraine")
     toggle = page.locator(".filters-toggle")
     drawer = page.locator("#filtres")
     # The script turns the column into a drawer once it runs: wait for it, do not race it.
@@ -110,7 +105,7 @@ def test_drawer_opens_traps_focus_and_excludes_a_place(server, phone):
     assert not problems, problems
 
 
-def test_the_closed_drawer_never_shows_while_the_page_loads(server, phone):
+def test_the_closed_drawer_never_shows_while_the_page_loads(web_server, phone):
     """Turning the column into a drawer is not animated: no frame shows it sliding up over the results,
     even when the page was drawn before the script arrived (here the script is held back 300 ms)."""
     page, problems = phone
@@ -132,7 +127,7 @@ def test_the_closed_drawer_never_shows_while_the_page_loads(server, phone):
         route.continue_()
 
     page.route("**/app.js*", late)
-    page.goto(server + "/?q=munitions")
+    page.goto(web_server + "/?q=munitions")
     expect(page.locator("html.has-drawer")).to_have_count(1)
     page.wait_for_timeout(500)  # frames sampled meanwhile (wait_for_function's eval is refused by the CSP)
     frames = page.evaluate("window.__drawerFrames")
@@ -142,10 +137,10 @@ def test_the_closed_drawer_never_shows_while_the_page_loads(server, phone):
     assert not problems, problems
 
 
-def test_without_script_the_filters_follow_the_results(browser, server):
+def test_without_script_the_filters_follow_the_results(browser, web_server):
     context = browser.new_context(viewport={"width": 390, "height": 844}, java_script_enabled=False)
     page = context.new_page()
-    page.goto(server + "/?q=munitions")
+    page.goto(web_server + "/?q=munitions")
     assert not page.locator(".filters-toggle").is_visible() and page.locator(".jump-filters").is_visible()
     drawer = page.locator("#filtres")
     assert drawer.is_visible()
@@ -153,10 +148,10 @@ def test_without_script_the_filters_follow_the_results(browser, server):
     context.close()
 
 
-def test_wide_screen_keeps_the_column(browser, server):
+def test_wide_screen_keeps_the_column(browser, web_server):
     context = browser.new_context(viewport={"width": 1280, "height": 900})
     page = context.new_page()
-    page.goto(server + "/?q=munitions")
+    page.goto(web_server + "/?q=munitions")
     assert not page.locator(".filters-toggle").is_visible() and page.locator("#filtres").is_visible()
     assert not page.locator(".drawer-close").is_visible()
     context.close()

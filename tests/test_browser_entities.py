@@ -3,23 +3,15 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pytest
-
-from web_fixtures import BROWSER_MARKS, make_app, serve_app
+from servers import BROWSER_MARKS
 
 ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
 pytestmark = BROWSER_MARKS
 
 
-@pytest.fixture(scope="module")
-def server(entity_index):
-    with serve_app(make_app(entity_index, TIME_BUDGET_MS=60_000)) as base:
-        yield base
-
-
-def test_from_a_facet_chip_to_a_person_page(server, page_and_problems):
+def test_from_a_facet_chip_to_a_person_page(entity_server, page_and_problems):
     page, problems = page_and_problems
-    page.goto(server + "/?q=r%C3%A9forme")
+    page.goto(entity_server + "/?q=r%C3%A9forme")
     # Choose the person in the facets: a chip appears, with the way to the person's page.
     page.locator('[data-facet="people"] .facet-item[data-value="Emmanuel Macron"]').click()
     page.wait_for_load_state()
@@ -52,9 +44,9 @@ def test_from_a_facet_chip_to_a_person_page(server, page_and_problems):
     assert not problems, problems
 
 
-def test_autocomplete_opens_a_place_page(server, page_and_problems):
+def test_autocomplete_opens_a_place_page(entity_server, page_and_problems):
     page, problems = page_and_problems
-    page.goto(server + "/")
+    page.goto(entity_server + "/")
     box = page.locator("#q")
     box.click()
     box.type("perp", delay=30)

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from web_fixtures import BROWSER_MARKS, make_app, serve_app
+from servers import BROWSER_MARKS
 
 expect = pytest.importorskip("playwright.sync_api").expect
 
@@ -14,15 +14,9 @@ ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
 pytestmark = BROWSER_MARKS
 
 
-@pytest.fixture(scope="module")
-def server(story_web_index):
-    with serve_app(make_app(story_web_index)) as base:
-        yield base
-
-
-def test_other_versions_expand_in_place(server, page_and_problems):
+def test_other_versions_expand_in_place(story_server, page_and_problems):
     page, problems = page_and_problems
-    page.goto(server + '/?q="massif des Maures"')
+    page.goto(story_server + '/?q="massif des Maures"')
     results = page.locator(".result")
     expect(results).to_have_count(2)  # the running story collapsed, and the 2019 dispatch
     details = page.locator("details.story-versions")
