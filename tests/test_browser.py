@@ -1,21 +1,9 @@
 """A real browser (Debian's Chromium driven by Playwright) against the app on a loopback port."""
 from __future__ import annotations
 
-from pathlib import Path
-
-from servers import BROWSER_MARKS
-
-ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
+from servers import BROWSER_MARKS, shot
 
 pytestmark = BROWSER_MARKS
-
-
-def shot(page, name: str, full_page: bool = True) -> Path:
-    """Save a screenshot under tests/artifacts/."""
-    ARTIFACTS.mkdir(exist_ok=True)
-    path = ARTIFACTS / f"{name}.png"
-    page.screenshot(path=str(path), full_page=full_page)
-    return path
 
 
 def test_search_facet_and_document(web_server, page_and_problems):

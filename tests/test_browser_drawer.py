@@ -2,16 +2,13 @@
 from __future__ import annotations
 
 import time
-from pathlib import Path
 
 import pytest
 
 from corpus import WEB_DISPATCHES
-from servers import BROWSER_MARKS
+from servers import BROWSER_MARKS, shot
 
 expect = pytest.importorskip("playwright.sync_api").expect
-
-ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
 
 pytestmark = BROWSER_MARKS
 
@@ -33,13 +30,6 @@ def wait_open(page):
     expect(page.locator("#filtres")).to_be_visible()
 
 
-def shot(page, name: str) -> Path:
-    ARTIFACTS.mkdir(exist_ok=True)
-    path = ARTIFACTS / f"{name}.png"
-    page.screenshot(path=str(path))
-    return path
-
-
 def test_drawer_opens_traps_focus_and_excludes_a_place(web_server, phone):
     page, problems = phone
     page.goto(web_server + "/?q=munitions&place=Ukraine")
@@ -54,7 +44,7 @@ def test_drawer_opens_traps_focus_and_excludes_a_place(web_server, phone):
     # The button sits at the top of the results, above the first one.
     assert toggle.bounding_box()["y"] < page.locator(".result").first.bounding_box()["y"]
 
-    shot(page, "drawer-closed-phone")
+    shot(page, "drawer-closed-phone", full_page=False)
     toggle.click()
     wait_open(page)
     assert drawer.is_visible() and toggle.get_attribute("aria-expanded") == "true"
@@ -66,7 +56,7 @@ def test_drawer_opens_traps_focus_and_excludes_a_place(web_server, phone):
     for _ in range(60):
         page.keyboard.press("Tab")
         assert page.evaluate("document.querySelector('#filtres').contains(document.activeElement)")
-    shot(page, "drawer-open-phone")
+    shot(page, "drawer-open-phone", full_page=False)
     # Échap closes it and gives focus back to the button.
     page.keyboard.press("Escape")
     assert toggle.get_attribute("aria-expanded") == "false"
@@ -101,7 +91,7 @@ def test_drawer_opens_traps_focus_and_excludes_a_place(web_server, phone):
     wait_open(page)
     excluded = page.locator('[data-facet="places"] .facet-item.is-excluded')
     assert {excluded.nth(i).get_attribute("data-value") for i in range(excluded.count())} == {"Ukraine", value}
-    shot(page, "drawer-excluded-phone")
+    shot(page, "drawer-excluded-phone", full_page=False)
     assert not problems, problems
 
 

@@ -1,11 +1,8 @@
 """Chromium: from a facet chip to a person's page, its histogram and the names alongside; autocomplete's link."""
 from __future__ import annotations
 
-from pathlib import Path
+from servers import BROWSER_MARKS, shot
 
-from servers import BROWSER_MARKS
-
-ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
 pytestmark = BROWSER_MARKS
 
 
@@ -30,8 +27,7 @@ def test_from_a_facet_chip_to_a_person_page(entity_server, page_and_problems):
     assert [people.nth(i).inner_text().split("\n")[0] for i in range(people.count())] == ["Édouard Philippe", "Angela Merkel"]
     assert people.first.locator(".alongside-count").get_attribute("data-count") == "2"
     assert page.locator('[data-kind="places"] .alongside-name').first.inner_text() == "Paris"
-    ARTIFACTS.mkdir(exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / "person-page.png"), full_page=True)
+    shot(page, "person-page")
     # A bar opens the search for him in that month.
     bars.first.click()
     page.wait_for_url("**/?person=Emmanuel+Macron&from=2019-01&to=2019-01")

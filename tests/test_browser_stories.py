@@ -1,15 +1,12 @@
 """Chromium: a story's « 2 autres versions » expands in place, newest first, with what changed."""
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
-from servers import BROWSER_MARKS
+from servers import BROWSER_MARKS, shot
 
 expect = pytest.importorskip("playwright.sync_api").expect
 
-ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
 
 pytestmark = BROWSER_MARKS
 
@@ -40,8 +37,7 @@ def test_other_versions_expand_in_place(story_server, page_and_problems):
     box = details.bounding_box()
     hit_box = page.locator(".result", has=details).bounding_box()
     assert hit_box["y"] <= box["y"] and box["y"] + box["height"] <= hit_box["y"] + hit_box["height"] + 1
-    ARTIFACTS.mkdir(exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / "story-versions.png"), full_page=True)
+    shot(page, "story-versions")
     summary.click()
     expect(versions.first).to_be_hidden()
     assert problems == []

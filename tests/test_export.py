@@ -4,7 +4,6 @@ from __future__ import annotations
 import csv
 import io
 import json
-from pathlib import Path
 
 import pytest
 
@@ -13,11 +12,10 @@ from search.engine import Engine
 from search.model import InvalidRequest, SearchRequest, Segment
 from search.stories import story_id
 from corpus import MUNITIONS_IDS, WEB_DISPATCHES, build_index
-from servers import BROWSER_MARKS, serve_app
+from servers import BROWSER_MARKS, serve_app, shot
 from web_helpers import make_app, page, tags
 
 BY_ID = {d["id"]: d for d in WEB_DISPATCHES}
-ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
 
 
 def read_csv(body: bytes, sep: str = ";", bom: bool = True) -> list[dict]:
@@ -203,8 +201,7 @@ def test_browser_downloads_the_csv(browser, web_server, tmp_path):
         link = pg.locator(".export-links a.export-csv")
         assert link.inner_text() == "CSV"
         assert pg.locator(".export-links a.feed-link").inner_text() == "Suivre cette recherche (Atom)"
-        ARTIFACTS.mkdir(exist_ok=True)
-        pg.screenshot(path=str(ARTIFACTS / "search-export-links.png"))
+        shot(pg, "search-export-links", full_page=False)
         with pg.expect_download() as info:
             link.click()
         download = info.value
