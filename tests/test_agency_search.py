@@ -34,7 +34,8 @@ DOCS = [
 
 
 @pytest.fixture(scope="module")
-def root(tmp_path_factory):
+def agency_engine(tmp_path_factory):
+    """The search set and three agency items (an election in French and English, a market report)."""
     root = build_index(tmp_path_factory.mktemp("agency") / "index", SEARCH_RECORDS, seed=True)
     src = tmp_path_factory.mktemp("agency_src")
     # Through index add, as items arrive.
@@ -48,12 +49,6 @@ def root(tmp_path_factory):
                                    "slugline": a.slugline, "subjects": [list(s) for s in a.subjects]}})
     (src / "items.jsonl").write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in records) + "\n", encoding="utf-8")
     indexing.add([src / "items.jsonl"], root, entities=False)
-    return root
-
-
-@pytest.fixture(scope="module")
-def agency_engine(root):
-    """The search set and three agency items (an election in French and English, a market report)."""
     return Engine(root)
 
 
