@@ -1,7 +1,8 @@
 """The local OpenSearch cluster of the cluster tests: reached, or started once (opensearch/cluster.sh).
 
 ``DEPECHE_OPENSEARCH_URL`` names a running cluster to use as it is. Otherwise the tests start the
-repository's two-node cluster (Java 17 and Maven needed; the first build fetches the jars) and
+repository's two-node cluster (Java 17 and Maven needed; the first build fetches the jars), on the
+port and in the folder that DEPECHE_OS_HTTP and DEPECHE_OS_HOME give opensearch/cluster.sh, and
 the test session stops it at its end (``pytest_sessionfinish`` in conftest.py). Without Java
 the cluster tests are skipped, with the reason.
 """
@@ -17,9 +18,12 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 SCRIPT = ROOT / "opensearch" / "cluster.sh"
-HOME = ROOT / "build" / "opensearch"
+# Where and on which ports opensearch/cluster.sh puts the cluster (DEPECHE_OS_HOME, DEPECHE_OS_HTTP):
+# a session started with its own ports and home reaches, and stops, its own cluster.
+HOME = Path(os.environ.get("DEPECHE_OS_HOME") or ROOT / "build" / "opensearch")
+HTTP_PORT = int(os.environ.get("DEPECHE_OS_HTTP") or 9250)
 # Both nodes of the repository's cluster: the client fails over from one to the other.
-DEFAULT_URL = "http://127.0.0.1:9250,http://127.0.0.1:9251"
+DEFAULT_URL = f"http://127.0.0.1:{HTTP_PORT},http://127.0.0.1:{HTTP_PORT + 1}"
 # Written by whichever test process started the cluster: the session's end stops it.
 STARTED_MARK = HOME / "started-by-tests"
 

@@ -1,59 +1,27 @@
-"""Shared fixtures: a small French corpus written by the tests, and an index built from it."""
+"""Shared fixtures: the French test corpus (corpus.py) indexed, engines, apps, servers, a browser, a cluster.
+
+Indexes a test only reads are built once per session (per xdist worker) under tmp_path_factory;
+a test that writes (rebuild, add, delete, rollback) takes a per-test index under tmp_path.
+Test modules define fixtures only for what no other module uses, and never import each other.
+"""
 from __future__ import annotations
 
-import json
-import shutil
 from pathlib import Path
 
 import pytest
 
+from corpus import (ENTITY_RECORDS, SEARCH_RECORDS, STORY_RECORDS, WEB_DISPATCHES, build_agency_index, build_index,
+                    write_fake_shared, write_plain_corpus)
 from search import indexing
+from search.engine import Engine
 
-ROOT = Path(__file__).resolve().parent.parent
-SEED = ROOT / "seeds" / "000_46166f39458f7f75.txt"
-
-# Small dispatches in the seed's format: date line + lead, paragraphs, sub-heads, credit.
-DISPATCHES = {
-    "ats_otan": (
-        "date 2023-06-14 L'Alliance atlantique veut reconstituer ses stocks de munitions, a indiqué "
-        "mercredi Jens Stoltenberg à Bruxelles.\n\n"
-        "Les ministres de la Défense discuteront des armements fournis à l'Ukraine.\n\n"
-        "Un sommet à Vilnius\n\n"
-        "Le sommet de Vilnius aura lieu en juillet, avec les États-Unis et les Pays-Bas.\n\n/ATS\n"
-    ),
-    "afp_ecole": (
-        "date 2023-05 Une école de Lyon ferme ses portes après un incendie.\n\n"
-        "Les élèves seront accueillis dans un autre établissement dès lundi, selon la mairie.\n\n/AFP\n"
-    ),
-    "ats_est": (
-        "date 2022-11-03 Les pays d'Europe de l'Est renforcent leur défense aérienne.\n\n"
-        "Varsovie a commandé des obus de 155mm et des systèmes sol-air.\n\n/ATS\n"
-    ),
-    "reuters_coeur": (
-        "date 2021-02-10 Le cœur du réacteur a été inspecté par l'O.N.U. jusqu'où les experts ont pu aller.\n\n"
-        "Les inspecteurs de l'Onu ont rendu leur rapport aujourd'hui.\n\n/Reuters\n"
-    ),
-}
+# ---------------------------------------------------------------- per test: indexes a test may write into
 
 
 @pytest.fixture
 def corpus_dir(tmp_path: Path) -> Path:
-    """A folder of plain-text dispatches plus one JSON Lines file."""
-    d = tmp_path / "corpus"
-    d.mkdir()
-    for ident, text in DISPATCHES.items():
-        (d / f"{ident}.txt").write_text(text, encoding="utf-8")
-    shutil.copy(SEED, d / SEED.name)
-    records = [
-        {"id": "j1", "title": "Contre-offensive ukrainienne dans le Donbass", "date": "2023-06-20",
-         "chapo": "La contre-offensive se poursuit.", "body": "Les forces ukrainiennes progressent près de Bakhmout.",
-         "source": "AFP", "people": ["Volodymyr Zelensky"], "places": ["Ukraine", "Bakhmout"]},
-        {"id": "j2", "title": None, "date": "2020-03-01",
-         "chapo": "Les Pays-Bas annoncent un plan de relance. Il sera présenté demain.",
-         "body": "Le gouvernement néerlandais a détaillé ses mesures.", "source": "AFP", "places": ["Pays-Bas"]},
-    ]
-    (d / "extra.jsonl").write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in records) + "\n", encoding="utf-8")
-    return d
+    """A folder of plain-text dispatches, the seed dispatch and a JSON Lines file (corpus.write_plain_corpus)."""
+    return write_plain_corpus(tmp_path / "corpus")
 
 
 @pytest.fixture
@@ -64,21 +32,46 @@ def built_index(tmp_path: Path, corpus_dir: Path) -> Path:
     return root
 
 
-# ---------------------------------------------------------------- web fixtures (helpers in web_fixtures.py)
+@pytest.fixture
+def story_index(tmp_path: Path) -> Path:
+    """The running-story corpus (corpus.STORY_RECORDS) indexed (entities off), without the seed dispatch."""
+    return build_index(tmp_path / "index", STORY_RECORDS)
+
+
+@pytest.fixture
+def fake_shared(tmp_path: Path) -> Path:
+    """A small stand-in for ../shared (corpus.write_fake_shared): the search set as OrangeSum, four queries."""
+    return write_fake_shared(tmp_path / "shared")
+
+
+# ---------------------------------------------------------------- per session, read-only: the search set
+
+
+@pytest.fixture(scope="session")
+def search_index(tmp_path_factory) -> Path:
+    """corpus.SEARCH_RECORDS and the seed dispatch, indexed once per session (read-only for tests)."""
+    return build_index(tmp_path_factory.mktemp("search") / "index", SEARCH_RECORDS, seed=True)
+
+
+@pytest.fixture(scope="session")
+def engine(search_index) -> Engine:
+    """The Engine on search_index, shared by the library tests (engine, facets, highlight, suggest, backends)."""
+    return Engine(search_index)
+
+
+# ---------------------------------------------------------------- web fixtures (helpers in web_helpers.py, servers.py)
 
 
 @pytest.fixture(scope="session")
 def web_index(tmp_path_factory) -> Path:
-    """The web fixture corpus indexed once per test session (read-only for tests)."""
-    from web_fixtures import build_index
-
-    return build_index(tmp_path_factory.mktemp("web") / "index")
+    """The web set (corpus.WEB_DISPATCHES) indexed once per test session (read-only for tests)."""
+    return build_index(tmp_path_factory.mktemp("web") / "index", WEB_DISPATCHES)
 
 
 @pytest.fixture(scope="session")
 def web_app(web_index):
     """One app on web_index, shared like a gunicorn worker's."""
-    from web_fixtures import make_app
+    from web_helpers import make_app
 
     return make_app(web_index)
 
@@ -90,18 +83,25 @@ def client(web_app):
 
 
 @pytest.fixture(scope="session")
-def story_web_index(tmp_path_factory) -> Path:
-    """The running-story corpus (search_fixtures.STORY_RECORDS) indexed once per session (read-only)."""
-    from search_fixtures import STORY_RECORDS
-    from web_fixtures import build_index
+def web_server(web_index):
+    """Base URL of an app of its own on web_index, served on a loopback port (for the browser tests)."""
+    from servers import serve_app
+    from web_helpers import make_app
 
+    with serve_app(make_app(web_index)) as base:
+        yield base
+
+
+@pytest.fixture(scope="session")
+def story_web_index(tmp_path_factory) -> Path:
+    """The running-story corpus (corpus.STORY_RECORDS) indexed once per session (read-only)."""
     return build_index(tmp_path_factory.mktemp("stories") / "index", STORY_RECORDS)
 
 
 @pytest.fixture(scope="session")
 def story_app(story_web_index):
     """An app on story_web_index."""
-    from web_fixtures import make_app
+    from web_helpers import make_app
 
     return make_app(story_web_index)
 
@@ -112,10 +112,95 @@ def story_client(story_app):
     return story_app.test_client()
 
 
+@pytest.fixture(scope="session")
+def story_server(story_web_index):
+    """Base URL of an app on story_web_index, served on a loopback port."""
+    from servers import serve_app
+    from web_helpers import make_app
+
+    with serve_app(make_app(story_web_index)) as base:
+        yield base
+
+
+# ---------------------------------------------------------------- agency items (corpus.AGENCY_BATCHES)
+
+
+@pytest.fixture(scope="session")
+def agency_index(tmp_path_factory) -> Path:
+    """The web set, then the agency items added batch by batch; once per session (read-only for tests)."""
+    return build_agency_index(tmp_path_factory.mktemp("agency") / "index")
+
+
+@pytest.fixture(scope="session")
+def agency_app(agency_index):
+    """An app on agency_index."""
+    from web_helpers import make_app
+
+    return make_app(agency_index)
+
+
+@pytest.fixture
+def agency_client(agency_app):
+    """A test client of agency_app."""
+    return agency_app.test_client()
+
+
+@pytest.fixture(scope="session")
+def agency_server(agency_index):
+    """Base URL of an app of its own on agency_index, served on a loopback port."""
+    from servers import serve_app
+    from web_helpers import make_app
+
+    with serve_app(make_app(agency_index)) as base:
+        yield base
+
+
+# ---------------------------------------------------------------- people and places pages (corpus.ENTITY_RECORDS)
+
+
+@pytest.fixture(scope="session")
+def entity_index(tmp_path_factory) -> Path:
+    """The people-and-places fixture archive, indexed once per session (read-only for tests)."""
+    return build_index(tmp_path_factory.mktemp("entities") / "index", ENTITY_RECORDS)
+
+
+@pytest.fixture(scope="session")
+def entity_engine(entity_index) -> Engine:
+    """The Engine on entity_index."""
+    return Engine(entity_index)
+
+
+@pytest.fixture(scope="session")
+def entity_app(entity_index):
+    """An app on entity_index; a generous time budget, so a loaded test machine cuts no facet short."""
+    from web_helpers import make_app
+
+    return make_app(entity_index, TIME_BUDGET_MS=60_000)
+
+
+@pytest.fixture
+def entity_client(entity_app):
+    """A test client of entity_app."""
+    return entity_app.test_client()
+
+
+@pytest.fixture(scope="session")
+def entity_server(entity_index):
+    """Base URL of an app of its own on entity_index (the same generous budget), on a loopback port."""
+    from servers import serve_app
+    from web_helpers import make_app
+
+    with serve_app(make_app(entity_index, TIME_BUDGET_MS=60_000)) as base:
+        yield base
+
+
+# ---------------------------------------------------------------- the browser
+
+
 @pytest.fixture(scope="module")
 def browser():
     """Chromium from Debian, headless."""
-    from web_fixtures import CHROMIUM, CHROMIUM_ARGS
+    from servers import CHROMIUM, CHROMIUM_ARGS
 
     sync_api = pytest.importorskip("playwright.sync_api")
     with sync_api.sync_playwright() as p:
@@ -134,31 +219,6 @@ def page_and_problems(browser):
     page.on("pageerror", lambda e: problems.append(str(e)))
     yield page, problems
     context.close()
-
-
-# ---------------------------------------------------------------- people and places pages (entity_fixtures.py)
-
-
-@pytest.fixture(scope="session")
-def entity_index(tmp_path_factory) -> Path:
-    """The people-and-places fixture archive, indexed once per session (read-only for tests)."""
-    from entity_fixtures import build_entity_index
-
-    return build_entity_index(tmp_path_factory.mktemp("entities") / "index")
-
-
-@pytest.fixture(scope="session")
-def entity_app(entity_index):
-    """An app on entity_index; a generous time budget, so a loaded test machine cuts no facet short."""
-    from web_fixtures import make_app
-
-    return make_app(entity_index, TIME_BUDGET_MS=60_000)
-
-
-@pytest.fixture
-def entity_client(entity_app):
-    """A test client of entity_app."""
-    return entity_app.test_client()
 
 
 # ---------------------------------------------------------------- the OpenSearch cluster (helpers in cluster_fixtures.py)

@@ -101,7 +101,7 @@ GREVES = [
 
 def test_a_saved_search_keeps_its_exclusions(built_index, tmp_path):
     """« Grève, sauf Paris » as the page or the API says it (not_place), from the CLI (--sauf-lieu) or the API."""
-    from web_fixtures import make_app
+    from web_helpers import make_app
 
     feedparser = pytest.importorskip("feedparser")
     r = cli("--index", str(built_index), "alerte", "creer", "greves", "grève", "--sauf-lieu", "Paris", "--sauf-source", "ATS")
@@ -214,7 +214,7 @@ def _validate(path: str, method: str, status: int, r) -> None:
 
 
 def test_api_create_list_get_delete(built_index):
-    from web_fixtures import make_app
+    from web_helpers import make_app
 
     c = make_app(built_index).test_client()
     r = c.get("/api/alerts")
@@ -255,7 +255,7 @@ def test_api_create_list_get_delete(built_index):
 
 def test_feed_of_an_alert(built_index, tmp_path):
     feedparser = pytest.importorskip("feedparser")
-    from web_fixtures import make_app
+    from web_helpers import make_app
 
     store = alerts.AlertStore(built_index)
     store.create("munitions", {"q": "munitions"})

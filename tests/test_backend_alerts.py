@@ -19,7 +19,7 @@ from search.cli import main
 from search.engine import Engine
 from search.opensearch import percolator, writer
 from search.opensearch.engine import ClusterEngine
-from search_fixtures import write_corpus
+from corpus import SEARCH_RECORDS, write_corpus
 
 ROOT = Path(__file__).resolve().parent.parent
 EMBARGOED = ROOT / "tests" / "data" / "agency" / "newsml" / "embargo-future.xml"
@@ -50,7 +50,7 @@ def write_jsonl(path: Path, records: list[dict]) -> Path:
 def archive(request, tmp_path):
     """The search fixtures' corpus on one engine; ``root`` holds the saved searches (``--index``)."""
     root = tmp_path / "index"
-    corpus = write_corpus(tmp_path / "corpus")
+    corpus = write_corpus(tmp_path / "corpus", SEARCH_RECORDS, seed=True)
     if request.param == "whoosh":
         indexing.rebuild([corpus], root, entities=False, procs=1, progress=False)
         yield SimpleNamespace(
@@ -132,7 +132,7 @@ def test_the_cluster_keeps_one_percolator_query_per_saved_search(opensearch_url,
     client = writer.connect(opensearch_url)
     alias = unique_alias("percolator")
     try:
-        writer.rebuild([write_corpus(tmp_path / "corpus")], client, alias, entities=False, cache_dir=tmp_path)
+        writer.rebuild([write_corpus(tmp_path / "corpus", SEARCH_RECORDS, seed=True)], client, alias, entities=False, cache_dir=tmp_path)
         engine = ClusterEngine(opensearch_url, alias)
         store = alerts.AlertStore(tmp_path / "ix")
         store.create("munitions", {"q": "munitions"})

@@ -1,6 +1,6 @@
 """Stories on both engines: grouped at index time, collapsed in results, listed by /api/story.
 
-The running-story corpus (search_fixtures.STORY_RECORDS): three versions of a fire days apart,
+The running-story corpus (corpus.STORY_RECORDS): three versions of a fire days apart,
 the first text again four years earlier (another story), the same subject written otherwise,
 an unrelated dispatch; STORY_UPDATE, a fourth version, arrives by `index add`. The Whoosh engine
 and the OpenSearch cluster (real nodes) must give the same stories and the same responses.
@@ -17,7 +17,7 @@ from search.engine import Engine
 from search.model import InvalidRequest, SearchRequest
 from search.opensearch import writer
 from search.opensearch.engine import ClusterEngine
-from search_fixtures import STORY_RECORDS, STORY_UPDATE, build, write_corpus
+from corpus import STORY_RECORDS, STORY_UPDATE, build_index, write_corpus
 
 MAURES = '"massif des Maures"'  # the running story's versions and the 2019 dispatch have it
 FEU = stories.story_id("feu-v1")
@@ -25,10 +25,10 @@ BACKENDS = [pytest.param("whoosh"), pytest.param("opensearch", marks=pytest.mark
 
 
 def _whoosh(tmp_path) -> SimpleNamespace:
-    root = build(tmp_path, STORY_RECORDS, seed=False)
+    root = build_index(tmp_path / "index", STORY_RECORDS)
 
     def add(records):
-        indexing.add([write_corpus(tmp_path / f"add-{records[0]['id']}", records, seed=False)], root, entities=False)
+        indexing.add([write_corpus(tmp_path / f"add-{records[0]['id']}", records)], root, entities=False)
 
     return SimpleNamespace(engine=lambda: Engine(root), add=add, delete=lambda ids: indexing.delete(ids, root),
                            app_config={"INDEX": str(root)})
@@ -37,10 +37,10 @@ def _whoosh(tmp_path) -> SimpleNamespace:
 def _cluster(url, tmp_path) -> SimpleNamespace:
     client = writer.connect(url)
     alias = unique_alias("stories")
-    writer.rebuild([write_corpus(tmp_path / "corpus", STORY_RECORDS, seed=False)], client, alias, entities=False, cache_dir=tmp_path)
+    writer.rebuild([write_corpus(tmp_path / "corpus", STORY_RECORDS)], client, alias, entities=False, cache_dir=tmp_path)
 
     def add(records):
-        writer.add([write_corpus(tmp_path / f"add-{records[0]['id']}", records, seed=False)], client, alias,
+        writer.add([write_corpus(tmp_path / f"add-{records[0]['id']}", records)], client, alias,
                    entities=False, cache_dir=tmp_path)
 
     return SimpleNamespace(engine=lambda: ClusterEngine(url, alias), add=add,
@@ -185,7 +185,7 @@ def test_api_story_answers_the_same_on_both_engines(corpus, request, tmp_path):
     client = create_app({**corpus.app_config, "TESTING": True}).test_client()
     got = client.get(f"/api/story/{FEU}")
     assert got.status_code == 200
-    reference = create_app({"INDEX": str(build(tmp_path, STORY_RECORDS, seed=False)), "TESTING": True}).test_client()
+    reference = create_app({"INDEX": str(build_index(tmp_path / "index", STORY_RECORDS)), "TESTING": True}).test_client()
     assert got.get_json() == reference.get(f"/api/story/{FEU}").get_json()
     missing = client.get("/api/story/inconnue")
     assert missing.status_code == 404 and missing.get_json()["error"]["code"] == "story_not_found"

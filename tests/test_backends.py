@@ -1,6 +1,6 @@
 """The engine interface's behaviours, on both engines: Whoosh (embedded) and an OpenSearch cluster (real nodes).
 
-The same small French corpus (search_fixtures.py), the same requests, the same answers: French
+The same small French corpus (corpus.SEARCH_RECORDS and the seed), the same requests, the same answers: French
 matching, the query language, facets, snippets, errors and hostile queries.
 """
 from __future__ import annotations
@@ -13,13 +13,12 @@ from hypothesis import strategies as st
 
 from cluster_fixtures import drop, unique_alias
 from search import backend
-from search.engine import Engine
 from search.model import (
     MAX_PAGE, MAX_QUERY_LENGTH, PARAGRAPH, SUBHEAD, Block, InvalidRequest, SearchRequest, Segment, plain_text,
 )
 from search.opensearch import writer
 from search.opensearch.engine import ClusterEngine
-from search_fixtures import RECORDS, build, write_corpus
+from corpus import SEARCH_RECORDS, write_corpus
 
 SEED_ID = "000_46166f39458f7f75"
 BACKENDS = [pytest.param("whoosh"), pytest.param("opensearch", marks=pytest.mark.opensearch)]
@@ -31,16 +30,17 @@ def cluster_alias(request, tmp_path_factory):
     url = request.getfixturevalue("opensearch_url")
     client = writer.connect(url)
     alias = unique_alias("backends")
-    corpus = write_corpus(tmp_path_factory.mktemp("os-corpus"))
+    corpus = write_corpus(tmp_path_factory.mktemp("os-corpus"), SEARCH_RECORDS, seed=True)
     writer.rebuild([corpus], client, alias, entities=False, cache_dir=tmp_path_factory.mktemp("os-cache"))
     yield url, alias
     drop(client, alias)
 
 
 @pytest.fixture(scope="module", params=BACKENDS)
-def engine(request, tmp_path_factory):
+def engine(request, engine):
+    """The shared Whoosh engine (conftest.py), then the same corpus in a cluster: each test runs on both."""
     if request.param == "whoosh":
-        return Engine(build(tmp_path_factory.mktemp("whoosh")))
+        return engine
     url, alias = request.getfixturevalue("cluster_alias")
     return ClusterEngine(url, alias)
 
@@ -160,7 +160,7 @@ def test_malformed_query_is_searched_as_words(engine):
 
 def test_empty_query_lists_everything_newest_first(engine):
     res = engine.search(SearchRequest(q="", per_page=100))
-    assert res.total == len(RECORDS) + 1
+    assert res.total == len(SEARCH_RECORDS) + 1
     assert [h.date for h in res.hits if h.date][0] == "2023-06-20"
     assert res.hits[-1].date is None
 
@@ -329,7 +329,7 @@ def test_results_for_an_export(engine):
 
 def test_health(engine):
     h = engine.health()
-    assert h["documents"] == len(RECORDS) + 1 and h["status"] == "ok" and h["generation"] == 1
+    assert h["documents"] == len(SEARCH_RECORDS) + 1 and h["status"] == "ok" and h["generation"] == 1
 
 
 def test_an_unknown_word_is_searched_as_its_correction(engine):

@@ -1,35 +1,14 @@
 """A real browser (Debian's Chromium driven by Playwright) against the app on a loopback port."""
 from __future__ import annotations
 
-from pathlib import Path
-
-import pytest
-
-from web_fixtures import BROWSER_MARKS, make_app, serve_app
-
-ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
+from servers import BROWSER_MARKS, shot
 
 pytestmark = BROWSER_MARKS
 
 
-@pytest.fixture(scope="module")
-def server(web_index):
-    """The app on the shared fixture index."""
-    with serve_app(make_app(web_index)) as base:
-        yield base
-
-
-def shot(page, name: str, full_page: bool = True) -> Path:
-    """Save a screenshot under tests/artifacts/."""
-    ARTIFACTS.mkdir(exist_ok=True)
-    path = ARTIFACTS / f"{name}.png"
-    page.screenshot(path=str(path), full_page=full_page)
-    return path
-
-
-def test_search_facet_and_document(server, page_and_problems):
+def test_search_facet_and_document(web_server, page_and_problems):
     page, problems = page_and_problems
-    page.goto(server + "/")
+    page.goto(web_server + "/")
     box = page.locator("#q")
     assert page.evaluate("document.activeElement.id") == "q"  # autofocus
     box.type("munitions")
@@ -62,7 +41,7 @@ def test_search_facet_and_document(server, page_and_problems):
     assert not problems, problems
 
 
-def test_facet_values_or_and_the_sauf_toggle(server, page_and_problems):
+def test_facet_values_or_and_the_sauf_toggle(web_server, page_and_problems):
     """Two places are either one (their counts add up as shown), a chip's « sauf » excludes it instead."""
     page, problems = page_and_problems
 
@@ -72,7 +51,7 @@ def test_facet_values_or_and_the_sauf_toggle(server, page_and_problems):
     def place(value: str):
         return page.locator(f'[data-facet="places"] .facet-item[data-value="{value}"]')
 
-    page.goto(server + "/")
+    page.goto(web_server + "/")
     place("Suisse").click()
     page.wait_for_url("**place=Suisse*")
     assert total() == 2 == int(place("Suisse").get_attribute("data-count"))
@@ -105,15 +84,15 @@ def test_facet_values_or_and_the_sauf_toggle(server, page_and_problems):
     assert not problems, problems
 
 
-def test_autocomplete_and_keyboard(server, page_and_problems):
+def test_autocomplete_and_keyboard(web_server, page_and_problems):
     page, problems = page_and_problems
-    page.goto(server + "/doc/afp-001")  # no autofocus here: keyboard navigation starts at the top
+    page.goto(web_server + "/doc/afp-001")  # no autofocus here: keyboard navigation starts at the top
     page.keyboard.press("Tab")
     assert page.evaluate("document.activeElement.className") == "skip-link"
     assert page.locator(".skip-link").bounding_box()["y"] >= 0  # shown when focused
     page.keyboard.press("Enter")
     assert page.evaluate("document.activeElement.id") == "contenu"
-    page.goto(server + "/")
+    page.goto(web_server + "/")
     box = page.locator("#q")
     box.click()
     box.type("mun", delay=30)
@@ -130,25 +109,25 @@ def test_autocomplete_and_keyboard(server, page_and_problems):
     assert not problems, problems
 
 
-def test_phone_width(server, browser):
+def test_phone_width(web_server, browser):
     context = browser.new_context(viewport={"width": 375, "height": 812}, device_scale_factor=2, is_mobile=True,
                                   has_touch=True, locale="fr-FR")
     page = context.new_page()
     try:
-        page.goto(server + "/?q=munitions")
+        page.goto(web_server + "/?q=munitions")
         assert page.evaluate("document.documentElement.scrollWidth") <= 375
         assert page.locator(".results mark").count() > 0
         # With the script, the filters open as a drawer from « Filtres (N) » (test_browser_drawer.py).
         assert page.locator(".filters-toggle").is_visible() and not page.locator(".jump-filters").is_visible()
         shot(page, "search-phone")
         shot(page, "search-phone-top", full_page=False)
-        page.goto(server + "/?q=munitoins+fromage+" + "contre-offensive" * 3)  # a correction, a partial match, a long word
+        page.goto(web_server + "/?q=munitoins+fromage+" + "contre-offensive" * 3)  # a correction, a partial match, a long word
         assert page.locator(".exact-search").is_visible() and page.locator(".partial-match").is_visible()
         # What a hit lacks is said as searched: the correction, not the typo.
         assert "munitoins" not in page.locator(".result-missing").first.inner_text()
         assert page.evaluate("document.documentElement.scrollWidth") <= 375
         shot(page, "search-phone-explained", full_page=False)
-        page.goto(server + "/doc/afp-001?q=munitions")
+        page.goto(web_server + "/doc/afp-001?q=munitions")
         assert page.evaluate("document.documentElement.scrollWidth") <= 375
         shot(page, "document-phone")
         shot(page, "document-phone-top", full_page=False)
@@ -156,11 +135,11 @@ def test_phone_width(server, browser):
         context.close()
 
 
-def test_works_without_javascript(server, browser):
+def test_works_without_javascript(web_server, browser):
     context = browser.new_context(java_script_enabled=False, viewport={"width": 1280, "height": 900})
     page = context.new_page()
     try:
-        page.goto(server + "/?q=munitions")
+        page.goto(web_server + "/?q=munitions")
         more = page.locator('[data-facet="places"] .facet-item').first
         count = int(more.get_attribute("data-count"))
         more.click()
@@ -170,9 +149,9 @@ def test_works_without_javascript(server, browser):
         context.close()
 
 
-def test_facet_filter_box_and_more(server, page_and_problems):
+def test_facet_filter_box_and_more(web_server, page_and_problems):
     page, problems = page_and_problems
-    page.goto(server + "/")  # all 11 dispatches: 13 places, more than the 10 shown
+    page.goto(web_server + "/")  # all 11 dispatches: 13 places, more than the 10 shown
     places = page.locator('[data-facet="places"]')
     hidden_before = places.locator("details.facet-more .facet-item").first
     assert not hidden_before.is_visible()
@@ -187,15 +166,15 @@ def test_facet_filter_box_and_more(server, page_and_problems):
     assert not problems, problems
 
 
-def test_partial_match_and_applied_correction_are_said(server, page_and_problems):
+def test_partial_match_and_applied_correction_are_said(web_server, page_and_problems):
     page, problems = page_and_problems
-    page.goto(server + "/?q=munitions+fromage")
+    page.goto(web_server + "/?q=munitions+fromage")
     assert page.locator(".partial-match").inner_text() == "Aucune dépêche ne contient tous les mots\u00a0; résultats partiels."
     lacks = [t.replace("\u00a0", " ") for t in page.locator(".result-missing").all_inner_texts()]
     assert lacks and all(t.startswith("Manque : ") for t in lacks) and "Manque : fromage" in lacks
     shot(page, "search-partial-match")
 
-    page.goto(server + "/?q=munitoins")
+    page.goto(web_server + "/?q=munitoins")
     assert "cherché comme «\u00a0munitions\u00a0»" in page.locator(".correction").inner_text()
     assert page.locator(".did-you-mean").count() == 0
     total = int(page.locator("#result-count").get_attribute("data-total"))
@@ -206,15 +185,6 @@ def test_partial_match_and_applied_correction_are_said(server, page_and_problems
     assert "correct=0" in page.url and page.locator("#result-count").get_attribute("data-total") == "0"
     assert page.locator(".correction").count() == 0
     assert not problems, problems
-
-
-@pytest.fixture(scope="module")
-def agency_server(tmp_path_factory):
-    """The app on a real index holding agency items: a story in three versions, a kill, an English item."""
-    from web_fixtures import build_agency_index
-
-    with serve_app(make_app(build_agency_index(tmp_path_factory.mktemp("agency") / "index"))) as base:
-        yield base
 
 
 def test_agency_items_urgency_slugline_history_and_withdrawn(agency_server, page_and_problems):

@@ -1,13 +1,12 @@
 """Chromium: the date histogram zooms year → month → day by clicks and back up; desktop and phone."""
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
-from web_fixtures import BROWSER_MARKS, build_index, make_app, serve_app
+from corpus import build_index
+from servers import BROWSER_MARKS, serve_app, shot
+from web_helpers import make_app
 
-ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
 pytestmark = BROWSER_MARKS
 
 # Eight 2011 outliers, then 2019-2024 by month, a busy June 2023.
@@ -23,14 +22,9 @@ RECORDS = (
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory):
+def dates_server(tmp_path_factory):
     with serve_app(make_app(build_index(tmp_path_factory.mktemp("dates-browser") / "index", RECORDS))) as base:
         yield base
-
-
-def shot(page, name: str) -> None:
-    ARTIFACTS.mkdir(exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=False)
 
 
 def grain(page) -> str:
@@ -38,7 +32,7 @@ def grain(page) -> str:
 
 
 @pytest.mark.parametrize("width", [1280, 375])
-def test_zoom_year_month_day_and_back(server, browser, width):
+def test_zoom_year_month_day_and_back(dates_server, browser, width):
     phone = width < 700
     context = browser.new_context(viewport={"width": width, "height": 900 if not phone else 812}, locale="fr-FR",
                                   is_mobile=phone, device_scale_factor=2 if phone else 1)
@@ -47,7 +41,7 @@ def test_zoom_year_month_day_and_back(server, browser, width):
     page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
     page.on("pageerror", lambda e: problems.append(str(e)))
     name = "phone" if phone else "desktop"
-    page.goto(server + "/?q=otan")
+    page.goto(dates_server + "/?q=otan")
     assert grain(page) == "year"
     # The eight 2011 dispatches do not stretch the axis: 2012-2018 are one « … » slot.
     assert page.locator(".histogram-gap").count() == 1
@@ -55,7 +49,7 @@ def test_zoom_year_month_day_and_back(server, browser, width):
     box = bar.bounding_box()
     assert box["width"] >= 14  # readable, on a phone too
     page.locator("figure.histogram").scroll_into_view_if_needed()
-    shot(page, f"dates-years-{name}")
+    shot(page, f"dates-years-{name}", full_page=False)
 
     page.locator('.histogram-link[data-value="2023"]').click()
     page.wait_for_url("**from=2023&to=2023*")
@@ -65,7 +59,7 @@ def test_zoom_year_month_day_and_back(server, browser, width):
     # June towers over the other months: capped, marked as cut.
     assert "is-clipped" in page.locator('.histogram-link[data-value="2023-06"]').get_attribute("class")
     page.locator('.histogram-link[data-value="2023-05"]').hover()
-    shot(page, f"dates-months-{name}")
+    shot(page, f"dates-months-{name}", full_page=False)
 
     page.locator('.histogram-link[data-value="2023-06"]').click()
     page.wait_for_url("**from=2023-06&to=2023-06*")
@@ -88,7 +82,7 @@ def test_zoom_year_month_day_and_back(server, browser, width):
     page.keyboard.press("Tab")
     outline = page.evaluate("getComputedStyle(document.activeElement).outlineStyle")
     assert outline == "solid"
-    shot(page, f"dates-days-{name}")
+    shot(page, f"dates-days-{name}", full_page=False)
 
     # Back up: « ↑ juin 2023 », then the breadcrumb's « 2023 », then « Toutes les années ».
     page.locator(".histogram-up").click()
@@ -125,10 +119,10 @@ def test_zoom_year_month_day_and_back(server, browser, width):
     page.wait_for_url("**sort=oldest*")
     assert "from=2023-06-03" in page.url
     assert page.locator(".result-title .hit-date").first.inner_text() == "3 juin 2023"
-    shot(page, f"dates-sorted-{name}")
+    shot(page, f"dates-sorted-{name}", full_page=False)
     if phone:
         # A late day of the month, chosen: its bar is scrolled into view, not left off-screen.
-        page.goto(server + "/?q=otan&from=2023-06-20&to=2023-06-20")
+        page.goto(dates_server + "/?q=otan&from=2023-06-20&to=2023-06-20")
         inside = page.evaluate("""() => {
             const box = document.querySelector('.histogram-scroll').getBoundingClientRect();
             const bar = document.querySelector('.histogram-link.is-selected').getBoundingClientRect();
@@ -137,7 +131,7 @@ def test_zoom_year_month_day_and_back(server, browser, width):
         assert inside
         assert page.evaluate("document.querySelector('.histogram-scroll').scrollLeft") > 0
         # Months of three years, none chosen: the latest ones are in view, not January 2019.
-        page.goto(server + "/?q=otan&from=2022-01&to=2024-12")
+        page.goto(dates_server + "/?q=otan&from=2022-01&to=2024-12")
         assert grain(page) == "month"
         edge = page.evaluate("""() => {
             const box = document.querySelector('.histogram-scroll');

@@ -2,23 +2,15 @@
 from __future__ import annotations
 
 import time
-from pathlib import Path
 
 import pytest
 
-from web_fixtures import BROWSER_MARKS, WEB_DISPATCHES, make_app, serve_app
+from corpus import WEB_DISPATCHES
+from servers import BROWSER_MARKS, shot
 
 expect = pytest.importorskip("playwright.sync_api").expect
 
-ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
-
 pytestmark = BROWSER_MARKS
-
-
-@pytest.fixture(scope="module")
-def server(web_index):
-    with serve_app(make_app(web_index)) as base:
-        yield base
 
 
 @pytest.fixture
@@ -38,16 +30,9 @@ def wait_open(page):
     expect(page.locator("#filtres")).to_be_visible()
 
 
-def shot(page, name: str) -> Path:
-    ARTIFACTS.mkdir(exist_ok=True)
-    path = ARTIFACTS / f"{name}.png"
-    page.screenshot(path=str(path))
-    return path
-
-
-def test_drawer_opens_traps_focus_and_excludes_a_place(server, phone):
+def test_drawer_opens_traps_focus_and_excludes_a_place(web_server, phone):
     page, problems = phone
-    page.goto(server + "/?q=munitions&place=Ukraine")
+    page.goto(web_server + "/?q=munitions&place=Ukraine")
     toggle = page.locator(".filters-toggle")
     drawer = page.locator("#filtres")
     # The script turns the column into a drawer once it runs: wait for it, do not race it.
@@ -59,7 +44,7 @@ def test_drawer_opens_traps_focus_and_excludes_a_place(server, phone):
     # The button sits at the top of the results, above the first one.
     assert toggle.bounding_box()["y"] < page.locator(".result").first.bounding_box()["y"]
 
-    shot(page, "drawer-closed-phone")
+    shot(page, "drawer-closed-phone", full_page=False)
     toggle.click()
     wait_open(page)
     assert drawer.is_visible() and toggle.get_attribute("aria-expanded") == "true"
@@ -71,7 +56,7 @@ def test_drawer_opens_traps_focus_and_excludes_a_place(server, phone):
     for _ in range(60):
         page.keyboard.press("Tab")
         assert page.evaluate("document.querySelector('#filtres').contains(document.activeElement)")
-    shot(page, "drawer-open-phone")
+    shot(page, "drawer-open-phone", full_page=False)
     # Échap closes it and gives focus back to the button.
     page.keyboard.press("Escape")
     assert toggle.get_attribute("aria-expanded") == "false"
@@ -106,11 +91,11 @@ def test_drawer_opens_traps_focus_and_excludes_a_place(server, phone):
     wait_open(page)
     excluded = page.locator('[data-facet="places"] .facet-item.is-excluded')
     assert {excluded.nth(i).get_attribute("data-value") for i in range(excluded.count())} == {"Ukraine", value}
-    shot(page, "drawer-excluded-phone")
+    shot(page, "drawer-excluded-phone", full_page=False)
     assert not problems, problems
 
 
-def test_the_closed_drawer_never_shows_while_the_page_loads(server, phone):
+def test_the_closed_drawer_never_shows_while_the_page_loads(web_server, phone):
     """Turning the column into a drawer is not animated: no frame shows it sliding up over the results,
     even when the page was drawn before the script arrived (here the script is held back 300 ms)."""
     page, problems = phone
@@ -132,7 +117,7 @@ def test_the_closed_drawer_never_shows_while_the_page_loads(server, phone):
         route.continue_()
 
     page.route("**/app.js*", late)
-    page.goto(server + "/?q=munitions")
+    page.goto(web_server + "/?q=munitions")
     expect(page.locator("html.has-drawer")).to_have_count(1)
     page.wait_for_timeout(500)  # frames sampled meanwhile (wait_for_function's eval is refused by the CSP)
     frames = page.evaluate("window.__drawerFrames")
@@ -142,10 +127,10 @@ def test_the_closed_drawer_never_shows_while_the_page_loads(server, phone):
     assert not problems, problems
 
 
-def test_without_script_the_filters_follow_the_results(browser, server):
+def test_without_script_the_filters_follow_the_results(browser, web_server):
     context = browser.new_context(viewport={"width": 390, "height": 844}, java_script_enabled=False)
     page = context.new_page()
-    page.goto(server + "/?q=munitions")
+    page.goto(web_server + "/?q=munitions")
     assert not page.locator(".filters-toggle").is_visible() and page.locator(".jump-filters").is_visible()
     drawer = page.locator("#filtres")
     assert drawer.is_visible()
@@ -153,10 +138,10 @@ def test_without_script_the_filters_follow_the_results(browser, server):
     context.close()
 
 
-def test_wide_screen_keeps_the_column(browser, server):
+def test_wide_screen_keeps_the_column(browser, web_server):
     context = browser.new_context(viewport={"width": 1280, "height": 900})
     page = context.new_page()
-    page.goto(server + "/?q=munitions")
+    page.goto(web_server + "/?q=munitions")
     assert not page.locator(".filters-toggle").is_visible() and page.locator("#filtres").is_visible()
     assert not page.locator(".drawer-close").is_visible()
     context.close()

@@ -1,25 +1,14 @@
 """Chromium: from a facet chip to a person's page, its histogram and the names alongside; autocomplete's link."""
 from __future__ import annotations
 
-from pathlib import Path
+from servers import BROWSER_MARKS, shot
 
-import pytest
-
-from web_fixtures import BROWSER_MARKS, make_app, serve_app
-
-ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
 pytestmark = BROWSER_MARKS
 
 
-@pytest.fixture(scope="module")
-def server(entity_index):
-    with serve_app(make_app(entity_index, TIME_BUDGET_MS=60_000)) as base:
-        yield base
-
-
-def test_from_a_facet_chip_to_a_person_page(server, page_and_problems):
+def test_from_a_facet_chip_to_a_person_page(entity_server, page_and_problems):
     page, problems = page_and_problems
-    page.goto(server + "/?q=r%C3%A9forme")
+    page.goto(entity_server + "/?q=r%C3%A9forme")
     # Choose the person in the facets: a chip appears, with the way to the person's page.
     page.locator('[data-facet="people"] .facet-item[data-value="Emmanuel Macron"]').click()
     page.wait_for_load_state()
@@ -38,8 +27,7 @@ def test_from_a_facet_chip_to_a_person_page(server, page_and_problems):
     assert [people.nth(i).inner_text().split("\n")[0] for i in range(people.count())] == ["Édouard Philippe", "Angela Merkel"]
     assert people.first.locator(".alongside-count").get_attribute("data-count") == "2"
     assert page.locator('[data-kind="places"] .alongside-name').first.inner_text() == "Paris"
-    ARTIFACTS.mkdir(exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / "person-page.png"), full_page=True)
+    shot(page, "person-page")
     # A bar opens the search for him in that month.
     bars.first.click()
     page.wait_for_url("**/?person=Emmanuel+Macron&from=2019-01&to=2019-01")
@@ -52,9 +40,9 @@ def test_from_a_facet_chip_to_a_person_page(server, page_and_problems):
     assert not problems, problems
 
 
-def test_autocomplete_opens_a_place_page(server, page_and_problems):
+def test_autocomplete_opens_a_place_page(entity_server, page_and_problems):
     page, problems = page_and_problems
-    page.goto(server + "/")
+    page.goto(entity_server + "/")
     box = page.locator("#q")
     box.click()
     box.type("perp", delay=30)

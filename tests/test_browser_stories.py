@@ -1,28 +1,19 @@
 """Chromium: a story's « 2 autres versions » expands in place, newest first, with what changed."""
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
-from web_fixtures import BROWSER_MARKS, make_app, serve_app
+from servers import BROWSER_MARKS, shot
 
 expect = pytest.importorskip("playwright.sync_api").expect
 
-ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
 
 pytestmark = BROWSER_MARKS
 
 
-@pytest.fixture(scope="module")
-def server(story_web_index):
-    with serve_app(make_app(story_web_index)) as base:
-        yield base
-
-
-def test_other_versions_expand_in_place(server, page_and_problems):
+def test_other_versions_expand_in_place(story_server, page_and_problems):
     page, problems = page_and_problems
-    page.goto(server + '/?q="massif des Maures"')
+    page.goto(story_server + '/?q="massif des Maures"')
     results = page.locator(".result")
     expect(results).to_have_count(2)  # the running story collapsed, and the 2019 dispatch
     details = page.locator("details.story-versions")
@@ -46,8 +37,7 @@ def test_other_versions_expand_in_place(server, page_and_problems):
     box = details.bounding_box()
     hit_box = page.locator(".result", has=details).bounding_box()
     assert hit_box["y"] <= box["y"] and box["y"] + box["height"] <= hit_box["y"] + hit_box["height"] + 1
-    ARTIFACTS.mkdir(exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / "story-versions.png"), full_page=True)
+    shot(page, "story-versions")
     summary.click()
     expect(versions.first).to_be_hidden()
     assert problems == []

@@ -3,33 +3,24 @@ from __future__ import annotations
 
 import json
 
-import pytest
 from click.testing import CliRunner
 
 from search.cli import main
-
-from search_fixtures import build
-from test_evaluation import fake_shared
-
-
-@pytest.fixture(scope="module")
-def index(tmp_path_factory):
-    return str(build(tmp_path_factory.mktemp("cli")))
 
 
 def run(*args, **kw):
     return CliRunner().invoke(main, list(args), catch_exceptions=False, **kw)
 
 
-def test_search_prints_results_with_marks_as_brackets(index):
-    r = run("--index", index, "search", "alliance", "munitions")
+def test_search_prints_results_with_marks_as_brackets(search_index):
+    r = run("--index", str(search_index), "search", "alliance", "munitions")
     assert r.exit_code == 0, r.output
     assert " résultats (" in r.output or "1 résultat (" in r.output
     assert "[munitions]" in r.output and "[otan-munitions]" in r.output
 
 
-def test_search_json_and_facet_options(index):
-    r = run("--index", index, "search", "--json", "--place", "geneve", "")
+def test_search_json_and_facet_options(search_index):
+    r = run("--index", str(search_index), "search", "--json", "--place", "geneve", "")
     assert r.exit_code == 0
     data = json.loads(r.output)
     assert data["total"] == 1 and data["hits"][0]["id"] == "geneve-sommet"
@@ -37,27 +28,26 @@ def test_search_json_and_facet_options(index):
     assert {"value": "Genève", "count": 1, "selected": True, "excluded": False} in data["facets"]["places"]
     assert len(data["facets"]["places"]) > 1
     # Excluded values leave the results and stay in their facet, marked.
-    r = run("--index", index, "search", "--json", "--not-place", "geneve", "Macron")
+    r = run("--index", str(search_index), "search", "--json", "--not-place", "geneve", "Macron")
     data = json.loads(r.output)
     assert "geneve-sommet" not in [h["id"] for h in data["hits"]] and data["total"] >= 1
     assert {"value": "Genève", "count": 0, "selected": False, "excluded": True} in data["facets"]["places"]
 
 
-def test_search_notice(index):
-    assert "note : " in run("--index", index, "search", '"munitions').output
+def test_search_notice(search_index):
+    assert "note : " in run("--index", str(search_index), "search", '"munitions').output
 
 
-
-def test_search_errors(index, tmp_path):
-    r = CliRunner().invoke(main, ["--index", index, "search", "--from", "2023-13", "x"])
+def test_search_errors(search_index, tmp_path):
+    r = CliRunner().invoke(main, ["--index", str(search_index), "search", "--from", "2023-13", "x"])
     assert r.exit_code == 2
     assert r.output == "depeche: date invalide : --from et --to veulent AAAA, AAAA-MM ou AAAA-MM-JJ, --from au plus tard --to (bad_date)\n"
     r = CliRunner().invoke(main, ["--index", str(tmp_path / "none"), "search", "x"])
     assert r.exit_code == 1 and "pas encore d'index dans" in r.output
 
 
-def test_eval_command(tmp_path):
-    shared = fake_shared(tmp_path)
+def test_eval_command(tmp_path, fake_shared):
+    shared = fake_shared
     out = tmp_path / "run.txt"
     r = run("eval", "--corpus", "orangesum", "--shared", str(shared), "--workdir", str(tmp_path / "w"), "--run", str(out))
     assert r.exit_code == 0, r.output
@@ -74,10 +64,8 @@ def test_eval_without_shared_material(tmp_path):
     assert r.exit_code == 1 and r.output.startswith("depeche: matériel d'évaluation introuvable (")
 
 
-def test_search_collapses_story_versions_and_says_both_counts(tmp_path):
-    from search_fixtures import STORY_RECORDS
-
-    root = str(build(tmp_path, STORY_RECORDS, seed=False, name="stories"))
+def test_search_collapses_story_versions_and_says_both_counts(story_web_index):
+    root = str(story_web_index)
     r = run("--index", root, "search", '"massif des Maures"')
     assert r.exit_code == 0, r.output
     lines = r.output.splitlines()

@@ -7,7 +7,7 @@ import pytest
 from search import facets
 from search.engine import Engine
 from search.model import FacetItem, SearchRequest, SearchResponse
-from web_fixtures import build_index
+from corpus import build_index
 
 # Eight 2011 dispatches far from the rest, a busy June 2023, one dated by its year only, one by
 # its month only.
@@ -29,7 +29,7 @@ for n, r in enumerate(RECORDS):
 
 
 @pytest.fixture(scope="module")
-def engine(tmp_path_factory):
+def dates_engine(tmp_path_factory):
     return Engine(build_index(tmp_path_factory.mktemp("dates") / "index", RECORDS))
 
 
@@ -37,15 +37,15 @@ def histo(res):
     return {it.value: it.count for it in res.facets["dates"]}
 
 
-def test_many_years_by_year_with_coarse_dates_in_their_year(engine):
-    res = engine.search(SearchRequest(q=""))
+def test_many_years_by_year_with_coarse_dates_in_their_year(dates_engine):
+    res = dates_engine.search(SearchRequest(q=""))
     assert res.date_grain == "year"
     assert histo(res) == {"2011": 8, "2020": 4, "2021": 4, "2022": 4, "2023": 4 + 6 + 2}
     assert [it.value for it in res.facets["dates"]] == sorted(histo(res))
 
 
-def test_a_year_by_month_around_it_a_month_by_day(engine):
-    year = engine.search(SearchRequest(q="", date_from="2023", date_to="2023"))
+def test_a_year_by_month_around_it_a_month_by_day(dates_engine):
+    year = dates_engine.search(SearchRequest(q="", date_from="2023", date_to="2023"))
     assert year.date_grain == "month" and year.total == 12
     h = histo(year)
     # The year-only dispatch counts at its grain, not in a month; the month-only one in June.
@@ -53,24 +53,24 @@ def test_a_year_by_month_around_it_a_month_by_day(engine):
     assert [it.value for it in year.facets["dates"]][-1] == "2023"
     assert not any(it.selected for it in year.facets["dates"])
 
-    month = engine.search(SearchRequest(q="", date_from="2023-06", date_to="2023-06"))
+    month = dates_engine.search(SearchRequest(q="", date_from="2023-06", date_to="2023-06"))
     assert month.date_grain == "day" and month.total == 7
     assert histo(month) == {"2023-06-03": 2, "2023-06-14": 3, "2023-06-28": 1, "2023-06": 1}
 
 
-def test_a_chosen_day_keeps_its_month_around_it(engine):
-    res = engine.search(SearchRequest(q="", date_from="2023-06-14", date_to="2023-06-14"))
+def test_a_chosen_day_keeps_its_month_around_it(dates_engine):
+    res = dates_engine.search(SearchRequest(q="", date_from="2023-06-14", date_to="2023-06-14"))
     assert res.total == 3 and res.date_grain == "day"
     # Context: the other days of June are counted (without the date filter), the day is selected.
     assert histo(res)["2023-06-03"] == 2
     assert [it.value for it in res.facets["dates"] if it.selected] == ["2023-06-14"]
 
 
-def test_a_few_years_by_month_and_open_ranges_narrowed_to_the_matches(engine):
-    res = engine.search(SearchRequest(q="", date_from="2022-01-01"))
+def test_a_few_years_by_month_and_open_ranges_narrowed_to_the_matches(dates_engine):
+    res = dates_engine.search(SearchRequest(q="", date_from="2022-01-01"))
     assert res.date_grain == "month"  # 2022 and 2023: a few years
     assert {v[:4] for v in histo(res)} == {"2022", "2023"}
-    wide = engine.search(SearchRequest(q="", date_from="1990", date_to="2030"))
+    wide = dates_engine.search(SearchRequest(q="", date_from="1990", date_to="2030"))
     assert wide.date_grain == "year" and histo(wide)["2011"] == 8
 
 

@@ -15,19 +15,9 @@ from search.model import (
     MAX_PAGE, MAX_PER_PAGE, MAX_QUERY_LENGTH, PARAGRAPH, SUBHEAD, Block, InvalidRequest, SearchRequest, Segment,
 )
 
-from search_fixtures import RECORDS, build
+from corpus import SEARCH_RECORDS, build_index
 
 SEED_ID = "000_46166f39458f7f75"
-
-
-@pytest.fixture(scope="module")
-def root(tmp_path_factory):
-    return build(tmp_path_factory.mktemp("engine"))
-
-
-@pytest.fixture(scope="module")
-def engine(root):
-    return Engine(root)
 
 
 def ids(engine, q, **kw):
@@ -108,7 +98,7 @@ def test_plural_verb_finds_other_forms_but_nouns_in_ent_stay_themselves(tmp_path
         "p3": "La réunion était présidée par le maire.",
     }
     records = [{"id": k, "chapo": v, "body": "Texte de la dépêche."} for k, v in texts.items()]
-    engine = Engine(build(tmp_path, records, seed=False))
+    engine = Engine(build_index(tmp_path / "index", records))
     assert set(ids(engine, "manifestent")) == {"v1", "v2", "v3", "v4"}
     assert ids(engine, "manifestent")[0] == "v1"  # the form typed first
     assert set(ids(engine, "président")) == {"p1", "p2"}  # a noun is not a verb form of "présider"
@@ -188,7 +178,7 @@ def test_malformed_query_is_searched_as_words(engine):
 
 def test_empty_query_lists_everything_newest_first(engine):
     res = engine.search(SearchRequest(q="", per_page=100))
-    assert res.total == len(RECORDS) + 1
+    assert res.total == len(SEARCH_RECORDS) + 1
     dates = [h.date for h in res.hits if h.date]
     assert dates[0] == "2023-06-20"
     assert res.hits[-1].date is None  # undated last
@@ -232,7 +222,7 @@ def _random_records(n: int, seed: int = 7):
 def test_top_k_is_the_top_of_the_full_ranking(tmp_path):
     """Whoosh's block-quality shortcut can return another top 10 for limit=10 than limit=None
     (issue #413); the engine ranks every match, so any page size gives the same order."""
-    root = build(tmp_path, _random_records(400), seed=False)
+    root = build_index(tmp_path / "index", _random_records(400))
     engine = Engine(root)
     rnd = random.Random(3)
     vocab = "guerre paix accord ministre défense munitions obus élection réforme grève prix récolte incendie".split()
@@ -264,7 +254,7 @@ def test_stage_one_scores_match_a_naive_bm25f(tmp_path):
 
     from search import analysis, postings
 
-    root = build(tmp_path, _random_records(150, seed=11), seed=False)
+    root = build_index(tmp_path / "index", _random_records(150, seed=11))
     params = ranking.RankingParams(rerank_depth=0, and_min_results=10**9)  # stage 1, OR
     engine = Engine(root, params=params)
     ix, _, _ = indexing.open_generation(root)
@@ -370,7 +360,7 @@ def test_related(engine):
 
 def test_health(engine):
     h = engine.health()
-    assert h == {"generation": 1, "documents": len(RECORDS) + 1, "schema_version": SCHEMA_VERSION, "status": "ok"}
+    assert h == {"generation": 1, "documents": len(SEARCH_RECORDS) + 1, "schema_version": SCHEMA_VERSION, "status": "ok"}
 
 
 def test_missing_index(tmp_path):
@@ -385,18 +375,18 @@ def test_missing_index(tmp_path):
 
 
 def test_engine_picks_up_a_rebuilt_generation(tmp_path):
-    root = build(tmp_path, RECORDS[:2], seed=False)
+    root = build_index(tmp_path / "index", SEARCH_RECORDS[:2])
     engine = Engine(root)
     assert engine.search(SearchRequest(q="Lyon")).total == 0
     assert engine.health()["generation"] == 1
-    build(tmp_path, RECORDS, seed=False)  # same index directory: a new generation is swapped in
+    build_index(tmp_path / "index", SEARCH_RECORDS)  # same index directory: a new generation is swapped in
     res = engine.search(SearchRequest(q="Lyon"))
     assert res.total == 1 and res.generation == 2
-    assert engine.health() == {"generation": 2, "documents": len(RECORDS), "schema_version": SCHEMA_VERSION, "status": "ok"}
+    assert engine.health() == {"generation": 2, "documents": len(SEARCH_RECORDS), "schema_version": SCHEMA_VERSION, "status": "ok"}
 
 
 def test_engine_sees_added_and_deleted_documents(tmp_path):
-    root = build(tmp_path, RECORDS[:2], seed=False)
+    root = build_index(tmp_path / "index", SEARCH_RECORDS[:2])
     engine = Engine(root)
     assert engine.search(SearchRequest(q="munitions")).total == 2
     extra = tmp_path / "extra.jsonl"
@@ -409,7 +399,7 @@ def test_engine_sees_added_and_deleted_documents(tmp_path):
 
 
 def test_rebuild_while_searching_never_fails(tmp_path):
-    root = build(tmp_path, RECORDS, seed=False)
+    root = build_index(tmp_path / "index", SEARCH_RECORDS)
     engine = Engine(root)
     errors, totals = [], []
     stop = threading.Event()
@@ -426,7 +416,7 @@ def test_rebuild_while_searching_never_fails(tmp_path):
         t.start()
     try:
         for _ in range(3):
-            build(tmp_path, RECORDS, seed=False)
+            build_index(tmp_path / "index", SEARCH_RECORDS)
     finally:
         stop.set()
         for t in threads:

@@ -9,26 +9,7 @@ import pytest
 
 from search import evaluation, indexing
 
-from search_fixtures import RECORDS
-
-
-def fake_shared(tmp_path: Path) -> Path:
-    shared = tmp_path / "shared"
-    (shared / "corpus").mkdir(parents=True)
-    (shared / "eval").mkdir()
-    with gzip.open(shared / "corpus" / "orangesum.jsonl.gz", "wt", encoding="utf-8") as fh:
-        for r in RECORDS:
-            fh.write(json.dumps(r, ensure_ascii=False) + "\n")
-    queries = [
-        ("T1", "title", "Sommet de la paix à Genève"),
-        ("K1", "keywords", "dockers grève conteneurs"),
-        ("A1", "accentless", "une ecole de lyon ferme apres un incendie"),
-        ("T2", "title", "rien de rien"),
-    ]
-    (shared / "eval" / "orangesum_queries.tsv").write_text("".join(f"{a}\t{b}\t{c}\n" for a, b, c in queries), encoding="utf-8")
-    qrels = [("T1", "geneve-sommet"), ("K1", "marseille-port"), ("A1", "lyon-ecole"), ("T2", "prix-bas")]
-    (shared / "eval" / "orangesum_qrels.txt").write_text("".join(f"{q} 0 {d} 1\n" for q, d in qrels), encoding="utf-8")
-    return shared
+from corpus import SEARCH_RECORDS
 
 
 def test_metrics():
@@ -55,8 +36,8 @@ def test_halves_alternate_in_file_order():
     assert lines[-1].startswith("piaf       half B      n=    2  MRR@10=0.750")
 
 
-def test_evaluate_on_a_fake_shared_folder_and_cache(tmp_path):
-    shared = fake_shared(tmp_path)
+def test_evaluate_on_a_fake_shared_folder_and_cache(tmp_path, fake_shared):
+    shared = fake_shared
     work = tmp_path / "work"
     scores, times, run = evaluation.evaluate("orangesum", shared, work, progress=False)
     assert scores["title"].n == 2 and scores["title"].mrr == pytest.approx(0.5)
@@ -70,7 +51,7 @@ def test_evaluate_on_a_fake_shared_folder_and_cache(tmp_path):
     assert indexing.current_generation(work / "orangesum") == gen
     corpus = shared / "corpus" / "orangesum.jsonl.gz"
     with gzip.open(corpus, "wt", encoding="utf-8") as fh:
-        fh.write(json.dumps(RECORDS[0], ensure_ascii=False) + "\n")
+        fh.write(json.dumps(SEARCH_RECORDS[0], ensure_ascii=False) + "\n")
     evaluation.ensure_index("orangesum", shared, work, progress=False)
     assert indexing.current_generation(work / "orangesum") != gen
 

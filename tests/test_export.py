@@ -4,7 +4,6 @@ from __future__ import annotations
 import csv
 import io
 import json
-from pathlib import Path
 
 import pytest
 
@@ -12,10 +11,11 @@ from search import export
 from search.engine import Engine
 from search.model import InvalidRequest, SearchRequest, Segment
 from search.stories import story_id
-from web_fixtures import BROWSER_MARKS, MUNITIONS_IDS, WEB_DISPATCHES, build_index, make_app, page, serve_app, tags
+from corpus import MUNITIONS_IDS, WEB_DISPATCHES, build_index
+from servers import BROWSER_MARKS, serve_app, shot
+from web_helpers import make_app, page, tags
 
 BY_ID = {d["id"]: d for d in WEB_DISPATCHES}
-ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
 
 
 def read_csv(body: bytes, sep: str = ";", bom: bool = True) -> list[dict]:
@@ -190,32 +190,31 @@ def browser_test(test):
 
 
 @browser_test
-def test_browser_downloads_the_csv(browser, web_index, tmp_path):
-    with serve_app(make_app(web_index)) as base:
-        context = browser.new_context(accept_downloads=True, locale="fr-FR")
-        try:
-            pg = context.new_page()
-            problems: list[str] = []
-            pg.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
-            pg.goto(base + "/?q=munitions&place=Ukraine")
-            link = pg.locator(".export-links a.export-csv")
-            assert link.inner_text() == "CSV"
-            assert pg.locator(".export-links a.feed-link").inner_text() == "Suivre cette recherche (Atom)"
-            ARTIFACTS.mkdir(exist_ok=True)
-            pg.screenshot(path=str(ARTIFACTS / "search-export-links.png"))
-            with pg.expect_download() as info:
-                link.click()
-            download = info.value
-            assert download.suggested_filename == "depeche-munitions-ukraine.csv"
-            path = tmp_path / download.suggested_filename
-            download.save_as(str(path))
-            rows = read_csv(path.read_bytes())
-            shown = int(pg.locator("#result-count").get_attribute("data-total"))
-            assert len(rows) == shown > 0
-            assert all("Ukraine" in row["places"].split(" | ") and row["id"] in MUNITIONS_IDS for row in rows)
-            assert not problems, problems
-        finally:
-            context.close()
+def test_browser_downloads_the_csv(browser, web_server, tmp_path):
+    base = web_server
+    context = browser.new_context(accept_downloads=True, locale="fr-FR")
+    try:
+        pg = context.new_page()
+        problems: list[str] = []
+        pg.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
+        pg.goto(base + "/?q=munitions&place=Ukraine")
+        link = pg.locator(".export-links a.export-csv")
+        assert link.inner_text() == "CSV"
+        assert pg.locator(".export-links a.feed-link").inner_text() == "Suivre cette recherche (Atom)"
+        shot(pg, "search-export-links", full_page=False)
+        with pg.expect_download() as info:
+            link.click()
+        download = info.value
+        assert download.suggested_filename == "depeche-munitions-ukraine.csv"
+        path = tmp_path / download.suggested_filename
+        download.save_as(str(path))
+        rows = read_csv(path.read_bytes())
+        shown = int(pg.locator("#result-count").get_attribute("data-total"))
+        assert len(rows) == shown > 0
+        assert all("Ukraine" in row["places"].split(" | ") and row["id"] in MUNITIONS_IDS for row in rows)
+        assert not problems, problems
+    finally:
+        context.close()
 
 
 @browser_test

@@ -4,16 +4,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from search.engine import Engine
 from search.facets import FacetIndex
 from search.model import SearchRequest
-
-from search_fixtures import build
-
-
-@pytest.fixture(scope="module")
-def engine(tmp_path_factory):
-    return Engine(build(tmp_path_factory.mktemp("facets")))
 
 
 def counts(items):

@@ -8,7 +8,8 @@ import pytest
 feedparser = pytest.importorskip("feedparser")
 from lxml import etree  # noqa: E402
 
-from web_fixtures import WEB_DISPATCHES, make_app, page, tags  # noqa: E402
+from corpus import WEB_DISPATCHES  # noqa: E402
+from web_helpers import page, tags  # noqa: E402
 
 ATOM = "http://www.w3.org/2005/Atom"
 BY_ID = {d["id"]: d for d in WEB_DISPATCHES}
@@ -131,13 +132,6 @@ def test_search_page_links_to_its_feed(client):
     assert parsed.entries
 
 
-@pytest.fixture(scope="module")
-def agency_client(tmp_path_factory):
-    from web_fixtures import build_agency_index
-
-    return make_app(build_agency_index(tmp_path_factory.mktemp("feed-agency") / "index")).test_client()
-
-
 def test_withdrawn_and_embargoed_never_in_the_feed(agency_client):
     parsed, _ = get_feed(agency_client, "/feed.atom")
     ids = [doc_id(e) for e in parsed.entries]
@@ -155,7 +149,7 @@ def test_withdrawn_and_embargoed_never_in_the_feed(agency_client):
 
 
 def _browser_marks(test):
-    from web_fixtures import BROWSER_MARKS
+    from servers import BROWSER_MARKS
 
     for mark in BROWSER_MARKS:
         test = mark(test)
@@ -163,39 +157,37 @@ def _browser_marks(test):
 
 
 @_browser_marks
-def test_browser_follows_the_feed_link_of_a_filtered_search(browser, web_index):
+def test_browser_follows_the_feed_link_of_a_filtered_search(browser, web_server):
     """In Chromium: the page's head and its « Suivre cette recherche (Atom) » name the same feed, which
     arrives as Atom 1.0 and holds the search's dispatches (filters and « sauf » kept), newest first."""
-    from web_fixtures import serve_app
+    base = web_server
+    context = browser.new_context(locale="fr-FR")
+    try:
+        pg = context.new_page()
+        problems: list[str] = []
+        pg.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
+        pg.goto(base + "/?q=munitions&not_place=Bruxelles&sort=oldest")
+        head = pg.locator('head link[rel="alternate"][type="application/atom+xml"]')
+        assert head.count() == 1
+        link = pg.locator(".export-links a.feed-link")
+        assert link.is_visible() and link.inner_text() == "Suivre cette recherche (Atom)"
+        assert link.get_attribute("href") == head.get_attribute("href") == "/feed.atom?q=munitions&not_place=Bruxelles"
+        # The same search by date, newest first: what the feed must hold.
+        pg.locator(".sort a", has_text="Plus récentes").click()
+        pg.wait_for_url("**sort=newest*")
+        shown = [a.split("/doc/", 1)[1].split("?")[0] for a in pg.locator(".result-title a").evaluate_all("els => els.map(e => e.getAttribute('href'))")]
+        with pg.expect_response(lambda r: "/feed.atom" in r.url) as info:
+            pg.locator(".export-links a.feed-link").click()
+        response = info.value
+        assert response.status == 200 and response.headers["content-type"].startswith("application/atom+xml")
+        parsed = feedparser.parse(response.body())
+        assert not parsed.bozo and parsed.version == "atom10"
+        assert parsed.feed.title == "Dépêche — « munitions », Lieu : sauf Bruxelles"
+        from urllib.parse import unquote
 
-    with serve_app(make_app(web_index)) as base:
-        context = browser.new_context(locale="fr-FR")
-        try:
-            pg = context.new_page()
-            problems: list[str] = []
-            pg.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
-            pg.goto(base + "/?q=munitions&not_place=Bruxelles&sort=oldest")
-            head = pg.locator('head link[rel="alternate"][type="application/atom+xml"]')
-            assert head.count() == 1
-            link = pg.locator(".export-links a.feed-link")
-            assert link.is_visible() and link.inner_text() == "Suivre cette recherche (Atom)"
-            assert link.get_attribute("href") == head.get_attribute("href") == "/feed.atom?q=munitions&not_place=Bruxelles"
-            # The same search by date, newest first: what the feed must hold.
-            pg.locator(".sort a", has_text="Plus récentes").click()
-            pg.wait_for_url("**sort=newest*")
-            shown = [a.split("/doc/", 1)[1].split("?")[0] for a in pg.locator(".result-title a").evaluate_all("els => els.map(e => e.getAttribute('href'))")]
-            with pg.expect_response(lambda r: "/feed.atom" in r.url) as info:
-                pg.locator(".export-links a.feed-link").click()
-            response = info.value
-            assert response.status == 200 and response.headers["content-type"].startswith("application/atom+xml")
-            parsed = feedparser.parse(response.body())
-            assert not parsed.bozo and parsed.version == "atom10"
-            assert parsed.feed.title == "Dépêche — « munitions », Lieu : sauf Bruxelles"
-            from urllib.parse import unquote
-
-            dated = [unquote(i) for i in shown if BY_ID[unquote(i)].get("date")]
-            assert [doc_id(e) for e in parsed.entries] == dated and dated
-            assert not any("Bruxelles" in BY_ID[i].get("places", []) for i in dated)
-            assert not problems, problems
-        finally:
-            context.close()
+        dated = [unquote(i) for i in shown if BY_ID[unquote(i)].get("date")]
+        assert [doc_id(e) for e in parsed.entries] == dated and dated
+        assert not any("Bruxelles" in BY_ID[i].get("places", []) for i in dated)
+        assert not problems, problems
+    finally:
+        context.close()

@@ -9,15 +9,9 @@ import pytest
 
 import search
 from search import highlight
-from search.engine import Engine
 from search.model import PARAGRAPH, SUBHEAD, Block, SearchRequest, Segment, plain_text
 
-from search_fixtures import FILLER, build
-
-
-@pytest.fixture(scope="module")
-def engine(tmp_path_factory):
-    return Engine(build(tmp_path_factory.mktemp("highlight")))
+from corpus import FILLER
 
 
 def marked(segments: list[Segment]) -> list[str]:

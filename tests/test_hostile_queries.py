@@ -36,7 +36,7 @@ def test_parser_never_raises(text):
 
 
 @pytest.fixture(scope="module")
-def engine(tmp_path_factory):
+def hostile_engine(tmp_path_factory):
     root = tmp_path_factory.mktemp("hostile")
     src = root / "src.jsonl"
     words = [f"zu{b}{c}" for b in string.ascii_lowercase for c in string.ascii_lowercase]  # 676 words starting with "zu"
@@ -51,9 +51,9 @@ def engine(tmp_path_factory):
 
 @given(HOSTILE_TEXT)
 @settings(max_examples=FUZZ_EXAMPLES, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-def test_engine_answers_or_refuses_cleanly(engine, text):
+def test_engine_answers_or_refuses_cleanly(hostile_engine, text):
     try:
-        resp = engine.search(SearchRequest(q=text))
+        resp = hostile_engine.search(SearchRequest(q=text))
     except InvalidRequest as e:
         assert e.code and e.message
         return
@@ -67,42 +67,42 @@ def test_engine_answers_or_refuses_cleanly(engine, text):
             assert "<" not in segments_html(segments).replace("<mark>", "").replace("</mark>", "")
 
 
-def test_ten_thousand_character_query_is_refused_with_a_reason(engine):
+def test_ten_thousand_character_query_is_refused_with_a_reason(hostile_engine):
     with pytest.raises(InvalidRequest) as e:
-        engine.search(SearchRequest(q="munitions " * 1000))
+        hostile_engine.search(SearchRequest(q="munitions " * 1000))
     assert e.value.code == "query_too_long"
-    assert engine.search(SearchRequest(q="m" * MAX_QUERY_LENGTH)).total == 0
+    assert hostile_engine.search(SearchRequest(q="m" * MAX_QUERY_LENGTH)).total == 0
 
 
-def test_prefix_expansion_is_capped(engine, monkeypatch):
+def test_prefix_expansion_is_capped(hostile_engine, monkeypatch):
     import search.plan as plan
 
     seen = []
     real = plan.expand_prefix
     monkeypatch.setattr(plan, "expand_prefix", lambda snap, folded, *rest: seen.append(real(snap, folded, *rest)) or seen[-1])
-    resp = engine.search(SearchRequest(q="zu*"))
+    resp = hostile_engine.search(SearchRequest(q="zu*"))
     assert resp.total > 0  # still answers, with the most frequent expansions
     assert seen and 0 < len(seen[0]) <= MAX_PREFIX_TERMS < 676
     # A one-letter prefix is not expanded at all.
     seen.clear()
-    engine.search(SearchRequest(q="z*"))
+    hostile_engine.search(SearchRequest(q="z*"))
     assert seen == []
 
 
 @pytest.mark.parametrize("field,value", [("per_page", MAX_PER_PAGE + 1), ("per_page", 0), ("page", MAX_PAGE + 1), ("page", 0)])
-def test_page_limits(engine, field, value):
+def test_page_limits(hostile_engine, field, value):
     with pytest.raises(InvalidRequest):
-        engine.search(SearchRequest(q="munitions", **{field: value}))
-    assert engine.search(SearchRequest(q="munitions", per_page=MAX_PER_PAGE, page=MAX_PAGE)).hits == []
+        hostile_engine.search(SearchRequest(q="munitions", **{field: value}))
+    assert hostile_engine.search(SearchRequest(q="munitions", per_page=MAX_PER_PAGE, page=MAX_PAGE)).hits == []
 
 
-def test_time_budget_returns_partial_results_flagged(engine, monkeypatch):
+def test_time_budget_returns_partial_results_flagged(hostile_engine, monkeypatch):
     import search.engine as eng
 
     # A clock that jumps a second at each reading: any budget runs out at once.
     ticks = iter(range(10**6))
     monkeypatch.setattr(eng.time, "perf_counter", lambda: float(next(ticks)))
-    resp = engine.search(SearchRequest(q="munitions alliance", time_budget_ms=1))
+    resp = hostile_engine.search(SearchRequest(q="munitions alliance", time_budget_ms=1))
     assert resp.partial is True
     assert resp.total == 300 and resp.hits  # results are still there, flagged
     # Every stage after the first word was cut short, and the response names them.
@@ -110,7 +110,7 @@ def test_time_budget_returns_partial_results_flagged(engine, monkeypatch):
     assert all(v == [] for v in resp.facets.values())
 
 
-def test_no_stage_runs_past_the_budget(engine, monkeypatch):
+def test_no_stage_runs_past_the_budget(hostile_engine, monkeypatch):
     import search.engine as eng
 
     # The clock advances 10 ms a reading: a 300 ms budget lasts about 30 steps of work, so the
@@ -118,20 +118,20 @@ def test_no_stage_runs_past_the_budget(engine, monkeypatch):
     ticks = iter(range(10**7))
     monkeypatch.setattr(eng.time, "perf_counter", lambda: next(ticks) / 100)
     q = " OR ".join(f"zu{a}{b}" for a in "abcdefg" for b in "abcdefghijklmnopqrstuvwxyz")[:MAX_QUERY_LENGTH]
-    resp = engine.search(SearchRequest(q=q, time_budget_ms=300))
+    resp = hostile_engine.search(SearchRequest(q=q, time_budget_ms=300))
     assert resp.partial and "planning" in resp.timed_out
     assert resp.took_ms <= 300 + 10 * 30  # a few steps past the deadline at most, never the whole query
 
 
-def test_many_prefixes_share_one_cap(engine):
+def test_many_prefixes_share_one_cap(hostile_engine):
     q = " ".join(f"{a}{b}*" for a in "abcdefghijklm" for b in "aeiouyrlsn")  # 130 two-letter prefixes
-    resp = engine.search(SearchRequest(q=q))
+    resp = hostile_engine.search(SearchRequest(q=q))
     assert resp.took_ms < 2000
     # A query's prefixes together expand to at most MAX_QUERY_PREFIX_TERMS terms.
     from search.budget import Budget
     from search.plan import plan_query
 
-    plan = plan_query(engine.snapshot(), query.parse("zu* " * 10), Budget(None))
+    plan = plan_query(hostile_engine.snapshot(), query.parse("zu* " * 10), Budget(None))
     assert sum(len(g) for g in plan.groups) <= MAX_QUERY_PREFIX_TERMS
 
 
@@ -146,24 +146,24 @@ LONG_WORDS = st.one_of(
 
 @given(LONG_WORDS)
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-def test_any_query_within_the_length_limit_answers_within_its_budget(engine, text):
+def test_any_query_within_the_length_limit_answers_within_its_budget(hostile_engine, text):
     import time
 
     budget_ms = 1000
     t0 = time.perf_counter()
-    resp = engine.search(SearchRequest(q=text, time_budget_ms=budget_ms))
+    resp = hostile_engine.search(SearchRequest(q=text, time_budget_ms=budget_ms))
     wall = (time.perf_counter() - t0) * 1000
     # The budget holds with room for one unit of work past it (this index is small).
     assert wall < budget_ms * 1.5, (len(text), wall, resp.timed_out)
 
 
-def test_a_query_of_many_words_searches_its_rarest(engine):
+def test_a_query_of_many_words_searches_its_rarest(hostile_engine):
     from search.engine import MAX_QUERY_CLAUSES
 
     words = [f"zu{a}{b}" for a in "ab" for b in "abcdefghijklmnopqrstu"][:40]
-    resp = engine.search(SearchRequest(q="munitions " + " ".join(words)))
+    resp = hostile_engine.search(SearchRequest(q="munitions " + " ".join(words)))
     assert f"Requête de 41 termes : seuls les {MAX_QUERY_CLAUSES} plus rares ont été cherchés." in resp.notice
-    resp = engine.search(SearchRequest(q=" OU ".join(words)))
+    resp = hostile_engine.search(SearchRequest(q=" OU ".join(words)))
     assert f"OU de 40 termes : seuls les {MAX_QUERY_CLAUSES} plus rares ont été cherchés." in resp.notice
     assert resp.total > 0
 
@@ -173,10 +173,10 @@ def test_a_long_quotation_is_found_by_its_opening_words():
     assert len(pq.clauses[0].terms) == query.MAX_PHRASE_TERMS
 
 
-def test_every_prefix_of_a_query_gets_its_share(engine):
+def test_every_prefix_of_a_query_gets_its_share(hostile_engine):
     from search.budget import Budget
     from search.plan import plan_query
 
-    plan = plan_query(engine.snapshot(), query.parse("zua* zub* zuc* zud*"), Budget(None))
+    plan = plan_query(hostile_engine.snapshot(), query.parse("zua* zub* zuc* zud*"), Budget(None))
     sizes = [len(g) for g in plan.groups]
     assert len(sizes) == 4 and all(0 < s <= MAX_QUERY_PREFIX_TERMS // 4 for s in sizes)

@@ -5,7 +5,9 @@ import urllib.parse
 
 import pytest
 
-from web_fixtures import BROWSER_MARKS, build_index, make_app, serve_app
+from corpus import build_index
+from servers import BROWSER_MARKS, serve_app
+from web_helpers import make_app
 
 pytestmark = BROWSER_MARKS
 

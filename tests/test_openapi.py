@@ -11,7 +11,6 @@ from hypothesis import HealthCheck, settings
 from schemathesis.checks import positive_data_acceptance
 
 
-
 from web.openapi import spec
 
 # Loaded from the same dict /api/openapi.json serves (test_openapi_document checks that), and
@@ -155,7 +154,7 @@ def test_real_responses_match_the_spec(client, url, path, status):
 
 
 def test_every_method_and_error_status_matches_the_spec(web_index, tmp_path):
-    from web_fixtures import make_app
+    from web_helpers import make_app
 
     for path in ("/api/search", "/api/suggest?q=mun", "/healthz", "/api/documents/afp-001"):
         spec_path = path.replace("afp-001", "{id}").split("?")[0]
@@ -184,7 +183,7 @@ def test_new_response_fields_are_described(web_index, monkeypatch):
     """A partial match with corrections and stages cut short: everything the model can carry."""
     from search.model import Correction, FacetItem, Hit, SearchResponse, Segment
     from web import ENGINE_KEY
-    from web_fixtures import make_app
+    from web_helpers import make_app
 
     hit = Hit(id="a", title="Ours", title_segments=[Segment("Ours", True)], date=None, source="AFP", url=None,
               snippet_segments=[], score=1.5, people=[], places=[], missing=["pangolin"])
@@ -235,21 +234,13 @@ def test_text_as_data_is_described(client):
 ])
 def test_agency_responses_match_the_spec(web_index, url, path, status):
     """Agency hits, facets, documents with versions and a withdrawn item (a stub engine, by the engine's contract)."""
-    from web_fixtures import agency_response, agency_stub, make_app
+    from web_helpers import agency_response, agency_stub, make_app
 
     app = make_app(web_index)
     agency_stub(app, [agency_response()])
     r = app.test_client().get(url)
     assert r.status_code == status, r.get_data(as_text=True)[:300]
     assert_documented(path, "get", status, r.data, r.mimetype)
-
-
-@pytest.fixture(scope="module")
-def agency_client(tmp_path_factory):
-    """A real index with agency items: versions, a kill, an English item, one under embargo."""
-    from web_fixtures import build_agency_index, make_app
-
-    return make_app(build_agency_index(tmp_path_factory.mktemp("agency") / "index")).test_client()
 
 
 @pytest.mark.parametrize("url, path, status", [

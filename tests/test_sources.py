@@ -39,14 +39,14 @@ def test_normalize(raw, source, byline):
 
 
 def test_one_agency_in_the_source_facet(tmp_path):
-    from search_fixtures import build
+    from corpus import build_index
 
     records = [
         {"id": f"s{i}", "title": f"Dépêche {i} sur la grève", "date": "2020-01-0" + str(i + 1), "chapo": "La grève continue.",
          "body": "Les syndicats appellent à manifester.", "source": raw}
         for i, raw in enumerate(["Orange avec AFP", "Orange avec AFP-Services", "AFP", "Philippe GRELARD", "Reuters"])
     ]
-    engine = Engine(build(tmp_path, records, seed=False))
+    engine = Engine(build_index(tmp_path / "index", records))
     resp = engine.search(SearchRequest(q="grève"))
     assert [(f.value, f.count) for f in resp.facets["sources"]] == [("AFP", 3), ("Reuters", 1)]
     assert engine.search(SearchRequest(q="grève", sources=("AFP",))).total == 3
@@ -56,11 +56,11 @@ def test_one_agency_in_the_source_facet(tmp_path):
 
 
 def test_document_page_shows_the_byline(tmp_path):
-    from search_fixtures import build
-    from web_fixtures import make_app, page
+    from corpus import build_index
+    from web_helpers import make_app, page
 
     records = [{"id": "signee", "title": "Une dépêche signée", "date": "2020-02-02", "chapo": "Un texte signé.",
                 "body": "Par une journaliste.", "source": "Amélie BOTTOLLIER-DEPOIS"}]
-    client = make_app(build(tmp_path, records, seed=False)).test_client()
+    client = make_app(build_index(tmp_path / "index", records)).test_client()
     assert '<span class="byline">par Amélie Bottollier-Depois</span>' in page(client, "/doc/signee")
     assert client.get("/api/documents/signee").json["byline"] == "Amélie Bottollier-Depois"

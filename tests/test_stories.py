@@ -9,16 +9,10 @@ from search import indexing, stories
 from search.engine import Engine
 from search.generations import STORIES_FILE
 from search.model import InvalidRequest, SearchRequest
-from search_fixtures import STORY_RECORDS, STORY_UPDATE, build, write_corpus
+from corpus import STORY_RECORDS, STORY_UPDATE, write_corpus
 
 
 MAURES = '"massif des Maures"'  # the running story's versions and the 2019 dispatch have it
-
-
-@pytest.fixture
-def story_index(tmp_path):
-    """The running-story corpus indexed (entities off), without the seed dispatch."""
-    return build(tmp_path, STORY_RECORDS, seed=False)
 
 
 def _story_of(engine: Engine, doc_id: str) -> str:
@@ -105,7 +99,7 @@ def test_rebuild_stores_each_dispatch_story_and_the_story_index(story_index):
 
 def test_index_add_joins_an_existing_story_without_a_rebuild(story_index, tmp_path):
     gen_before = indexing.current_generation(story_index)
-    report = indexing.add([write_corpus(tmp_path / "update", [STORY_UPDATE], seed=False)], story_index, entities=False)
+    report = indexing.add([write_corpus(tmp_path / "update", [STORY_UPDATE])], story_index, entities=False)
     assert report.indexed == 1
     assert indexing.current_generation(story_index) == gen_before  # no new generation
     engine = Engine(story_index)
@@ -120,7 +114,7 @@ def test_the_watched_folder_joins_a_version_landing_there_to_its_story(story_ind
     from search.watch import Watcher
 
     inbox = tmp_path / "arrivee"
-    write_corpus(inbox, [STORY_UPDATE], seed=False)
+    write_corpus(inbox, [STORY_UPDATE])
     batches = Watcher(inbox, story_index, entities=False, settle=0.0, batch_seconds=0.0, say=lambda _m: None,
                       use_events=False).run(once=True)
     assert [b.indexed for b in batches] == [1]
@@ -129,7 +123,7 @@ def test_the_watched_folder_joins_a_version_landing_there_to_its_story(story_ind
 
 def test_index_add_replacing_a_version_keeps_it_in_its_story(story_index, tmp_path):
     changed = dict(STORY_RECORDS[1], title="Incendie dans le massif des Maures : campings évacués")
-    indexing.add([write_corpus(tmp_path / "again", [changed], seed=False)], story_index, entities=False)
+    indexing.add([write_corpus(tmp_path / "again", [changed])], story_index, entities=False)
     engine = Engine(story_index)
     assert _story_of(engine, "feu-v2") == stories.story_id("feu-v1")
     assert sorted(m.doc for m in stories.read_members(indexing.current_generation(story_index))).count("feu-v2") == 1

@@ -9,12 +9,7 @@ from search import suggest
 from search.engine import Engine
 from search.model import SearchRequest, plain_text
 
-from search_fixtures import build
-
-
-@pytest.fixture(scope="module")
-def engine(tmp_path_factory):
-    return Engine(build(tmp_path_factory.mktemp("suggest")))
+from corpus import SEARCH_RECORDS, build_index
 
 
 @pytest.mark.parametrize(
@@ -73,7 +68,7 @@ def test_a_rare_word_gets_a_suggestion_not_a_correction(tmp_path):
                for i in range(60)]
     records += [{"id": f"t{i}", "date": "2020-01-02", "title": f"Philipe Martin ({i})", "chapo": "Philipe Martin témoigne.",
                  "body": "Un récit."} for i in range(1)]
-    engine = Engine(build(tmp_path, records, seed=False))
+    engine = Engine(build_index(tmp_path / "index", records))
     res = engine.search(SearchRequest(q="Philipe"))
     assert [(c.word, c.replacement, c.applied) for c in res.corrections] == [("Philipe", "Philippe", False)]
     assert res.corrected_query == "Philippe"
@@ -126,7 +121,7 @@ def test_words_of_an_opening_indexed_as_lead_are_shown(tmp_path):
     # stored as one: the displayed word comes from the body.
     records = [{"id": f"etna-{i}", "chapo": "", "date": "2023-05-0" + str(i + 1),
                 "body": f"L'Etna est entré en éruption pour la {i + 2}e fois. Les vols sont suspendus."} for i in range(8)]
-    engine = Engine(build(tmp_path, records, seed=False))
+    engine = Engine(build_index(tmp_path / "index", records))
     assert engine.suggest("erup")["terms"] == ["éruption"]
     assert engine.search(SearchRequest(q="eruptoin", correct=False)).corrected_query == "éruption"
 
@@ -136,7 +131,7 @@ def test_a_new_generation_keeps_correcting_while_its_speller_is_built(tmp_path, 
 
     from search import indexing, spelling
 
-    root = build(tmp_path)
+    root = build_index(tmp_path / "index", SEARCH_RECORDS, seed=True)
     engine = Engine(root)
     assert engine.search(SearchRequest(q="Stoltemberg")).corrections  # first generation, built
     # An update (as `index watch` makes every second) opens a new snapshot whose speller is

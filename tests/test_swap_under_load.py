@@ -7,7 +7,8 @@ import urllib.parse
 
 import pytest
 
-from web_fixtures import WEB_DISPATCHES, build_index, get_json, gunicorn_server
+from corpus import WEB_DISPATCHES, build_index
+from servers import get_json, gunicorn_server
 
 DURATION = 30.0
 CLIENTS = 4

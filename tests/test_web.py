@@ -1,6 +1,6 @@
 """The web front end's HTML pages, configuration, security headers, and index refresh.
 
-The fixture corpus and helpers are in web_fixtures.py (JSON Lines records may carry people and
+The fixture corpus and helpers are in web_helpers.py (JSON Lines records may carry people and
 places, so facets are tested without the NER model); the fixtures in conftest.py.
 """
 from __future__ import annotations
@@ -14,7 +14,9 @@ import time
 import pytest
 
 from search.model import SearchResponse
-from web_fixtures import ROOT, WEB_DISPATCHES, build_index, get_json, gunicorn_server, make_app, page
+from corpus import WEB_DISPATCHES, build_index
+from servers import ROOT, get_json, gunicorn_server
+from web_helpers import make_app, page
 
 # ---------------------------------------------------------------- configuration
 
@@ -328,7 +330,7 @@ def test_missing_index(tmp_path):
 def test_index_appearing_later_is_served(tmp_path):
     client = make_app(tmp_path / "index").test_client()
     assert client.get("/api/search?q=munitions").status_code == 503
-    build_index(tmp_path / "index")
+    build_index(tmp_path / "index", WEB_DISPATCHES)
     r = client.get("/api/search?q=munitions")
     assert r.status_code == 200 and r.json["total"] >= 5
 
@@ -350,7 +352,7 @@ def test_rebuild_is_served_from_the_next_request(tmp_path):
 
 
 def test_no_failed_request_while_rebuilding(tmp_path):
-    root = build_index(tmp_path / "index")
+    root = build_index(tmp_path / "index", WEB_DISPATCHES)
     app = make_app(root)
     failures: list = []
     statuses: list[int] = []
@@ -376,7 +378,7 @@ def test_no_failed_request_while_rebuilding(tmp_path):
         t.start()
     try:
         for _ in range(4):
-            build_index(root)
+            build_index(root, WEB_DISPATCHES)
             time.sleep(0.05)
     finally:
         stop.set()
@@ -401,7 +403,7 @@ def test_gunicorn_workers_follow_a_rebuild(tmp_path):
             assert status == 200
             generations.add(body["generation"])
         assert len(generations) == 1
-        build_index(root)
+        build_index(root, WEB_DISPATCHES)
         seen = []
         for _ in range(8):
             status, body = get("/api/search?q=Bordeaux")

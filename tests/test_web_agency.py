@@ -9,7 +9,7 @@ import re
 import pytest
 
 from search.model import FacetItem
-from web_fixtures import agency_response, agency_stub, make_app, page, tags
+from web_helpers import agency_response, agency_stub, make_app, page, tags
 
 WITHDRAWN = {"error": {"code": "document_withdrawn", "message": "Cette dépêche a été retirée par l'agence."}}
 
@@ -177,45 +177,37 @@ def test_plain_index_shows_no_agency_markup(client):
 # ---------------------------------------------------------------- end to end: the real engine on agency items
 
 
-@pytest.fixture(scope="module")
-def real(tmp_path_factory):
-    """A test client on a real index: the web corpus plus agency items added version by version."""
-    from web_fixtures import build_agency_index
-
-    return make_app(build_agency_index(tmp_path_factory.mktemp("agency") / "index")).test_client()
-
-
-def test_real_engine_hits_facets_and_filters(real):
-    body = real.get("/api/search?q=kiev").json
+def test_real_engine_hits_facets_and_filters(agency_client):
+    body = agency_client.get("/api/search?q=kiev").json
     top = body["hits"][0]
     assert (top["id"], top["urgency"], top["slugline"], top["language"], top["version"]) == (
         "urn:newsml:afp:kiev", 1, "UKRAINE-EXPLOSION", "fr", 3)
     assert body["facets"]["urgency"][0]["toggle_url"] == "/api/search?q=kiev&urgency=1"
-    english = real.get("/api/search?language=en").json
+    english = agency_client.get("/api/search?language=en").json
     assert [h["id"] for h in english["hits"]] == ["urn:newsml:reu:nato"]
     assert [it for it in english["facets"]["language"] if it["selected"]][0]["toggle_url"] == "/api/search"
-    html = page(real, "/?q=ministers")
+    html = page(agency_client, "/?q=ministers")
     assert '<abbr class="lang-badge" title="anglais">EN</abbr>' in html and "NATO-DEFENCE" in html
-    assert page(real, "/?q=kiev").count('<span class="urgency urgency-1 is-high">FLASH</span>') == 1
-    assert 'data-facet="slugline"' in page(real, "/")
+    assert page(agency_client, "/?q=kiev").count('<span class="urgency urgency-1 is-high">FLASH</span>') == 1
+    assert 'data-facet="slugline"' in page(agency_client, "/")
 
 
-def test_real_engine_history_kill_and_embargo(real):
-    doc = real.get("/api/documents/urn:newsml:afp:kiev").json
+def test_real_engine_history_kill_and_embargo(agency_client):
+    doc = agency_client.get("/api/documents/urn:newsml:afp:kiev").json
     assert doc["status"] == "usable" and [v["version"] for v in doc["versions"]] == [1, 2, 3]
-    html = page(real, "/doc/urn:newsml:afp:kiev")
+    html = page(agency_client, "/doc/urn:newsml:afp:kiev")
     history = re.search(r'<section class="versions".*?</section>', html, re.S).group(0)
     assert [int(v) for v in re.findall(r'data-version="(\d+)"', history)] == [3, 2, 1]
     assert "Version 3 · 1er mars 2024 à 10:45 (affichée)" in text(history)
-    killed = real.get("/api/documents/urn:newsml:afp:rumeur")
+    killed = agency_client.get("/api/documents/urn:newsml:afp:rumeur")
     assert killed.status_code == 410 and killed.json == WITHDRAWN
-    gone = page(real, "/doc/urn:newsml:afp:rumeur", 410)
+    gone = page(agency_client, "/doc/urn:newsml:afp:rumeur", 410)
     assert "Dépêche retirée" in text(gone) and "Retirée par l'agence" in text(gone)
-    assert "urn:newsml:afp:rumeur" not in real.get("/api/search?q=maire+lyon").get_data(as_text=True)
+    assert "urn:newsml:afp:rumeur" not in agency_client.get("/api/search?q=maire+lyon").get_data(as_text=True)
     # Under embargo: unknown, on the page and in the API alike.
-    assert real.get("/api/documents/urn:newsml:afp:embargo").status_code == 404
-    page(real, "/doc/urn:newsml:afp:embargo", 404)
-    assert real.get("/api/search?q=nobel").json["total"] == 0
+    assert agency_client.get("/api/documents/urn:newsml:afp:embargo").status_code == 404
+    page(agency_client, "/doc/urn:newsml:afp:embargo", 404)
+    assert agency_client.get("/api/search?q=nobel").json["total"] == 0
 
 
 # ---------------------------------------------------------------- earlier versions (?version=N)
@@ -285,21 +277,21 @@ def test_document_page_bad_unknown_and_withdrawn_versions(agency):
     assert "<a " not in history
 
 
-def test_real_engine_earlier_versions(real):
+def test_real_engine_earlier_versions(agency_client):
     kiev = "urn:newsml:afp:kiev"
-    doc = real.get(f"/api/documents/{kiev}?version=1&q=secours").json
+    doc = agency_client.get(f"/api/documents/{kiev}?version=1&q=secours").json
     assert doc["shown_version"] == 1 and doc["title"] == "Explosion à Kiev"
     assert doc["lead"] == "Une forte explosion a retenti à Kiev."
     assert doc["body_html"] == "<p>Les <mark>secours</mark> se rendent sur place.</p>"
-    assert real.get(f"/api/documents/{kiev}").json["shown_version"] == 3
-    assert real.get(f"/api/documents/{kiev}?version=4").status_code == 404
-    assert real.get("/api/documents/urn:newsml:afp:rumeur?version=1").status_code == 410
-    assert real.get("/api/documents/urn:newsml:afp:embargo?version=1").status_code == 404
-    assert real.get("/api/documents/afp-001?version=1").status_code == 404  # not an agency item
-    assert real.get("/api/documents/afp-001").json["shown_version"] is None
-    html = page(real, f"/doc/{kiev}?version=2")
+    assert agency_client.get(f"/api/documents/{kiev}").json["shown_version"] == 3
+    assert agency_client.get(f"/api/documents/{kiev}?version=4").status_code == 404
+    assert agency_client.get("/api/documents/urn:newsml:afp:rumeur?version=1").status_code == 410
+    assert agency_client.get("/api/documents/urn:newsml:afp:embargo?version=1").status_code == 404
+    assert agency_client.get("/api/documents/afp-001?version=1").status_code == 404  # not an agency item
+    assert agency_client.get("/api/documents/afp-001").json["shown_version"] is None
+    html = page(agency_client, f"/doc/{kiev}?version=2")
     assert "Version 2 du 1er mars 2024 à 09:30 — ce n'est pas la dernière version." in text(html)
     assert "Explosion à Kiev : des victimes" in text(html) and "trois morts" not in text(re.search(
         r'<article.*?</article>', html, re.S).group(0))
-    gone = page(real, "/doc/urn:newsml:afp:rumeur?version=1", 410)
+    gone = page(agency_client, "/doc/urn:newsml:afp:rumeur?version=1", 410)
     assert "La mairie ne confirme pas" not in gone

@@ -10,7 +10,8 @@ from hypothesis import strategies as st
 
 from search.analysis import SCHEMA_VERSION
 from search.model import MAX_PER_PAGE
-from web_fixtures import MUNITIONS_IDS, WEB_DISPATCHES, make_app
+from corpus import MUNITIONS_IDS, WEB_DISPATCHES
+from web_helpers import make_app
 
 HIT_KEYS = {"id", "title", "title_html", "title_segments", "date", "source", "url", "snippet_html", "snippet_segments",
             "score", "people", "places"}

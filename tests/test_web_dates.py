@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import re
 
-from web_fixtures import page
+from web_helpers import page
 
 
 def test_date_inputs_keep_the_search_and_its_filters(client):

@@ -4,7 +4,7 @@ from __future__ import annotations
 import re
 from urllib.parse import quote
 
-from web_fixtures import page, tags
+from web_helpers import page, tags
 
 
 def test_api_person_page(entity_client):

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from urllib.parse import parse_qsl, urlsplit
 
-from web_fixtures import WEB_DISPATCHES, page
+from corpus import WEB_DISPATCHES
+from web_helpers import page
 
 UKRAINE = {d["id"] for d in WEB_DISPATCHES if "Ukraine" in d.get("places", [])}
 

@@ -7,7 +7,7 @@ import re
 import pytest
 
 from search.model import Correction, Hit, SearchResponse, Segment
-from web_fixtures import make_app, page
+from web_helpers import make_app, page
 
 NO_FACETS = {"people": [], "places": [], "sources": [], "dates": []}
 

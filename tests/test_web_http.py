@@ -91,14 +91,14 @@ REPLAYS = [
 @pytest.fixture(scope="module")
 def served(web_index, tmp_path_factory):
     """gunicorn with gunicorn.conf.py on the fixture index, with a short head deadline."""
-    from web_fixtures import gunicorn_server
+    from servers import gunicorn_server
 
     with gunicorn_server(web_index, tmp_path_factory.mktemp("served"), DEPECHE_HEADER_TIMEOUT=str(HEADER_TIMEOUT)) as base:
         yield base
 
 
 def test_hostile_requests_on_the_socket(served):
-    from web_fixtures import raw_http
+    from servers import raw_http
 
     for request, status, api in REPLAYS:
         got, headers, body = raw_http(served, request)
@@ -119,7 +119,7 @@ def test_slow_clients_do_not_starve_the_workers(served):
     import time
     import urllib.request
 
-    from web_fixtures import get_json
+    from servers import get_json
 
     answers: list[bytes] = []
     paths = ("/healthz", "/api/search?q=munitions", "/?q=munitions")

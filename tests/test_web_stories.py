@@ -9,7 +9,7 @@ import pytest
 
 from search import stories
 from web.openapi import spec
-from web_fixtures import page
+from web_helpers import page
 
 MAURES = '"massif des Maures"'
 STORY = stories.story_id("feu-v1")
