@@ -147,11 +147,12 @@ def agency_client(agency_app):
 
 @pytest.fixture(scope="session")
 def agency_server(agency_index):
-    """Base URL of an app of its own on agency_index, served on a loopback port."""
+    """Base URL of an app of its own on agency_index, served on a loopback port (with a budget no
+    loaded test machine runs out of: its pages are checked for what they show, not for speed)."""
     from servers import serve_app
     from web_helpers import make_app
 
-    with serve_app(make_app(agency_index)) as base:
+    with serve_app(make_app(agency_index, TIME_BUDGET_MS=30_000)) as base:
         yield base
 
 
