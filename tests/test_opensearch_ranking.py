@@ -15,7 +15,7 @@ from search.model import SearchRequest
 from search.opensearch import rerank, writer
 from search.opensearch.engine import ClusterEngine
 from search.query import parse
-from search_fixtures import build, write_corpus
+from corpus import build_index, write_corpus
 
 FILL = "Les discussions se poursuivent cette semaine au ministère avec les représentants du secteur."
 
@@ -134,7 +134,7 @@ def engines(request, tmp_path_factory):
     alias = unique_alias("ranking")
     corpus = write_corpus(tmp_path_factory.mktemp("rank-corpus"), RECORDS, seed=False)
     writer.rebuild([corpus], client, alias, entities=False, cache_dir=tmp_path_factory.mktemp("rank-cache"))
-    yield Engine(build(tmp_path_factory.mktemp("rank-whoosh"), RECORDS, seed=False)), ClusterEngine(url, alias)
+    yield Engine(build_index(tmp_path_factory.mktemp("rank-whoosh") / "index", RECORDS)), ClusterEngine(url, alias)
     drop(client, alias)
 
 
