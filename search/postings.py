@@ -502,7 +502,6 @@ def segment_postings(folder: Path, sr) -> SegmentPostings:
     return got
 
 
-open_segment = segment_postings
 
 
 def ensure(gen: Path, reader) -> list[str]:

@@ -210,16 +210,30 @@ def browser():
         b.close()
 
 
-@pytest.fixture
-def page_and_problems(browser):
-    """A fresh desktop page, and the console errors (CSP violations included) and script errors it reports."""
-    context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="fr-FR")
-    page = context.new_page()
+def _page_watched(browser, **context):
+    """A fresh page in a context of its own, and the list its console and script errors go to."""
+    ctx = browser.new_context(locale="fr-FR", **context)
+    page = ctx.new_page()
     problems: list[str] = []
     page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
     page.on("pageerror", lambda e: problems.append(str(e)))
+    return ctx, page, problems
+
+
+@pytest.fixture
+def page_and_problems(browser):
+    """A fresh desktop page, and the console errors (CSP violations included) and script errors it reports."""
+    ctx, page, problems = _page_watched(browser, viewport={"width": 1280, "height": 900})
     yield page, problems
-    context.close()
+    ctx.close()
+
+
+@pytest.fixture
+def phone(browser):
+    """The same at phone width, touch enabled."""
+    ctx, page, problems = _page_watched(browser, viewport={"width": 390, "height": 844}, has_touch=True)
+    yield page, problems
+    ctx.close()
 
 
 # ---------------------------------------------------------------- the OpenSearch cluster (helpers in cluster_fixtures.py)

@@ -13,17 +13,6 @@ expect = pytest.importorskip("playwright.sync_api").expect
 pytestmark = BROWSER_MARKS
 
 
-@pytest.fixture
-def phone(browser):
-    context = browser.new_context(viewport={"width": 390, "height": 844}, locale="fr-FR", has_touch=True)
-    page = context.new_page()
-    problems: list[str] = []
-    page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
-    page.on("pageerror", lambda e: problems.append(str(e)))
-    yield page, problems
-    context.close()
-
-
 def wait_open(page):
     """Until the drawer has slid down (its transition done)."""
     expect(page.locator("#filtres")).to_have_css("transform", "none")

@@ -50,7 +50,7 @@ def _check_every_posting(gen: Path) -> int:
     r = whoosh_index.open_dir(str(gen)).reader()
     checked = 0
     for sr, _ in r.leaf_readers():
-        seg = postings.open_segment(gen, sr)
+        seg = postings.segment_postings(gen, sr)
         want = _analysed_postings(sr)
         for field in ("title", "lead", "body", "id", "places", "source", "month"):
             fa = seg.field(field)
@@ -121,7 +121,7 @@ def test_a_term_absent_from_a_field_has_no_postings(built_index: Path):
     gen = current_generation(built_index)
     with whoosh_index.open_dir(str(gen)).reader() as r:
         sr = next(iter(r.leaf_readers()))[0]
-        seg = postings.open_segment(gen, sr)
+        seg = postings.segment_postings(gen, sr)
         assert seg.postings("body", "zzzzinexistant") is None
         assert seg.postings("body", "") is None
         assert seg.postings("nofield", "munition") is None

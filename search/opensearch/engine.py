@@ -218,14 +218,21 @@ class ClusterEngine:
         """No dispatch has ``word`` (the suggester only read the bodies)."""
         return self._count({"multi_match": {"query": word, "fields": [f"{f}.folded" for f in TEXT_FIELDS], "operator": "and"}}) == 0
 
-    def search(self, req: SearchRequest, within: Iterable[str] | None = None) -> SearchResponse:
-        """Answer a search request; the time budget becomes the cluster's ``timeout``."""
-        t0 = time.perf_counter()
+    def _prepared(self, req: SearchRequest, within: Iterable[str] | None):
+        """What a search and an export both start from, the request validated: (date bounds,
+        snapshot, parsed query, notices, filters, chosen and excluded facet values, date filter,
+        cluster query, match kind)."""
         lo, hi = self.validate(req)
         snap = self.snapshot()
         pq, notices = self._phrases_found(query.parse(req.q))
         flt, chosen, excl, dates = self._filters(req, lo, hi, within)
         q, match = self._plan(pq, flt, excl)
+        return lo, hi, snap, pq, notices, flt, chosen, excl, dates, q, match
+
+    def search(self, req: SearchRequest, within: Iterable[str] | None = None) -> SearchResponse:
+        """Answer a search request; the time budget becomes the cluster's ``timeout``."""
+        t0 = time.perf_counter()
+        lo, hi, snap, pq, notices, flt, chosen, excl, dates, q, match = self._prepared(req, within)
         budget = Budget(req.time_budget_ms)
         resp = self._page(req, pq, q, match, chosen, dates, snap, budget)
         total = resp["hits"]["total"]["value"]
@@ -506,11 +513,7 @@ class ClusterEngine:
         if isinstance(limit, bool) or not isinstance(limit, int) or limit < 0:
             raise InvalidRequest("bad_limit", "« limit » doit être un entier positif ou nul")
         t0 = time.perf_counter()
-        lo, hi = self.validate(req)
-        snap = self.snapshot()
-        pq, notices = self._phrases_found(query.parse(req.q))
-        flt, chosen, excl, dates = self._filters(req, lo, hi, within)
-        q, match = self._plan(pq, flt, excl)
+        lo, hi, snap, pq, notices, flt, chosen, excl, dates, q, match = self._prepared(req, within)
         plain = SearchRequest(**{**req.__dict__, "highlight": False})
         size = min(limit, MAX_RESULTS)
         terms = rerank.query_terms(pq)
