@@ -13,7 +13,7 @@ import re
 
 import numpy as np
 
-from . import analysis, query, spelling
+from . import analysis, arrays, query, spelling
 from .budget import MATCH_SHARE, Budget
 from .model import AGENCY_FACETS, Correction
 from .snapshot import EMPTY, TEXT_FIELDS, Snapshot, TermPostings
@@ -383,18 +383,18 @@ def _phrase_mask(snap: Snapshot, terms: tuple[str, ...], budget: Budget) -> np.n
             m[docs_all] = True
             return m
         tp = loaded[t] = snap.term(t)
-        docs_all = tp.ids if docs_all is None else np.intersect1d(docs_all, tp.ids, assume_unique=True)
+        docs_all = tp.ids if docs_all is None else arrays.sorted_intersect(docs_all, tp.ids)
         if not len(docs_all):
             break
     tps = [loaded[t] for t in terms] if len(loaded) == len(order) else []
     finished = True
     for f in TEXT_FIELDS if tps else ():
         fps = [tp.fields.get(f, EMPTY) for tp in tps]
-        if any(len(fp) == 0 or fp._offsets is None for fp in fps):
+        if any(len(fp) == 0 or not fp.has_positions for fp in fps):
             continue
         common = fps[0].ids
         for fp in fps[1:]:
-            common = np.intersect1d(common, fp.ids, assume_unique=True)
+            common = arrays.sorted_intersect(common, fp.ids)
         common = common[~m[common]]
         if not len(common):
             continue

@@ -183,6 +183,18 @@ class SegmentPostings:
         vs = fa.vstart[a : b + 1]
         return fa.ids[a:b], fa.tf[a:b], vs - vs[0], fa.values[int(vs[0]) : int(vs[-1])]
 
+    def views(self, field: str, term: str):
+        """(ids, tf, position offsets, positions file) of a term in a text field, as views of
+        the mapped arrays (nothing copied; offset ``i`` and ``i + 1`` bound posting ``i``), or None."""
+        fa = self.fields.get(field)
+        if fa is None or fa.vstart is None:
+            return None
+        i = fa.find(term)
+        if i is None:
+            return None
+        a, b = int(fa.start[i]), int(fa.start[i + 1])
+        return fa.ids[a:b], fa.tf[a:b], fa.vstart[a : b + 1], fa.values
+
 
 def keyword_fields(schema) -> list[str]:
     """Indexed fields other than the text fields and numeric ranges: ids, facets, months."""

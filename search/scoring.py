@@ -10,7 +10,7 @@ from collections import Counter
 
 import numpy as np
 
-from . import analysis, highlight, ranking
+from . import analysis, arrays, highlight, ranking
 from .budget import Budget
 from .plan import Plan
 from .snapshot import EMPTY, Snapshot
@@ -71,7 +71,7 @@ def story_count(snap: Snapshot, cand: np.ndarray) -> int:
     so it costs no more than the matches themselves."""
     story = snap.story_of[cand]
     multi = snap.story_size[story] > 1
-    return int(len(cand) - multi.sum() + len(np.unique(story[multi])))
+    return int(len(cand) - multi.sum() + len(arrays.sorted_unique(story[multi])))
 
 def _story_leaders(snap: Snapshot, cand: np.ndarray, scores: np.ndarray, sort: str) -> np.ndarray:
     """Indices (ascending) of the candidates that come first in their story, in the request's
@@ -154,7 +154,7 @@ def _rerank(snap: Snapshot, plan: Plan, cand, order, scores, idfs, budget: Budge
             loc = np.searchsorted(fp.ids, docs)
             ok = loc < len(fp.ids)
             ok[ok] = fp.ids[loc[ok]] == docs[ok]
-            if fp._offsets is None:
+            if not fp.has_positions:
                 continue
             for j in np.flatnonzero(ok):
                 pos[f][j][ti] = fp.positions_at(int(loc[j]))

@@ -13,6 +13,7 @@ import json
 import logging
 import threading
 import time
+from bisect import bisect_right
 from collections import Counter, OrderedDict
 from pathlib import Path
 
@@ -24,7 +25,10 @@ from .indexing import ENTITIES_FILE, check_version, fold_key, read_meta
 from .model import AGENCY_FACETS
 
 TEXT_FIELDS = ranking.TEXT_FIELDS
-CACHE_POSTINGS = 2_000_000  # postings kept decoded per snapshot (LRU by term), ~50 MB
+CACHE_BYTES = 96 << 20  # decoded postings kept per snapshot (LRU by term)
+# The most recently used terms stay cached beyond that: a query reads its words' postings for
+# matching, scoring and re-ranking, and must not load a common word twice.
+KEEP_RECENT_TERMS = 16
 STORED_CACHE = 1024
 # How long a request waits for the vocabulary and the speller being built in the background
 # when a generation has just opened (at most its own budget).
@@ -36,34 +40,47 @@ log = logging.getLogger("depeche.engine")
 
 
 class FieldPostings:
-    """Postings of one term in one field: doc numbers, frequencies, raw position values."""
+    """Postings of one term in one field: live doc numbers, and where each posting's positions
+    lie in its segment's mapped files (read only for the postings asked, never copied whole)."""
 
-    __slots__ = ("ids", "tf", "_values", "_offsets", "_ends")
+    __slots__ = ("ids", "_parts", "_bounds", "_orig")
 
-    def __init__(self, ids: np.ndarray, tf: np.ndarray, values: bytes = b"", starts: np.ndarray | None = None,
-                 ends: np.ndarray | None = None):
+    def __init__(self, ids: np.ndarray, parts: tuple = (), bounds: list[int] | None = None,
+                 orig: np.ndarray | None = None):
         self.ids = ids
-        self.tf = tf
-        self._values = values
-        self._offsets = starts  # where each posting's positions start in ``values``; None: no positions
-        self._ends = ends
+        self._parts = parts  # per segment: (its postings' position offsets, its positions file)
+        self._bounds = bounds or [0]  # where each part's postings start, deleted ones counted
+        self._orig = orig  # each live posting's index, deleted ones counted (None: none deleted)
 
     def __len__(self) -> int:
         return len(self.ids)
 
+    @property
+    def nbytes(self) -> int:
+        return self.ids.nbytes + (self._orig.nbytes if self._orig is not None else 0)
+
+    @property
+    def has_positions(self) -> bool:
+        return bool(self._parts)
+
     def positions(self, doc: int) -> list[int]:
         """Positions of the term in document ``doc`` (empty if absent)."""
         i = int(np.searchsorted(self.ids, doc))
-        if i >= len(self.ids) or self.ids[i] != doc or self._offsets is None:
+        if i >= len(self.ids) or self.ids[i] != doc or not self._parts:
             return []
         return self.positions_at(i)
 
     def positions_at(self, i: int) -> list[int]:
         """Positions of the ``i``-th posting."""
-        return postings.decode_positions(self._values[self._offsets[i] : self._ends[i]])
+        if self._orig is not None:
+            i = int(self._orig[i])
+        k = bisect_right(self._bounds, i) - 1
+        vstart, blob = self._parts[k]
+        j = i - self._bounds[k]
+        return postings.decode_positions(blob[int(vstart[j]) : int(vstart[j + 1])])
 
 
-EMPTY = FieldPostings(np.zeros(0, np.int32), np.zeros(0, np.float32))
+EMPTY = FieldPostings(np.zeros(0, np.int32))
 
 
 class TermPostings:
@@ -76,7 +93,7 @@ class TermPostings:
         self.fields = fields
         self.ids = ids
         self.tfw = tfw
-        self.size = sum(len(p) for p in fields.values()) + 1
+        self.size = ids.nbytes + tfw.nbytes + sum(p.nbytes for p in fields.values()) + 64
 
     @property
     def df(self) -> int:
@@ -253,7 +270,7 @@ class Snapshot:
             tp = self._load_term(term)
             self._cache[term] = tp
             self._cache_size += tp.size
-            while self._cache_size > CACHE_POSTINGS and len(self._cache) > 1:
+            while self._cache_size > CACHE_BYTES and len(self._cache) > KEEP_RECENT_TERMS:
                 _, old = self._cache.popitem(last=False)
                 self._cache_size -= old.size
         return tp
@@ -265,29 +282,21 @@ class Snapshot:
         for f in TEXT_FIELDS:
             parts = []
             for seg, off in self.segments:
-                got = seg.postings(f, term)
+                got = seg.views(f, term)
                 if got is not None:
                     parts.append((got, off))
             if not parts:
                 fields[f] = EMPTY
                 continue
-            if len(parts) == 1:
-                (ids, tf, vstart, values), off = parts[0]
-                ids = ids + off
-            else:
-                ids = np.concatenate([got[0] + off for got, off in parts])
-                tf = np.concatenate([got[1] for got, _ in parts])
-                base = np.cumsum([0] + [len(got[3]) for got, _ in parts[:-1]])
-                vstart = np.concatenate([got[2][:-1] + b for (got, _), b in zip(parts, base)] + [[base[-1] + len(parts[-1][0][3])]])
-                values = b"".join(got[3] for got, _ in parts)
-            ids = ids.astype(np.int32, copy=False)
-            tf = np.asarray(tf, dtype=np.float32)
-            starts, ends = vstart[:-1], vstart[1:]
+            ids = np.concatenate([got[0] + np.int32(off) for got, off in parts]).astype(np.int32, copy=False)
+            tf = np.concatenate([got[1] for got, _ in parts]).astype(np.float32)
+            bounds = np.cumsum([0] + [len(got[0]) for got, _ in parts[:-1]]).tolist()
+            orig = None
             keep = self.live[ids]
             if not keep.all():
-                # Deleted documents' positions stay in the blob, unreferenced.
-                ids, tf, starts, ends = ids[keep], tf[keep], starts[keep], ends[keep]
-            fields[f] = FieldPostings(ids, tf, values, starts, ends)
+                orig = np.flatnonzero(keep).astype(np.int32)
+                ids, tf = ids[keep], tf[keep]
+            fields[f] = FieldPostings(ids, tuple(got[2:] for got, _ in parts), bounds, orig)
             xs[f] = ranking.norm_tf(tf, self.lengths[f][ids], self.avg[f], p.b[f])
         if "title" in xs and p.weights["title"]:
             # Without a lead, the title is the summary of the document and weighs as a lead.

@@ -19,6 +19,7 @@ from collections import defaultdict
 
 import numpy as np
 
+from . import arrays
 from .facets import FacetIndex
 
 PERIOD_YEARS = 1
@@ -55,7 +56,7 @@ class SurnameJoin:
         window = self._window_counts(fi, pair_year, {c for cs in [*fuller.values(), *first_names.values()] for c in cs})
         # Each (surname, year) that some dispatch has, decided once.
         surname_pairs = np.isin(fi.key_of_pair, np.asarray(sorted(fuller), dtype=np.int32))
-        codes = np.unique(fi.key_of_pair[surname_pairs].astype(np.int64) * _YEARS + pair_year[surname_pairs])
+        codes = arrays.sorted_unique(fi.key_of_pair[surname_pairs].astype(np.int64) * _YEARS + pair_year[surname_pairs])
         for code in codes.tolist():
             s, y = code // _YEARS, code % _YEARS
             leader = self._leader(fuller[s], first_names.get(s, []), window, y)
@@ -101,7 +102,7 @@ class SurnameJoin:
         ids = np.asarray(sorted(names), dtype=np.int32)
         row = np.full(len(fi.keys), -1, dtype=np.int64)
         row[ids] = np.arange(len(ids))
-        years = np.unique(pair_year)
+        years = arrays.sorted_unique(pair_year)
         sel = row[fi.key_of_pair] >= 0
         per_year = np.zeros((len(ids), len(years)), dtype=np.int64)
         np.add.at(per_year, (row[fi.key_of_pair[sel]], np.searchsorted(years, pair_year[sel])), 1)
@@ -137,7 +138,7 @@ class SurnameJoin:
         keys = fi.key_of_pair.copy()
         keys[hit] = target[at[hit]]
         # A dispatch that had both the surname and the full name keeps one pair.
-        code = np.unique(fi.doc_of_pair.astype(np.int64) * len(fi.keys) + keys)
+        code = arrays.sorted_unique(fi.doc_of_pair.astype(np.int64) * len(fi.keys) + keys)
         return FacetIndex.from_pairs(list(fi.keys), (code // len(fi.keys)).astype(np.int32),
                                      (code % len(fi.keys)).astype(np.int32), fi.n_docs)
 

