@@ -58,8 +58,9 @@ from .generations import (  # noqa: F401 - re-exported: readers import the layou
 # in a source list must not silently empty the archive.
 MIN_KEPT_SHARE = 0.5
 # A rebuild commits its segments every this many documents: each writing process holds its
-# segment's postings in memory until then (about 4 KiB a dispatch).
-BATCH_DOCS = 100_000
+# segment's postings in memory until then (about 4 KiB a dispatch, so 1 GiB for each of two
+# processes), and each commit adds a segment per process, which every term lookup then visits.
+BATCH_DOCS = 500_000
 
 
 class StrictFailure(IndexError_):
