@@ -59,15 +59,30 @@ class FacetIndex:
         self._setup(keys, doc_of_pair, key_of_pair, n_docs)
         return self
 
+    @classmethod
+    def from_layout(cls, keys: list[str], doc_of_pair: np.ndarray, key_of_pair: np.ndarray, starts: np.ndarray,
+                    n_docs: int) -> "FacetIndex":
+        """From pairs already sorted by document, keys sorted, and where each document's pairs
+        start (docarrays.py: mapped, so shared by every process)."""
+        self = cls.__new__(cls)
+        self._assign(keys, doc_of_pair, key_of_pair, starts, n_docs)
+        return self
+
     def _setup(self, keys: list[str], doc_of_pair: np.ndarray, key_of_pair: np.ndarray, n_docs: int) -> None:
+        order = np.argsort(doc_of_pair, kind="stable")
+        doc_of_pair = doc_of_pair[order].astype(np.int32, copy=False)
+        starts = np.zeros(n_docs + 1, dtype=np.int64)
+        np.cumsum(np.bincount(doc_of_pair, minlength=n_docs)[:n_docs], out=starts[1:])
+        self._assign(keys, doc_of_pair, key_of_pair[order].astype(np.int32, copy=False), starts, n_docs)
+
+    def _assign(self, keys: list[str], doc_of_pair: np.ndarray, key_of_pair: np.ndarray, starts: np.ndarray,
+                n_docs: int) -> None:
         self.keys = keys
         self.key_ids = {k: i for i, k in enumerate(self.keys)}
-        order = np.argsort(doc_of_pair, kind="stable")
-        self.doc_of_pair = doc_of_pair[order].astype(np.int32, copy=False)
-        self.key_of_pair = key_of_pair[order].astype(np.int32, copy=False)
+        self.doc_of_pair = doc_of_pair
+        self.key_of_pair = key_of_pair
         self.n_docs = n_docs
-        self._starts = np.zeros(n_docs + 1, dtype=np.int64)
-        np.cumsum(np.bincount(self.doc_of_pair, minlength=n_docs)[:n_docs], out=self._starts[1:])
+        self._starts = starts
         self._totals: np.ndarray | None = None
         self._words: tuple[list[str], list[int]] | None = None
         # Values read as another one (a surname joined to the full name: search.surnames).

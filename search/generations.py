@@ -43,6 +43,7 @@ STORIES_FILE = "stories.sqlite"  # in each generation: its own dispatches' story
 ALERTS_FILE = "alerts.sqlite"
 ALERTS_DELIVERY_LOCK = ".alerts-delivery.lock"
 POSTINGS_PREFIX = "postings-"
+DOCARRAYS_PREFIX = "docs-"  # per-document arrays of one commit (docarrays.py)
 _GEN = re.compile(r"^gen-(\d+)$")
 # Readers that opened an old generation keep working until they refresh, and
 # `depeche index rollback` has something to go back to.
@@ -92,6 +93,11 @@ def building_dir(root: Path, number: int) -> Path:
 def postings_dir(gen: Path, segment: str) -> Path:
     """Where a segment's postings arrays live in its generation."""
     return gen / f"{POSTINGS_PREFIX}{segment}"
+
+
+def docarrays_dir(gen: Path, commit: str) -> Path:
+    """Where the per-document arrays of one commit (Whoosh's TOC generation) live in its generation."""
+    return gen / f"{DOCARRAYS_PREFIX}{commit}"
 
 
 def current_generation(root: Path) -> Path:

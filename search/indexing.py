@@ -20,7 +20,7 @@ from whoosh import index as whoosh_index
 from whoosh.columns import NumericColumn
 from whoosh.fields import COLUMN, ID, KEYWORD, NUMERIC, STORED, Schema
 
-from . import postings, spelling, stories
+from . import docarrays, postings, spelling, stories
 from .dates import date_number, release_time  # noqa: F401 - re-exported
 from . import whoosh_internals as wi
 from . import versions
@@ -323,11 +323,15 @@ def _verify_count(gen: Path, expected: int, what: str) -> None:
 
 
 def _lay_out_postings(gen: Path) -> None:
-    """Write the postings arrays of the segments the last commit made (postings.py): before
-    a rebuild swaps, before an add or delete updates the metadata readers follow."""
+    """Write the postings arrays of the segments the last commit made (postings.py) and the
+    commit's per-document arrays (docarrays.py): before a rebuild swaps, before an add or
+    delete updates the metadata readers follow."""
     ix = whoosh_index.open_dir(str(gen))
     with ix.reader() as reader:
         postings.ensure(gen, reader)
+        leaves = wi.check_fast_path(reader)
+        segments = [(postings.segment_postings(gen, sr), off) for sr, off in leaves]
+        docarrays.write(gen, reader, leaves, segments, wi.live_docs(reader, leaves))
 
 
 def _live_count(root: Path) -> int:

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
-from . import analysis, facets, highlight, postings, ranking, spelling, stories, suggest, surnames
+from . import analysis, docarrays, facets, highlight, postings, ranking, spelling, stories, suggest, surnames
 from . import whoosh_internals as wi
 from .indexing import ENTITIES_FILE, check_version, fold_key, read_meta
 from .model import AGENCY_FACETS
@@ -137,19 +137,19 @@ class Snapshot:
         self._source_display: dict[str, str] = {}
         self._entity_display: dict[tuple[str, str], str] = {}
 
-        self.live = np.ones(self.n, dtype=bool)
-        for sr, off in self.leaves:
-            self.live[off + wi.deleted(sr)] = False
+        self.live = wi.live_docs(self.reader, self.leaves)
         self.n_live = int(self.live.sum())
 
-        self.lengths = {f: self._lengths(f) for f in TEXT_FIELDS}
+        # Mapped from what the writer laid out for this commit (or computed, for an older layout).
+        self.arrays = docarrays.load(gen, self.reader, self.leaves, self.segments, self.live)
+        self.lengths = self.arrays.lengths
         # From the exact lengths (each document's is rounded as the ranking was tuned).
         self.avg = {f: max(sum(int(np.sum(seg.lengths[f], dtype=np.int64)) for seg, _ in self.segments) / max(self.n, 1), 1e-3)
                     for f in TEXT_FIELDS}
         self.has_lead = self.lengths["lead"] > 0
-        self.day = self._day()
+        self.day = self.arrays.day
         # Embargoed agency items: release time (epoch seconds, 0: none); masked out until then.
-        self.release = self._day("release")
+        self.release = self.arrays.release
         self.has_embargo = bool((self.release > 0).any())
         self.docnums = np.arange(self.n, dtype=np.int64)
 
@@ -171,24 +171,13 @@ class Snapshot:
         self.has_foreign = bool(self.foreign.any())
         self._keyword_display: dict[tuple[str, str], str] = {}
         self.entity_forms = self._read_entities()
-        self.story_value, self.story_of, self.story_size, self._story_docs, self._story_numbers = self._stories()
+        st = self.arrays.stories
+        self.story_value, self.story_of, self.story_size = st["value"], st["of"], st["size"]
+        self._story_docs, self._story_numbers = (st["by"], st["starts"]), st["numbers"]
         self._vocab_ready = threading.Event()
         threading.Thread(target=self._build_vocabulary, name="depeche-vocabulary", daemon=True).start()
 
     # -- building
-
-    def _lengths(self, field: str) -> np.ndarray:
-        if not self.segments:
-            return np.zeros(0, np.float32)
-        return wi.rounded_lengths(np.concatenate([seg.lengths[field] for seg, _ in self.segments]))
-
-    def _day(self, name: str = "day") -> np.ndarray:
-        """YYYYMMDD per document (0: undated), read straight from the sortable column; any
-        unsigned 32-bit NUMERIC column (``release``) the same way (0 where a segment lacks it)."""
-        if not self.leaves:
-            return np.zeros(0, dtype=np.int32 if name == "day" else np.int64)
-        arr = np.concatenate([wi.uint32_column(sr, name) for sr, _ in self.leaves])
-        return arr.astype(np.int32) if name == "day" else arr
 
     def visible(self, now: float | None = None) -> np.ndarray:
         """Live documents whose embargo (if any) has ended: what a request may see, at ``now``."""
@@ -197,43 +186,9 @@ class Snapshot:
         return self.live & ~(self.release > (time.time() if now is None else now))
 
     def _facet(self, field: str) -> facets.FacetIndex:
-        """(document, value) pairs of a keyword field, from its postings arrays: every segment's
-        sorted terms merged by one ``np.unique`` (no loop over the values in Python)."""
-        terms: list[np.ndarray] = []
-        docs: list[np.ndarray] = []
-        counts: list[np.ndarray] = []
-        for seg, off in self.segments:
-            fa = seg.field(field)
-            if fa is None or not len(fa.terms):
-                continue
-            terms.append(np.array(fa.terms.raw(), dtype=bytes))
-            docs.append(np.asarray(fa.ids, dtype=np.int32) + off)
-            counts.append(fa.df())
-        if not terms:
-            return facets.FacetIndex.from_sorted([], np.zeros(0, np.int32), np.zeros(0, np.int32), self.n)
-        keys, inverse = np.unique(np.concatenate(terms), return_inverse=True)
-        doc_arr = np.concatenate(docs)
-        val_arr = np.repeat(inverse.astype(np.int32), np.concatenate(counts))
-        keep = self.live[doc_arr]
-        # np.unique sorts the UTF-8 bytes, which is the order of the decoded keys.
-        return facets.FacetIndex.from_sorted([k.decode("utf-8", "surrogatepass") for k in keys.tolist()],
-                                             doc_arr[keep], val_arr[keep], self.n)
-
-    def _stories(self):
-        """(``story`` column value of each document, its story number, live versions of each
-        number, documents grouped by number, the column value of each number): read in one pass
-        of the column; a document without a story is a story of its own."""
-        value = (np.concatenate([wi.uint64_column(sr, "story") for sr, _ in self.leaves]) if self.leaves
-                 else np.zeros(0, dtype=np.uint64))
-        keyed = value != 0
-        numbers, inverse = np.unique(value[keyed], return_inverse=True)
-        story_of = np.arange(len(numbers), len(numbers) + self.n, dtype=np.int64)
-        story_of[keyed] = inverse
-        size = np.bincount(story_of[self.live], minlength=len(numbers) + self.n).astype(np.int32)
-        # Documents grouped by story number: one story's versions are a slice, found in O(log n).
-        by_story = np.argsort(story_of, kind="stable")
-        starts = np.searchsorted(story_of[by_story], np.arange(len(numbers) + 1))
-        return value, story_of, size, (by_story, starts), numbers
+        """A keyword field's facet, over the commit's per-document arrays."""
+        fc = self.arrays.facets[field]
+        return facets.FacetIndex.from_layout(fc.keys, fc.doc_of_pair, fc.key_of_pair, fc.starts, self.n)
 
     def story_docs(self, story: str) -> np.ndarray:
         """The live documents of a story (any order); empty for an unknown story."""

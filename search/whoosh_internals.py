@@ -137,6 +137,14 @@ def deleted(sr) -> np.ndarray:
     return np.fromiter(sr.deleted_docs_set, dtype=np.int64)
 
 
+def live_docs(reader, leaves: list) -> np.ndarray:
+    """Per document of the reader: True unless deleted (``leaves``: from ``check_fast_path``)."""
+    live = np.ones(reader.doc_count_all(), dtype=bool)
+    for sr, off in leaves:
+        live[off + deleted(sr)] = False
+    return live
+
+
 def rounded_lengths(exact: np.ndarray) -> np.ndarray:
     """Lengths rounded as Whoosh rounds them to one byte (``length_to_byte``, then back)."""
     exact = np.asarray(exact, dtype=np.int64)
