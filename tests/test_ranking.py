@@ -28,3 +28,29 @@ def test_a_frequent_term_merges_its_fields_densely_with_the_same_result():
             best = max((weights[f] * xs[f][ids[f] == d][0] for f in ("title", "lead") if f in ids and d in ids[f]), default=0.0)
             body = weights["body"] * xs["body"][ids["body"] == d][0] if "body" in ids and d in ids["body"] else 0.0
             assert dense[1][j] == np.float32(np.float32(best) + np.float32(body))
+
+
+def _top_by_sorting(scores, day, docnums, k):
+    """The reference: every candidate sorted by score desc, newest, docnum."""
+    return np.lexsort((docnums, -day.astype(np.int64), -scores))[:k]
+
+
+def test_top_order_is_the_head_of_the_full_sort_with_ties_and_many_candidates():
+    rng = np.random.default_rng(3)
+    for trial in range(120):
+        n = int(rng.choice([3, 200, ranking.SAMPLE_FROM + 5_000, 80_000]))
+        scores = (rng.integers(0, 40, n) / 7).astype(np.float32) if trial % 2 else rng.random(n).astype(np.float32)
+        if trial % 3 == 0:
+            scores = np.sort(scores)  # the best all at the end: a strided sample sees few of them
+        day = rng.integers(0, 4, n).astype(np.int32)
+        docnums = np.arange(n)
+        k = int(rng.choice([1, 10, 100, n]))
+        got = ranking.top_order(scores, day, docnums, k)
+        assert np.array_equal(got, _top_by_sorting(scores, day, docnums, k)), (n, k, trial)
+
+
+def test_kth_largest_among_many_scores():
+    scores = np.arange(100_000, dtype=np.float32)[::-1].copy()
+    assert ranking.kth_largest(scores, 1) == 99_999 and ranking.kth_largest(scores, 100) == 99_900
+    ties = np.concatenate([np.full(50_000, 2.0), np.full(50_000, 1.0)]).astype(np.float32)
+    assert ranking.kth_largest(ties, 10) == 2.0 and ranking.kth_largest(ties, 60_000) == 1.0
