@@ -205,8 +205,7 @@ def main() -> None:
                   for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN))
         print(f"rebuild: {report.indexed} dispatches in {report.seconds:.1f} s (wall {wall:.1f} s, CPU of the writer and "
               f"its indexing processes {cpu:.1f} s); grouping into stories {report.story_seconds:.1f} s wall = "
-              f"{100 * report.story_seconds / report.seconds:.1f} % of the rebuild's wall time, "
-              f"{report.story_cpu_seconds:.1f} s CPU = {100 * report.story_cpu_seconds / cpu:.1f} % of its CPU time")
+              f"{100 * report.story_seconds / report.seconds:.1f} % of the rebuild's wall time")
     gen = indexing.current_generation(indexing.index_dir(args.index))
     members = stories.read_members(gen)
     c = counts(members)
