@@ -15,6 +15,7 @@ import click
 from . import generations, indexing
 from .analysis import SCHEMA_VERSION
 from .backend import BACKENDS
+from .opensearch.mapping import DEFAULT_STEMMER, STEMMERS
 from .documents import Rejection, repair_text
 from .model import MAX_PAGE, MAX_PER_PAGE, MAX_QUERY_LENGTH, SearchResponse
 
@@ -604,19 +605,24 @@ def place_cmd(ctx, name, size, latest, as_json):
 @click.option("--workdir", type=click.Path(), help="Où l'index d'évaluation est gardé (par défaut ~/.cache/depeche/eval).")
 @click.option("--run", "run_file", type=click.Path(), help="Écrit aussi le run TREC dans ce fichier.")
 @click.option("--backend", type=click.Choice(BACKENDS), default=None, help="Moteur évalué (par défaut celui de depeche --backend).")
+@click.option("--stemmer", type=click.Choice(sorted(STEMMERS)), default=DEFAULT_STEMMER, show_default=True,
+              help="Racinisation du français sur la grappe OpenSearch (le moteur Whoosh n'a que snowball).")
 @click.pass_context
-def eval_cmd(ctx, corpus, shared_path, workdir, run_file, backend):
+def eval_cmd(ctx, corpus, shared_path, workdir, run_file, backend, stemmer):
     """Évaluation « known-item » de la recherche sur un jeu de développement (MRR@10, S@1, S@10 par type)."""
     import statistics
 
     from . import evaluation
 
     shared = evaluation.shared_dir(shared_path)
+    on_cluster = (backend or ctx.obj.get("backend")) == "opensearch"
+    if stemmer != DEFAULT_STEMMER and not on_cluster:
+        _fail(f"--stemmer {stemmer} ne s'applique qu'au moteur opensearch (--backend opensearch)")
     try:
-        if (backend or ctx.obj.get("backend")) == "opensearch":
+        if on_cluster:
             from .opensearch import commands
 
-            scores, times, run = commands.evaluate(corpus, shared)
+            scores, times, run = commands.evaluate(corpus, shared, stemmer)
         else:
             scores, times, run = evaluation.evaluate(corpus, shared, evaluation.work_dir(workdir))
     except FileNotFoundError as e:

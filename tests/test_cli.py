@@ -76,3 +76,9 @@ def test_bench_command_runs_a_benchmark_script(tmp_path):
     assert out.returncode == 0 and "skipped" in out.stdout
     bad = subprocess.run([sys.executable, "-m", "search", "bench", "nope"], capture_output=True, text=True)
     assert bad.returncode == 2 and "nope" in bad.stderr
+
+
+def test_eval_refuses_a_cluster_stemmer_for_the_whoosh_engine(tmp_path, fake_shared):
+    r = run("eval", "--shared", str(fake_shared), "--stemmer", "light_french", env={"DEPECHE_BACKEND": "whoosh"})
+    assert r.exit_code == 1
+    assert "--stemmer light_french ne s'applique qu'au moteur opensearch" in r.output
