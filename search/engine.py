@@ -372,7 +372,7 @@ class Engine:
             docs = docs_of.get(id(m))
             if docs is None:
                 docs = docs_of[id(m)] = np.flatnonzero(m)
-            counts = fi.counts(m, docs)
+            counts = fi.counts(m, docs, snap.live)
             if name in AGENCY_FACETS:
                 disp = lambda k, facet=name: snap.keyword_display(facet, k)  # noqa: E731
                 out[name] = facets.items(fi, counts, size, selected.get(name, []), disp, chronological=name == "urgency")

@@ -93,22 +93,34 @@ class FacetIndex:
     def __len__(self) -> int:
         return len(self.keys)
 
-    def counts(self, mask: np.ndarray, docs: np.ndarray | None = None) -> np.ndarray:
+    def counts(self, mask: np.ndarray, docs: np.ndarray | None = None, live: np.ndarray | None = None) -> np.ndarray:
         """Number of documents in ``mask`` (bool per document; ``docs``, its documents, when
-        known) having each value: over the pairs of those documents when they are few, else
-        over every pair at once."""
+        known) having each value: over the pairs of those documents when they are few, else,
+        given ``live`` (the documents ``totals`` counts), the totals less the pairs of the live
+        documents outside ``mask`` when those are few, else over every pair at once."""
         if not len(self.keys):
             return np.zeros(0, np.int64)
         if docs is None:
             docs = np.flatnonzero(mask)
         if len(docs) * SPARSE_SHARE < self.n_docs:
-            a = self._starts[docs]
-            sizes = self._starts[docs + 1] - a
-            ends = np.cumsum(sizes)
-            pairs = np.repeat(a - (ends - sizes), sizes) + np.arange(int(ends[-1]) if len(ends) else 0)
-            return np.bincount(self.key_of_pair[pairs], minlength=len(self.keys))
+            return self._count_docs(docs)
+        if live is not None:
+            outside = live & ~mask
+            n_out = int(np.count_nonzero(outside))
+            # The sizes add up only for a mask within the live documents, whose totals less the
+            # rest are its counts.
+            if n_out * SPARSE_SHARE < self.n_docs and n_out + len(docs) == int(np.count_nonzero(live)):
+                return self.totals(live) - self._count_docs(np.flatnonzero(outside))
         sel = mask[self.doc_of_pair]
         return np.bincount(self.key_of_pair[sel], minlength=len(self.keys))
+
+    def _count_docs(self, docs: np.ndarray) -> np.ndarray:
+        """Values counted over the pairs of ``docs`` (ascending doc numbers) only."""
+        a = self._starts[docs]
+        sizes = self._starts[docs + 1] - a
+        ends = np.cumsum(sizes)
+        pairs = np.repeat(a - (ends - sizes), sizes) + np.arange(int(ends[-1]) if len(ends) else 0)
+        return np.bincount(self.key_of_pair[pairs], minlength=len(self.keys))
 
     def totals(self, live: np.ndarray) -> np.ndarray:
         """Documents per value over the whole (live) index."""

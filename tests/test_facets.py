@@ -123,6 +123,23 @@ def test_counts_over_few_matches_read_their_pairs_and_equal_the_whole_count():
     assert all(fi.values_of(d) == [fi.keys[k] for k in fi.key_of_pair[fi.doc_of_pair == d]] for d in range(50))
 
 
+def test_counts_over_most_live_documents_are_the_totals_less_the_rest():
+    rng = np.random.default_rng(11)
+    n = 4000
+    fi = FacetIndex.from_pairs([f"valeur {i:02d}" for i in range(40)], rng.integers(0, n, 15000).astype(np.int32),
+                               rng.integers(0, 40, 15000).astype(np.int32), n)
+    live = rng.random(n) < 0.97
+    for share in (0.5, 0.9, 0.99, 1.0):
+        mask = (rng.random(n) < share) & live
+        whole = np.bincount(fi.key_of_pair[mask[fi.doc_of_pair]], minlength=40)
+        assert fi.counts(mask, np.flatnonzero(mask), live).tolist() == whole.tolist(), share
+    # A mask reaching beyond the live documents is counted pair by pair, not from the totals.
+    beyond = live.copy()
+    beyond[np.flatnonzero(~live)[:5]] = True
+    whole = np.bincount(fi.key_of_pair[beyond[fi.doc_of_pair]], minlength=40)
+    assert fi.counts(beyond, np.flatnonzero(beyond), live).tolist() == whole.tolist()
+
+
 def test_or_within_a_facet_and_across_facets_for_people_and_sources(engine):
     # Several people: any of them (OR); a person and a source: both (AND).
     either = engine.search(SearchRequest(q="", people=("Olaf Scholz", "Lloyd Austin")))
