@@ -21,6 +21,8 @@ MAX_RERANK_TERMS = 32
 DENSE_GROUP_RATIO = 16
 # Re-ranking starts only with this share of the budget left unspent.
 RERANK_SHARE = 0.7
+# Story leaders are looked for among this many times as many of the best, deeper if need be.
+LEADER_DEPTH = 4
 
 
 def ranked(snap: Snapshot, plan: Plan, sort: str, cand: np.ndarray, k: int, budget: Budget,
@@ -45,7 +47,10 @@ def ranked(snap: Snapshot, plan: Plan, sort: str, cand: np.ndarray, k: int, budg
         scores = dense[cand]
     if collapse:
         # The rest ranks only each story's leader; the order maps back to ``cand``.
-        lead = _story_leaders(snap, cand, scores, sort)
+        if sort == "relevance":
+            lead = _top_leaders(snap, cand, scores, max(k, p.rerank_depth) if plan.groups else k)
+        else:
+            lead = _story_leaders(snap, cand, scores, sort)
         sub_order, sub_scores = _ordered(snap, plan, sort, cand[lead], scores[lead], k, budget, idfs)
         scores[lead] = sub_scores
         return lead[sub_order], scores
@@ -67,11 +72,15 @@ def _ordered(snap: Snapshot, plan: Plan, sort: str, cand: np.ndarray, scores: np
 # -- stories
 
 def story_count(snap: Snapshot, cand: np.ndarray) -> int:
-    """Stories among the candidates: only the documents of multi-version stories are sorted,
-    so it costs no more than the matches themselves."""
+    """Stories among the candidates: a document alone in its story counts one, the others are
+    marked in one array of stories, so it costs no more than the matches themselves."""
     story = snap.story_of[cand]
-    multi = snap.story_size[story] > 1
-    return int(len(cand) - multi.sum() + len(arrays.sorted_unique(story[multi])))
+    multi = story[snap.story_size[story] > 1]
+    if len(multi) * DENSE_GROUP_RATIO < len(snap.story_size):
+        return int(len(cand) - len(multi) + len(arrays.sorted_unique(multi)))
+    seen = np.zeros(len(snap.story_size), dtype=bool)
+    seen[multi] = True
+    return int(len(cand) - len(multi) + np.count_nonzero(seen))
 
 def _story_leaders(snap: Snapshot, cand: np.ndarray, scores: np.ndarray, sort: str) -> np.ndarray:
     """Indices (ascending) of the candidates that come first in their story, in the request's
@@ -93,6 +102,20 @@ def _story_leaders(snap: Snapshot, cand: np.ndarray, scores: np.ndarray, sort: s
     keep[multi] = False
     keep[multi[o[first]]] = True
     return np.flatnonzero(keep)
+
+def _top_leaders(snap: Snapshot, cand: np.ndarray, scores: np.ndarray, want: int) -> np.ndarray:
+    """Indices (ascending) of the ``want`` best story leaders by BM25F (ties newest, then index
+    order): the first of each story down the ranking, read only as deep as they need."""
+    total = len(cand)
+    depth = want * LEADER_DEPTH
+    while True:
+        order = ranking.top_order(scores, snap.day[cand], cand, min(depth, total))
+        _, first = np.unique(snap.story_of[cand[order]], return_index=True)
+        leaders = order[np.sort(first)]
+        if len(leaders) >= want or depth >= total:
+            return np.sort(leaders[:want])
+        depth *= LEADER_DEPTH
+
 
 def _group(snap: Snapshot, group: list[str], plan: "Plan | None" = None):
     """(ids, tf~, df) of a scoring group: one term, or the expansions of a prefix summed
