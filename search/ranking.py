@@ -129,18 +129,19 @@ def combine_fields(ids_by_field: dict, xs_by_field: dict, weights: dict, n: int 
 def _combine_dense(ids_by_field: dict, xs_by_field: dict, weights: dict, n: int) -> tuple[np.ndarray, np.ndarray]:
     """``combine_fields`` for a frequent term: the same sums in document-sized arrays, linear in
     the documents where searching each field's postings in the union is not."""
+    present = [f for f in TEXT_FIELDS if len(ids_by_field.get(f, ()))]
+    # With positive weights, a document has the term exactly where its sum is positive.
+    seen = None if all(weights[f] > 0 for f in present) else np.zeros(n, dtype=bool)
     summary = np.zeros(n, np.float32)
-    seen = np.zeros(n, dtype=bool)
-    for f in ("title", "lead"):
-        fi = ids_by_field.get(f)
-        if fi is not None and len(fi):
+    for f in present:
+        fi = ids_by_field[f]
+        if f == "body":
+            summary[fi] += weights[f] * xs_by_field[f]
+        else:
             summary[fi] = np.maximum(summary[fi], weights[f] * xs_by_field[f])
+        if seen is not None:
             seen[fi] = True
-    fi = ids_by_field.get("body")
-    if fi is not None and len(fi):
-        summary[fi] += weights["body"] * xs_by_field["body"]
-        seen[fi] = True
-    ids = np.flatnonzero(seen).astype(np.int32)
+    ids = np.flatnonzero(summary if seen is None else seen).astype(np.int32)
     return ids, summary[ids]
 
 

@@ -54,3 +54,16 @@ def test_kth_largest_among_many_scores():
     assert ranking.kth_largest(scores, 1) == 99_999 and ranking.kth_largest(scores, 100) == 99_900
     ties = np.concatenate([np.full(50_000, 2.0), np.full(50_000, 1.0)]).astype(np.float32)
     assert ranking.kth_largest(ties, 10) == 2.0 and ranking.kth_largest(ties, 60_000) == 1.0
+
+
+def test_a_frequent_terms_fields_combine_in_document_arrays_as_a_rare_ones_do():
+    rng = np.random.default_rng(2)
+    n = 5000
+    for trial in range(100):
+        ids = {f: np.unique(rng.integers(0, n, int(rng.integers(0, 3000)))).astype(np.int32) for f in ranking.TEXT_FIELDS}
+        xs = {f: (rng.random(len(ids[f])) * 3 + 1e-3).astype(np.float32) for f in ids}
+        weights = {"title": 0.0 if trial % 3 == 0 else 2.0, "lead": 1.5, "body": 1.0}  # a zero weight too
+        sparse = ranking.combine_fields(ids, xs, weights)  # no document count: the sorted union
+        dense = ranking.combine_fields(ids, xs, weights, n)  # most of these are frequent enough for it
+        assert np.array_equal(sparse[0], dense[0]) and np.array_equal(sparse[1], dense[1]), trial
+        assert sparse[0].tolist() == sorted(set().union(*(ids[f].tolist() for f in ids)))
