@@ -442,11 +442,12 @@ def run(root, ids: Iterable[str], *, spawn: bool = True, engine=None) -> dict[st
     return found
 
 
-def on_batch(root, say: Callable[[str], None] | None = None):
-    """An ``on_batch`` for ``watch.Watcher``: the batch's new dispatches through every saved search."""
+def on_batch(root, say: Callable[[str], None] | None = None, engine=None):
+    """An ``on_batch`` for ``watch.Watcher``: the batch's new dispatches through every saved search
+    (on ``engine``, the cluster's when the watcher writes there; else the Whoosh index at ``root``)."""
 
     def call(report, ids: list[str]) -> None:
-        found = run(root, getattr(report, "ids", None) or ids)
+        found = run(root, getattr(report, "ids", None) or ids, engine=engine)
         if say:
             for line in describe(found):
                 say(line)

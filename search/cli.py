@@ -370,15 +370,19 @@ def watch_cmd(ctx, folder, no_entities, batch_seconds, max_batch, once):
     Les producteurs écrivent « nom.tmp » (ou .part) puis le renomment : les fichiers cachés, .tmp
     et .part ne sont jamais lus. Un fichier dont aucun enregistrement n'est valide va dans
     FOLDER/.rejete/. Un journal (watch.sqlite dans l'index) garantit qu'après un arrêt, même
-    brutal, aucun fichier n'est indexé deux fois ni oublié.
+    brutal, aucun fichier n'est indexé deux fois ni oublié. Avec --backend opensearch, les lots
+    vont dans l'alias du cluster (le journal reste dans le dossier --index).
     """
-    from . import watch
+    from . import alerts, watch
 
-    from . import alerts
+    writer, engine = None, None
+    if cluster := _cluster(ctx):
+        from .opensearch.watch_writer import ClusterWriter
 
+        writer, engine = ClusterWriter(ctx.obj["index"]), cluster.engine()
     watcher = watch.Watcher(folder, ctx.obj["index"], entities=not no_entities, batch_seconds=batch_seconds,
-                            max_batch=max_batch, on_reject=_report_rejection, say=echo,
-                            on_batch=alerts.on_batch(ctx.obj["index"], say=echo))
+                            max_batch=max_batch, on_reject=_report_rejection, say=echo, writer=writer,
+                            on_batch=alerts.on_batch(ctx.obj["index"], say=echo, engine=engine))
     with watch.stop_on_signals(watcher, say=lambda m: echo(m, err=True)):
         watcher.run(once=once)
     if watcher.stop_event.is_set() and not once:

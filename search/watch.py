@@ -11,9 +11,12 @@ How a file travels:
 2. Files are grouped in *batches* (``batch_seconds`` after the first ready file, at most
    ``max_batch`` files). Every file of a batch is hashed (SHA-256) and recorded in the journal
    with its name, size, mtime and inode, as a ``pending`` batch, before anything is written.
-3. The batch's files with at least one valid record go through ``indexing.add`` (the writer of
-   ``depeche index add``: one Whoosh commit, so the whole batch is in the index or none of it).
-   When another process holds the writer lock, the batch waits and retries with backoff.
+3. The batch's files with at least one valid record go through the watcher's *writer* (``Writer``):
+   by default ``IndexWriter``, ``indexing.add`` (the writer of ``depeche index add``: one Whoosh
+   commit, so the whole batch is in the index or none of it); on a cluster
+   (search/opensearch/watch_writer.py) the cluster's ``index add`` through its alias. When the
+   writer is busy (another process holds the Whoosh writer lock; the cluster cannot be reached),
+   the batch waits and retries with backoff.
 4. ``on_batch(report, ids)`` is called (the single call point for the newsroom's saved-search
    alerts), then the batch is marked ``done`` in the journal.
 5. Files are moved to ``DIR/.lu/`` (read) with their relative name, a ``~N`` suffix on a name
@@ -24,8 +27,10 @@ The journal (``watch.sqlite`` in the index directory, one row per batch and per 
 FULL synchronous mode) is what makes a restart exact. On start, every unfinished batch of this
 folder is finished first: a ``done`` batch only has its files moved; a ``pending`` batch whose
 files are still in place with the recorded hash is checked against the index (every record's id
-present with the same title, lead, body and date): found, it is marked done (the crash came
-after the commit); not found, it is added again (the crash came before). A file changed since it
+present with the same title, lead, body and date, asked of the writer): found, it is marked done
+(the crash came after the commit); not found, it is added again (the crash came before). On a
+cluster a bulk cut short may have written part of a batch: adding it again replaces those
+documents (same ids), so each still ends in the index once. A file changed since it
 was recorded is forgotten and taken again as a new file; a vanished one is reported.
 
 Guarantee: each file that lands in DIR (one name and content, until it is moved) is committed
@@ -62,7 +67,7 @@ SETTLE_SECONDS = 0.3
 RESCAN_SECONDS = 1.0  # a full scan at least this often, even when change events arrive
 POLL_SECONDS = 0.25  # the scan interval when the folder's filesystem gives no change events
 BUSY_SCAN_SECONDS = 0.1  # while files are settling or a batch is forming
-LOCK_BACKOFF = (0.1, 2.0)  # first and longest wait for another writer's lock
+LOCK_BACKOFF = (0.1, 2.0)  # first and longest wait for a busy writer (lock held, cluster unreachable)
 KEEP_JOURNAL_DAYS = 30  # finished batches older than this are pruned from the journal
 
 OnBatch = Callable[[indexing.BuildReport, list[str]], None]
@@ -78,6 +83,67 @@ class WatchBusy(generations.IndexLocked):
 
 class Stopped(Exception):
     """A stop was asked while the batch was still waiting for the writer lock."""
+
+
+class Writer:
+    """What a watcher commits through: the Whoosh index (``IndexWriter``) or a cluster.
+
+    ``busy`` are the errors after which a batch waits and tries again (nothing was committed,
+    or what was is replaced by the same documents); any other error stops the watcher.
+    """
+
+    busy: tuple[type[BaseException], ...] = ()
+
+    def where(self) -> str:
+        """Where the dispatches go, for the start line (``index index/``)."""
+        raise NotImplementedError
+
+    def check(self) -> None:
+        """Refuse to start (an IndexError_) when there is nothing to add to."""
+        raise NotImplementedError
+
+    def add(self, paths: list[Path], *, entities: bool, on_reject: Callable[[Rejection], None]) -> indexing.BuildReport:
+        """Add (or replace, same id) the records of ``paths`` in one write."""
+        raise NotImplementedError
+
+    def committed(self, docs: list[Dispatch]) -> bool:
+        """Whether every one of ``docs`` is in the index as read (same title, lead, body and date)."""
+        raise NotImplementedError
+
+    def waiting(self, error: BaseException) -> str:
+        """The line said once when a batch starts waiting after ``error``."""
+        return f"index occupé ({error}) : j'attends et je réessaie"
+
+
+class IndexWriter(Writer):
+    """The Whoosh index at ``root``, written by ``indexing.add`` under its writer lock."""
+
+    busy = (generations.IndexLocked,)
+
+    def __init__(self, root: Path):
+        self.root = root
+
+    def where(self) -> str:
+        return f"index {self.root}"
+
+    def check(self) -> None:
+        generations.check_version(generations.read_meta(generations.current_generation(self.root)), self.root)
+
+    def add(self, paths, *, entities, on_reject):
+        return indexing.add(paths, self.root, entities=entities, on_reject=on_reject)
+
+    def committed(self, docs):
+        try:
+            ix, _, _ = indexing.open_generation(self.root)
+        except generations.IndexError_:
+            return False
+        with ix.searcher() as s:
+            for d in docs:
+                sf = s.document(id=d.id)
+                if sf is None or (sf.get("title"), sf.get("lead"), sf.get("body"), sf.get("date")) != (
+                        d.display_title, d.lead, d.body, d.date):
+                    return False
+        return True
 
 
 # ---------------------------------------------------------------- helpers
@@ -363,7 +429,11 @@ class BatchResult:
 
 
 class Watcher:
-    """Watches ``folder`` and adds what lands there to the index at ``root``, batch by batch."""
+    """Watches ``folder`` and adds what lands there through ``writer``, batch by batch.
+
+    ``root`` is the local index directory: it holds the journal, and is the Whoosh index the
+    default writer adds to.
+    """
 
     def __init__(
         self,
@@ -378,9 +448,11 @@ class Watcher:
         on_reject: Callable[[Rejection], None] | None = None,
         say: Callable[[str], None] | None = None,
         use_events: bool = True,
+        writer: Writer | None = None,
     ):
         self.folder = Path(folder)
         self.root = generations.index_dir(root)
+        self.writer = writer or IndexWriter(self.root)
         self.entities = entities
         self.batch_seconds = max(0.0, batch_seconds)
         self.max_batch = max(1, int(max_batch))
@@ -405,7 +477,7 @@ class Watcher:
         if not self.folder.is_dir():
             what = "n'est pas un dossier" if self.folder.exists() else "introuvable"
             raise WatchError(f"dossier surveillé {repair_text(str(self.folder))} {what}")
-        generations.check_version(generations.read_meta(generations.current_generation(self.root)), self.root)
+        self.writer.check()
         self._lock_folder()
         journal = Journal(self.root / JOURNAL_FILE, self.folder.resolve())
         wake = None
@@ -415,7 +487,7 @@ class Watcher:
             if not once:
                 wake = Wakeup(self.folder, self.use_events)
                 mode = "événements du système de fichiers" if wake.events else f"examen toutes les {fr_number(POLL_SECONDS, 2)} s"
-                self.say(f"surveillance de {self.folder} ({mode}) ; index {self.root}")
+                self.say(f"surveillance de {self.folder} ({mode}) ; {self.writer.where()}")
             self._loop(journal, wake, once)
         finally:
             if wake is not None:
@@ -539,17 +611,21 @@ class Watcher:
         self._finish(journal, number, entries, result)
 
     def _commit(self, entries: list[Entry]) -> indexing.BuildReport:
-        """indexing.add of the files with a valid record, waiting for the writer lock if need be."""
+        """The writer's add of the files with a valid record, waiting while it is busy."""
         paths = [self.folder / e.rel for e in entries if e.outcome == "lu"]
         if not paths:
             return indexing.BuildReport()
+        return self._when_ready(lambda: self.writer.add(paths, entities=self.entities, on_reject=self.on_reject))
+
+    def _when_ready(self, call):
+        """``call()``, tried again with backoff while the writer is busy (said once); Stopped on a stop."""
         delay, told = LOCK_BACKOFF[0], False
         while True:
             try:
-                return indexing.add(paths, self.root, entities=self.entities, on_reject=self.on_reject)
-            except generations.IndexLocked as e:
+                return call()
+            except self.writer.busy as e:
                 if not told:
-                    self.say(f"index occupé ({e}) : j'attends et je réessaie")
+                    self.say(self.writer.waiting(e))
                     told = True
                 if self.stop_event.wait(delay):
                     raise Stopped from None
@@ -618,14 +694,14 @@ class Watcher:
             if state == "pending":
                 kept_ids = {id(e) for e in kept}
                 journal.forget_files(number, [e.rel for e in entries if id(e) not in kept_ids])
-                if self._committed(kept):
-                    recovered, report = "found", indexing.BuildReport(read=len(ids), indexed=len(ids))
-                else:
-                    recovered = "readded"
-                    try:
+                try:
+                    if self._committed(kept):
+                        recovered, report = "found", indexing.BuildReport(read=len(ids), indexed=len(ids))
+                    else:
+                        recovered = "readded"
                         report = self._commit(kept)
-                    except Stopped:
-                        return
+                except Stopped:
+                    return
                 self._after_commit(journal, number, kept, report, ids)
             else:
                 recovered, report = "found", indexing.BuildReport(read=len(ids), indexed=len(ids))
@@ -635,19 +711,7 @@ class Watcher:
     def _committed(self, entries: list[Entry]) -> bool:
         """Every valid record of these files is in the live index as read (title, lead, body, date)."""
         docs = [d for e in entries for d in e.docs]
-        if not docs:
-            return True
-        try:
-            ix, _, _ = indexing.open_generation(self.root)
-        except generations.IndexError_:
-            return False
-        with ix.searcher() as s:
-            for d in docs:
-                sf = s.document(id=d.id)
-                if sf is None or (sf.get("title"), sf.get("lead"), sf.get("body"), sf.get("date")) != (
-                        d.display_title, d.lead, d.body, d.date):
-                    return False
-        return True
+        return not docs or self._when_ready(lambda: self.writer.committed(docs))
 
 
 def unique_name(path: Path) -> Path:
