@@ -80,7 +80,8 @@ def open_engine(config: Mapping | None = None, **kwargs) -> SearchEngine:
     if s["BACKEND"] == "opensearch":
         from .opensearch.engine import ClusterEngine
 
-        return ClusterEngine(s["OPENSEARCH_URL"], s["OPENSEARCH_INDEX"], **kwargs)
+        # The local index directory keeps what the cluster does not: agency items' version history.
+        return ClusterEngine(s["OPENSEARCH_URL"], s["OPENSEARCH_INDEX"], root=s["INDEX"], **kwargs)
     from .engine import Engine
 
     return Engine(str(s["INDEX"]), **kwargs)

@@ -284,7 +284,7 @@ def add_cmd(ctx, sources, no_entities, strict):
     if cluster := _cluster(ctx):
         report = cluster.add(list(sources), ctx.obj["index"], entities=not no_entities, strict=strict, on_reject=_report_rejection)
         _summary(report, "ajout")
-        return _run_alerts(ctx.obj["index"], report.ids, engine=cluster.engine())
+        return _run_alerts(ctx.obj["index"], report.ids, engine=cluster.engine(ctx.obj["index"]))
     report = indexing.add(list(sources), ctx.obj["index"], entities=not no_entities, strict=strict,
                           on_reject=_report_rejection)
     _summary(report, "ajout")
@@ -379,7 +379,7 @@ def watch_cmd(ctx, folder, no_entities, batch_seconds, max_batch, once):
     if cluster := _cluster(ctx):
         from .opensearch.watch_writer import ClusterWriter
 
-        writer, engine = ClusterWriter(ctx.obj["index"]), cluster.engine()
+        writer, engine = ClusterWriter(ctx.obj["index"]), cluster.engine(ctx.obj["index"])
     watcher = watch.Watcher(folder, ctx.obj["index"], entities=not no_entities, batch_seconds=batch_seconds,
                             max_batch=max_batch, on_reject=_report_rejection, say=echo, writer=writer,
                             on_batch=alerts.on_batch(ctx.obj["index"], say=echo, engine=engine))
@@ -524,8 +524,8 @@ def search_cmd(ctx, words, people, places, sources, not_people, not_places, not_
     from .engine import Engine
     from .model import InvalidRequest, SearchRequest
 
+    root = generations.index_dir(ctx.obj["index"])
     if not (cluster := _cluster(ctx)):
-        root = generations.index_dir(ctx.obj["index"])
         # The library's own checks, for French messages that say what is wrong with the directory.
         generations.check_version(generations.read_meta(generations.current_generation(root)), root)
     req = SearchRequest(q=" ".join(words), people=tuple(people), places=tuple(places), sources=tuple(sources),
@@ -534,7 +534,7 @@ def search_cmd(ctx, words, people, places, sources, not_people, not_places, not_
                         date_from=date_from, date_to=date_to, sort=sort, page=page, per_page=per_page,
                         correct=not exact, collapse=collapse)
     try:
-        resp = (cluster.engine() if cluster else Engine(root)).search(req)
+        resp = (cluster.engine(root) if cluster else Engine(root)).search(req)
     except InvalidRequest as e:
         _fail(f"{REQUEST_ERRORS.get(e.code, 'paramètre invalide')} ({e.code})", EXIT_USAGE)
     if as_json:

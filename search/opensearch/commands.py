@@ -24,9 +24,9 @@ def _where() -> tuple[str, str]:
     return s["OPENSEARCH_URL"], s["OPENSEARCH_INDEX"]
 
 
-def engine() -> ClusterEngine:
-    """The engine on the configured cluster and alias."""
-    return ClusterEngine(*_where())
+def engine(root=None) -> ClusterEngine:
+    """The engine on the configured cluster and alias; ``root``: the local index directory (version history)."""
+    return ClusterEngine(*_where(), root=root)
 
 
 def rebuild(sources, cache_dir, **kw) -> writer.BuildReport:
@@ -63,7 +63,8 @@ def ensure_index(corpus: str, shared: Path, url: str, stemmer: str = "snowball")
     if live and writer.read_meta(client, alias, live).get("sources") == [stamp]:
         return alias
     # The stamp stands in the generation's metadata, where the rebuild writes its sources.
-    writer.rebuild([src], client, alias, entities=False, force=True, replicas=0, stemmer=stemmer, cache_dir=Path(os.environ.get("TMPDIR", "/tmp")))
+    writer.rebuild([src], client, alias, entities=False, force=True, replicas=0, stemmer=stemmer,
+                   cache_dir=Path(os.environ.get("TMPDIR", "/tmp")), keep_versions=False)
     index = writer.live_index(client, alias)
     meta = writer.read_meta(client, alias, index)
     client.index(index=writer.meta_index(alias), id=index, body={**meta, "sources": [stamp]}, refresh=True)

@@ -5,7 +5,9 @@ search/query.py and translated by dsl.py; all words first, ranked partial matche
 than ``and_min_results`` dispatches have them all; facets as aggregations; the dates facet as a
 histogram; snippets from the unified highlighter; corrections from the term suggester;
 related dispatches from ``more_like_this``. A relevance order is the cluster's BM25F for the
-matches, then the Whoosh ranking (rerank.py) over its ``rerank.POOL`` best.
+matches, then the Whoosh ranking (rerank.py) over its ``rerank.POOL`` best. An agency item's
+versions (its history, an earlier version, a kill) come from the version store the cluster
+writer keeps in the local index directory (``root``), read as the Whoosh engine reads its own.
 """
 from __future__ import annotations
 
@@ -22,6 +24,7 @@ from ..scoring import RERANK_SHARE
 from ..folding import fold_key
 from ..engine import Engine as _WhooshEngine
 from ..generations import IndexMissing, IndexVersionMismatch
+from ..indexing import language_tag, release_time
 from ..model import (
     AGENCY_FACETS, AGENCY_FILTERS, DEFAULT_TIME_BUDGET_MS, EXCLUDE_FILTERS, MAX_STORY_VERSIONS, Correction, FacetItem, Hit, InvalidRequest,
     SearchRequest, SearchResponse, Segment,
@@ -78,9 +81,10 @@ class ClusterEngine:
 
     validate = staticmethod(_WhooshEngine.validate)
 
-    def __init__(self, url: str, alias: str, params: ranking.RankingParams | None = None):
+    def __init__(self, url: str, alias: str, params: ranking.RankingParams | None = None, root=None):
         self.url = url
         self.alias = alias
+        self.root = root  # the local index directory: the agency items' version store (None: no history)
         self.params = params or ranking.DEFAULT_PARAMS
         self.client = writer.connect(url)
         self._meta: tuple[float, str, dict] | None = None
@@ -546,7 +550,7 @@ class ClusterEngine:
         self.snapshot()
         h = self._get(doc_id)
         if h is None:
-            return None
+            return self._withdrawn(doc_id)
         src = h["_source"]
         if (src.get("release") or 0) > time.time():
             return None  # under embargo: not even its text
@@ -554,7 +558,7 @@ class ClusterEngine:
         agency = disp.get("agency")
         live = (agency.get("version") or 1) if agency else None
         if version is not None and version != live:
-            return None  # the cluster keeps the live version only
+            return self._version_document(doc_id, version, q) if agency else None
         terms, phrases = self._marks(q)
         title, lead = disp.get("title") or "", disp.get("lead") or ""
         agency = agency or {}
@@ -566,7 +570,7 @@ class ClusterEngine:
             "people": [self._display("people", k) for k in src.get("people") or []],
             "places": [self._display("places", k) for k in src.get("places") or []],
             "generation": self.snapshot().meta.get("generation"),
-            "status": "usable", "versions": [], "urgency": agency.get("urgency"), "genre": agency.get("genre"),
+            "status": "usable", "versions": self.versions(doc_id) if agency else [], "urgency": agency.get("urgency"), "genre": agency.get("genre"),
             "slugline": agency.get("slugline"), "subjects": [name or code for code, name in agency.get("subjects") or []],
             "language": agency.get("language"), "embargo": agency.get("embargo"), "shown_version": live,
         }
@@ -650,9 +654,51 @@ class ClusterEngine:
         ordered = list(hits)
         return {alert: [h for h in ordered if h.id in docs] for alert, docs in found.items()}
 
-    def versions(self, guid: str) -> list[dict]:
-        """The cluster keeps only the live version of an agency item."""
-        return []
+    # The version store is the Whoosh engine's (search/versions.py), read the same way.
+    versions = _WhooshEngine.versions
+    _withdrawn = _WhooshEngine._withdrawn
+    _agency_document = _WhooshEngine._agency_document
+
+    def _store(self) -> versions.VersionStore | None:
+        if self.root is None:
+            return None
+        try:
+            return versions.VersionStore(self.root, readonly=True)
+        except Exception:  # sqlite3.Error, OSError: the history is an extra, never an error
+            log.exception("version store of %s", self.root)
+            return None
+
+    def _version_document(self, guid: str, version: int, q: str) -> dict | None:
+        """Version ``version`` of a live agency item, from the version store, in the shape of
+        ``document`` (as the Whoosh engine's); None when it was never received, is a kill or
+        withheld notice, or is still under its own embargo."""
+        store = self._store()
+        if store is None:
+            return None
+        try:
+            row = store.row(guid, version)
+        except Exception:
+            log.exception("version store of %s", self.root)
+            return None
+        finally:
+            store.close()
+        if row is None or versions.is_withdrawn(row["pub_status"]):
+            return None
+        d = versions.to_dispatch(row)
+        a = d.agency
+        if release_time(a.embargo) > time.time():
+            return None
+        terms, phrases = self._marks(q)
+        title = d.display_title
+        agency = {**vars(a), "language": language_tag(a.language), "subjects": [list(s) for s in a.subjects]}
+        return {
+            "id": guid, "title": title, "title_segments": highlight.highlight(title, terms, phrases), "title_derived": not d.title,
+            "lead": d.lead, "lead_segments": highlight.highlight(d.lead, terms, phrases),
+            "body_blocks": highlight.body_blocks(d.body, d.subheads, terms, phrases), "date": d.date, "source": d.source,
+            "section": d.section, "url": d.url, "people": list(d.people), "places": list(d.places),
+            "generation": self.snapshot().meta.get("generation"),
+            **self._agency_document(agency, guid), "shown_version": row["version"],
+        }
 
     def related(self, doc_id: str, k: int = 5) -> list[Hit]:
         """Dispatches most like this one (``more_like_this`` over its distinctive words)."""

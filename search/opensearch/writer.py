@@ -4,6 +4,11 @@ A rebuild fills a new index (``<alias>-<generation>``) and moves the alias to it
 ``_aliases`` call (OpenSearch's atomic switch); the index it replaces is kept for rollback, older
 ones are deleted. ``add`` and ``delete`` write through the alias. Each generation's display forms
 (people, places) and word table (autocompletion) sit in one document of ``<alias>-meta``.
+Agency items (NewsML-G2, ninjs) follow the Whoosh writer's rules: every version read is recorded
+in the version store (``versions.sqlite`` in the local index directory, ``cache_dir``, as the
+Whoosh writer keeps it in its index directory) once the cluster has the batch; the alias holds
+each guid's newest usable version; a version older than one received or indexed before is only
+recorded; a kill or withheld notice takes the item out of search.
 A refused or failed rebuild deletes its new index: the alias, and what it serves, are untouched.
 """
 from __future__ import annotations
@@ -30,6 +35,8 @@ from ..indexing import (
     EntityCounts,
     RebuildRefused,
     StrictFailure,
+    _agency_last,
+    _decide,
     _entity_stream,
     _newest,
     _refuse_missing_sources,
@@ -202,8 +209,21 @@ def _sources(docs: Iterable[tuple[Dispatch, list[str], list[str]]], counts: Enti
         yield doc, {**to_source(doc, counts.add("people", people), counts.add("places", places)), **groups.assign(doc)}
 
 
+class _IndexedVersions:
+    """What indexing._decide asks of a Whoosh searcher (``document(id=guid)``: the agency version
+    indexed), answered from one ``mget`` of the alias."""
+
+    def __init__(self, client: OpenSearch, alias: str, guids: list[str]):
+        found = client.mget(index=alias, body={"ids": guids}, _source_includes="display.agency.version")["docs"] if guids else []
+        self.agency = {d["_id"]: ((d.get("_source") or {}).get("display") or {}).get("agency") for d in found if d.get("found")}
+
+    def document(self, id: str) -> dict | None:
+        return {"meta": {"agency": self.agency[id]}} if id in self.agency else None
+
+
 def _dispatches(items: Iterator[Dispatch], report: BuildReport) -> Iterator[Dispatch]:
-    """The others as they come, then the newest version of each agency item unless it is withdrawn."""
+    """The others as they come, then the newest version read of each agency item unless it is
+    withdrawn (no version store: what a rebuild for `depeche eval` reads)."""
     agency = []
     for doc in items:
         if doc.agency is None:
@@ -258,11 +278,14 @@ def rebuild(
     shards: int = 1,
     replicas: int = 1,
     stemmer: str = mapping.DEFAULT_STEMMER,
+    keep_versions: bool = True,
 ) -> BuildReport:
     """Fill a new index from ``sources``, check it, and switch the alias to it; the previous index is kept.
 
     Refused with the alias untouched, as the Whoosh rebuild: missing sources, no valid document,
-    fewer than half the live documents (unless ``force``), --strict with rejections.
+    fewer than half the live documents (unless ``force``), --strict with rejections. With
+    ``keep_versions`` the version store in ``cache_dir`` records the agency versions read and
+    gives each guid its newest version known (read now or received before), as the Whoosh rebuild.
     """
     sources = list(sources)
     _refuse_missing_sources(sources)
@@ -274,12 +297,14 @@ def rebuild(
     index = generation_index(alias, number)
     body = mapping.index_body(shards, 0, stemmer)  # replicas once full: one copy to write, not two
     body["settings"]["refresh_interval"] = "-1"
+    cache = Path(cache_dir)
+    cache.mkdir(parents=True, exist_ok=True)
+    store = versions.VersionStore(cache) if keep_versions else None
     client.indices.create(index=index, body=body)
     try:
         counts, words = EntityCounts(), Counter()
-        cache = Path(cache_dir)
-        cache.mkdir(parents=True, exist_ok=True)
-        docs = _dispatches(_split_items(read_sources(sources), report, on_reject), report)
+        read = _split_items(read_sources(sources), report, on_reject)
+        docs = _agency_last(read, store, report) if store is not None else _dispatches(read, report)
         _bulk(client, index, _sources(_entity_stream(docs, cache, entities), counts, words, ClusterStories()), report, on_reject)
         report.ids = []
         if strict and report.rejected:
@@ -306,9 +331,16 @@ def rebuild(
         if old:
             actions.insert(0, {"remove": {"index": old, "alias": alias}})
         client.indices.update_aliases(body={"actions": actions})  # one cluster-state change: atomic
+        if store is not None:
+            store.commit()  # the versions read, once the alias serves what they decided
     except BaseException:
+        if store is not None:
+            store.rollback()
         client.indices.delete(index=index, ignore=[404])
         raise
+    finally:
+        if store is not None:
+            store.close()
     # Keep the index just replaced (rollback); older generations go.
     for n in generations(client, alias):
         name = generation_index(alias, n)
@@ -341,7 +373,11 @@ def add(
     on_reject: Callable[[Rejection], None] | None = None,
     cache_dir: str | os.PathLike = "index",
 ) -> BuildReport:
-    """Add or replace (same id) dispatches through the alias; the generation's display forms follow."""
+    """Add or replace (same id) dispatches through the alias; the generation's display forms follow.
+
+    An agency guid changes only with a version at least as new as any received (version store in
+    ``cache_dir``) or indexed before (indexing._decide: one place for the rule); every version
+    read is recorded, committed once the cluster has the batch."""
     sources = list(sources)
     _refuse_missing_sources(sources)
     index = live_index(client, alias)
@@ -354,18 +390,34 @@ def add(
         raise StrictFailure(f"{len(report.rejected)} enregistrement(s) rejeté(s) avec --strict : l'index n'a pas été modifié")
     meta = read_meta(client, alias, index)
     counts, words = EntityCounts(meta.get("entities")), Counter()
-    docs = list(_dispatches(iter(read), report))
-    kills = [d.id for d in read if d.agency is not None and versions.is_withdrawn(d.agency.pub_status)]
-    existing = {d["_id"] for d in client.mget(index=alias, body={"ids": [d.id for d in docs]}, _source=False)["docs"] if d.get("found")} if docs else set()
     cache = Path(cache_dir)
     cache.mkdir(parents=True, exist_ok=True)
-    groups = ClusterStories()
-    groups.preload(client, alias, docs)
-    _bulk(client, alias, _sources(_entity_stream(iter(docs), cache, entities), counts, words, groups), report, on_reject)
-    report.deleted = len(existing)
-    if kills:
-        delete(kills, client, alias)
-    client.indices.refresh(index=alias)
+    agency = [d for d in read if d.agency is not None]
+    store = versions.VersionStore(cache) if agency else None
+    try:
+        if store is not None:
+            docs, kills = _decide(read, store, _IndexedVersions(client, alias, sorted({d.id for d in agency})), report)
+            for doc in agency:
+                store.record(doc)
+        else:
+            docs, kills = read, []
+        existing = {d["_id"] for d in client.mget(index=alias, body={"ids": [d.id for d in docs]}, _source=False)["docs"] if d.get("found")} if docs else set()
+        groups = ClusterStories()
+        groups.preload(client, alias, docs)
+        _bulk(client, alias, _sources(_entity_stream(iter(docs), cache, entities), counts, words, groups), report, on_reject)
+        report.deleted = len(existing)
+        if kills:
+            delete(kills, client, alias)
+        client.indices.refresh(index=alias)
+        if store is not None:
+            store.commit()
+    except BaseException:
+        if store is not None:
+            store.rollback()
+        raise
+    finally:
+        if store is not None:
+            store.close()
     merged = Counter(meta.get("words") or {})
     merged.update(spelling.folded_counts(words))
     _write_meta(client, alias, index, {**meta, "entities": counts.to_json(), "words": dict(merged.most_common(SUGGEST_WORDS)),
