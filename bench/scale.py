@@ -40,8 +40,26 @@ Targets at 1M (issue 11): p50 <= 30 ms, p95 <= 150 ms, p50 <= 2x p50 at 34k, ope
 workers <= 1 GiB, add 1,000 <= 30 s with searches answering, rebuild >= 1,000 docs/s, index <=
 2.5x raw. Today (issue 11, shared 2-core machine): 34k p50 35 ms, 340k p50 436 ms.
 
+--backend opensearch (issue 14) measures the cluster engine instead, on the cluster of
+--opensearch-url (default $DEPECHE_OPENSEARCH_URL, else the local two nodes of `make opensearch`),
+from the same corpora; per size, on its own alias ``depeche-scale-{size}`` (so sizes never collide):
+  rebuild        the alias's indices deleted, then `index rebuild` as the CLI runs it with
+                 DEPECHE_BACKEND=opensearch (search/opensearch/commands.py: the cluster writer,
+                 entities off, 2 shards, 1 replica given as DEPECHE_OPENSEARCH_SHARDS/REPLICAS) in a
+                 subprocess: docs/s up to the alias switch (the writer switches once the primaries
+                 are ready), then the seconds until the replicas are too (green)
+  index          the live index's store from the cluster's _stats: primaries, and every copy, each
+                 against the raw text
+  latency        as above, through ClusterEngine in one process (no speller to wait for)
+  add            `index add` of the same 1,000 dispatches through the alias while a thread searches;
+                 then those dispatches are deleted and the generation's metadata put back
+and, beside each, the Whoosh engine's figures for that size as its last run left them in the
+workdir (build-{size}.json, last.json); this run writes build-opensearch-{size}.json and
+last-opensearch.json, and --skip-build reuses the alias built by an earlier one.
+
 Usage: python bench/scale.py [--sizes 34k,340k,1m] [--queries 500] [--workdir DIR] [--skip-build]
-       [--json]      (also: depeche bench scale ...)
+       [--build-only] [--backend whoosh|opensearch] [--opensearch-url URL] [--json]
+       (also: depeche bench scale ...)
 """
 from __future__ import annotations
 
@@ -350,9 +368,11 @@ def pct(values: list[float], p: float) -> float:
     return values[min(len(values) - 1, int(round(p * (len(values) - 1))))]
 
 
-def latency(root: Path, n_queries: int, shared: Path) -> dict:
-    """The latency run, in a fresh process (this script with --worker latency)."""
-    out = subprocess.run([sys.executable, str(Path(__file__).resolve()), "--worker", "latency", "--index", str(root),
+def latency(root: Path, n_queries: int, shared: Path, cluster: tuple[str, str] | None = None) -> dict:
+    """The latency run, in a fresh process (this script with --worker latency); ``cluster``: (url, alias)."""
+    where = ["--index", str(root)] if cluster is None else ["--backend", "opensearch", "--opensearch-url", cluster[0],
+                                                           "--alias", cluster[1]]
+    out = subprocess.run([sys.executable, str(Path(__file__).resolve()), "--worker", "latency", *where,
                           "--queries", str(n_queries), "--shared", str(shared)],
                          cwd=ROOT, capture_output=True, text=True, timeout=600 + n_queries * 3,
                          preexec_fn=_die_with_parent)
@@ -361,22 +381,29 @@ def latency(root: Path, n_queries: int, shared: Path) -> dict:
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
-def latency_worker(root: Path, n_queries: int, shared: Path) -> None:
+def latency_worker(root: Path | None, n_queries: int, shared: Path, cluster: tuple[str, str] | None = None) -> None:
     import resource
 
-    from search.engine import Engine
     from search.model import SearchRequest
 
     queries = dev_queries(shared, n_queries)
     piaf = shared / evaluation.CORPORA["piaf"][1]
     warm = [q for _, _, q in evaluation.load_queries(piaf)][:WARMUP] if piaf.exists() else queries[:WARMUP]
-    engine = Engine(root)
+    if cluster is None:
+        from search.engine import Engine
+
+        engine = Engine(root)
+    else:
+        from search.opensearch.engine import ClusterEngine
+
+        engine = ClusterEngine(*cluster)
     t = time.perf_counter()
     engine.health()
     open_s = time.perf_counter() - t
     t = time.perf_counter()
-    engine.snapshot().speller(wait=600)  # every query gets the same chance of a spelling correction
-    vocab_s = time.perf_counter() - t
+    if cluster is None:
+        engine.snapshot().speller(wait=600)  # every query gets the same chance of a spelling correction
+    vocab_s = time.perf_counter() - t  # the cluster's suggester reads the index itself: nothing to wait for
     for q in warm:
         engine.search(SearchRequest(q=q[:1000]))
     times, partial, errors, totals = [], 0, [], []
@@ -526,7 +553,6 @@ def serve_and_measure(root: Path, queries: list[str], workdir: Path, label: str)
 def add_while_searching(root: Path, add_corpus: Path, queries: list[str], workdir: Path, label: str) -> dict:
     """``indexing.add`` of the 1,000 dispatches into a copy of the index while a thread searches it."""
     from search.engine import Engine
-    from search.model import SearchRequest
 
     clone = workdir / f"add-index-{label}"
     if clone.exists():
@@ -535,55 +561,61 @@ def add_while_searching(root: Path, add_corpus: Path, queries: list[str], workdi
         t0 = time.perf_counter()
         shutil.copytree(root, clone, symlinks=True)
         log(f"{label}: index copied for the add test in {time.perf_counter() - t0:.0f} s")
-        engine = Engine(clone)
-        before = engine.health()["documents"]
-        for q in queries[:10]:
-            engine.search(SearchRequest(q=q))
-        stop = threading.Event()
-        lat: list[float] = []
-        errors: list[str] = []
-        partial = [0]
-        deadline = time.monotonic() + 1200
-
-        def searcher() -> None:
-            i = 0
-            while not stop.is_set() and time.monotonic() < deadline:
-                q = queries[i % len(queries)]
-                i += 1
-                t = time.perf_counter()
-                try:
-                    resp = engine.search(SearchRequest(q=q))
-                    partial[0] += bool(resp.partial)
-                except Exception as e:  # noqa: BLE001 - reported
-                    errors.append(f"{type(e).__name__}: {e}"[:200])
-                lat.append((time.perf_counter() - t) * 1000)
-
-        th = threading.Thread(target=searcher, daemon=True)
-        th.start()
         code = (
             "import json\n"
             "from search import indexing\n"
             f"r = indexing.add([{str(add_corpus)!r}], {str(clone)!r}, entities=False)\n"
             "print(json.dumps({'indexed': r.indexed, 'replaced': r.deleted, 'rejected': len(r.rejected), 'seconds': r.seconds}))\n"
         )
-        t0 = time.perf_counter()
-        try:
-            r = run_json(code, timeout=900)
-        finally:
-            wall = time.perf_counter() - t0
-            time.sleep(1.0)  # a few searches on the new commit
-            stop.set()
-            th.join(120)
-        after = engine.health()["documents"]
-        return {
-            "seconds": r["seconds"], "wall_seconds": wall, "indexed": r["indexed"], "replaced": r["replaced"],
-            "documents_before": before, "documents_after": after, "searches": len(lat), "search_errors": len(errors),
-            "first_errors": errors[:3], "partial": partial[0], "search_max_ms": max(lat) if lat else None,
-            "search_p50_ms": statistics.median(lat) if lat else None,
-            "all_answered": bool(lat) and not errors and not th.is_alive(),
-        }
+        return searching_during(Engine(clone), queries, code)
     finally:
         shutil.rmtree(clone, ignore_errors=True)
+
+
+def searching_during(engine, queries: list[str], code: str, env: dict | None = None) -> dict:
+    """Run the writer ``code`` in a subprocess while a thread here searches ``engine`` with the dev queries."""
+    from search.model import SearchRequest
+
+    before = engine.health()["documents"]
+    for q in queries[:10]:
+        engine.search(SearchRequest(q=q))
+    stop = threading.Event()
+    lat: list[float] = []
+    errors: list[str] = []
+    partial = [0]
+    deadline = time.monotonic() + 1200
+
+    def searcher() -> None:
+        i = 0
+        while not stop.is_set() and time.monotonic() < deadline:
+            q = queries[i % len(queries)]
+            i += 1
+            t = time.perf_counter()
+            try:
+                resp = engine.search(SearchRequest(q=q))
+                partial[0] += bool(resp.partial)
+            except Exception as e:  # noqa: BLE001 - reported
+                errors.append(f"{type(e).__name__}: {e}"[:200])
+            lat.append((time.perf_counter() - t) * 1000)
+
+    th = threading.Thread(target=searcher, daemon=True)
+    th.start()
+    t0 = time.perf_counter()
+    try:
+        r = run_json(code, timeout=900, env=env)
+    finally:
+        wall = time.perf_counter() - t0
+        time.sleep(1.0)  # a few searches on the new commit
+        stop.set()
+        th.join(120)
+    after = engine.health()["documents"]
+    return {
+        "seconds": r["seconds"], "wall_seconds": wall, "indexed": r["indexed"], "replaced": r["replaced"],
+        "documents_before": before, "documents_after": after, "searches": len(lat), "search_errors": len(errors),
+        "first_errors": errors[:3], "partial": partial[0], "search_max_ms": max(lat) if lat else None,
+        "search_p50_ms": statistics.median(lat) if lat else None,
+        "all_answered": bool(lat) and not errors and not th.is_alive(),
+    }
 
 
 # ---------------------------------------------------------------- one size
@@ -631,6 +663,199 @@ def measure(size: tuple[str, int], src: Source, args, shared: Path, queries: lis
     res["add"] = add_while_searching(root, add_corpus, queries, args.workdir, label)
     log(f"{label}: add {res['add']['seconds']:.1f} s, {res['add']['searches']} searches meanwhile")
     return res
+
+
+# ---------------------------------------------------------------- the OpenSearch backend
+
+OS_SHARDS, OS_REPLICAS = 2, 1  # issue 14: the local two-node cluster, one replica of each shard
+GREEN_TIMEOUT_S = 3600  # the replicas of a 1M index copied from the primaries
+
+
+def os_alias(label: str) -> str:
+    """One alias (and its indices) per size, so that sizes never collide on the cluster."""
+    return f"depeche-scale-{label}"
+
+
+def os_env(url: str, alias: str) -> dict:
+    """What `depeche --backend opensearch index rebuild|add` reads: the cluster, the alias, 2 shards and 1 replica."""
+    return dict(os.environ, DEPECHE_BACKEND="opensearch", DEPECHE_OPENSEARCH_URL=url, DEPECHE_OPENSEARCH_INDEX=alias,
+                DEPECHE_OPENSEARCH_SHARDS=str(OS_SHARDS), DEPECHE_OPENSEARCH_REPLICAS=str(OS_REPLICAS))
+
+
+def store_figures(stats: dict, raw: int) -> dict:
+    """The index's size from the cluster's ``_stats`` of one alias: primaries and every copy, in MiB and x the raw text."""
+    every = stats["_all"]
+    primaries = every["primaries"]["store"]["size_in_bytes"]
+    total = every["total"]["store"]["size_in_bytes"]
+    return {
+        "index": next(iter(stats.get("indices") or {}), None), "documents": every["primaries"]["docs"]["count"],
+        "deleted": every["primaries"]["docs"].get("deleted", 0), "primaries_mib": primaries / MiB, "total_mib": total / MiB,
+        "primaries_ratio": primaries / raw, "total_ratio": total / raw,
+    }
+
+
+def os_drop(client, alias: str) -> list[str]:
+    """Delete the alias's generations and their metadata index: the rebuild starts from nothing, as the Whoosh one."""
+    from search.opensearch import writer
+
+    names = [writer.generation_index(alias, g) for g in writer.generations(client, alias)] + [writer.meta_index(alias)]
+    for name in names:
+        client.indices.delete(index=name, ignore=[404])
+    return names
+
+
+def os_green(client, alias: str) -> float:
+    """Seconds until every shard of the alias's index has its replica (the writer switches the alias at yellow)."""
+    t0 = time.perf_counter()
+    h = client.cluster.health(index=alias, wait_for_status="green", timeout=f"{GREEN_TIMEOUT_S}s",
+                              request_timeout=GREEN_TIMEOUT_S + 30)
+    if h.get("status") != "green":
+        raise RuntimeError(f"{alias}: not green after {GREEN_TIMEOUT_S} s: {h}")
+    return time.perf_counter() - t0
+
+
+def os_build(corpus: Path, url: str, alias: str, cache: Path, n: int) -> dict:
+    """`index rebuild` on the cluster (search/opensearch/commands.py, entities off) in a subprocess, timed."""
+    from search.opensearch import writer
+
+    client = writer.connect(url)
+    os_drop(client, alias)
+    code = (
+        "import json, resource\n"
+        "from search.opensearch import commands\n"
+        f"r = commands.rebuild([{str(corpus)!r}], {str(cache)!r}, entities=False, force=True)\n"
+        "peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss\n"
+        "print(json.dumps({'indexed': r.indexed, 'rejected': len(r.rejected), 'first_rejected': [str(x) for x in r.rejected[:3]],\n"
+        "                  'seconds': r.seconds, 'generation': r.generation, 'peak_kib': peak}))\n"
+    )
+    t0 = time.perf_counter()
+    r = run_json(code, timeout=max(900.0, n / 40), env=os_env(url, alias))
+    r["wall_seconds"] = time.perf_counter() - t0
+    r["docs_per_second"] = r["indexed"] / r["seconds"]
+    r["green_s"] = os_green(client, alias)
+    r["index"] = writer.live_index(client, alias)
+    r["shards"], r["replicas"] = OS_SHARDS, OS_REPLICAS
+    return r
+
+
+def os_add_while_searching(url: str, alias: str, add_corpus: Path, queries: list[str], cache: Path) -> dict:
+    """`index add` of the 1,000 dispatches through the alias while a thread searches it; then the
+    dispatches added are deleted and the generation's metadata put back, so that the index stays
+    as built for a later --skip-build run."""
+    from search.opensearch import writer
+    from search.opensearch.engine import ClusterEngine
+
+    client = writer.connect(url)
+    index = writer.live_index(client, alias)
+    meta = writer.read_meta(client, alias, index)
+    with gzip.open(add_corpus, "rt", encoding="utf-8") as fh:
+        ids = [json.loads(line)["id"] for line in fh if line.strip()]
+    code = (
+        "import json\n"
+        "from search.opensearch import commands\n"
+        f"r = commands.add([{str(add_corpus)!r}], {str(cache)!r}, entities=False)\n"
+        "print(json.dumps({'indexed': r.indexed, 'replaced': r.deleted, 'rejected': len(r.rejected), 'seconds': r.seconds}))\n"
+    )
+    try:
+        return searching_during(ClusterEngine(url, alias), queries, code, env=os_env(url, alias))
+    finally:
+        writer.delete(ids, client, alias)
+        client.index(index=writer.meta_index(alias), id=index, body=meta, refresh=True)
+
+
+def whoosh_beside(workdir: Path, label: str) -> dict | None:
+    """The Whoosh engine's figures for one size, as its last run left them in the workdir
+    (build-{label}.json, last.json), or None."""
+    out: dict = {}
+    try:
+        rec = json.loads((workdir / f"build-{label}.json").read_text())
+        out["rebuild"], out["built_at"] = rec["rebuild"], rec.get("built_at")
+    except (OSError, ValueError, KeyError):
+        pass
+    try:
+        last = json.loads((workdir / "last.json").read_text())
+    except (OSError, ValueError):
+        last = {}
+    r = next((r for r in last.get("results") or [] if r.get("size") == label and "latency" in r), None)
+    if r:
+        out.update(latency=r["latency"], index_mib=r.get("index_mib"), index_ratio=r.get("index_ratio"), add=r.get("add"),
+                   run=last.get("started"), commit=last.get("commit"), load=[last.get("load_start"), last.get("load_end")])
+    return out or None
+
+
+def os_measure(size: tuple[str, int], src: Source, args, shared: Path, queries: list[str], add_corpus: Path) -> dict:
+    from search.opensearch import writer
+
+    label, n = size
+    res: dict = {"size": label, "requested": n, "backend": "opensearch", "alias": os_alias(label)}
+    corpus, cstamp = ensure_corpus(src, args.workdir, label, n)
+    res["corpus"] = {k: cstamp[k] for k in ("documents", "raw_bytes", "distinct_people", "distinct_places")}
+    url, alias, cache = args.opensearch_url, os_alias(label), args.workdir / "opensearch-cache"
+    client = writer.connect(url)
+    build_file = args.workdir / f"build-opensearch-{label}.json"
+    if args.skip_build:
+        try:
+            rec = json.loads(build_file.read_text())
+        except (OSError, ValueError):
+            rec = None
+        if rec is None or writer.live_index(client, alias) != rec["rebuild"].get("index"):
+            raise RuntimeError(f"--skip-build: no index built for {label} on {url} (alias {alias})")
+        res["rebuild"] = dict(rec["rebuild"], measured_now=False)
+    else:
+        log(f"{label}: rebuilding {cstamp['documents']} dispatches (entities off) into {alias} on {url}, "
+            f"{OS_SHARDS} shards, {OS_REPLICAS} replica")
+        load_start = loadavg()
+        r = os_build(corpus, url, alias, cache, n)
+        log(f"{label}: rebuilt in {r['seconds']:.0f} s = {r['docs_per_second']:.0f} docs/s, green {r['green_s']:.0f} s later")
+        r["load"] = [load_start, loadavg()]
+        build_file.write_text(json.dumps({"rebuild": r, "corpus": cstamp, "schema": writer.SCHEMA, "url": url,
+                                          "built_at": time.strftime("%Y-%m-%dT%H:%M:%S%z")}, indent=1))
+        res["rebuild"] = dict(r, measured_now=True)
+        if args.build_only:
+            return res
+    os_green(client, alias)
+    res["store"] = store_figures(client.indices.stats(index=alias, metric="store,docs"), cstamp["raw_bytes"])
+    S = res["store"]
+    log(f"{label}: index {S['primaries_mib']:.0f} MiB primaries ({S['primaries_ratio']:.2f}x raw), "
+        f"{S['total_mib']:.0f} MiB with the replicas")
+    res["latency"] = latency(None, args.queries, shared, cluster=(url, alias))
+    L = res["latency"]
+    log(f"{label}: p50 {L['p50_ms']:.0f} / p95 {L['p95_ms']:.0f} / max {L['max_ms']:.0f} ms, load {loadavg()}")
+    res["add"] = os_add_while_searching(url, alias, add_corpus, queries, cache)
+    log(f"{label}: add {res['add']['seconds']:.1f} s, {res['add']['searches']} searches meanwhile")
+    res["whoosh"] = whoosh_beside(args.workdir, label)
+    return res
+
+
+def os_table(results: list[dict]) -> list[str]:
+    """The cluster's figures per size, each beside the Whoosh engine's last run at that size."""
+    lines = [
+        "| size | dispatches | engine | rebuild | index (x raw) | p50 / p95 / max | partial / errors | add 1,000 (searches, max) |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for r in results:
+        B, S, L, A = r["rebuild"], r["store"], r["latency"], r["add"]
+        dps = f"{B['docs_per_second']:,.0f} docs/s" if B["measured_now"] else f"({B['docs_per_second']:,.0f} docs/s)"
+        ok = "all answered" if A["all_answered"] else f"{A['search_errors']} FAILED"
+        lines.append(
+            f"| {r['size']} | {r['corpus']['documents']:,} | OpenSearch ({B['shards']} shards, {B['replicas']} replica) "
+            f"| {dps}, green +{B['green_s']:.0f} s | {S['primaries_mib']:,.0f} MiB ({S['primaries_ratio']:.2f}x); "
+            f"all copies {S['total_mib']:,.0f} MiB ({S['total_ratio']:.2f}x) "
+            f"| {L['p50_ms']:,.0f} / {L['p95_ms']:,.0f} / {L['max_ms']:,.0f} ms | {L['partial']} / {L['error_count']} "
+            f"| {A['seconds']:.1f} s ({A['searches']}, {ok}, {A['search_max_ms']:,.0f} ms) |")
+        W = r.get("whoosh") or {}
+        if not W:
+            lines.append(f"| {r['size']} | | Whoosh | no run recorded in the workdir | | | | |")
+            continue
+        WB, WL, WA = W.get("rebuild"), W.get("latency"), W.get("add")
+        dps = f"{WB['docs_per_second']:,.0f} docs/s" if WB else "?"
+        size = f"{W['index_mib']:,.0f} MiB ({W['index_ratio']:.2f}x)" if W.get("index_mib") else "?"
+        lat = f"{WL['p50_ms']:,.0f} / {WL['p95_ms']:,.0f} / {WL['max_ms']:,.0f} ms" if WL else "?"
+        bad = f"{WL['partial']} / {WL['error_count']}" if WL else "?"
+        add = f"{WA['seconds']:.1f} s ({WA['searches']}, {WA['search_max_ms']:,.0f} ms)" if WA else "?"
+        lines.append(f"| {r['size']} | | Whoosh (run {W.get('run') or '?'}, {W.get('commit') or '?'}) | {dps} | {size} "
+                     f"| {lat} | {bad} | {add} |")
+    return lines
 
 
 # ---------------------------------------------------------------- report
@@ -682,6 +907,59 @@ def checks(r: dict, ref: dict) -> str:
     return f"{r['size']}: " + "  ".join(f"{name} {'ok' if ok else 'MISSED'}" for name, ok in items)
 
 
+def os_main(args, sizes: list[tuple[str, int]], corpus: Path, shared: Path) -> int:
+    """--backend opensearch: per size, the rebuild on the cluster, its size, latency and add, beside Whoosh's."""
+    from search.opensearch import writer
+
+    try:
+        info = writer.connect(args.opensearch_url).cluster.health(request_timeout=10)
+    except Exception as e:  # noqa: BLE001 - one line, not a traceback
+        print(f"scale: no OpenSearch cluster at {args.opensearch_url} ({type(e).__name__}): start it with make opensearch "
+              "or give --opensearch-url", file=sys.stderr)
+        return 1
+    started = time.strftime("%Y-%m-%d %H:%M:%S")
+    load_start = loadavg()
+    log(f"load average at start: {load_start}; workdir {args.workdir}; cluster {args.opensearch_url}: "
+        f"{info.get('number_of_nodes')} nodes, {info.get('status')}")
+    t0 = time.perf_counter()
+    src = Source(corpus)
+    queries = dev_queries(shared, args.queries)
+    add_corpus = ensure_add_corpus(src, args.workdir)
+    results = []
+    for size in sizes:
+        ts = time.perf_counter()
+        results.append(os_measure(size, src, args, shared, queries, add_corpus))
+        results[-1]["seconds"] = time.perf_counter() - ts
+        log(f"{size[0]}: done in {results[-1]['seconds'] / 60:.1f} min")
+    if args.build_only:
+        return 0
+    out = {
+        "started": started, "load_start": load_start, "load_end": loadavg(), "cores": os.cpu_count(),
+        "minutes": (time.perf_counter() - t0) / 60, "queries": len(queries), "warmup": WARMUP, "backend": "opensearch",
+        "url": args.opensearch_url, "nodes": info.get("number_of_nodes"),
+        "commit": subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True,
+                                 text=True).stdout.strip(),
+        "results": results,
+    }
+    (args.workdir / "last-opensearch.json").write_text(json.dumps(out, indent=1))
+    if args.json:
+        print(json.dumps(out, indent=1))
+        return 0
+    print(f"Scale benchmark, OpenSearch ({out['commit']}, {out['started']}, {out['cores']} cores, {out['nodes']} nodes at "
+          f"{out['url']}, {len(queries)} dev queries after {WARMUP} PIAF warm-up, full response, one process; load average "
+          f"{out['load_start']} at start, {out['load_end']} at end; {out['minutes']:.0f} min)")
+    print("\n".join(os_table(results)))
+    for r in results:
+        B, L, A = r["rebuild"], r["latency"], r["add"]
+        print(f"  {r['size']}: rebuild {B['seconds']:.0f} s ({B['rejected']} rejected), peak RSS of the writer "
+              f"{B['peak_kib'] / 1024:,.0f} MiB, load {' -> '.join(B.get('load') or [])}; searches: median total "
+              f"{L['median_total']}, client RSS {L['peak_rss_mib']:,.0f} MiB; add: {A['indexed']} indexed, documents "
+              f"{A['documents_before']:,} -> {A['documents_after']:,}, search p50 meanwhile {A['search_p50_ms'] or 0:,.0f} ms")
+        for e in L["errors"][:3] + A["first_errors"][:3]:
+            print(f"    error: {e}")
+    return 0
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--sizes", default="34k,340k,1m", help="comma-separated sizes: N, Nk or Nm (default 34k,340k,1m)")
@@ -692,12 +970,22 @@ def main() -> int:
                     help="only build the indexes (and record their rebuild figures), for a later --skip-build run")
     ap.add_argument("--shared", type=Path, default=None, help="the shared material (default ../shared)")
     ap.add_argument("--json", action="store_true", help="print the results as JSON")
+    ap.add_argument("--backend", choices=("whoosh", "opensearch"), default="whoosh",
+                    help="the engine measured (default whoosh); opensearch: the cluster of --opensearch-url")
+    ap.add_argument("--opensearch-url", default=None,
+                    help="the cluster's nodes, comma-separated (default $DEPECHE_OPENSEARCH_URL, else the local cluster)")
     ap.add_argument("--worker", help=argparse.SUPPRESS)
     ap.add_argument("--index", type=Path, help=argparse.SUPPRESS)
+    ap.add_argument("--alias", help=argparse.SUPPRESS)
     args = ap.parse_args()
     shared = evaluation.shared_dir(args.shared)
+    if args.backend == "opensearch":
+        from search import backend
+
+        args.opensearch_url = args.opensearch_url or backend.settings()["OPENSEARCH_URL"]
     if args.worker == "latency":
-        latency_worker(args.index, args.queries, shared)
+        cluster = (args.opensearch_url, args.alias) if args.backend == "opensearch" else None
+        latency_worker(args.index, args.queries, shared, cluster)
         return 0
     corpus = shared / evaluation.CORPORA["orangesum"][0]
     qfile = shared / evaluation.CORPORA["orangesum"][1]
@@ -717,6 +1005,8 @@ def main() -> int:
     args.workdir.mkdir(parents=True, exist_ok=True)
     # A SIGTERM runs the finally clauses (the server is stopped, the add copy removed).
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+    if args.backend == "opensearch":
+        return os_main(args, sizes, corpus, shared)
 
     started = time.strftime("%Y-%m-%d %H:%M:%S")
     load_start = loadavg()

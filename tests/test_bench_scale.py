@@ -1,0 +1,68 @@
+"""bench/scale.py's helpers for the cluster run: the store figures read from `_stats`, the Whoosh figures beside."""
+from __future__ import annotations
+
+import importlib.util
+import json
+from pathlib import Path
+
+import pytest
+
+SCALE = Path(__file__).resolve().parent.parent / "bench" / "scale.py"
+
+
+@pytest.fixture(scope="module")
+def scale():
+    spec = importlib.util.spec_from_file_location("bench_scale", SCALE)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def stats_response(primaries: int, total: int, docs: int, deleted: int = 0) -> dict:
+    """The part of an `_stats/store,docs` answer the benchmark reads, shaped as OpenSearch sends it."""
+    every = {"primaries": {"docs": {"count": docs, "deleted": deleted}, "store": {"size_in_bytes": primaries}},
+             "total": {"docs": {"count": 2 * docs, "deleted": 2 * deleted}, "store": {"size_in_bytes": total}}}
+    return {"_shards": {"total": 4, "successful": 4, "failed": 0}, "_all": every,
+            "indices": {"depeche-scale-34k-000001": {"uuid": "x", **every}}}
+
+
+def test_store_figures_give_primaries_and_every_copy_against_the_raw_text(scale):
+    mib = 2**20
+    fig = scale.store_figures(stats_response(300 * mib, 610 * mib, 34_000, deleted=12), raw=150 * mib)
+    assert fig["index"] == "depeche-scale-34k-000001"
+    assert fig["documents"] == 34_000 and fig["deleted"] == 12
+    assert fig["primaries_mib"] == 300 and fig["total_mib"] == 610
+    assert fig["primaries_ratio"] == 2.0
+    assert fig["total_ratio"] == pytest.approx(610 / 150)
+
+
+def test_each_size_has_its_own_alias_and_generations(scale):
+    from search.opensearch import writer
+
+    small, large = scale.os_alias("34k"), scale.os_alias("340k")
+    assert small != large
+    # The generations of one size are not taken for the other's (os_drop deletes only its own).
+    assert not writer.generation_index(large, 1).startswith(small + "-")
+
+
+def test_whoosh_figures_come_from_the_last_whoosh_run_of_that_size(scale, tmp_path):
+    (tmp_path / "build-34k.json").write_text(json.dumps({"rebuild": {"docs_per_second": 499.3}, "built_at": "2026-12-02T07:31"}))
+    (tmp_path / "last.json").write_text(json.dumps({"started": "2026-12-02 07:36:04", "commit": "cfd189e", "results": [
+        {"size": "34k", "index_mib": 166.9, "index_ratio": 2.24, "latency": {"p50_ms": 15.8}, "add": {"seconds": 9.5}},
+        {"size": "1m", "index_mib": 4900.0, "index_ratio": 2.2, "latency": {"p50_ms": 41.0}, "add": {"seconds": 20.1}},
+    ]}))
+    w = scale.whoosh_beside(tmp_path, "34k")
+    assert w["rebuild"]["docs_per_second"] == 499.3
+    assert w["latency"]["p50_ms"] == 15.8 and w["index_mib"] == 166.9 and w["add"]["seconds"] == 9.5
+    assert w["run"] == "2026-12-02 07:36:04" and w["commit"] == "cfd189e"
+    assert scale.whoosh_beside(tmp_path, "1m")["latency"]["p50_ms"] == 41.0
+    # A size never run: nothing; a size built but not measured in the last run: its rebuild only.
+    assert scale.whoosh_beside(tmp_path, "340k") is None
+    (tmp_path / "build-340k.json").write_text(json.dumps({"rebuild": {"docs_per_second": 217.0}}))
+    assert scale.whoosh_beside(tmp_path, "340k") == {"rebuild": {"docs_per_second": 217.0}, "built_at": None}
+
+
+def test_whoosh_figures_survive_a_damaged_last_run(scale, tmp_path):
+    (tmp_path / "build-1m.json").write_text(json.dumps({"rebuild": {"docs_per_second": 182.0}}))
+    (tmp_path / "last.json").write_text("{tronqué")
+    assert scale.whoosh_beside(tmp_path, "1m") == {"rebuild": {"docs_per_second": 182.0}, "built_at": None}
