@@ -200,3 +200,29 @@ def test_a_node_down_among_those_named_costs_no_request(cluster, tmp_path):
     both = writer.connect(f"{DEAD_NODE},{url}")
     report = writer.add([write(tmp_path / "b.jsonl", records(2, "n"))], both, alias, entities=False, cache_dir=tmp_path)
     assert report.indexed == 2 and ids(ClusterEngine(url, alias), "munitions") >= {"n0", "n1"}
+
+
+def test_dispatches_prepared_ahead_come_in_order_and_carry_a_reader_error():
+    assert list(writer._prepared_ahead(iter(range(2500)), 7)) == list(range(2500))
+
+    def failing():
+        yield from range(3)
+        raise ValueError("ligne JSON tronquée")
+
+    got = []
+    with pytest.raises(ValueError, match="tronquée"):
+        for item in writer._prepared_ahead(failing(), 2):
+            got.append(item)
+    assert got == [0, 1, 2]
+
+
+def test_a_bulk_stopped_early_lets_the_preparing_thread_end():
+    import threading
+
+    endless = iter(range(10**9))
+    ahead = writer._prepared_ahead(endless, 4)
+    assert [next(ahead) for _ in range(3)] == [0, 1, 2]
+    ahead.close()  # as when the cluster refuses and the rebuild raises
+    assert not any(t.name == "depeche-bulk-prepare" for t in threading.enumerate())
+    # It stopped soon after the consumer did: at most the items that fit ahead, and the one in hand, were read.
+    assert next(endless) <= 3 + 4 + 2
