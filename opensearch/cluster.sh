@@ -4,7 +4,8 @@
 #               nodes in the background, and waits for green health.
 #   kill-node   kills one node (n1 or n2) with SIGKILL; start-node starts it again (no waiting).
 # Ports and folders can be moved with DEPECHE_OS_HTTP (first HTTP port, default 9250; the second
-# node takes the next one), DEPECHE_OS_TRANSPORT (default 9350) and DEPECHE_OS_HOME.
+# node takes the next one), DEPECHE_OS_TRANSPORT (default 9350) and DEPECHE_OS_HOME; each node's
+# maximum heap with DEPECHE_OS_HEAP (default 512m; bench/scale.py's million dispatches ran with 2g).
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 home="${DEPECHE_OS_HOME:-$here/../build/opensearch}"
