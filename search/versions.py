@@ -73,7 +73,9 @@ class VersionStore:
             if path.exists():
                 self.conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True, check_same_thread=False)
         else:
-            self.conn = sqlite3.connect(str(path))
+            # The cluster writer records versions from the thread that prepares its bulk while
+            # the caller's thread commits afterwards: one thread at a time, never both.
+            self.conn = sqlite3.connect(str(path), check_same_thread=False)
             self.conn.execute("PRAGMA journal_mode=WAL")
             self.conn.execute("PRAGMA synchronous=NORMAL")
             self.conn.execute(_SCHEMA)
