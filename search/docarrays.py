@@ -20,7 +20,7 @@ import numpy as np
 
 from . import postings, ranking
 from . import whoosh_internals as wi
-from .generations import DOCARRAYS_PREFIX, docarrays_dir
+from .generations import DOCARRAYS_PREFIX, docarrays_dir, publish_dir
 from .model import AGENCY_FACETS
 
 TEXT_FIELDS = ranking.TEXT_FIELDS
@@ -60,7 +60,6 @@ class DocArrays:
 def compute(leaves: list, segments: list, live: np.ndarray) -> DocArrays:
     """The arrays of a reader's segments (``leaves``: Whoosh segment readers and offsets;
     ``segments``: their postings layouts and offsets; ``live``: not deleted)."""
-    n = len(live)
     lengths = {f: (wi.rounded_lengths(np.concatenate([seg.lengths[f] for seg, _ in segments])).astype(np.float32)
                    if segments else np.zeros(0, np.float32)) for f in TEXT_FIELDS}
     day = _column(leaves, "day").astype(np.int32)
@@ -153,12 +152,7 @@ def write(gen: Path, reader, leaves: list, segments: list, live: np.ndarray) -> 
         np.save(tmp / f"story.{name}.npy", a)
     (tmp / META).write_text(json.dumps({"version": LAYOUT_VERSION, "docs": len(live),
                                         "facets": list(arrays.facets)}), encoding="utf-8")
-    for p in tmp.iterdir():
-        with open(p, "rb") as fh:
-            os.fsync(fh.fileno())
-    if target.exists():
-        shutil.rmtree(target)
-    os.replace(tmp, target)
+    publish_dir(tmp, target)
     # Readers of an older commit keep their mappings: a removed file lives on while mapped.
     for p in gen.iterdir():
         if p.name.startswith(DOCARRAYS_PREFIX) and p != target:

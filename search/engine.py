@@ -450,7 +450,7 @@ class Engine:
         if version is not None and version != live:
             if not agency:
                 return None
-            return self._version_document(snap, doc_id, version, q)
+            return self._version_document(doc_id, version, self._marks(snap, q), snap.meta.get("generation"))
         terms, phrases = self._marks(snap, q)
         title = sf.get("title") or ""
         lead = sf.get("lead") or ""
@@ -482,10 +482,10 @@ class Engine:
             plan = plan_query(snap, query.parse(q), Budget(SearchRequest.time_budget_ms), correct=False)
         return plan.highlight, plan.phrases
 
-    def _version_document(self, snap, guid: str, version: int, q: str) -> dict | None:
+    def _version_document(self, guid: str, version: int, marks: tuple, generation) -> dict | None:
         """Version ``version`` of a live agency item, from the version store, in the shape of
-        ``document``; None when it was never received, is a kill or withheld notice, or is
-        still under its own embargo."""
+        ``document`` (``marks``: the query's terms and phrases); None when it was never received,
+        is a kill or withheld notice, or is still under its own embargo. The cluster engine shares it."""
         store = self._store()
         if store is None:
             return None
@@ -502,7 +502,7 @@ class Engine:
         a = d.agency
         if release_time(a.embargo) > time.time():
             return None
-        terms, phrases = self._marks(snap, q)
+        terms, phrases = marks
         title = d.display_title
         agency = {**vars(a), "language": language_tag(a.language), "subjects": [list(s) for s in a.subjects]}
         return {
@@ -521,7 +521,7 @@ class Engine:
             # As this version named them (the entities found in the text are the live version's).
             "people": list(d.people),
             "places": list(d.places),
-            "generation": snap.meta.get("generation"),
+            "generation": generation,
             **self._agency_document(agency, guid),
             "shown_version": row["version"],
         }

@@ -212,6 +212,17 @@ def swap_current(root: Path, gen: Path) -> Path | None:
     return moved
 
 
+def publish_dir(tmp: Path, target: Path) -> None:
+    """Put a folder written aside in place of ``target``, its files made durable first: readers
+    find the old folder or the whole new one, never a part."""
+    for p in tmp.iterdir():
+        with open(p, "rb") as fh:
+            os.fsync(fh.fileno())
+    if target.exists():
+        shutil.rmtree(target)
+    os.replace(tmp, target)
+
+
 def fsync_dir(path: Path) -> None:
     """Make a directory's entries (renames, new files) durable."""
     fd = os.open(path, os.O_RDONLY)

@@ -31,7 +31,7 @@ import numpy as np
 
 from . import whoosh_internals as wi
 from .analysis import positions_by_term
-from .generations import POSTINGS_PREFIX, postings_dir
+from .generations import POSTINGS_PREFIX, postings_dir, publish_dir
 
 log = logging.getLogger("depeche.postings")
 
@@ -417,12 +417,7 @@ def write_arrays(target: Path, docs: int, fields: dict[str, dict], lengths: dict
     for f in TEXT_FIELDS:
         np.save(tmp / f"{f}.len.npy", np.asarray(lengths[f], dtype=np.uint32))
     (tmp / META).write_text(json.dumps(meta), encoding="utf-8")
-    for p in tmp.iterdir():
-        with open(p, "rb") as fh:
-            os.fsync(fh.fileno())
-    if target.exists():
-        shutil.rmtree(target)
-    os.replace(tmp, target)
+    publish_dir(tmp, target)
 
 
 # ---------------------------------------------------------------- reading

@@ -24,7 +24,6 @@ from ..scoring import RERANK_SHARE
 from ..folding import fold_key
 from ..engine import Engine as _WhooshEngine
 from ..generations import IndexMissing, IndexVersionMismatch
-from ..indexing import language_tag, release_time
 from ..model import (
     AGENCY_FACETS, AGENCY_FILTERS, DEFAULT_TIME_BUDGET_MS, EXCLUDE_FILTERS, MAX_STORY_VERSIONS, Correction, FacetItem, Hit, InvalidRequest,
     SearchRequest, SearchResponse, Segment,
@@ -558,7 +557,8 @@ class ClusterEngine:
         agency = disp.get("agency")
         live = (agency.get("version") or 1) if agency else None
         if version is not None and version != live:
-            return self._version_document(doc_id, version, q) if agency else None
+            return (self._version_document(doc_id, version, self._marks(q), self.snapshot().meta.get("generation"))
+                    if agency else None)
         terms, phrases = self._marks(q)
         title, lead = disp.get("title") or "", disp.get("lead") or ""
         agency = agency or {}
@@ -566,7 +566,7 @@ class ClusterEngine:
             "id": src.get("id"), "title": title, "title_segments": highlight.highlight(title, terms, phrases),
             "title_derived": bool(disp.get("title_derived")), "lead": lead, "lead_segments": highlight.highlight(lead, terms, phrases),
             "body_blocks": highlight.body_blocks(src.get("body") or "", disp.get("subheads"), terms, phrases), "date": disp.get("date"), "source": disp.get("source"),
-            "section": disp.get("section"), "url": disp.get("url"),
+            "byline": disp.get("byline"), "section": disp.get("section"), "url": disp.get("url"),
             "people": [self._display("people", k) for k in src.get("people") or []],
             "places": [self._display("places", k) for k in src.get("places") or []],
             "generation": self.snapshot().meta.get("generation"),
@@ -658,6 +658,7 @@ class ClusterEngine:
     versions = _WhooshEngine.versions
     _withdrawn = _WhooshEngine._withdrawn
     _agency_document = _WhooshEngine._agency_document
+    _version_document = _WhooshEngine._version_document
 
     def _store(self) -> versions.VersionStore | None:
         if self.root is None:
@@ -667,38 +668,6 @@ class ClusterEngine:
         except Exception:  # sqlite3.Error, OSError: the history is an extra, never an error
             log.exception("version store of %s", self.root)
             return None
-
-    def _version_document(self, guid: str, version: int, q: str) -> dict | None:
-        """Version ``version`` of a live agency item, from the version store, in the shape of
-        ``document`` (as the Whoosh engine's); None when it was never received, is a kill or
-        withheld notice, or is still under its own embargo."""
-        store = self._store()
-        if store is None:
-            return None
-        try:
-            row = store.row(guid, version)
-        except Exception:
-            log.exception("version store of %s", self.root)
-            return None
-        finally:
-            store.close()
-        if row is None or versions.is_withdrawn(row["pub_status"]):
-            return None
-        d = versions.to_dispatch(row)
-        a = d.agency
-        if release_time(a.embargo) > time.time():
-            return None
-        terms, phrases = self._marks(q)
-        title = d.display_title
-        agency = {**vars(a), "language": language_tag(a.language), "subjects": [list(s) for s in a.subjects]}
-        return {
-            "id": guid, "title": title, "title_segments": highlight.highlight(title, terms, phrases), "title_derived": not d.title,
-            "lead": d.lead, "lead_segments": highlight.highlight(d.lead, terms, phrases),
-            "body_blocks": highlight.body_blocks(d.body, d.subheads, terms, phrases), "date": d.date, "source": d.source,
-            "section": d.section, "url": d.url, "people": list(d.people), "places": list(d.places),
-            "generation": self.snapshot().meta.get("generation"),
-            **self._agency_document(agency, guid), "shown_version": row["version"],
-        }
 
     def related(self, doc_id: str, k: int = 5) -> list[Hit]:
         """Dispatches most like this one (``more_like_this`` over its distinctive words)."""
