@@ -17,6 +17,7 @@ others keep answering from the old snapshot, and the switch is one attribute ass
 """
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import re
@@ -110,6 +111,8 @@ class Engine:
         self._snap: Snapshot | None = None
         self._open_lock = threading.Lock()
         self._failed: tuple | None = None
+        self._in_flight = 0
+        self._flight_lock = threading.Lock()
 
     # -- generations
 
@@ -165,6 +168,23 @@ class Engine:
         finally:
             self._open_lock.release()
 
+    @contextlib.contextmanager
+    def _reading(self):
+        """Around a search: when the last one in flight ends, the worker unmaps the index pages
+        searches read (the page cache keeps them): its memory stays what it holds itself, not
+        the postings of every query it ever answered."""
+        with self._flight_lock:
+            self._in_flight += 1
+        try:
+            yield
+        finally:
+            with self._flight_lock:
+                self._in_flight -= 1
+                idle = not self._in_flight
+            snap = self._snap
+            if idle and snap is not None:
+                snap.release_pages()
+
     # -- validation
 
     @staticmethod
@@ -218,6 +238,10 @@ class Engine:
         search over the dispatches an ``index add`` just wrote). The query is still read against
         the whole archive (spelling, the all-words-else-some decision), then ANDed with them.
         """
+        with self._reading():
+            return self._search(req, within)
+
+    def _search(self, req: SearchRequest, within: Iterable[str] | None) -> SearchResponse:
         budget = Budget(req.time_budget_ms)
         snap, pq, plan, mask, context, selected, excluded, lo, hi, free = self._matches(req, within, budget)
 
@@ -609,6 +633,10 @@ class Engine:
 
     def related(self, doc_id: str, k: int = 5, budget_ms: int | None = RELATED_BUDGET_MS) -> list[Hit]:
         """Dispatches most like this one: its most distinctive words, OR-ed and ranked."""
+        with self._reading():
+            return self._related(doc_id, k, budget_ms)
+
+    def _related(self, doc_id: str, k: int, budget_ms: int | None) -> list[Hit]:
         budget = Budget(budget_ms)
         snap = self.snapshot()
         doc = snap.docnum(doc_id)

@@ -165,6 +165,9 @@ class SegmentPostings:
         self.docs = docs
         self.mapped = mapped
         self.lengths = lengths if lengths is not None else {f: np.zeros(docs, np.uint32) for f in TEXT_FIELDS}
+        # The files read a posting at a time, whose pages a search leaves mapped (release_pages).
+        self.posting_maps = [m for fa in fields.values() for a in (fa.ids, fa.tf, fa.vstart, fa.values)
+                             if (m := mapping_of(a)) is not None]
 
     def field(self, name: str) -> FieldArrays | None:
         return self.fields.get(name)
@@ -194,6 +197,32 @@ class SegmentPostings:
             return None
         a, b = int(fa.start[i]), int(fa.start[i + 1])
         return fa.ids[a:b], fa.tf[a:b], fa.vstart[a : b + 1], fa.values
+
+
+def mapping_of(data) -> mmap.mmap | None:
+    """The file mapping an array (``load_mapped``) or a ``_Blob`` reads, or None if in memory."""
+    if isinstance(data, _Blob):
+        data = data.data
+    seen = 0
+    while data is not None and seen < 8:  # array -> memoryview -> mmap, or np.memmap's own
+        if isinstance(data, mmap.mmap):
+            return data
+        mm = getattr(data, "_mmap", None)
+        if isinstance(mm, mmap.mmap):
+            return mm
+        data = data.obj if isinstance(data, memoryview) else getattr(data, "base", None)
+        seen += 1
+    return None
+
+
+def release_pages(maps) -> None:
+    """Unmap from this process the pages of ``maps`` read so far; the page cache keeps them for
+    every process, and the next read maps them again (a minor fault, no disk read)."""
+    for mm in maps:
+        try:
+            mm.madvise(mmap.MADV_DONTNEED)
+        except (ValueError, OSError):  # closed with its generation, or no madvise on this system
+            pass
 
 
 def keyword_fields(schema) -> list[str]:

@@ -120,6 +120,7 @@ class Snapshot:
         self.reader = self.ix.reader()
         self.leaves = wi.check_fast_path(self.reader)
         self.segments = [(postings.segment_postings(gen, sr), off) for sr, off in self.leaves]
+        self._page_maps = [m for seg, _ in self.segments for m in seg.posting_maps] + wi.segment_mappings(self.leaves)
         self.n = self.reader.doc_count_all()
         self.lock = threading.RLock()  # Whoosh file objects are not thread-safe
         self._cache: OrderedDict[str, TermPostings] = OrderedDict()
@@ -416,6 +417,10 @@ class Snapshot:
                 got = next((n for n in names if fold_key(n) == key), key)
             self._keyword_display[(facet, key)] = got
         return got
+
+    def release_pages(self) -> None:
+        """Unmap the postings and stored-field pages read so far (postings.release_pages)."""
+        postings.release_pages(self._page_maps)
 
     def close(self) -> None:
         try:

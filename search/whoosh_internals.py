@@ -15,6 +15,7 @@ instead (``MappedFile``), so every process reads the same page-cache pages;
 """
 from __future__ import annotations
 
+import mmap
 import pickle
 import queue
 import time
@@ -123,6 +124,19 @@ def check_fast_path(reader) -> list[tuple[object, int]]:
         if isinstance(f, structfile.BufferFile) and not isinstance(f.file, MappedFile):
             raise FastPathMissing(f"segment {segment_id(sr)}: read through a private copy, not the mapped file")
     return leaves
+
+
+def segment_mappings(leaves: list) -> list[mmap.mmap]:
+    """The mapped compound files of the segments (stored fields, columns): a search reads a few
+    of their pages a hit, which stay mapped in the process until released."""
+    out = []
+    for sr, _ in leaves:
+        storage = getattr(sr, "_storage", None)
+        storage = getattr(storage, "a", storage)  # an OverlayStorage reads the compound file first
+        source = getattr(storage, "_source", None)
+        if isinstance(source, mmap.mmap):
+            out.append(source)
+    return out
 
 
 def segment_id(sr) -> str:

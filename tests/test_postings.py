@@ -330,3 +330,38 @@ def test_arrays_are_mapped_as_numpy_would_load_them(tmp_path: Path):
     (tmp_path / "cut.npy").write_bytes((tmp_path / "i8.npy").read_bytes()[:-8])
     with pytest.raises(ValueError):
         postings.load_mapped(tmp_path / "cut.npy")
+
+
+def _resident_kib(gen: Path) -> dict[str, int]:
+    """This process's resident KiB of each file of ``gen`` it maps (/proc/self/smaps)."""
+    out: dict[str, int] = {}
+    path = None
+    with open("/proc/self/smaps") as fh:
+        for line in fh:
+            head = line.split()
+            if len(head) >= 5 and "-" in head[0] and ":" in head[3]:
+                path = head[5] if len(head) > 5 and head[5].startswith(str(gen)) else None
+            elif path and head[0] == "Rss:":
+                out[path] = out.get(path, 0) + int(head[1])
+    return out
+
+
+@pytest.mark.skipif(not Path("/proc/self/smaps").exists(), reason="needs Linux's /proc")
+def test_a_search_leaves_no_postings_or_stored_pages_mapped_in_the_worker(built_index: Path):
+    """A worker's resident memory must not grow with every posting its queries ever read: the
+    pages go back to the page cache (shared by every process) once no search is running."""
+    engine = Engine(built_index)
+    snap = engine.snapshot()
+    gen = snap.gen_dir.resolve()
+
+    int(snap.term("munit").ids.sum())  # reads the postings' doc numbers in place
+    assert any(p.endswith(".ids.npy") for p in _resident_kib(gen))
+    resp = engine.search(SearchRequest(q="munitions", highlight=True))
+    marked = [s.text for s in resp.hits[0].snippet_segments if s.mark]
+    assert resp.total > 0 and marked and marked[0].lower().startswith("munition")
+    left = _resident_kib(gen)
+    assert not any(kib for p, kib in left.items() if p.endswith((".ids.npy", ".tf.npy", ".vstart.npy", ".values"))), left
+    assert not any(kib for p, kib in left.items() if p.endswith(".seg")), left
+    # The mappings stay usable: the same search again gives the same answer.
+    again = engine.search(SearchRequest(q="munitions", highlight=True))
+    assert [h.id for h in again.hits] == [h.id for h in resp.hits] and again.hits[0].snippet_segments == resp.hits[0].snippet_segments
