@@ -34,6 +34,7 @@ PHRASE_CHECK_STRIDE = 256
 # opened (once per process: later generations inherit the previous ones while theirs build).
 BUILD_WAIT = 0.1
 PHRASE_CACHE = 256
+PHRASE_CACHE_BYTES = 16 << 20  # and at most this much of their doc numbers
 
 
 class Plan:
@@ -365,10 +366,11 @@ def expand_prefix(snap: Snapshot, folded: str, budget: Budget | None = None, lim
 def _phrase_mask(snap: Snapshot, terms: tuple[str, ...], budget: Budget) -> np.ndarray:
     """Documents where the terms follow each other (stop words do not take positions) in
     one of the text fields; checked while the budget lasts (an unfinished check is not cached)."""
+    m = np.zeros(snap.n, dtype=bool)
     cached = snap.phrase_masks.get(terms)
     if cached is not None:
-        return cached.copy()
-    m = np.zeros(snap.n, dtype=bool)
+        m[cached] = True
+        return m
     # Rarest words first (document frequencies from the vocabulary, no postings read): the
     # documents having them all narrow fast, and a phrase some word of which no document
     # shares with the others is settled before the frequent words are read at all.
@@ -412,10 +414,12 @@ def _phrase_mask(snap: Snapshot, terms: tuple[str, ...], budget: Budget) -> np.n
         if not finished:
             break
     if finished:
-        if len(snap.phrase_masks) >= PHRASE_CACHE:
+        if len(snap.phrase_masks) >= PHRASE_CACHE or sum(v.nbytes for v in snap.phrase_masks.values()) > PHRASE_CACHE_BYTES:
             snap.phrase_masks.clear()
-        snap.phrase_masks[terms] = m
-    return m.copy()
+        # Kept as doc numbers: a mask the size of the archive for each of the last phrases
+        # would make every worker hold a quarter of a gigabyte at a million dispatches.
+        snap.phrase_masks[terms] = np.flatnonzero(m).astype(np.int32)
+    return m
 
 def _field_mask(snap: Snapshot, node: query.Field) -> np.ndarray:
     n = snap.n

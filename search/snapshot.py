@@ -124,7 +124,7 @@ class Snapshot:
         self.n = self.reader.doc_count_all()
         self.lock = threading.RLock()  # Whoosh file objects are not thread-safe
         self._cache: OrderedDict[str, TermPostings] = OrderedDict()
-        self.phrase_masks: dict[tuple, np.ndarray] = {}
+        self.phrase_masks: dict[tuple, np.ndarray] = {}  # terms -> doc numbers having the phrase
         self._stored: dict[int, dict] = {}
         self._cache_size = 0
         self._vocab: suggest.Vocabulary | None = None

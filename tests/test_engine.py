@@ -114,6 +114,15 @@ def test_phrase_needs_adjacent_words(engine):
     assert "prix-bas" in ids(engine, "pays bas")  # as plain words it matches
 
 
+def test_a_phrase_checked_once_is_answered_the_same_from_the_cache_as_doc_numbers(engine):
+    first = ids(engine, '"Pays-Bas"')
+    cache = engine.snapshot().phrase_masks
+    held = [v for k, v in cache.items() if k == ("pay", "bas")]
+    # Doc numbers, not a mask the size of the archive, for each phrase kept.
+    assert held and held[0].dtype == np.int32 and len(held[0]) < engine.snapshot().n
+    assert ids(engine, '"Pays-Bas"') == first and "prix-bas" not in first
+
+
 def test_phrase_with_stop_words_inside(engine):
     assert ids(engine, '"ministres de la Défense"')[:1] in (["otan-munitions"], [SEED_ID])
     assert "geneve-sommet" not in ids(engine, '"ministres de la Défense"')
