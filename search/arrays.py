@@ -32,3 +32,10 @@ def sorted_intersect(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     loc = np.searchsorted(b, a)
     loc[loc == len(b)] = 0
     return a[b[loc] == a]
+
+
+def scatter_add(target: np.ndarray, ids: np.ndarray, values) -> None:
+    """``target[ids] += values`` for distinct ``ids``, through ``np.add.at``: numpy 2's fancy
+    ``+=`` gathers, adds and scatters in three passes, four to six times slower over a
+    frequent term's postings."""
+    np.add.at(target, ids, values)

@@ -29,7 +29,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from . import analysis, coverage, facets, highlight, query, ranking, scoring, stories, suggest, versions
+from . import analysis, arrays, coverage, facets, highlight, query, ranking, scoring, stories, suggest, versions
 from .analysis import SCHEMA_VERSION
 from .budget import Budget
 from .plan import MAX_PREFIX_TERMS, MAX_QUERY_CLAUSES, MAX_QUERY_PREFIX_TERMS, Plan, plan_query  # noqa: F401 - limits re-exported
@@ -664,7 +664,7 @@ class Engine:
             if i and budget.spent("related"):
                 break
             tp = snap.term(t)
-            dense[tp.ids] += ranking.idf(tp.df, snap.n_live, p.idf_power) * ranking.saturate(tp.tfw, p.k1)
+            arrays.scatter_add(dense, tp.ids, ranking.idf(tp.df, snap.n_live, p.idf_power) * ranking.saturate(tp.tfw, p.k1))
         dense[doc] = 0
         dense[~visible] = 0
         cand = np.flatnonzero(dense > 0)

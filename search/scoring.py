@@ -43,7 +43,7 @@ def ranked(snap: Snapshot, plan: Plan, sort: str, cand: np.ndarray, k: int, budg
                 w *= p.name_boost
             idfs[tuple(g)] = w
             if len(ids):
-                dense[ids] += w * ranking.saturate(tfw, p.k1)
+                arrays.scatter_add(dense, ids, w * ranking.saturate(tfw, p.k1))
         scores = dense[cand]
     if collapse:
         # The rest ranks only each story's leader; the order maps back to ``cand``.
@@ -140,7 +140,7 @@ def _sum_group(snap: Snapshot, group: list[str]):
         # Many postings (a short prefix): summing into a document-sized array is linear,
         # where sorting them is not.
         summed = np.bincount(ids, weights=tfw, minlength=snap.n)
-        uniq = np.flatnonzero(np.bincount(ids, minlength=snap.n))
+        uniq = np.flatnonzero(np.bincount(ids, minlength=snap.n) != 0)  # a bool array: ranking._combine_dense
         return uniq.astype(np.int32), summed[uniq].astype(np.float32), len(uniq)
     uniq, inv = np.unique(ids, return_inverse=True)
     summed = np.bincount(inv, weights=tfw, minlength=len(uniq)).astype(np.float32)

@@ -31,3 +31,14 @@ def test_sorted_intersect_is_numpys_intersect1d():
         a = np.unique(rng.integers(0, 50, rng.integers(0, 30)))
         b = np.unique(rng.integers(0, 50, rng.integers(0, 30)))
         assert np.array_equal(arrays.sorted_intersect(a, b), np.intersect1d(a, b))
+
+
+def test_scatter_add_is_fancy_add_for_distinct_ids():
+    rng = np.random.default_rng(7)
+    target = rng.random(1000).astype(np.float32)
+    ids = np.sort(rng.choice(1000, 300, replace=False)).astype(np.int32)
+    values = rng.random(300).astype(np.float32)
+    want = target.copy()
+    want[ids] += values
+    arrays.scatter_add(target, ids, values)
+    assert target.dtype == np.float32 and np.array_equal(target, want)

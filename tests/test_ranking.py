@@ -67,3 +67,17 @@ def test_a_frequent_terms_fields_combine_in_document_arrays_as_a_rare_ones_do():
         dense = ranking.combine_fields(ids, xs, weights, n)  # most of these are frequent enough for it
         assert np.array_equal(sparse[0], dense[0]) and np.array_equal(sparse[1], dense[1]), trial
         assert sparse[0].tolist() == sorted(set().union(*(ids[f].tolist() for f in ids)))
+
+
+def test_fields_combined_densely_or_not_give_the_same_postings():
+    """A frequent term's fields are merged in document-sized arrays: the same doc numbers and
+    sums as the merge over the postings themselves."""
+    rng = np.random.default_rng(3)
+    n = 5000
+    ids = {f: np.sort(rng.choice(n, k, replace=False)).astype(np.int32) for f, k in (("title", 300), ("lead", 900), ("body", 2500))}
+    xs = {f: rng.random(len(v)).astype(np.float32) + 0.01 for f, v in ids.items()}
+    weights = {"title": 2.5, "lead": 1.5, "body": 1.0}
+    sparse = ranking.combine_fields(ids, xs, weights)
+    dense = ranking.combine_fields(ids, xs, weights, n)
+    assert np.array_equal(sparse[0], dense[0]) and np.allclose(sparse[1], dense[1], rtol=1e-6)
+    assert dense[0].dtype == np.int32 and len(dense[0]) == len(np.union1d(np.union1d(ids["title"], ids["lead"]), ids["body"]))
