@@ -196,10 +196,34 @@ def _chunk_tokens(chunk: str) -> tuple:
     return got
 
 
+_TOKENS: dict[tuple[str, frozenset], list] = {}
+MAX_TOKENS_MEMO = 64  # texts: a query's best are read by the typed-forms bonus, then their snippets
+
+
 def _candidate_tokens(text: str, terms: frozenset):
-    """(term, start, end) of the words of ``text`` whose term is in ``terms``, in order."""
+    """(term, start, end) of the words of ``text`` whose term is in ``terms``, in order (the
+    last few texts' remembered: the caller must not change the list)."""
     if not terms:
         return []
+    key = (text, terms)
+    got = _TOKENS.get(key)
+    if got is None:
+        got = _scan_candidates(text, terms)
+        if len(_TOKENS) >= MAX_TOKENS_MEMO:
+            try:
+                _TOKENS.pop(next(iter(_TOKENS)))
+            except (StopIteration, KeyError, RuntimeError):  # another thread evicted it first
+                pass
+        _TOKENS[key] = got
+    return got
+
+
+def snippet_text(lead: str | None, body: str | None) -> str:
+    """The text snippets are cut from: the lead, then the body."""
+    return (lead or "") + ("\n\n" if lead and body else "") + (body or "")
+
+
+def _scan_candidates(text: str, terms: frozenset) -> list:
     # The regex reads the lower-case text as if it were folded (accents off, one for one).
     folded = text.lower()
     if len(folded) != len(text) or not _prefilterable(terms):
@@ -325,8 +349,7 @@ def snippet(lead: str, body: str, terms, phrases=(), size: int = FRAGMENT_CHARS,
     Fragments are chosen to cover as many different query words as possible; without any
     match the snippet is the opening of the dispatch.
     """
-    sep = "\n\n"
-    text = (lead or "") + (sep if lead and body else "") + (body or "")
+    text = snippet_text(lead, body)
     if not text:
         return []
     marks = find_marks(text, terms, phrases)

@@ -221,23 +221,26 @@ def _exact_bonus(snap: Snapshot, plan: Plan, docs, idfs) -> np.ndarray:
     for j, d in enumerate(docs):
         sf = snap.stored(int(d))
         title = "" if (sf.get("meta") or {}).get("title_derived") else (sf.get("title") or "")
-        out[j] = exact_share("\n".join((title, sf.get("lead") or "", sf.get("body") or "")), words, idf_of, among)
+        # The lead and body as the snippet reads them: their words are found once for both.
+        texts = (title, highlight.snippet_text(sf.get("lead"), sf.get("body")))
+        out[j] = exact_share(texts, words, idf_of, among)
     return out
 
 
-def exact_share(text: str, words: list[tuple[str, str]], idf_of: dict[str, float],
+def exact_share(text: str | tuple[str, ...], words: list[tuple[str, str]], idf_of: dict[str, float],
                 among: frozenset | None = None) -> float:
-    """The typed-forms bonus of one text: over the (folded word, term) pairs typed, idf x the
-    share of the term's occurrences in ``text`` that have exactly that form (``among``: a
-    superset of the typed terms to look for, the others skipped)."""
+    """The typed-forms bonus of one text (or of several read as one): over the (folded word,
+    term) pairs typed, idf x the share of the term's occurrences that have exactly that form
+    (``among``: a superset of the typed terms to look for, the others skipped)."""
     terms = frozenset(t for _, t in words)
     forms: Counter = Counter()
     stems: Counter = Counter()
-    for t, a, b in highlight._candidate_tokens(text, terms if among is None else among):
-        if t not in terms:
-            continue
-        stems[t] += 1
-        forms[(analysis.fold(text[a:b]), t)] += 1
+    for part in (text,) if isinstance(text, str) else text:
+        for t, a, b in highlight._candidate_tokens(part, terms if among is None else among):
+            if t not in terms:
+                continue
+            stems[t] += 1
+            forms[(analysis.fold(part[a:b]), t)] += 1
     return sum(idf_of.get(t, 0.0) * forms[(w, t)] / stems[t] for w, t in words if stems[t])
 
 # -- facets
