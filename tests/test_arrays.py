@@ -42,3 +42,12 @@ def test_scatter_add_is_fancy_add_for_distinct_ids():
     want[ids] += values
     arrays.scatter_add(target, ids, values)
     assert target.dtype == np.float32 and np.array_equal(target, want)
+
+
+def test_masked_is_boolean_indexing():
+    rng = np.random.default_rng(11)
+    a = rng.integers(0, 1000, 5000).astype(np.int32)
+    mask = rng.random(5000) < 0.3
+    got = arrays.masked(a, mask)
+    assert got.dtype == np.int32 and np.array_equal(got, a[mask])
+    assert len(arrays.masked(a, np.zeros(5000, dtype=bool))) == 0
