@@ -244,12 +244,17 @@ class Snapshot:
             if not parts:
                 fields[f] = EMPTY
                 continue
-            ids = np.concatenate([got[0] + np.int32(off) for got, off in parts]).astype(np.int32, copy=False)
-            tf = np.concatenate([got[1] for got, _ in parts]).astype(np.float32)
-            bounds = np.cumsum([0] + [len(got[0]) for got, _ in parts[:-1]]).tolist()
+            # Written in place from the mapped segments: one pass over a frequent term's postings.
+            bounds = np.cumsum([0] + [len(got[0]) for got, _ in parts]).tolist()
+            ids = np.empty(bounds[-1], dtype=np.int32)
+            tf = np.empty(bounds[-1], dtype=np.float32)
+            for (got, off), a, b in zip(parts, bounds, bounds[1:]):
+                np.add(got[0], np.int32(off), out=ids[a:b])
+                tf[a:b] = got[1]
+            bounds.pop()
             orig = None
-            keep = self.live[ids]
-            if not keep.all():
+            keep = self.live[ids] if self.n_live < self.n else None  # nothing deleted: all kept
+            if keep is not None and not keep.all():
                 orig = np.flatnonzero(keep).astype(np.int32)
                 ids, tf = arrays.masked(ids, keep), arrays.masked(tf, keep)
             fields[f] = FieldPostings(ids, tuple(got[2:] for got, _ in parts), bounds, orig)
