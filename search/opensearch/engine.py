@@ -54,6 +54,20 @@ def _suggest_text(pq: query.ParsedQuery) -> str:
     return " ".join(w.text for w in pq.words())
 
 
+def _suggester(text: str) -> dict:
+    """The term suggester's request for the words ``text`` (``_suggest_text``): a word the
+    bodies lack, with the most frequent word one or two edits away."""
+    return {"text": text, "term": {"field": "body.folded", "suggest_mode": "missing", "min_word_length": MIN_CORRECTED,
+                                   "size": 1, "sort": "frequency"}}
+
+
+def _replaced(text: str, corrections: list[Correction]) -> str:
+    """``text`` with each corrected word (its first occurrence) replaced by its correction."""
+    for c in corrections:
+        text = re.sub(r"(?<!\w)" + re.escape(c.word) + r"(?!\w)", c.replacement, text, count=1)
+    return text
+
+
 def _all_of(filters: list) -> dict:
     return {"bool": {"filter": filters}} if filters else {"match_all": {}}
 
@@ -206,16 +220,27 @@ class ClusterEngine:
             return strict_q, "all"
         return self._query(pq, False, flt, excl), "some"
 
-    def _corrections(self, pq: query.ParsedQuery, suggest: dict | None) -> list[Correction]:
-        """The suggester's answers as corrections of the words as typed (its offsets are in ``_suggest_text``)."""
+    def _corrections(self, pq: query.ParsedQuery, entries: list | None) -> list[Correction]:
+        """The suggester's answers (``_suggester``'s entries) as corrections of the words as
+        typed (its offsets are in ``_suggest_text``)."""
         out = []
         typed = _suggest_text(pq)
-        for entry in (suggest or {}).get("words", []):
+        for entry in entries or []:
             word = typed[entry["offset"]:entry["offset"] + entry["length"]] if "offset" in entry else entry.get("text", "")
             options = entry.get("options") or []
             if len(word) >= MIN_CORRECTED and options and self._absent(word):
                 out.append(Correction(word=word, replacement=options[0]["text"], applied=False))
         return out
+
+    def as_corrected(self, texts: list[str]) -> list[str]:
+        """Each query of ``texts`` with the words the archive does not have replaced by their
+        corrections, as ``search`` reads them (``correct``): one suggester request for them all."""
+        parsed = [query.parse(t) for t in texts]
+        asked = {f"q{i}": _suggester(_suggest_text(pq)) for i, pq in enumerate(parsed) if not pq.is_empty and _suggest_text(pq)}
+        if not asked or not self.params.correct_unknown:
+            return list(texts)
+        found = (self._search({"size": 0, "query": {"match_none": {}}, "suggest": asked}).get("suggest") or {})
+        return [_replaced(t, self._corrections(pq, found.get(f"q{i}"))) for i, (t, pq) in enumerate(zip(texts, parsed))]
 
     def _absent(self, word: str) -> bool:
         """No dispatch has ``word`` (the suggester only read the bodies)."""
@@ -239,14 +264,11 @@ class ClusterEngine:
         budget = Budget(req.time_budget_ms)
         resp = self._page(req, pq, q, match, chosen, dates, snap, budget)
         total = resp["hits"]["total"]["value"]
-        corrections = self._corrections(pq, resp.get("suggest"))
-        if corrections and req.correct and not pq.is_empty:
+        corrections = self._corrections(pq, (resp.get("suggest") or {}).get("words"))
+        if corrections and req.correct and self.params.correct_unknown and not pq.is_empty:
             # A word the archive does not have is searched as its correction, as if typed so
             # (the Whoosh engine's correct_unknown); kept when the corrected search finds something.
-            fixed = pq.text
-            for c in corrections:
-                fixed = re.sub(r"(?<!\w)" + re.escape(c.word) + r"(?!\w)", c.replacement, fixed, count=1)
-            pq2, notices2 = self._phrases_found(query.parse(fixed))
+            pq2, notices2 = self._phrases_found(query.parse(_replaced(pq.text, corrections)))
             q2, match2 = self._plan(pq2, flt, excl)
             resp2 = self._page(req, pq2, q2, match2, chosen, dates, snap, budget)
             if resp2["hits"]["total"]["value"]:
@@ -266,9 +288,7 @@ class ClusterEngine:
         timed_out = (["scoring"] if resp.get("timed_out") else []) + [c for c in budget.cut if c != "scoring"]
         did_you_mean = None
         if corrections and not any(c.applied for c in corrections):
-            did_you_mean = pq.text
-            for c in corrections:
-                did_you_mean = re.sub(r"(?<!\w)" + re.escape(c.word) + r"(?!\w)", c.replacement, did_you_mean, count=1)
+            did_you_mean = _replaced(pq.text, corrections)
             if did_you_mean == pq.text:
                 did_you_mean = None
         return SearchResponse(
@@ -344,8 +364,7 @@ class ClusterEngine:
         if narrowing:
             body["post_filter"] = _all_of(narrowing)
         if _suggest_text(pq):
-            body["suggest"] = {"words": {"text": _suggest_text(pq), "term": {
-                "field": "body.folded", "suggest_mode": "missing", "min_word_length": MIN_CORRECTED, "size": 1, "sort": "frequency"}}}
+            body["suggest"] = {"words": _suggester(_suggest_text(pq))}
         if req.highlight and (hq := dsl.highlight_query(pq)) is not None:
             body["highlight"] = _highlight_spec(hq)
         if aggs:
