@@ -6,10 +6,14 @@ does, including where the cluster's own BM25F cannot tell the dispatches apart.
 """
 from __future__ import annotations
 
+import time
+
 import pytest
 
 from cluster_fixtures import drop, unique_alias
 from search import ranking
+from search.budget import Budget
+from search.model import DEFAULT_TIME_BUDGET_MS
 from search.engine import Engine
 from search.model import SearchRequest
 from search.opensearch import rerank, writer
@@ -182,3 +186,55 @@ def test_reranked_hits_keep_their_snippets(engines):
     marked = [s.text for s in resp.hits[0].snippet_segments if s.mark]
     assert marked == ["grève", "dockers"]
     assert "la grève des dockers" in "".join(s.text for s in resp.hits[0].snippet_segments)
+
+
+# -- the time budget: partial only once it has run out
+
+
+@pytest.fixture
+def slow_cluster(monkeypatch):
+    """``slow(cluster, share)``: the cluster's first search request lasts ``share`` of the
+    default budget on the budget's clock (a cold or loaded cluster: the first search after its
+    start took 1.4 s on the shared machine)."""
+    skew = [0.0]
+    monkeypatch.setattr(Budget, "_clock", staticmethod(lambda: time.perf_counter() + skew[0]))
+
+    def slow(cluster, share):
+        real, calls = cluster._search, []
+
+        def first_slow(body, **kw):
+            resp = real(body, **kw)
+            if not calls:
+                skew[0] += share * DEFAULT_TIME_BUDGET_MS / 1000
+            calls.append(body)
+            return resp
+
+        monkeypatch.setattr(cluster, "_search", first_slow)
+        return cluster
+
+    return slow
+
+
+def answer(engine, q):
+    resp = engine.search(SearchRequest(q=q, per_page=10, collapse="none"))
+    return [h.id for h in resp.hits], resp.partial, resp.timed_out
+
+
+@pytest.mark.opensearch
+def test_one_hit_is_complete_however_slow_the_cluster(engines, slow_cluster):
+    whoosh, cluster = engines
+    assert answer(whoosh, "bordelais") == (["sans-chapo"], False, [])
+    # Past the whole budget: the one hit has no order to change, nothing was cut short.
+    assert answer(slow_cluster(cluster, 1.2), "bordelais") == (["sans-chapo"], False, [])
+
+
+@pytest.mark.opensearch
+def test_the_reranking_is_cut_only_once_the_budget_is_spent(engines, slow_cluster):
+    whoosh, cluster = engines
+    want = answer(whoosh, "grève dockers")
+    assert want == (["greve-pres", "greve-loin", "port-marseille"], False, [])
+    # 80 % of the budget gone: the facets are already counted, the re-ranking still runs.
+    assert answer(slow_cluster(cluster, 0.8), "grève dockers") == want
+    ids, partial, cut = answer(slow_cluster(cluster, 1.2), "grève dockers")
+    assert sorted(ids) == sorted(want[0]) and partial and cut == ["reranking"]
+

@@ -20,7 +20,6 @@ from typing import Iterable, Iterator
 
 from .. import coverage, facets, highlight, query, ranking, stories, versions
 from ..budget import Budget
-from ..scoring import RERANK_SHARE
 from ..folding import fold_key
 from ..engine import Engine as _WhooshEngine
 from ..generations import IndexMissing, IndexVersionMismatch
@@ -66,6 +65,12 @@ def _replaced(text: str, corrections: list[Correction]) -> str:
     for c in corrections:
         text = re.sub(r"(?<!\w)" + re.escape(c.word) + r"(?!\w)", c.replacement, text, count=1)
     return text
+
+
+def _past(budget: Budget) -> bool:
+    """The whole budget is spent (nothing recorded as cut short)."""
+    left = budget.left()
+    return left is not None and left <= 0
 
 
 def _all_of(filters: list) -> dict:
@@ -259,9 +264,9 @@ class ClusterEngine:
 
     def search(self, req: SearchRequest, within: Iterable[str] | None = None) -> SearchResponse:
         """Answer a search request; the time budget becomes the cluster's ``timeout``."""
-        t0 = time.perf_counter()
-        lo, hi, snap, pq, notices, flt, chosen, excl, dates, q, match = self._prepared(req, within)
+        # As the Whoosh engine's, the budget counts from the request's start (its planning too).
         budget = Budget(req.time_budget_ms)
+        lo, hi, snap, pq, notices, flt, chosen, excl, dates, q, match = self._prepared(req, within)
         resp = self._page(req, pq, q, match, chosen, dates, snap, budget)
         total = resp["hits"]["total"]["value"]
         corrections = self._corrections(pq, (resp.get("suggest") or {}).get("words"))
@@ -293,7 +298,7 @@ class ClusterEngine:
                 did_you_mean = None
         return SearchResponse(
             query=req.q, total=total, page=req.page, per_page=req.per_page,
-            took_ms=round((time.perf_counter() - t0) * 1000, 2), hits=hits, facets=out_facets,
+            took_ms=round(budget.elapsed_ms(), 2), hits=hits, facets=out_facets,
             corrected_query=did_you_mean, notice=" ".join(x for x in [pq.notice, *notices] if x) or None, partial=bool(timed_out), sort=req.sort,
             generation=snap.meta.get("generation"), match=match if total else "none", corrections=corrections,
             timed_out=timed_out, date_grain=grain, stories=self._stories_total(resp, total), collapse=req.collapse,
@@ -317,8 +322,15 @@ class ClusterEngine:
         return resp
 
     def _reranked(self, raw: list[dict], terms: rerank.Terms, snap, budget: Budget) -> list[dict]:
-        """``raw`` with its first ``rerank.POOL`` in the Whoosh ranking's order (rerank.py), while the budget lasts."""
-        if not raw or budget.spent("reranking", RERANK_SHARE):
+        """``raw`` with its first ``rerank.POOL`` in the Whoosh ranking's order (rerank.py); in
+        the cluster's own order, ``reranking`` cut short, once the budget is spent.
+
+        The cluster has already counted the facets that the Whoosh engine counts after its
+        re-ranking (hence its ``RERANK_SHARE``): here only the whole budget spent stops it, and
+        one hit, with no order to change, is never a cut (past the budget it keeps its score)."""
+        if not raw or (len(raw) == 1 and _past(budget)):
+            return raw
+        if budget.spent("reranking"):
             return raw
         body, text = rerank.stats_request(terms.words)
         tv = writer.guard(lambda: self.client.termvectors(index=snap.index, body=body))
@@ -534,7 +546,7 @@ class ClusterEngine:
         """The first ``limit`` hits of a whole result set (no facets, plain snippets), for an export."""
         if isinstance(limit, bool) or not isinstance(limit, int) or limit < 0:
             raise InvalidRequest("bad_limit", "« limit » doit être un entier positif ou nul")
-        t0 = time.perf_counter()
+        budget = Budget(req.time_budget_ms)
         lo, hi, snap, pq, notices, flt, chosen, excl, dates, q, match = self._prepared(req, within)
         plain = SearchRequest(**{**req.__dict__, "highlight": False})
         size = min(limit, MAX_RESULTS)
@@ -543,13 +555,13 @@ class ClusterEngine:
         fetch = max(size, rerank.POOL) if ranked else size
         resp = self._search(self._body(plain, pq, q, chosen, dates, size=fetch, start=0, aggs=False), **self._timeout(req))
         if ranked:
-            resp["hits"]["hits"] = self._reranked(resp["hits"]["hits"], terms, snap, Budget(req.time_budget_ms))[:size]
+            resp["hits"]["hits"] = self._reranked(resp["hits"]["hits"], terms, snap, budget)[:size]
         total = resp["hits"]["total"]["value"]
         k = min(size, len(resp["hits"]["hits"]))
-        out = SearchResponse(query=req.q, total=total, page=1, per_page=max(k, 1), took_ms=round((time.perf_counter() - t0) * 1000, 2),
+        timed_out = (["scoring"] if resp.get("timed_out") else []) + budget.cut
+        out = SearchResponse(query=req.q, total=total, page=1, per_page=max(k, 1), took_ms=round(budget.elapsed_ms(), 2),
                              hits=[], facets={}, notice=" ".join(x for x in [pq.notice, *notices] if x) or None, sort=req.sort, generation=snap.meta.get("generation"),
-                             match=match if total else "none", partial=bool(resp.get("timed_out")),
-                             timed_out=["scoring"] if resp.get("timed_out") else [], collapse="none")
+                             match=match if total else "none", partial=bool(timed_out), timed_out=timed_out, collapse="none")
         soft = dsl.soft_clauses(pq) if match == "some" else None
         raw = resp["hits"]["hits"]
         out.stories = self._stories_total(resp, total)
