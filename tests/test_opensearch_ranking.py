@@ -19,7 +19,7 @@ from search.model import SearchRequest
 from search.opensearch import rerank, writer
 from search.opensearch.engine import ClusterEngine
 from search.query import parse
-from corpus import build_index, write_corpus
+from corpus import DEEP_RECORDS, build_index, write_corpus
 
 FILL = "Les discussions se poursuivent cette semaine au ministère avec les représentants du secteur."
 
@@ -238,3 +238,73 @@ def test_the_reranking_is_cut_only_once_the_budget_is_spent(engines, slow_cluste
     ids, partial, cut = answer(slow_cluster(cluster, 1.2), "grève dockers")
     assert sorted(ids) == sorted(want[0]) and partial and cut == ["reranking"]
 
+
+# -- pages past the re-ranked best (DEEP_RECORDS: 110 dispatches with both words)
+
+DEEP_Q = "grève dockers"
+STAGE_ONE = ranking.RankingParams(proximity_weights={"lead": 0.0, "body": 0.0}, opening_weight=0.0, exact_weight=0.0)
+
+
+@pytest.fixture(scope="module")
+def deep(request, tmp_path_factory):
+    url = request.getfixturevalue("opensearch_url")
+    client = writer.connect(url)
+    alias = unique_alias("deep")
+    corpus = write_corpus(tmp_path_factory.mktemp("deep-corpus"), DEEP_RECORDS, seed=False)
+    writer.rebuild([corpus], client, alias, entities=False, cache_dir=tmp_path_factory.mktemp("deep-cache"))
+    root = build_index(tmp_path_factory.mktemp("deep-whoosh") / "index", DEEP_RECORDS)
+    yield root, url, alias
+    drop(client, alias)
+
+
+def pages(engine, numbers, q=DEEP_Q, per_page=10) -> list[list[str]]:
+    return [[h.id for h in engine.search(SearchRequest(q=q, page=n, per_page=per_page, collapse="none", time_budget_ms=None)).hits]
+            for n in numbers]
+
+
+@pytest.mark.opensearch
+def test_page_eleven_is_the_whoosh_page_eleven(deep):
+    root, url, alias = deep
+    whoosh, cluster = Engine(root), ClusterEngine(url, alias)
+    want = pages(whoosh, range(1, 12))
+    assert sorted(sum(want, [])) == sorted(r["id"] for r in DEEP_RECORDS)
+    # The re-ranking changes the order of these dispatches (the best 100 are ordered again by
+    # the words' positions), and the cluster's own order is not the Whoosh BM25F's.
+    assert pages(Engine(root, params=STAGE_ONE), range(1, 11)) != want[:10]
+    assert pages(cluster, [11]) == want[10:11]
+    assert pages(cluster, [11, 12]) == [want[10], []]
+    assert pages(cluster, [3], per_page=50) == [want[10]]
+
+
+@pytest.mark.opensearch
+def test_a_tuned_rerank_depth_applies_to_both_engines(deep):
+    root, url, alias = deep
+    # Every dispatch re-ranked (past the default 100): the last page too has its positions read.
+    params = ranking.RankingParams(rerank_depth=len(DEEP_RECORDS))
+    want = pages(Engine(root, params=params), range(1, 12))
+    assert want != pages(Engine(root), range(1, 12))
+    assert pages(ClusterEngine(url, alias, params=params), range(1, 12)) == want
+
+
+@pytest.mark.opensearch
+def test_a_deep_page_reads_texts_only_while_the_budget_lasts(deep, monkeypatch):
+    root, url, alias = deep
+    cluster = ClusterEngine(url, alias)
+    skew, read = [0.0], []
+    monkeypatch.setattr(Budget, "_clock", staticmethod(lambda: time.perf_counter() + skew[0]))
+    positions = rerank.analysis.positions_by_term
+
+    def slow_positions(text):
+        read.append(text)
+        skew[0] += 0.01  # each field's text 10 ms: the budget is gone after at most 34 hits
+        return positions(text)
+
+    monkeypatch.setattr(rerank.analysis, "positions_by_term", slow_positions)
+    resp = cluster.search(SearchRequest(q=DEEP_Q, page=11, per_page=10, collapse="none"))
+    assert resp.partial and resp.timed_out == ["reranking"]
+    # The budget is asked every READ_STEP hits: read up to the step after it ran out, not 110.
+    assert len(resp.hits) == 10 and len(read) <= 3 * (34 + rerank.READ_STEP)
+    # Without a budget (an export, `depeche eval`) every hit is read.
+    read.clear()
+    assert pages(cluster, [11]) == pages(Engine(root), [11])
+    assert len(read) == 3 * len(DEEP_RECORDS)

@@ -5,7 +5,8 @@ search/query.py and translated by dsl.py; all words first, ranked partial matche
 than ``and_min_results`` dispatches have them all; facets as aggregations; the dates facet as a
 histogram; snippets from the unified highlighter; corrections from the term suggester;
 related dispatches from ``more_like_this``. A relevance order is the cluster's BM25F for the
-matches, then the Whoosh ranking (rerank.py) over its ``rerank.POOL`` best. An agency item's
+matches, then the Whoosh ranking (rerank.py) over its best, as deep as the Whoosh ranking
+reads (``rerank.depth``). An agency item's
 versions (its history, an earlier version, a kill) come from the version store the cluster
 writer keeps in the local index directory (``root``), read as the Whoosh engine reads its own.
 """
@@ -308,11 +309,13 @@ class ClusterEngine:
         """The cluster's answer for the page asked: hits in the final order, their snippets."""
         start, end = (req.page - 1) * req.per_page, req.page * req.per_page
         terms = rerank.query_terms(pq)
-        if req.sort != "relevance" or match == "none" or not terms.groups or start >= rerank.POOL:
-            # Past the re-ranked pool the cluster's order goes on: the pool holds the same hits.
+        if req.sort != "relevance" or match == "none" or not terms.groups:
             return self._search(self._body(req, pq, q, chosen, dates), **self._timeout(req))
         plain = SearchRequest(**{**req.__dict__, "highlight": False})
-        resp = self._search(self._body(plain, pq, q, chosen, dates, size=max(end, rerank.POOL), start=0), **self._timeout(req))
+        # Every hit up to the page asked for is ranked again, as the Whoosh ranking ranks its
+        # first max(k, rerank_depth): a page past the 100 best is in the same order as there.
+        size = min(rerank.depth(end, self.params), MAX_RESULTS)
+        resp = self._search(self._body(plain, pq, q, chosen, dates, size=size, start=0), **self._timeout(req))
         raw = self._reranked(resp["hits"]["hits"], terms, snap, budget)
         page = raw[start:end]
         if req.highlight and page:
@@ -322,8 +325,8 @@ class ClusterEngine:
         return resp
 
     def _reranked(self, raw: list[dict], terms: rerank.Terms, snap, budget: Budget) -> list[dict]:
-        """``raw`` with its first ``rerank.POOL`` in the Whoosh ranking's order (rerank.py); in
-        the cluster's own order, ``reranking`` cut short, once the budget is spent.
+        """``raw`` (the cluster's best, ``rerank.depth`` of them) in the Whoosh ranking's order
+        (rerank.py); in the cluster's own order, ``reranking`` cut short, once the budget is spent.
 
         The cluster has already counted the facets that the Whoosh engine counts after its
         re-ranking (hence its ``RERANK_SHARE``): here only the whole budget spent stops it, and
@@ -334,9 +337,11 @@ class ClusterEngine:
             return raw
         body, text = rerank.stats_request(terms.words)
         tv = writer.guard(lambda: self.client.termvectors(index=snap.index, body=body))
-        pool = raw[: rerank.POOL]
-        order, scores = rerank.rerank(pool, terms, rerank.read_stats(tv, text), self.params)
-        return [{**pool[j], "_score": float(scores[j])} for j in order] + raw[rerank.POOL:]
+        got = rerank.rerank(raw, terms, rerank.read_stats(tv, text), self.params, budget)
+        if got is None:
+            return raw
+        order, scores = got
+        return [{**raw[j], "_score": float(scores[j])} for j in order]
 
     def _highlights(self, pq: query.ParsedQuery, ids: list[str]) -> dict[str, dict]:
         """The snippets of the hits shown, by id (marked once the order is known)."""
@@ -552,7 +557,7 @@ class ClusterEngine:
         size = min(limit, MAX_RESULTS)
         terms = rerank.query_terms(pq)
         ranked = req.sort == "relevance" and match != "none" and bool(terms.groups) and size > 0
-        fetch = max(size, rerank.POOL) if ranked else size
+        fetch = min(rerank.depth(size, self.params), MAX_RESULTS) if ranked else size
         resp = self._search(self._body(plain, pq, q, chosen, dates, size=fetch, start=0, aggs=False), **self._timeout(req))
         if ranked:
             resp["hits"]["hits"] = self._reranked(resp["hits"]["hits"], terms, snap, budget)[:size]
