@@ -91,6 +91,32 @@ def test_rarer_words_weigh_more_and_scores_follow_the_order():
     assert scores[1] > scores[0] > 0
 
 
+def test_texts_are_read_while_the_budget_lasts(monkeypatch):
+    far = hit("loin", "Une grève touche depuis lundi plusieurs secteurs, dont celui des dockers.", day=20230309)
+    near = hit("pres", "Depuis lundi plusieurs secteurs sont touchés par la grève des dockers.", day=20230308)
+    best = [hit(f"mieux-{i}", "La grève des dockers : les dockers en grève, grève et dockers.", day=20230301 + i) for i in (1, 2)]
+    skew, read = [0.0], []
+    monkeypatch.setattr(Budget, "_clock", staticmethod(lambda: time.perf_counter() + skew[0]))
+    monkeypatch.setattr(rerank, "READ_STEP", 1)
+    budget = Budget(1000)
+    positions = rerank.analysis.positions_by_term
+
+    def slow(text):
+        read.append(text)
+        if len(read) == 6:  # the two first hits' title, lead and body: the budget is gone
+            skew[0] += 2.0
+        return positions(text)
+
+    monkeypatch.setattr(rerank.analysis, "positions_by_term", slow)
+    hits = [far, near, *best]
+    order, _ = rerank.rerank(hits, rerank.query_terms(parse("grève dockers")), stats(grev=20, docker=10), budget=budget)
+    # The two read are ranked; the two not read stay after them, as the cluster put them.
+    assert [hits[j]["_id"] for j in order] == ["pres", "loin", "mieux-1", "mieux-2"]
+    assert budget.cut == ["reranking"] and len(read) == 6
+    read.clear()
+    order, _ = rerank.rerank(hits, rerank.query_terms(parse("grève dockers")), stats(grev=20, docker=10))
+    assert [hits[j]["_id"] for j in order][:2] == ["mieux-2", "mieux-1"]
+
 def test_names_typed_with_a_capital_weigh_more():
     terms = rerank.query_terms(parse("sommet Vilnius"))
     assert terms.groups == ["sommet", "vilnius"] and terms.names == {"vilnius"}

@@ -326,7 +326,8 @@ class ClusterEngine:
 
     def _reranked(self, raw: list[dict], terms: rerank.Terms, snap, budget: Budget) -> list[dict]:
         """``raw`` (the cluster's best, ``rerank.depth`` of them) in the Whoosh ranking's order
-        (rerank.py); in the cluster's own order, ``reranking`` cut short, once the budget is spent.
+        (rerank.py) while the budget lasts: cut short (``reranking``), the hits whose texts were
+        read are ranked and the others follow in the cluster's order.
 
         The cluster has already counted the facets that the Whoosh engine counts after its
         re-ranking (hence its ``RERANK_SHARE``): here only the whole budget spent stops it, and
@@ -337,10 +338,7 @@ class ClusterEngine:
             return raw
         body, text = rerank.stats_request(terms.words)
         tv = writer.guard(lambda: self.client.termvectors(index=snap.index, body=body))
-        got = rerank.rerank(raw, terms, rerank.read_stats(tv, text), self.params, budget)
-        if got is None:
-            return raw
-        order, scores = got
+        order, scores = rerank.rerank(raw, terms, rerank.read_stats(tv, text), self.params, budget)
         return [{**raw[j], "_score": float(scores[j])} for j in order]
 
     def _highlights(self, pq: query.ParsedQuery, ids: list[str]) -> dict[str, dict]:

@@ -107,26 +107,40 @@ def read_stats(resp: dict, text: str) -> Stats:
 
 
 def rerank(hits: list[dict], terms: Terms, stats: Stats, params: ranking.RankingParams = ranking.DEFAULT_PARAMS,
-           budget: Budget | None = None) -> tuple[list[int], np.ndarray] | None:
+           budget: Budget | None = None) -> tuple[list[int], np.ndarray]:
     """(order of ``hits``, their new scores): the Whoosh ranking of the cluster's hits (each a
     hit with ``_source`` title, lead, body, day and display.lead), ties kept in the cluster's
-    order. None when ``budget`` ran out before every text was read (``reranking`` cut short)."""
-    p = params
-    k = len(hits)
-    if not k or not terms.groups:
-        return list(range(k)), np.array([float(h.get("_score") or 0.0) for h in hits])
+    order. Their texts are read in the cluster's order while ``budget`` lasts: cut short
+    (``reranking``), the hits read are ranked, the others follow as the cluster ranked them."""
+    scores = np.array([float(h.get("_score") or 0.0) for h in hits])
+    if not hits or not terms.groups:
+        return list(range(len(hits))), scores
     wanted = set(terms.groups)
-    lengths = {f: np.zeros(k) for f in TEXT_FIELDS}
     pos: dict[str, list[dict]] = {f: [] for f in TEXT_FIELDS}
+    sizes: dict[str, list[int]] = {f: [] for f in TEXT_FIELDS}
     for j, h in enumerate(hits):
-        # Reading the texts is the cost (deep pages read hundreds): it stops when the budget does.
+        # Reading the texts is the cost (a deep page reads hundreds): it stops with the budget.
         if budget is not None and j % READ_STEP == 0 and budget.spent("reranking"):
-            return None
+            break
         src = h.get("_source") or {}
         for f in TEXT_FIELDS:
             by_term = analysis.positions_by_term(src.get(f) or "")
-            lengths[f][j] = sum(len(v) for v in by_term.values())
+            sizes[f].append(sum(len(v) for v in by_term.values()))
             pos[f].append({t: v for t, v in by_term.items() if t in wanted})
+    k = len(pos["body"])
+    if not k:
+        return list(range(len(hits))), scores
+    order, new = _ranked(hits[:k], terms, stats, params, pos, {f: np.array(v, dtype=np.float64) for f, v in sizes.items()})
+    scores[:k] = new
+    return order + list(range(k, len(hits))), scores
+
+
+def _ranked(hits: list[dict], terms: Terms, stats: Stats, p: ranking.RankingParams, pos: dict[str, list[dict]],
+            lengths: dict[str, np.ndarray]) -> tuple[list[int], np.ndarray]:
+    """``rerank`` of hits whose texts are read: ``pos`` (per field, per hit, the query terms'
+    positions) and ``lengths`` (per field, each hit's length in terms)."""
+    k = len(hits)
+    wanted = set(terms.groups)
     # As the Whoosh index keeps them (one byte each).
     lengths = {f: rounded_lengths(v).astype(np.float64) for f, v in lengths.items()}
     has_lead = lengths["lead"] > 0
