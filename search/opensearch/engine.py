@@ -6,9 +6,9 @@ than ``and_min_results`` dispatches have them all; facets as aggregations; the d
 histogram; snippets from the unified highlighter; corrections from the term suggester;
 related dispatches from ``more_like_this``. A relevance order is the cluster's BM25F for the
 matches, then the Whoosh ranking (rerank.py) over its best, as deep as the Whoosh ranking
-reads (``rerank.depth``). An agency item's
-versions (its history, an earlier version, a kill) come from the version store the cluster
-writer keeps in the local index directory (``root``), read as the Whoosh engine reads its own.
+reads (``rerank.depth``). An agency item's versions (its history, an earlier version, a kill)
+come from the version store the cluster writer keeps in the local index directory (``root``),
+read as the Whoosh engine reads its own.
 """
 from __future__ import annotations
 

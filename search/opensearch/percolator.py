@@ -7,10 +7,10 @@ document per saved search: its request translated once into the query DSL (dsl.p
 required, facet choices, exclusions and dates as filters), under the dispatches' own mapping so
 that the words are analysed as they are. A saved word no dispatch has is stored as its spelling
 correction, as the search reads it (the Whoosh engine's alerts run that search): decided again
-against the archive before each percolation, so a correction comes, or goes once a dispatch has
-the word as saved, with the dispatches that make it. After ``index add`` the dispatches just written are
-percolated in a few requests, whatever the number of saved searches, instead of one search per
-saved search.
+against the archive before each percolation, so that a correction comes with the dispatches
+that make it, and goes once a dispatch has the word as saved. After ``index add`` the
+dispatches just written are percolated in a few requests, whatever the number of saved
+searches, instead of one search per saved search.
 
 That index is derived: before each percolation it is brought in line with the saved searches
 (one document per alert, rewritten when its request or the index schema changed, removed when
