@@ -13,7 +13,9 @@ record changes numbers asserted elsewhere: add a record to the set that needs it
   record, an id with a space and accents, an undated dispatch;
 - ``STORY_RECORDS`` / ``STORY_UPDATE``: a running story in versions, and what is not a version;
 - ``ENTITY_RECORDS``: people and places pages with counts small enough to check by hand;
-- ``AGENCY_BATCHES``: NewsML-style agency items in versions, a kill, an English item, an embargo.
+- ``AGENCY_BATCHES``: NewsML-style agency items in versions, a kill, an English item, an embargo;
+- ``DEEP_RECORDS``: 110 dispatches that all have « grève » and « dockers », in texts of every
+  length, with and without a lead, the words near or far: pages past the re-ranked 100 best.
 
 Fixtures indexing these live in conftest.py; this module holds data and plain functions only.
 """
@@ -21,6 +23,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import random
 import time
 from pathlib import Path
 
@@ -328,6 +331,49 @@ AGENCY_BATCHES = [
               "Les secours se rendent sur place.\n\nLe maire a appelé au calme.", "2024-03-01T09:45:00Z", **_KIEV),
     ],
 ]
+
+
+# ---------------------------------------------------------------- the deep set
+
+_DEEP_FILLER = [
+    "Le trafic reste perturbé sur plusieurs lignes de la région.",
+    "La direction a proposé une nouvelle réunion en fin de semaine.",
+    "Les syndicats attendent des engagements écrits sur les salaires.",
+    "Plusieurs navires patientent au large depuis mardi matin.",
+    "Le ministère des Transports suit la situation de près.",
+    "Les entreprises de logistique redoutent des retards importants.",
+    "Une manifestation est prévue devant la préfecture jeudi.",
+    "Les négociations avaient échoué le mois dernier.",
+    "Le préfet appelle les deux parties au dialogue.",
+    "Les exportations de céréales sont ralenties.",
+]
+_DEEP_WORDS = [
+    "La grève se poursuit.", "Les grèves se multiplient.", "Les dockers tiennent bon.", "Un docker témoigne.",
+    "La grève des dockers se durcit.", "Les dockers votent la grève.",
+]
+
+
+def _deep_records(n: int = 110) -> list[dict]:
+    rng = random.Random(14)
+    out = []
+    for i in range(n):
+        body = [rng.choice(_DEEP_FILLER) for _ in range(rng.randint(2, 14))]
+        for _ in range(rng.randint(1, 4)):
+            body.insert(rng.randint(0, len(body)), rng.choice(_DEEP_WORDS))
+        body.insert(rng.randint(0, len(body)), "La grève continue." if rng.random() < 0.5 else "Les dockers manifestent.")
+        body.insert(rng.randint(0, len(body)), "Les dockers sont en grève." if rng.random() < 0.3 else "Une grève touche des dockers.")
+        rec = {"id": f"deep-{i:03d}", "title": f"{rng.choice(['Grève au port', 'Port bloqué', 'Conflit social', 'Quais à l’arrêt', 'Les dockers inquiets'])} ({i})",
+               "date": f"{2020 + i // 40}-{1 + i % 40 // 4:02d}-{1 + i % 4 * 7:02d}", "body": " ".join(body)}
+        if rng.random() < 0.75:
+            lead = [rng.choice(_DEEP_FILLER) for _ in range(rng.randint(1, 2))]
+            if rng.random() < 0.5:
+                lead.insert(rng.randint(0, len(lead)), rng.choice(_DEEP_WORDS))
+            rec["chapo"] = " ".join(lead)
+        out.append(rec)
+    return out
+
+
+DEEP_RECORDS = _deep_records()
 
 
 # ---------------------------------------------------------------- indexing

@@ -107,6 +107,24 @@ def test_partial_matches_and_stop_words_do_not_alert(archive, tmp_path):
     assert run(archive, archive.add([write_jsonl(tmp_path / "new.jsonl", NEW)]).ids) == {}
 
 
+def test_a_misspelt_saved_word_alerts_as_its_correction(archive, tmp_path):
+    # As a search: a word no dispatch has is read as the archive's word it stands for, and the
+    # saved search then alerts on what has that word; a word the archive has stays as typed.
+    store = alerts.AlertStore(archive.root)
+    store.create("faute", {"q": "munitoins"})
+    store.create("faute-filtre", {"q": "munitoins", "source": ["Reuters"]})
+    store.create("juste", {"q": "munitions"})
+    found = run(archive, archive.add([write_jsonl(tmp_path / "new.jsonl", NEW)]).ids)
+    assert found == {"faute": ["n-muni"], "juste": ["n-muni"]}
+    # Once a dispatch has the word as saved, it is a word of the archive: searched as typed.
+    typo = [{"id": "n-typo", "title": "Dépôt de munitoins", "date": "2023-07-06", "source": "AFP",
+             "chapo": "Un dépôt de munitoins a été découvert.", "body": "La police enquête."},
+            {"id": "n-muni-2", "title": "Encore des munitions", "date": "2023-07-07", "source": "AFP",
+             "chapo": "D'autres munitions sont livrées.", "body": "Les stocks remontent."}]
+    found = run(archive, archive.add([write_jsonl(tmp_path / "typo.jsonl", typo)]).ids)
+    assert found == {"faute": ["n-typo"], "juste": ["n-muni-2"]}
+
+
 def test_an_embargoed_dispatch_never_alerts(archive, tmp_path):
     alerts.AlertStore(archive.root).create("voeux", {"q": "Conseil fédéral"})
     report = archive.add([EMBARGOED])

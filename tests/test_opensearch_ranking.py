@@ -10,12 +10,14 @@ import pytest
 
 from cluster_fixtures import drop, unique_alias
 from search import ranking
+from search.budget import Budget
+from search.model import DEFAULT_TIME_BUDGET_MS
 from search.engine import Engine
 from search.model import SearchRequest
 from search.opensearch import rerank, writer
 from search.opensearch.engine import ClusterEngine
 from search.query import parse
-from corpus import build_index, write_corpus
+from corpus import DEEP_RECORDS, build_index, write_corpus
 
 FILL = "Les discussions se poursuivent cette semaine au ministère avec les représentants du secteur."
 
@@ -86,6 +88,33 @@ def test_rarer_words_weigh_more_and_scores_follow_the_order():
     assert [hits[j]["_id"] for j in order] == ["b", "a"]
     assert scores[1] > scores[0] > 0
 
+
+def test_texts_are_read_while_the_budget_lasts(monkeypatch):
+    far = hit("loin", "Une grève touche depuis lundi plusieurs secteurs, dont celui des dockers.", day=20230309)
+    near = hit("pres", "Depuis lundi plusieurs secteurs sont touchés par la grève des dockers.", day=20230308)
+    best = [hit(f"mieux-{i}", "La grève des dockers : les dockers en grève, grève et dockers.", day=20230301 + i) for i in (1, 2)]
+    # The budget's clock stands still but for the time the test makes pass.
+    clock, read = [0.0], []
+    monkeypatch.setattr(Budget, "_clock", staticmethod(lambda: clock[0]))
+    monkeypatch.setattr(rerank, "READ_STEP", 1)
+    budget = Budget(1000)
+    positions = rerank.analysis.positions_by_term
+
+    def slow(text):
+        read.append(text)
+        if len(read) == 6:  # the two first hits' title, lead and body: the budget is gone
+            clock[0] += 2.0
+        return positions(text)
+
+    monkeypatch.setattr(rerank.analysis, "positions_by_term", slow)
+    hits = [far, near, *best]
+    order, _ = rerank.rerank(hits, rerank.query_terms(parse("grève dockers")), stats(grev=20, docker=10), budget=budget)
+    # The two read are ranked; the two not read stay after them, as the cluster put them.
+    assert [hits[j]["_id"] for j in order] == ["pres", "loin", "mieux-1", "mieux-2"]
+    assert budget.cut == ["reranking"] and len(read) == 6
+    read.clear()
+    order, _ = rerank.rerank(hits, rerank.query_terms(parse("grève dockers")), stats(grev=20, docker=10))
+    assert [hits[j]["_id"] for j in order][:2] == ["mieux-2", "mieux-1"]
 
 def test_names_typed_with_a_capital_weigh_more():
     terms = rerank.query_terms(parse("sommet Vilnius"))
@@ -182,3 +211,127 @@ def test_reranked_hits_keep_their_snippets(engines):
     marked = [s.text for s in resp.hits[0].snippet_segments if s.mark]
     assert marked == ["grève", "dockers"]
     assert "la grève des dockers" in "".join(s.text for s in resp.hits[0].snippet_segments)
+
+
+# -- the time budget: partial only once it has run out
+
+
+@pytest.fixture
+def slow_cluster(monkeypatch):
+    """``slow(cluster, share)``: the cluster's first search request lasts ``share`` of the
+    default budget on the budget's clock (a cold or loaded cluster: the first search after its
+    start took 1.4 s on the shared machine)."""
+    # The budget's clock stands still but for the time the test makes pass.
+    clock = [0.0]
+    monkeypatch.setattr(Budget, "_clock", staticmethod(lambda: clock[0]))
+
+    def slow(cluster, share):
+        real, calls = cluster._search, []
+
+        def first_slow(body, **kw):
+            resp = real(body, **kw)
+            if not calls:
+                clock[0] += share * DEFAULT_TIME_BUDGET_MS / 1000
+            calls.append(body)
+            return resp
+
+        monkeypatch.setattr(cluster, "_search", first_slow)
+        return cluster
+
+    return slow
+
+
+def answer(engine, q):
+    resp = engine.search(SearchRequest(q=q, per_page=10, collapse="none"))
+    return [h.id for h in resp.hits], resp.partial, resp.timed_out
+
+
+@pytest.mark.opensearch
+def test_one_hit_is_complete_however_slow_the_cluster(engines, slow_cluster):
+    whoosh, cluster = engines
+    assert answer(whoosh, "bordelais") == (["sans-chapo"], False, [])
+    # Past the whole budget: the one hit has no order to change, nothing was cut short.
+    assert answer(slow_cluster(cluster, 1.2), "bordelais") == (["sans-chapo"], False, [])
+
+
+@pytest.mark.opensearch
+def test_the_reranking_is_cut_only_once_the_budget_is_spent(engines, slow_cluster):
+    whoosh, cluster = engines
+    want = answer(whoosh, "grève dockers")
+    assert want == (["greve-pres", "greve-loin", "port-marseille"], False, [])
+    # 80 % of the budget gone: the facets are already counted, the re-ranking still runs.
+    assert answer(slow_cluster(cluster, 0.8), "grève dockers") == want
+    ids, partial, cut = answer(slow_cluster(cluster, 1.2), "grève dockers")
+    assert sorted(ids) == sorted(want[0]) and partial and cut == ["reranking"]
+
+
+# -- pages past the re-ranked best (DEEP_RECORDS: 110 dispatches with both words)
+
+DEEP_Q = "grève dockers"
+STAGE_ONE = ranking.RankingParams(proximity_weights={"lead": 0.0, "body": 0.0}, opening_weight=0.0, exact_weight=0.0)
+
+
+@pytest.fixture(scope="module")
+def deep(request, tmp_path_factory):
+    url = request.getfixturevalue("opensearch_url")
+    client = writer.connect(url)
+    alias = unique_alias("deep")
+    corpus = write_corpus(tmp_path_factory.mktemp("deep-corpus"), DEEP_RECORDS, seed=False)
+    writer.rebuild([corpus], client, alias, entities=False, cache_dir=tmp_path_factory.mktemp("deep-cache"))
+    root = build_index(tmp_path_factory.mktemp("deep-whoosh") / "index", DEEP_RECORDS)
+    yield root, url, alias
+    drop(client, alias)
+
+
+def pages(engine, numbers, q=DEEP_Q, per_page=10) -> list[list[str]]:
+    return [[h.id for h in engine.search(SearchRequest(q=q, page=n, per_page=per_page, collapse="none", time_budget_ms=None)).hits]
+            for n in numbers]
+
+
+@pytest.mark.opensearch
+def test_page_eleven_is_the_whoosh_page_eleven(deep):
+    root, url, alias = deep
+    whoosh, cluster = Engine(root), ClusterEngine(url, alias)
+    want = pages(whoosh, range(1, 12))
+    assert sorted(sum(want, [])) == sorted(r["id"] for r in DEEP_RECORDS)
+    # The re-ranking changes the order of these dispatches (the best 100 are ordered again by
+    # the words' positions), and the cluster's own order is not the Whoosh BM25F's.
+    assert pages(Engine(root, params=STAGE_ONE), range(1, 11)) != want[:10]
+    assert pages(cluster, [11]) == want[10:11]
+    assert pages(cluster, [11, 12]) == [want[10], []]
+    assert pages(cluster, [3], per_page=50) == [want[10]]
+
+
+@pytest.mark.opensearch
+def test_a_tuned_rerank_depth_applies_to_both_engines(deep):
+    root, url, alias = deep
+    # Every dispatch re-ranked (past the default 100): the last page too has its positions read.
+    params = ranking.RankingParams(rerank_depth=len(DEEP_RECORDS))
+    want = pages(Engine(root, params=params), range(1, 12))
+    assert want != pages(Engine(root), range(1, 12))
+    assert pages(ClusterEngine(url, alias, params=params), range(1, 12)) == want
+
+
+@pytest.mark.opensearch
+def test_a_deep_page_reads_texts_only_while_the_budget_lasts(deep, monkeypatch):
+    root, url, alias = deep
+    cluster = ClusterEngine(url, alias)
+    # The budget's clock stands still but for the time the test makes pass.
+    clock, read = [0.0], []
+    monkeypatch.setattr(Budget, "_clock", staticmethod(lambda: clock[0]))
+    positions = rerank.analysis.positions_by_term
+
+    def slow_positions(text):
+        read.append(text)
+        clock[0] += 0.01  # each field's text 10 ms: the budget is gone after 34 hits
+        return positions(text)
+
+    monkeypatch.setattr(rerank.analysis, "positions_by_term", slow_positions)
+    resp = cluster.search(SearchRequest(q=DEEP_Q, page=11, per_page=10, collapse="none"))
+    assert resp.partial and resp.timed_out == ["reranking"]
+    # The budget is asked every READ_STEP hits: read up to the step after it ran out, not 110.
+    assert len(resp.hits) == 10 and len(read) == 3 * 2 * rerank.READ_STEP
+    # Without a budget (an export, `depeche eval`) every hit is read.
+    read.clear()
+    assert pages(cluster, [11]) == pages(Engine(root), [11])
+    assert len(read) == 3 * len(DEEP_RECORDS)

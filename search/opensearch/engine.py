@@ -5,9 +5,10 @@ search/query.py and translated by dsl.py; all words first, ranked partial matche
 than ``and_min_results`` dispatches have them all; facets as aggregations; the dates facet as a
 histogram; snippets from the unified highlighter; corrections from the term suggester;
 related dispatches from ``more_like_this``. A relevance order is the cluster's BM25F for the
-matches, then the Whoosh ranking (rerank.py) over its ``rerank.POOL`` best. An agency item's
-versions (its history, an earlier version, a kill) come from the version store the cluster
-writer keeps in the local index directory (``root``), read as the Whoosh engine reads its own.
+matches, then the Whoosh ranking (rerank.py) over its best, as deep as the Whoosh ranking
+reads (``rerank.depth``). An agency item's versions (its history, an earlier version, a kill)
+come from the version store the cluster writer keeps in the local index directory (``root``),
+read as the Whoosh engine reads its own.
 """
 from __future__ import annotations
 
@@ -20,7 +21,6 @@ from typing import Iterable, Iterator
 
 from .. import coverage, facets, highlight, query, ranking, stories, versions
 from ..budget import Budget
-from ..scoring import RERANK_SHARE
 from ..folding import fold_key
 from ..engine import Engine as _WhooshEngine
 from ..generations import IndexMissing, IndexVersionMismatch
@@ -52,6 +52,26 @@ HIT_SOURCE = {"excludes": ["ranked"]}
 def _suggest_text(pq: query.ParsedQuery) -> str:
     """The plain words the suggester reads, as typed."""
     return " ".join(w.text for w in pq.words())
+
+
+def _suggester(text: str) -> dict:
+    """The term suggester's request for the words ``text`` (``_suggest_text``): a word the
+    bodies lack, with the most frequent word one or two edits away."""
+    return {"text": text, "term": {"field": "body.folded", "suggest_mode": "missing", "min_word_length": MIN_CORRECTED,
+                                   "size": 1, "sort": "frequency"}}
+
+
+def _replaced(text: str, corrections: list[Correction]) -> str:
+    """``text`` with each corrected word (its first occurrence) replaced by its correction."""
+    for c in corrections:
+        text = re.sub(r"(?<!\w)" + re.escape(c.word) + r"(?!\w)", c.replacement, text, count=1)
+    return text
+
+
+def _past(budget: Budget) -> bool:
+    """The whole budget is spent (nothing recorded as cut short)."""
+    left = budget.left()
+    return left is not None and left <= 0
 
 
 def _all_of(filters: list) -> dict:
@@ -206,16 +226,27 @@ class ClusterEngine:
             return strict_q, "all"
         return self._query(pq, False, flt, excl), "some"
 
-    def _corrections(self, pq: query.ParsedQuery, suggest: dict | None) -> list[Correction]:
-        """The suggester's answers as corrections of the words as typed (its offsets are in ``_suggest_text``)."""
+    def _corrections(self, pq: query.ParsedQuery, entries: list | None) -> list[Correction]:
+        """The suggester's answers (``_suggester``'s entries) as corrections of the words as
+        typed (its offsets are in ``_suggest_text``)."""
         out = []
         typed = _suggest_text(pq)
-        for entry in (suggest or {}).get("words", []):
+        for entry in entries or []:
             word = typed[entry["offset"]:entry["offset"] + entry["length"]] if "offset" in entry else entry.get("text", "")
             options = entry.get("options") or []
             if len(word) >= MIN_CORRECTED and options and self._absent(word):
                 out.append(Correction(word=word, replacement=options[0]["text"], applied=False))
         return out
+
+    def as_corrected(self, texts: list[str]) -> list[str]:
+        """Each query of ``texts`` with the words the archive does not have replaced by their
+        corrections, as ``search`` reads them (``correct``): one suggester request for them all."""
+        parsed = [query.parse(t) for t in texts]
+        asked = {f"q{i}": _suggester(_suggest_text(pq)) for i, pq in enumerate(parsed) if not pq.is_empty and _suggest_text(pq)}
+        if not asked or not self.params.correct_unknown:
+            return list(texts)
+        found = (self._search({"size": 0, "query": {"match_none": {}}, "suggest": asked}).get("suggest") or {})
+        return [_replaced(t, self._corrections(pq, found.get(f"q{i}"))) for i, (t, pq) in enumerate(zip(texts, parsed))]
 
     def _absent(self, word: str) -> bool:
         """No dispatch has ``word`` (the suggester only read the bodies)."""
@@ -234,19 +265,16 @@ class ClusterEngine:
 
     def search(self, req: SearchRequest, within: Iterable[str] | None = None) -> SearchResponse:
         """Answer a search request; the time budget becomes the cluster's ``timeout``."""
-        t0 = time.perf_counter()
-        lo, hi, snap, pq, notices, flt, chosen, excl, dates, q, match = self._prepared(req, within)
+        # As the Whoosh engine's, the budget counts from the request's start (its planning too).
         budget = Budget(req.time_budget_ms)
+        lo, hi, snap, pq, notices, flt, chosen, excl, dates, q, match = self._prepared(req, within)
         resp = self._page(req, pq, q, match, chosen, dates, snap, budget)
         total = resp["hits"]["total"]["value"]
-        corrections = self._corrections(pq, resp.get("suggest"))
-        if corrections and req.correct and not pq.is_empty:
+        corrections = self._corrections(pq, (resp.get("suggest") or {}).get("words"))
+        if corrections and req.correct and self.params.correct_unknown and not pq.is_empty:
             # A word the archive does not have is searched as its correction, as if typed so
             # (the Whoosh engine's correct_unknown); kept when the corrected search finds something.
-            fixed = pq.text
-            for c in corrections:
-                fixed = re.sub(r"(?<!\w)" + re.escape(c.word) + r"(?!\w)", c.replacement, fixed, count=1)
-            pq2, notices2 = self._phrases_found(query.parse(fixed))
+            pq2, notices2 = self._phrases_found(query.parse(_replaced(pq.text, corrections)))
             q2, match2 = self._plan(pq2, flt, excl)
             resp2 = self._page(req, pq2, q2, match2, chosen, dates, snap, budget)
             if resp2["hits"]["total"]["value"]:
@@ -266,14 +294,12 @@ class ClusterEngine:
         timed_out = (["scoring"] if resp.get("timed_out") else []) + [c for c in budget.cut if c != "scoring"]
         did_you_mean = None
         if corrections and not any(c.applied for c in corrections):
-            did_you_mean = pq.text
-            for c in corrections:
-                did_you_mean = re.sub(r"(?<!\w)" + re.escape(c.word) + r"(?!\w)", c.replacement, did_you_mean, count=1)
+            did_you_mean = _replaced(pq.text, corrections)
             if did_you_mean == pq.text:
                 did_you_mean = None
         return SearchResponse(
             query=req.q, total=total, page=req.page, per_page=req.per_page,
-            took_ms=round((time.perf_counter() - t0) * 1000, 2), hits=hits, facets=out_facets,
+            took_ms=round(budget.elapsed_ms(), 2), hits=hits, facets=out_facets,
             corrected_query=did_you_mean, notice=" ".join(x for x in [pq.notice, *notices] if x) or None, partial=bool(timed_out), sort=req.sort,
             generation=snap.meta.get("generation"), match=match if total else "none", corrections=corrections,
             timed_out=timed_out, date_grain=grain, stories=self._stories_total(resp, total), collapse=req.collapse,
@@ -283,11 +309,13 @@ class ClusterEngine:
         """The cluster's answer for the page asked: hits in the final order, their snippets."""
         start, end = (req.page - 1) * req.per_page, req.page * req.per_page
         terms = rerank.query_terms(pq)
-        if req.sort != "relevance" or match == "none" or not terms.groups or start >= rerank.POOL:
-            # Past the re-ranked pool the cluster's order goes on: the pool holds the same hits.
+        if req.sort != "relevance" or match == "none" or not terms.groups:
             return self._search(self._body(req, pq, q, chosen, dates), **self._timeout(req))
         plain = SearchRequest(**{**req.__dict__, "highlight": False})
-        resp = self._search(self._body(plain, pq, q, chosen, dates, size=max(end, rerank.POOL), start=0), **self._timeout(req))
+        # Every hit up to the page asked for is ranked again, as the Whoosh ranking ranks its
+        # first max(k, rerank_depth): a page past the 100 best is in the same order as there.
+        size = min(rerank.depth(end, self.params), MAX_RESULTS)
+        resp = self._search(self._body(plain, pq, q, chosen, dates, size=size, start=0), **self._timeout(req))
         raw = self._reranked(resp["hits"]["hits"], terms, snap, budget)
         page = raw[start:end]
         if req.highlight and page:
@@ -297,14 +325,21 @@ class ClusterEngine:
         return resp
 
     def _reranked(self, raw: list[dict], terms: rerank.Terms, snap, budget: Budget) -> list[dict]:
-        """``raw`` with its first ``rerank.POOL`` in the Whoosh ranking's order (rerank.py), while the budget lasts."""
-        if not raw or budget.spent("reranking", RERANK_SHARE):
+        """``raw`` (the cluster's best, ``rerank.depth`` of them) in the Whoosh ranking's order
+        (rerank.py) while the budget lasts: cut short (``reranking``), the hits whose texts were
+        read are ranked and the others follow in the cluster's order.
+
+        The cluster has already counted the facets that the Whoosh engine counts after its
+        re-ranking (hence its ``RERANK_SHARE``): here only the whole budget spent stops it, and
+        one hit, with no order to change, is never a cut (past the budget it keeps its score)."""
+        if not raw or (len(raw) == 1 and _past(budget)):
+            return raw
+        if budget.spent("reranking"):
             return raw
         body, text = rerank.stats_request(terms.words)
         tv = writer.guard(lambda: self.client.termvectors(index=snap.index, body=body))
-        pool = raw[: rerank.POOL]
-        order, scores = rerank.rerank(pool, terms, rerank.read_stats(tv, text), self.params)
-        return [{**pool[j], "_score": float(scores[j])} for j in order] + raw[rerank.POOL:]
+        order, scores = rerank.rerank(raw, terms, rerank.read_stats(tv, text), self.params, budget)
+        return [{**raw[j], "_score": float(scores[j])} for j in order]
 
     def _highlights(self, pq: query.ParsedQuery, ids: list[str]) -> dict[str, dict]:
         """The snippets of the hits shown, by id (marked once the order is known)."""
@@ -344,8 +379,7 @@ class ClusterEngine:
         if narrowing:
             body["post_filter"] = _all_of(narrowing)
         if _suggest_text(pq):
-            body["suggest"] = {"words": {"text": _suggest_text(pq), "term": {
-                "field": "body.folded", "suggest_mode": "missing", "min_word_length": MIN_CORRECTED, "size": 1, "sort": "frequency"}}}
+            body["suggest"] = {"words": _suggester(_suggest_text(pq))}
         if req.highlight and (hq := dsl.highlight_query(pq)) is not None:
             body["highlight"] = _highlight_spec(hq)
         if aggs:
@@ -515,22 +549,22 @@ class ClusterEngine:
         """The first ``limit`` hits of a whole result set (no facets, plain snippets), for an export."""
         if isinstance(limit, bool) or not isinstance(limit, int) or limit < 0:
             raise InvalidRequest("bad_limit", "« limit » doit être un entier positif ou nul")
-        t0 = time.perf_counter()
+        budget = Budget(req.time_budget_ms)
         lo, hi, snap, pq, notices, flt, chosen, excl, dates, q, match = self._prepared(req, within)
         plain = SearchRequest(**{**req.__dict__, "highlight": False})
         size = min(limit, MAX_RESULTS)
         terms = rerank.query_terms(pq)
         ranked = req.sort == "relevance" and match != "none" and bool(terms.groups) and size > 0
-        fetch = max(size, rerank.POOL) if ranked else size
+        fetch = min(rerank.depth(size, self.params), MAX_RESULTS) if ranked else size
         resp = self._search(self._body(plain, pq, q, chosen, dates, size=fetch, start=0, aggs=False), **self._timeout(req))
         if ranked:
-            resp["hits"]["hits"] = self._reranked(resp["hits"]["hits"], terms, snap, Budget(req.time_budget_ms))[:size]
+            resp["hits"]["hits"] = self._reranked(resp["hits"]["hits"], terms, snap, budget)[:size]
         total = resp["hits"]["total"]["value"]
         k = min(size, len(resp["hits"]["hits"]))
-        out = SearchResponse(query=req.q, total=total, page=1, per_page=max(k, 1), took_ms=round((time.perf_counter() - t0) * 1000, 2),
+        timed_out = (["scoring"] if resp.get("timed_out") else []) + budget.cut
+        out = SearchResponse(query=req.q, total=total, page=1, per_page=max(k, 1), took_ms=round(budget.elapsed_ms(), 2),
                              hits=[], facets={}, notice=" ".join(x for x in [pq.notice, *notices] if x) or None, sort=req.sort, generation=snap.meta.get("generation"),
-                             match=match if total else "none", partial=bool(resp.get("timed_out")),
-                             timed_out=["scoring"] if resp.get("timed_out") else [], collapse="none")
+                             match=match if total else "none", partial=bool(timed_out), timed_out=timed_out, collapse="none")
         soft = dsl.soft_clauses(pq) if match == "some" else None
         raw = resp["hits"]["hits"]
         out.stories = self._stories_total(resp, total)

@@ -5,9 +5,12 @@ The saved searches themselves stay where search/alerts.py keeps them (``alerts.s
 deleted by the same CLI and API. The cluster keeps, in ``<alias>-alerts``, one percolator
 document per saved search: its request translated once into the query DSL (dsl.py, every word
 required, facet choices, exclusions and dates as filters), under the dispatches' own mapping so
-that the words are analysed as they are. After ``index add`` the dispatches just written are
-percolated in a few requests, whatever the number of saved searches, instead of one search per
-saved search.
+that the words are analysed as they are. A saved word no dispatch has is stored as its spelling
+correction, as the search reads it (the Whoosh engine's alerts run that search): decided again
+against the archive before each percolation, so that a correction comes with the dispatches
+that make it, and goes once a dispatch has the word as saved. After ``index add`` the
+dispatches just written are percolated in a few requests, whatever the number of saved
+searches, instead of one search per saved search.
 
 That index is derived: before each percolation it is brought in line with the saved searches
 (one document per alert, rewritten when its request or the index schema changed, removed when
@@ -36,11 +39,12 @@ def alerts_index(alias: str) -> str:
     return alias + ALERTS_SUFFIX
 
 
-def alert_query(engine, req: SearchRequest) -> dict:
-    """What a saved search asks as one query: every word (a partial match is never an alert),
-    its facet choices, exclusions and dates as filters; no embargo (checked when percolating)."""
+def alert_query(engine, req: SearchRequest, text: str | None = None) -> dict:
+    """What a saved search asks as one query: every word of ``text`` (its query as searched,
+    ``req.q`` by default; a partial match is never an alert), its facet choices, exclusions and
+    dates as filters; no embargo (checked when percolating)."""
     lo, hi = engine.validate(req)
-    pq = query.parse(req.q)
+    pq = query.parse(req.q if text is None else text)
     if not pq.clauses and not pq.exclusions and pq.text.strip():
         return {"match_none": {}}  # only stop words: nothing to look for, as the search
     flt, chosen, excl, dates = engine._filters(req, lo, hi, None, embargo=False)
@@ -48,9 +52,10 @@ def alert_query(engine, req: SearchRequest) -> dict:
     return {"bool": {"must": [q], "filter": [*flt, *chosen.values(), *([dates] if dates else [])], "must_not": excl}}
 
 
-def _stamp(request: dict) -> str:
-    """Changes with the saved request and with the index schema (the query's translation)."""
-    text = json.dumps({"request": request, "schema": writer.SCHEMA}, sort_keys=True, ensure_ascii=False)
+def _stamp(request: dict, searched: str) -> str:
+    """Changes with the saved request, its query as searched (spelling corrected) and the index
+    schema (the query's translation)."""
+    text = json.dumps({"request": request, "searched": searched, "schema": writer.SCHEMA}, sort_keys=True, ensure_ascii=False)
     return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()[:32]
 
 
@@ -77,6 +82,14 @@ def _ensure_index(client, alias: str) -> str:
     return name
 
 
+def _valid(engine, req: SearchRequest) -> bool:
+    try:
+        engine.validate(req)
+    except InvalidRequest:
+        return False
+    return True
+
+
 def sync(engine, alerts: Iterable) -> str:
     """Bring ``<alias>-alerts`` in line with the saved searches ``alerts``; returns its name.
     A saved search the cluster refuses to translate (InvalidRequest) has no query: it matches nothing."""
@@ -84,14 +97,17 @@ def sync(engine, alerts: Iterable) -> str:
     name = _ensure_index(client, alias)
     stored = client.search(index=name, body={"size": MAX_PERCOLATORS, "_source": ["alert_stamp"], "query": {"match_all": {}}})
     have = {h["_id"]: h["_source"].get("alert_stamp") for h in stored["hits"]["hits"]}
-    want = {}
-    for alert in alerts:
-        want[str(alert.id)] = alert
-        stamp = _stamp(alert.request)
+    want = {str(alert.id): alert for alert in alerts}
+    requests = [search_request(alert.request) for alert in alerts]
+    # Spelling, as the search corrects it: one suggester request for every saved search.
+    searched = engine.as_corrected([r.q if r.correct and _valid(engine, r) else "" for r in requests])
+    for alert, req, text in zip(alerts, requests, searched):
+        text = text if req.correct else req.q
+        stamp = _stamp(alert.request, text)
         if have.get(str(alert.id)) == stamp:
             continue
         try:
-            q = alert_query(engine, search_request(alert.request))
+            q = alert_query(engine, req, text)
         except InvalidRequest:
             q = {"match_none": {}}
         client.index(index=name, id=str(alert.id), body={"alert_id": alert.id, "alert_stamp": stamp, "alert_query": q})

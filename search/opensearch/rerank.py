@@ -3,8 +3,9 @@ body's opening and the words as typed (search/ranking.py), computed in Python.
 
 The cluster ranks every match by BM25F by repetition (one ``ranked`` field, mapping.py), which
 cannot give each field its own length normalisation, let the title weigh as a lead only when a
-dispatch has none, nor see where the words stand. Its ``POOL`` best are therefore scored again
-as the Whoosh engine scores its candidates: each hit's title, lead and body are read by the
+dispatch has none, nor see where the words stand. Its best are therefore scored again as the
+Whoosh engine scores its candidates, as deep as the Whoosh ranking reads (``depth``: the hits
+up to the page asked for, at least ``rerank_depth``): each hit's title, lead and body are read by the
 project's own analyzer (``analysis.positions_by_term``, the Whoosh index's reading), the
 collection's statistics (documents, average field lengths, each term's document frequency) come
 from the cluster in one ``_termvectors`` request, and the formulas are ``ranking``'s pure
@@ -17,14 +18,13 @@ from dataclasses import dataclass, field
 
 import numpy as np
 from .. import analysis, ranking, scoring
+from ..budget import Budget
 from ..whoosh_internals import rounded_lengths
 from ..query import Or, ParsedQuery, Phrase, Word
 from .mapping import TEXT_FIELDS
 
-# Cluster hits scored again in Python: past the Whoosh ranking's re-ranked depth, so that the
-# best ``rerank_depth`` by the Whoosh BM25F are found among them although the cluster's own
-# BM25F orders them a little differently.
-POOL = 100
+# The hits' texts are read in steps of this many, the time budget asked before each step.
+READ_STEP = 25
 STATS_FIELD = "ranked"  # where a term's document frequency is read: every text of a dispatch
 
 
@@ -60,6 +60,12 @@ def query_terms(pq: ParsedQuery) -> Terms:
     for c in pq.clauses:
         walk(c, True)
     return out
+
+
+def depth(k: int, params: ranking.RankingParams) -> int:
+    """How many of the cluster's best are scored again for the first ``k`` hits: the Whoosh
+    ranking's own depth (scoring.py), ``max(k, rerank_depth)``."""
+    return max(k, params.rerank_depth)
 
 
 @dataclass
@@ -100,22 +106,41 @@ def read_stats(resp: dict, text: str) -> Stats:
     return Stats(n, avg, df)
 
 
-def rerank(hits: list[dict], terms: Terms, stats: Stats, params: ranking.RankingParams = ranking.DEFAULT_PARAMS) -> tuple[list[int], np.ndarray]:
+def rerank(hits: list[dict], terms: Terms, stats: Stats, params: ranking.RankingParams = ranking.DEFAULT_PARAMS,
+           budget: Budget | None = None) -> tuple[list[int], np.ndarray]:
     """(order of ``hits``, their new scores): the Whoosh ranking of the cluster's hits (each a
-    hit with ``_source`` title, lead, body, day and display.lead), ties kept in the cluster's order."""
-    p = params
-    k = len(hits)
-    if not k or not terms.groups:
-        return list(range(k)), np.array([float(h.get("_score") or 0.0) for h in hits])
+    hit with ``_source`` title, lead, body, day and display.lead), ties kept in the cluster's
+    order. Their texts are read in the cluster's order while ``budget`` lasts: cut short
+    (``reranking``), the hits read are ranked, the others follow as the cluster ranked them."""
+    scores = np.array([float(h.get("_score") or 0.0) for h in hits])
+    if not hits or not terms.groups:
+        return list(range(len(hits))), scores
     wanted = set(terms.groups)
-    lengths = {f: np.zeros(k) for f in TEXT_FIELDS}
     pos: dict[str, list[dict]] = {f: [] for f in TEXT_FIELDS}
+    sizes: dict[str, list[int]] = {f: [] for f in TEXT_FIELDS}
     for j, h in enumerate(hits):
+        # Reading the texts is the cost (a deep page reads hundreds): it stops with the budget.
+        if budget is not None and j % READ_STEP == 0 and budget.spent("reranking"):
+            break
         src = h.get("_source") or {}
         for f in TEXT_FIELDS:
             by_term = analysis.positions_by_term(src.get(f) or "")
-            lengths[f][j] = sum(len(v) for v in by_term.values())
+            sizes[f].append(sum(len(v) for v in by_term.values()))
             pos[f].append({t: v for t, v in by_term.items() if t in wanted})
+    k = len(pos["body"])
+    if not k:
+        return list(range(len(hits))), scores
+    order, new = _ranked(hits[:k], terms, stats, params, pos, {f: np.array(v, dtype=np.float64) for f, v in sizes.items()})
+    scores[:k] = new
+    return order + list(range(k, len(hits))), scores
+
+
+def _ranked(hits: list[dict], terms: Terms, stats: Stats, p: ranking.RankingParams, pos: dict[str, list[dict]],
+            lengths: dict[str, np.ndarray]) -> tuple[list[int], np.ndarray]:
+    """``rerank`` of hits whose texts are read: ``pos`` (per field, per hit, the query terms'
+    positions) and ``lengths`` (per field, each hit's length in terms)."""
+    k = len(hits)
+    wanted = set(terms.groups)
     # As the Whoosh index keeps them (one byte each).
     lengths = {f: rounded_lengths(v).astype(np.float64) for f, v in lengths.items()}
     has_lead = lengths["lead"] > 0
