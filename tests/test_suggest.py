@@ -142,7 +142,9 @@ def test_a_new_generation_keeps_correcting_while_its_speller_is_built(tmp_path, 
     extra = tmp_path / "extra.jsonl"
     extra.write_text('{"id": "n1", "title": "Nouvelle dépêche", "chapo": "Un ajout.", "body": "Rien de plus."}\n')
     indexing.add([extra], root, entities=False)
-    res = engine.search(SearchRequest(q="Stoltemberg", time_budget_ms=200))
+    # The budget covers opening the new generation too (a loaded machine takes a few hundred ms);
+    # the speller being built would cut the corrections whatever the budget (it waits 10 s).
+    res = engine.search(SearchRequest(q="Stoltemberg", time_budget_ms=3000))
     release.set()
     assert [c.replacement for c in res.corrections] == ["Stoltenberg"]
     assert "corrections" not in res.timed_out and res.generation == engine.snapshot().meta.get("generation")
