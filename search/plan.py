@@ -28,8 +28,9 @@ MIN_PREFIX_SHARE = 3
 MAX_QUERY_CLAUSES = 32
 # Query words looked at for spelling, at most: each costs a deletion-index look-up.
 MAX_CORRECTED_WORDS = 8
-# Positions checked between two looks at the clock while verifying a phrase.
-PHRASE_CHECK_STRIDE = 256
+# Documents whose positions are read together (in numpy) between two looks at the clock while
+# verifying a phrase.
+PHRASE_CHECK_DOCS = 4096
 # The longest a search waits for the vocabulary and speller of a generation that has just
 # opened (once per process: later generations inherit the previous ones while theirs build).
 BUILD_WAIT = 0.1
@@ -401,16 +402,12 @@ def _phrase_mask(snap: Snapshot, terms: tuple[str, ...], budget: Budget) -> np.n
         if not len(common):
             continue
         locs = [np.searchsorted(fp.ids, common) for fp in fps]
-        for j, doc in enumerate(common):
-            if j % PHRASE_CHECK_STRIDE == 0 and budget.spent("phrases", MATCH_SHARE):
+        for a in range(0, len(common), PHRASE_CHECK_DOCS):
+            if budget.spent("phrases", MATCH_SHARE):
                 finished = False
                 break
-            first = fps[0].positions_at(int(locs[0][j]))
-            others = [set(fp.positions_at(int(loc[j]))) for fp, loc in zip(fps[1:], locs[1:])]
-            for p in first:
-                if all(p + i + 1 in s for i, s in enumerate(others)):
-                    m[doc] = True
-                    break
+            b = a + PHRASE_CHECK_DOCS
+            m[common[a:b][_phrase_held(fps, [loc[a:b] for loc in locs])]] = True
         if not finished:
             break
     if finished:
@@ -420,6 +417,25 @@ def _phrase_mask(snap: Snapshot, terms: tuple[str, ...], budget: Budget) -> np.n
         # would make every worker hold a quarter of a gigabyte at a million dispatches.
         snap.phrase_masks[terms] = np.flatnonzero(m).astype(np.int32)
     return m
+
+def _phrase_held(fps: list, locs: list[np.ndarray]) -> np.ndarray:
+    """Which documents (the ``locs[i]``-th postings of each word's ``fps[i]``) have the words
+    at consecutive positions: word ``i`` at ``p + i``, for some ``p``. Each word's (document,
+    ``p``) pairs become sorted keys, and the phrase holds where every word has the same key."""
+    n = len(fps)
+    common = None
+    for i, (fp, loc) in enumerate(zip(fps, locs)):
+        counts, pos = fp.positions_many(loc)
+        owner = np.repeat(np.arange(len(loc), dtype=np.int64), counts)
+        # Ascending within each document, documents in order: the keys come sorted and distinct.
+        keys = (owner << 33) + (pos - i + n)
+        common = keys if common is None else arrays.sorted_intersect(common, keys)
+        if not len(common):
+            break
+    held = np.zeros(len(locs[0]), dtype=bool)
+    held[common >> 33] = True
+    return held
+
 
 def _field_mask(snap: Snapshot, node: query.Field) -> np.ndarray:
     n = snap.n

@@ -80,6 +80,27 @@ class FieldPostings:
         return postings.decode_positions(blob[int(vstart[j]) : int(vstart[j + 1])])
 
 
+    def positions_many(self, idx: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(positions per posting, the positions end to end) of the postings ``idx`` (ascending)."""
+        idx = np.asarray(idx, dtype=np.int64)
+        if self._orig is not None:
+            idx = self._orig[idx].astype(np.int64)
+        counts = np.zeros(len(idx), dtype=np.int64)
+        if not self._parts or not len(idx):
+            return counts, np.zeros(0, dtype=np.int64)
+        cut = np.searchsorted(idx, self._bounds[1:] + [np.iinfo(np.int64).max]).tolist()
+        out = []
+        for k, (a, b) in enumerate(zip([0] + cut[:-1], cut)):
+            if a == b:
+                continue
+            vstart, blob = self._parts[k]
+            j = idx[a:b] - self._bounds[k]
+            buf = np.frombuffer(blob.data, dtype=np.uint8) if len(blob.data) else np.zeros(0, np.uint8)
+            counts[a:b], pos = postings.decode_many(buf, np.asarray(vstart[j], dtype=np.int64), np.asarray(vstart[j + 1], dtype=np.int64))
+            out.append(pos)
+        return counts, np.concatenate(out) if out else np.zeros(0, dtype=np.int64)
+
+
 EMPTY = FieldPostings(np.zeros(0, np.int32))
 
 

@@ -135,8 +135,28 @@ def test_the_snapshot_reads_positions_across_segments_without_the_deleted(built_
                     want[int(doc)] = pos
             assert fp.ids.tolist() == sorted(want), (term, f)
             assert [fp.positions_at(i) for i in range(len(fp))] == [want[d] for d in sorted(want)]
+            # Read together (phrases): the same positions, from every segment, the deleted skipped.
+            some = np.arange(0, len(fp), 2)
+            counts, flat = fp.positions_many(some)
+            assert counts.tolist() == [len(want[d]) for d in sorted(want)][::2]
+            assert flat.tolist() == [p for d in sorted(want)[::2] for p in want[d]]
             checked += len(fp)
     assert checked > 20
+
+
+def test_positions_decoded_together_are_those_decoded_one_by_one():
+    rng = np.random.default_rng(5)
+    values = [b""]
+    for k in (1, 1, 2, 3, 40):
+        for top in (200, 4000, 70_000, 5_000_000):
+            values.append(postings.encode_positions(sorted(rng.choice(top, k, replace=False).tolist())))
+    offsets = np.cumsum([0] + [len(v) for v in values])
+    buf = np.frombuffer(b"".join(values), dtype=np.uint8)
+    pick = np.array([0, 1, 2, 5, 8, 13, 17, 20])
+    counts, flat = postings.decode_many(buf, offsets[pick], offsets[pick + 1])
+    want = [postings.decode_positions(values[i]) for i in pick]
+    assert counts.tolist() == [len(w) for w in want] and flat.tolist() == [p for w in want for p in w]
+    assert {values[i][0] for i in pick if values[i]} == {0, 1, 2}  # every width decoded
 
 
 def test_positions_are_written_in_the_narrowest_width():
