@@ -84,7 +84,7 @@ def compute(
     if i is None:
         return None
     mask = fi.mask_for([i]) & visible
-    total = int(mask.sum())
+    total = int(np.count_nonzero(mask))
     if not total:
         return None
     key = fi.keys[i]

@@ -225,7 +225,7 @@ def items(
     """Top ``size`` values by count (ties: by value), selected and excluded values always included."""
     if not len(index.keys):
         return []
-    nz = np.flatnonzero(counts)
+    nz = np.flatnonzero(counts != 0)  # a bool array: ranking._combine_dense
     if len(nz) > size:
         part = nz[np.argpartition(-counts[nz], size - 1)[:size]]
         threshold = counts[part].min()

@@ -211,7 +211,7 @@ def plan_query(snap: Snapshot, pq: query.ParsedQuery, budget: Budget, correct: b
         base = all_of
         if len(soft) > 1:
             live_all = all_of & live if required is None else (all_of & required & live)
-            if int(live_all.sum()) < snap.params.and_min_results:
+            if np.count_nonzero(live_all) < snap.params.and_min_results:
                 base = any_of
                 plan.match = "some"
                 plan.soft = soft

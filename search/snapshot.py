@@ -160,7 +160,7 @@ class Snapshot:
         self._entity_display: dict[tuple[str, str], str] = {}
 
         self.live = wi.live_docs(self.reader, self.leaves)
-        self.n_live = int(self.live.sum())
+        self.n_live = int(np.count_nonzero(self.live))
 
         # Mapped from what the writer laid out for this commit (or computed, for an older layout).
         self.arrays = docarrays.load(gen, self.reader, self.leaves, self.segments, self.live)
