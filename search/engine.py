@@ -29,7 +29,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from . import analysis, arrays, coverage, facets, highlight, query, ranking, scoring, stories, suggest, versions
+from . import analysis, arrays, coverage, facets, highlight, memory, query, ranking, scoring, stories, suggest, versions
 from .analysis import SCHEMA_VERSION
 from .budget import Budget
 from .plan import MAX_PREFIX_TERMS, MAX_QUERY_CLAUSES, MAX_QUERY_PREFIX_TERMS, Plan, plan_query  # noqa: F401 - limits re-exported
@@ -171,8 +171,9 @@ class Engine:
     @contextlib.contextmanager
     def _reading(self):
         """Around a search: when the last one in flight ends, the worker unmaps the index pages
-        searches read (the page cache keeps them): its memory stays what it holds itself, not
-        the postings of every query it ever answered."""
+        searches read (the page cache keeps them) and gives back the heap they freed
+        (memory.py): its memory stays what it holds itself, not the postings of every query
+        it ever answered."""
         with self._flight_lock:
             self._in_flight += 1
         try:
@@ -184,6 +185,8 @@ class Engine:
             snap = self._snap
             if idle and snap is not None:
                 snap.release_pages()
+            if idle:
+                memory.release_heap()
 
     # -- validation
 
