@@ -455,7 +455,12 @@ def smaps(pid: int) -> dict:
             vals[parts[0].rstrip(":")] = int(parts[1])
     stat = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     cpu = (int(stat[11]) + int(stat[12])) / os.sysconf("SC_CLK_TCK")
+    # The highest RSS the worker reached while answering (mapped index pages included): what
+    # the reading after the queries, once it has given pages and heap back, does not show.
+    peak = next((int(x.split()[1]) for x in Path(f"/proc/{pid}/status").read_text().splitlines()
+                 if x.startswith("VmHWM:")), 0)
     return {
+        "peak_rss_mib": peak / 1024,
         "pid": pid,
         "rss_mib": vals.get("Rss", 0) / 1024,
         "private_mib": (vals.get("Private_Clean", 0) + vals.get("Private_Dirty", 0)) / 1024,
@@ -1045,10 +1050,11 @@ def main() -> int:
     for r in results:
         c, L, S = r["corpus"], r["latency"], r["server"]
         cpu = " + ".join(f"{w['cpu_s']:.0f}" for w in S["workers"])
+        peaks = " + ".join(f"{w.get('peak_rss_mib', 0):,.0f}" for w in S["workers"])
         print(f"  {r['size']}: {c['distinct_people']:,} people, {c['distinct_places']:,} places; {L['partial']} partial, "
               f"{L['error_count']} errors; vocabulary ready after {L['vocabulary_wait_s']:.1f} s; HTTP (2 clients) "
               f"p50 {S['http']['p50_ms'] or 0:,.0f} ms, statuses {S['http']['statuses']}, "
-              f"worker CPU {cpu} s")
+              f"worker CPU {cpu} s, workers' peak RSS {peaks} MiB")
     today = [f"{k} {v}" for k, v in TODAY.items() if any(r["size"] == k for r in results)]
     if today:
         print("  issue 11 figures (p50 / p95 / max): " + "; ".join(today))
