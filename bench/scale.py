@@ -912,6 +912,33 @@ def checks(r: dict, ref: dict) -> str:
     return f"{r['size']}: " + "  ".join(f"{name} {'ok' if ok else 'MISSED'}" for name, ok in items)
 
 
+def run_sizes(measure_one, args, sizes: list[tuple[str, int]], corpus: Path, shared: Path,
+              where: str = "") -> tuple[list[str], list[dict], dict]:
+    """Measure each size with ``measure_one`` (the Whoosh or the cluster engine's): the queries,
+    the results, and what every report says of the run (start, load, cores, commit)."""
+    started = time.strftime("%Y-%m-%d %H:%M:%S")
+    load_start = loadavg()
+    log(f"load average at start: {load_start}; workdir {args.workdir}{where}")
+    t0 = time.perf_counter()
+    src = Source(corpus)
+    queries = dev_queries(shared, args.queries)
+    add_corpus = ensure_add_corpus(src, args.workdir)
+    results = []
+    for size in sizes:
+        ts = time.perf_counter()
+        results.append(measure_one(size, src, args, shared, queries, add_corpus))
+        results[-1]["seconds"] = time.perf_counter() - ts
+        log(f"{size[0]}: done in {results[-1]['seconds'] / 60:.1f} min")
+    out = {
+        "started": started, "load_start": load_start, "load_end": loadavg(), "cores": os.cpu_count(),
+        "minutes": (time.perf_counter() - t0) / 60, "queries": len(queries), "warmup": WARMUP,
+        "commit": subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True,
+                                 text=True).stdout.strip(),
+        "results": results,
+    }
+    return queries, results, out
+
+
 def os_main(args, sizes: list[tuple[str, int]], corpus: Path, shared: Path) -> int:
     """--backend opensearch: per size, the rebuild on the cluster, its size, latency and add, beside Whoosh's."""
     from search.opensearch import writer
@@ -922,30 +949,11 @@ def os_main(args, sizes: list[tuple[str, int]], corpus: Path, shared: Path) -> i
         print(f"scale: no OpenSearch cluster at {args.opensearch_url} ({type(e).__name__}): start it with make opensearch "
               "or give --opensearch-url", file=sys.stderr)
         return 1
-    started = time.strftime("%Y-%m-%d %H:%M:%S")
-    load_start = loadavg()
-    log(f"load average at start: {load_start}; workdir {args.workdir}; cluster {args.opensearch_url}: "
-        f"{info.get('number_of_nodes')} nodes, {info.get('status')}")
-    t0 = time.perf_counter()
-    src = Source(corpus)
-    queries = dev_queries(shared, args.queries)
-    add_corpus = ensure_add_corpus(src, args.workdir)
-    results = []
-    for size in sizes:
-        ts = time.perf_counter()
-        results.append(os_measure(size, src, args, shared, queries, add_corpus))
-        results[-1]["seconds"] = time.perf_counter() - ts
-        log(f"{size[0]}: done in {results[-1]['seconds'] / 60:.1f} min")
+    queries, results, out = run_sizes(os_measure, args, sizes, corpus, shared,
+                                      f"; cluster {args.opensearch_url}: {info.get('number_of_nodes')} nodes, {info.get('status')}")
     if args.build_only:
         return 0
-    out = {
-        "started": started, "load_start": load_start, "load_end": loadavg(), "cores": os.cpu_count(),
-        "minutes": (time.perf_counter() - t0) / 60, "queries": len(queries), "warmup": WARMUP, "backend": "opensearch",
-        "url": args.opensearch_url, "nodes": info.get("number_of_nodes"),
-        "commit": subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True,
-                                 text=True).stdout.strip(),
-        "results": results,
-    }
+    out.update({"backend": "opensearch", "url": args.opensearch_url, "nodes": info.get("number_of_nodes")})
     (args.workdir / "last-opensearch.json").write_text(json.dumps(out, indent=1))
     if args.json:
         print(json.dumps(out, indent=1))
@@ -1013,28 +1021,10 @@ def main() -> int:
     if args.backend == "opensearch":
         return os_main(args, sizes, corpus, shared)
 
-    started = time.strftime("%Y-%m-%d %H:%M:%S")
-    load_start = loadavg()
-    log(f"load average at start: {load_start}; workdir {args.workdir}")
-    t0 = time.perf_counter()
-    src = Source(corpus)
-    queries = dev_queries(shared, args.queries)
-    add_corpus = ensure_add_corpus(src, args.workdir)
-    results = []
-    for size in sizes:
-        ts = time.perf_counter()
-        results.append(measure(size, src, args, shared, queries, add_corpus))
-        results[-1]["seconds"] = time.perf_counter() - ts
-        log(f"{size[0]}: done in {results[-1]['seconds'] / 60:.1f} min")
+    queries, results, out = run_sizes(measure, args, sizes, corpus, shared)
     if args.build_only:
         return 0
-    out = {
-        "started": started, "load_start": load_start, "load_end": loadavg(), "cores": os.cpu_count(),
-        "minutes": (time.perf_counter() - t0) / 60, "queries": len(queries), "warmup": WARMUP,
-        "commit": subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True,
-                                 text=True).stdout.strip(),
-        "targets_at_1m": TARGETS, "results": results,
-    }
+    out["targets_at_1m"] = TARGETS
     (args.workdir / "last.json").write_text(json.dumps(out, indent=1))
     if args.json:
         print(json.dumps(out, indent=1))

@@ -198,6 +198,7 @@ def _chunk_tokens(chunk: str) -> tuple:
 
 _TOKENS: dict[tuple[str, frozenset], list] = {}
 MAX_TOKENS_MEMO = 64  # texts: a query's best are read by the typed-forms bonus, then their snippets
+MAX_MEMO_CHARS = 100_000  # longer texts are read again rather than held (64 of them at most otherwise)
 
 
 def _candidate_tokens(text: str, terms: frozenset):
@@ -205,6 +206,8 @@ def _candidate_tokens(text: str, terms: frozenset):
     last few texts' remembered: the caller must not change the list)."""
     if not terms:
         return []
+    if len(text) > MAX_MEMO_CHARS:  # a very long dispatch is not kept alive for its next reading
+        return _scan_candidates(text, terms)
     key = (text, terms)
     got = _TOKENS.get(key)
     if got is None:

@@ -8,6 +8,7 @@ the cluster tests are skipped, with the reason.
 """
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import os
 import shutil
@@ -76,4 +77,20 @@ def unique_alias(prefix: str) -> str:
 def drop(client, alias: str) -> None:
     """Delete a test alias's indices and metadata."""
     client.indices.delete(index=f"{alias}-*", ignore=[404])
+
+
+@contextlib.contextmanager
+def records_in_cluster(url: str, prefix: str, records, tmp_path_factory, seed: bool = False):
+    """``records`` rebuilt in the cluster under an alias of their own, yielded, dropped at the end."""
+    from corpus import write_corpus
+    from search.opensearch import writer
+
+    client = writer.connect(url)
+    alias = unique_alias(prefix)
+    corpus = write_corpus(tmp_path_factory.mktemp(f"{prefix}-corpus"), records, seed=seed)
+    writer.rebuild([corpus], client, alias, entities=False, cache_dir=tmp_path_factory.mktemp(f"{prefix}-cache"))
+    try:
+        yield alias
+    finally:
+        drop(client, alias)
 

@@ -11,14 +11,13 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from cluster_fixtures import drop, unique_alias
+from cluster_fixtures import records_in_cluster
 from search import backend
 from search.model import (
     MAX_PAGE, MAX_QUERY_LENGTH, PARAGRAPH, SUBHEAD, Block, InvalidRequest, SearchRequest, Segment, plain_text,
 )
-from search.opensearch import writer
 from search.opensearch.engine import ClusterEngine
-from corpus import SEARCH_RECORDS, write_corpus
+from corpus import SEARCH_RECORDS
 
 SEED_ID = "000_46166f39458f7f75"
 BACKENDS = [pytest.param("whoosh"), pytest.param("opensearch", marks=pytest.mark.opensearch)]
@@ -28,12 +27,8 @@ BACKENDS = [pytest.param("whoosh"), pytest.param("opensearch", marks=pytest.mark
 def cluster_alias(request, tmp_path_factory):
     """The fixture corpus in the cluster, under an alias of its own (deleted at the end)."""
     url = request.getfixturevalue("opensearch_url")
-    client = writer.connect(url)
-    alias = unique_alias("backends")
-    corpus = write_corpus(tmp_path_factory.mktemp("os-corpus"), SEARCH_RECORDS, seed=True)
-    writer.rebuild([corpus], client, alias, entities=False, cache_dir=tmp_path_factory.mktemp("os-cache"))
-    yield url, alias
-    drop(client, alias)
+    with records_in_cluster(url, "backends", SEARCH_RECORDS, tmp_path_factory, seed=True) as alias:
+        yield url, alias
 
 
 @pytest.fixture(scope="module", params=BACKENDS)

@@ -8,16 +8,16 @@ from __future__ import annotations
 
 import pytest
 
-from cluster_fixtures import drop, unique_alias
+from cluster_fixtures import records_in_cluster
 from search import ranking
 from search.budget import Budget
 from search.model import DEFAULT_TIME_BUDGET_MS
 from search.engine import Engine
 from search.model import SearchRequest
-from search.opensearch import rerank, writer
+from search.opensearch import rerank
 from search.opensearch.engine import ClusterEngine
 from search.query import parse
-from corpus import DEEP_RECORDS, build_index, write_corpus
+from corpus import DEEP_RECORDS, build_index
 
 FILL = "Les discussions se poursuivent cette semaine au ministère avec les représentants du secteur."
 
@@ -159,12 +159,8 @@ def test_no_words_keeps_the_clusters_order():
 @pytest.fixture(scope="module")
 def engines(request, tmp_path_factory):
     url = request.getfixturevalue("opensearch_url")
-    client = writer.connect(url)
-    alias = unique_alias("ranking")
-    corpus = write_corpus(tmp_path_factory.mktemp("rank-corpus"), RECORDS, seed=False)
-    writer.rebuild([corpus], client, alias, entities=False, cache_dir=tmp_path_factory.mktemp("rank-cache"))
-    yield Engine(build_index(tmp_path_factory.mktemp("rank-whoosh") / "index", RECORDS)), ClusterEngine(url, alias)
-    drop(client, alias)
+    with records_in_cluster(url, "ranking", RECORDS, tmp_path_factory) as alias:
+        yield Engine(build_index(tmp_path_factory.mktemp("rank-whoosh") / "index", RECORDS)), ClusterEngine(url, alias)
 
 
 def ranked(engine, q, **kw) -> list[str]:
@@ -274,13 +270,8 @@ STAGE_ONE = ranking.RankingParams(proximity_weights={"lead": 0.0, "body": 0.0}, 
 @pytest.fixture(scope="module")
 def deep(request, tmp_path_factory):
     url = request.getfixturevalue("opensearch_url")
-    client = writer.connect(url)
-    alias = unique_alias("deep")
-    corpus = write_corpus(tmp_path_factory.mktemp("deep-corpus"), DEEP_RECORDS, seed=False)
-    writer.rebuild([corpus], client, alias, entities=False, cache_dir=tmp_path_factory.mktemp("deep-cache"))
-    root = build_index(tmp_path_factory.mktemp("deep-whoosh") / "index", DEEP_RECORDS)
-    yield root, url, alias
-    drop(client, alias)
+    with records_in_cluster(url, "deep", DEEP_RECORDS, tmp_path_factory) as alias:
+        yield build_index(tmp_path_factory.mktemp("deep-whoosh") / "index", DEEP_RECORDS), url, alias
 
 
 def pages(engine, numbers, q=DEEP_Q, per_page=10) -> list[list[str]]:
