@@ -384,11 +384,7 @@ def rebuild(
             try:
                 docs = _agency_last(_split_items(read_sources(sources), report, on_reject), store, report)
                 for doc, people, places in _entity_stream(docs, root, entities):
-                    fields = to_fields(doc, counts.add("people", people), counts.add("places", places))
-                    fields["story"] = stories.story_number(_story(story_index, doc, report))
-                    writer.add_document(**fields)
-                    spelling.count_words(f"{doc.title or ''} {doc.lead} {doc.body}", words)
-                    report.indexed += 1
+                    _write(writer.add_document, doc, people, places, counts, story_index, words, report)
                     if bar is not None:
                         bar.update(1)
                     if report.indexed % BATCH_DOCS == 0:
@@ -446,11 +442,29 @@ def rebuild(
     return report
 
 
-def _story(story_index: "stories.StoryIndex", doc: Dispatch, report: BuildReport) -> str:
+def _write(write: Callable, doc: Dispatch, people: list[str], places: list[str], counts: EntityCounts,
+           story_index: "stories.StoryIndex", words: Counter, report: BuildReport) -> None:
+    """Write one dispatch with ``write`` (a writer's add or update): its fields, its story, its
+    words for the spelling table; its text analysed once, for the story and the postings."""
+    fields = to_fields(doc, counts.add("people", people), counts.add("places", places))
+    terms = fields[postings.TERMS_KEY] = postings.analyzed(fields)
+    fields["story"] = stories.story_number(_story(story_index, doc, terms, postings.INDEXED_KEY in fields["meta"], report))
+    write(**fields)
+    spelling.count_words(f"{doc.title or ''} {doc.lead} {doc.body}", words)
+    report.indexed += 1
+
+
+def _story(story_index: "stories.StoryIndex", doc: Dispatch, terms: dict[str, list[str]], indexed_otherwise: bool,
+           report: BuildReport) -> str:
     """The story id of a dispatch being written (timed into the report; wall time only: a thread's
-    CPU clock costs hundreds of microseconds a reading on a loaded virtual machine)."""
+    CPU clock costs hundreds of microseconds a reading on a loaded virtual machine). The terms
+    indexed are the story's unless the text indexed differs from the text shown (no headline, a
+    language other than French)."""
     t = time.perf_counter()
-    story = story_index.assign(doc.id, doc.date, stories.story_text(doc.title, doc.lead, doc.body), doc.title)
+    if indexed_otherwise:
+        story = story_index.assign(doc.id, doc.date, stories.story_text(doc.title, doc.lead, doc.body), doc.title)
+    else:
+        story = story_index.assign_terms(doc.id, doc.date, terms["title"] + terms["lead"] + terms["body"], terms["title"])
     report.story_seconds += time.perf_counter() - t
     return story
 
@@ -528,11 +542,7 @@ def add(
                     writer.delete_by_term("id", guid)
                     story_index.remove(guid)
                 for doc, people, places in _entity_stream(iter(docs), root, entities):
-                    fields = to_fields(doc, counts.add("people", people), counts.add("places", places))
-                    fields["story"] = stories.story_number(_story(story_index, doc, report))
-                    writer.update_document(**fields)
-                    spelling.count_words(f"{doc.title or ''} {doc.lead} {doc.body}", words)
-                    report.indexed += 1
+                    _write(writer.update_document, doc, people, places, counts, story_index, words, report)
                     report.ids.append(doc.id)
                 writer.commit()
             except BaseException:

@@ -30,7 +30,7 @@ from pathlib import Path
 import numpy as np
 
 from . import whoosh_internals as wi
-from .analysis import positions_by_term
+from .analysis import terms as analyzed_terms
 from .generations import POSTINGS_PREFIX, postings_dir, publish_dir
 
 log = logging.getLogger("depeche.postings")
@@ -48,6 +48,14 @@ INDEXED_KEY = "indexed"
 _POS_WIDTH = ((255, 0, "B"), (65535, 1, "H"), (2**32 - 1, 2, "I"))
 _POS_CODES = {code: fmt for _, code, fmt in _POS_WIDTH}
 GATHER_CHUNK = 1 << 23  # bytes of positions moved per step when merged segments are combined
+# A segment writer keeps the term numbers of the tokens it adds (4 bytes each) and turns them
+# into postings, all at once in numpy, every this many tokens: a Python loop over each
+# document's terms cost as much as analysing them.
+RUN_TOKENS = 1 << 21
+# Key, in the fields a writer is given, of each text field's analyzed terms (``analyzed``):
+# the writer analyses a dispatch once, for its story and for its postings. Whoosh ignores
+# field names starting with an underscore.
+TERMS_KEY = "_terms"
 
 
 def encode_positions(positions: list[int]) -> bytes:
@@ -289,7 +297,10 @@ class SegmentLayout:
         self.folder = Path(folder)
         self.keyword_fields = {name: schema[name] for name in keyword_fields(schema)}
         # term -> [doc ids, frequencies, positions bytes, end of each posting's positions]
-        self.text: dict[str, dict[str, list]] = {f: {} for f in TEXT_FIELDS}
+        self.vocab = _Vocabulary()
+        self.tokens = {f: array("i") for f in TEXT_FIELDS}  # term numbers since the last run
+        self.run_first = 0  # the first document of those tokens
+        self.runs: list[dict[str, dict]] = []  # the text fields' arrays of each run, in order
         self.keywords: dict[str, dict[bytes, array]] = {f: {} for f in self.keyword_fields}
         self.lengths = {f: array("I") for f in TEXT_FIELDS}
         self.docs = 0
@@ -299,20 +310,12 @@ class SegmentLayout:
         """Gather the postings of a document the writer has just added as ``docnum``."""
         if docnum != self.docs or self.merged:
             raise ValueError(f"document {docnum} added out of order (expected {self.docs})")
-        texts = indexed_texts({**{f: fields.get(f) for f in TEXT_FIELDS}, "meta": fields.get("meta")})
+        terms = fields.get(TERMS_KEY) or analyzed(fields)
+        number = self.vocab.__getitem__
         for f in TEXT_FIELDS:
-            acc = self.text[f]
-            length = 0
-            for term, poslist in positions_by_term(texts[f]).items() if texts[f] else ():
-                entry = acc.get(term)
-                if entry is None:
-                    entry = acc[term] = [array("i"), array("I"), bytearray(), array("Q")]
-                entry[0].append(docnum)
-                entry[1].append(len(poslist))
-                entry[2] += encode_positions(poslist)
-                entry[3].append(len(entry[2]))
-                length += len(poslist)
-            self.lengths[f].append(length)
+            got = terms[f]
+            self.tokens[f].extend(map(number, got))
+            self.lengths[f].append(len(got))
         for name, field in self.keyword_fields.items():
             value = fields.get(name)
             if value is None:
@@ -324,6 +327,19 @@ class SegmentLayout:
                     got = acc[tbytes] = array("i")
                 got.append(docnum)
         self.docs += 1
+        if sum(len(t) for t in self.tokens.values()) >= RUN_TOKENS:
+            self._end_run()
+
+    def _end_run(self) -> None:
+        """Turn the tokens gathered since the last run into each text field's arrays."""
+        keys = self.vocab.keys_list()
+        run = {}
+        for f in TEXT_FIELDS:
+            lengths = np.frombuffer(self.lengths[f], dtype=np.uint32)[self.run_first :]
+            run[f] = run_postings(np.frombuffer(self.tokens[f], dtype=np.int32), lengths, self.run_first, keys)
+            self.tokens[f] = array("i")
+        self.runs.append(run)
+        self.run_first = self.docs
 
     def merge(self, reader, base: int, live: np.ndarray) -> None:
         """Take in the postings of a segment being merged (a Whoosh segment reader): its live
@@ -351,26 +367,9 @@ class SegmentLayout:
         return fields, lengths
 
     def _own_fields(self) -> dict[str, dict]:
-        out = {}
-        for f, acc in self.text.items():
-            keys = sorted(acc)
-            entries = [acc[k] for k in keys]
-            counts = np.fromiter((len(e[0]) for e in entries), dtype=np.int64, count=len(entries))
-            start = np.zeros(len(keys) + 1, dtype=np.int64)
-            np.cumsum(counts, out=start[1:])
-            blobs = [e[2] for e in entries]
-            bases = np.zeros(len(keys), dtype=np.int64)
-            if len(keys) > 1:
-                np.cumsum(np.fromiter(map(len, blobs[:-1]), dtype=np.int64, count=len(keys) - 1), out=bases[1:])
-            vstart = np.zeros(int(start[-1]) + 1, dtype=np.int64)
-            ends = np.frombuffer(b"".join(e[3] for e in entries), dtype=np.uint64).astype(np.int64)
-            vstart[1:] = ends + np.repeat(bases, counts)
-            out[f] = {
-                "terms": [_key(k) for k in keys], "start": start,
-                "ids": np.frombuffer(b"".join(e[0] for e in entries), dtype=np.int32),
-                "tf": np.frombuffer(b"".join(e[1] for e in entries), dtype=np.uint32),
-                "vstart": vstart, "vblob": b"".join(blobs),
-            }
+        if self.docs > self.run_first or not self.runs:
+            self._end_run()
+        out = {f: _combine([run[f] for run in self.runs]) for f in TEXT_FIELDS}
         for name, acc in self.keywords.items():
             keys = sorted(acc)
             counts = np.fromiter((len(acc[k]) for k in keys), dtype=np.int64, count=len(keys))
@@ -384,6 +383,72 @@ class SegmentLayout:
 def _key(term: str) -> bytes:
     # A lone surrogate cannot be typed in a query (FieldArrays.find): kept, never found.
     return term.encode("utf-8", "surrogatepass")
+
+
+def analyzed(fields: dict) -> dict[str, list[str]]:
+    """The analyzed terms of each text field of a document, from its fields as given to the writer."""
+    texts = indexed_texts({**{f: fields.get(f) for f in TEXT_FIELDS}, "meta": fields.get("meta")})
+    return {f: analyzed_terms(texts[f]) if texts[f] else [] for f in TEXT_FIELDS}
+
+
+class _Vocabulary(dict):
+    """Term -> number, in the order terms were first seen."""
+
+    def __missing__(self, term: str) -> int:
+        n = self[term] = len(self)
+        return n
+
+    def keys_list(self) -> list[str]:
+        return list(self)
+
+
+def run_postings(tokens: np.ndarray, lengths: np.ndarray, first: int, vocabulary: list[str]) -> dict:
+    """A text field's arrays (terms, start, ids, tf, vstart, vblob) from the term numbers of its
+    tokens, document after document (``lengths`` tokens each, the first document numbered
+    ``first``): positions and their encoding as ``encode_positions`` writes them, in numpy."""
+    n = len(tokens)
+    count = np.asarray(lengths, dtype=np.int64)
+    doc_starts = np.cumsum(count) - count
+    used = np.unique(tokens)
+    keys = [_key(vocabulary[t]) for t in used.tolist()]
+    by_key = sorted(range(len(keys)), key=keys.__getitem__)
+    rank = np.zeros(int(used[-1]) + 1 if len(used) else 0, dtype=np.int64)
+    rank[used[by_key]] = np.arange(len(used))
+    term = rank[tokens]
+    order = np.argsort(term, kind="stable")  # stable: by document, then position, within a term
+    term = term[order]
+    doc = np.repeat(np.arange(first, first + len(count), dtype=np.int64), count)[order]
+    pos = (np.arange(n, dtype=np.int64) - np.repeat(doc_starts, count))[order]
+    new = np.ones(n, dtype=bool)
+    new[1:] = (term[1:] != term[:-1]) | (doc[1:] != doc[:-1])
+    first_token = np.flatnonzero(new)  # each posting's first token
+    tf = np.diff(np.append(first_token, n))
+    start = np.zeros(len(keys) + 1, dtype=np.int64)
+    np.cumsum(np.bincount(term[first_token], minlength=len(keys)), out=start[1:])
+    gaps = pos.copy()
+    gaps[1:] -= pos[:-1]
+    gaps[first_token] = pos[first_token]
+    top = np.maximum.reduceat(gaps, first_token) if n else np.zeros(0, dtype=np.int64)
+    code = np.zeros(len(first_token), dtype=np.int64)
+    for limit, c, _ in _POS_WIDTH[:-1]:
+        code[top > limit] = c + 1
+    if len(top) and top.max() > _POS_WIDTH[-1][0]:
+        raise ValueError("position beyond 2**32")
+    width = np.array([dt.itemsize for _, dt in _WIDTHS], dtype=np.int64)[code]
+    vstart = np.zeros(len(first_token) + 1, dtype=np.int64)
+    np.cumsum(1 + tf * width, out=vstart[1:])
+    blob = np.zeros(int(vstart[-1]), dtype=np.uint8)
+    blob[vstart[:-1]] = code
+    rank_in = np.arange(n, dtype=np.int64) - np.repeat(first_token, tf)  # a token's rank in its posting
+    for c, dt in _WIDTHS:
+        held = np.repeat(code == c, tf)
+        if not held.any():
+            continue
+        w = dt.itemsize
+        at = np.repeat(vstart[:-1] + 1, tf)[held] + rank_in[held] * w
+        blob[(at[:, None] + np.arange(w)).ravel()] = gaps[held].astype(dt).view(np.uint8)
+    return {"terms": [keys[i] for i in by_key], "start": start, "ids": doc[first_token].astype(np.int32),
+            "tf": tf.astype(np.uint32), "vstart": vstart, "vblob": blob.tobytes()}
 
 
 def _renumbered(source: SegmentPostings, base: int, live: np.ndarray) -> tuple[dict, dict]:

@@ -105,7 +105,11 @@ def story_text(title: str | None, lead: str | None, body: str | None) -> str:
 
 def shingles(text: str, size: int = SHINGLE) -> set[bytes]:
     """The shingles of a text: ``size`` consecutive analyzed terms (all its terms when fewer)."""
-    terms = analysis.terms(text)
+    return shingles_of(analysis.terms(text), size)
+
+
+def shingles_of(terms: list[str], size: int = SHINGLE) -> set[bytes]:
+    """The shingles of a text given as its analyzed terms."""
     if len(terms) <= size:
         return {" ".join(terms).encode("utf-8", "surrogatepass")} if terms else set()
     return {" ".join(terms[i : i + size]).encode("utf-8", "surrogatepass") for i in range(len(terms) - size + 1)}
@@ -113,9 +117,14 @@ def shingles(text: str, size: int = SHINGLE) -> set[bytes]:
 
 def signature(text: str) -> np.ndarray:
     """The MinHash signature of a text (``NUM_PERM`` uint32 values)."""
+    return signature_of(analysis.terms(text))
+
+
+def signature_of(terms: list[str]) -> np.ndarray:
+    """The MinHash signature of a text given as its analyzed terms."""
     m = MinHash(num_perm=NUM_PERM, seed=SEED, hashfunc=zlib.crc32, permutations=_TEMPLATE.permutations,
                 scheme=_TEMPLATE.scheme)
-    m.update_batch(shingles(text))
+    m.update_batch(shingles_of(terms))
     return m.hashvalues.astype(np.uint32, copy=False)
 
 
@@ -135,7 +144,11 @@ def band_keys(sig: np.ndarray) -> list[int]:
 
 def title_key(title: str | None) -> int | None:
     """A headline as a band key (its analyzed terms hashed); None when too short to name a story."""
-    terms = analysis.terms(title) if title else []
+    return title_key_of(analysis.terms(title) if title else [])
+
+
+def title_key_of(terms: list[str]) -> int | None:
+    """``title_key`` of a headline given as its analyzed terms."""
     if len(terms) < TITLE_MIN_TERMS:
         return None
     h = hashlib.blake2b(b"title\x00" + " ".join(terms).encode("utf-8", "surrogatepass"), digest_size=8).digest()
@@ -237,10 +250,14 @@ class StoryIndex:
     def assign(self, doc_id: str, date: str | None, text: str, title: str | None = None) -> str:
         """The story id of a dispatch being written: the story of its most similar recent
         near-duplicate or namesake headline, else a new one; recorded for ``commit``."""
+        return self.assign_terms(doc_id, date, analysis.terms(text), analysis.terms(title) if title else [])
+
+    def assign_terms(self, doc_id: str, date: str | None, terms: list[str], title_terms: list[str]) -> str:
+        """``assign`` for a text and headline already analyzed (the writer analyzes each text once)."""
         self.remove(doc_id)
-        sig = signature(text)
+        sig = signature_of(terms)
         day = day_number(date)
-        head = title_key(title)
+        head = title_key_of(title_terms)
         keys = band_keys(sig) + ([head] if head is not None else [])
         story, _ = best_story(sig, day, self._candidates(keys, doc_id), head)
         story = story or story_id(doc_id)

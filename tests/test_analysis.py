@@ -94,3 +94,15 @@ def test_schema_version_is_a_string():
 def test_acronym_offsets_cover_the_whole_acronym():
     text = "Selon l'O.N.U. hier"
     assert [text[s:e] for _, _, s, e in tokens(text)] == ["Selon", "O.N.U.", "hier"]
+
+
+@pytest.mark.parametrize("text", [
+    "L'O.N.U. et l’U.E. réunies", "U.S.A.", "fin de phrase. Début… et ... puis a.b", "x² vaut ½ de Ⅻ.Ⅻ.",
+    "snake_case.m.a.", "3.5.6 et 1,5 M.", "aujourd'hui l'A.F.P. écrit", "", "....", "a.", "é.É.é",
+])
+def test_the_faster_word_pattern_splits_as_the_full_one(text):
+    from search.analysis import _WORD, word_pattern
+
+    assert word_pattern(text).findall(text) == _WORD.findall(text)
+    assert (word_pattern(text) is _WORD) == ("." in text and any(
+        text[i - 1].isalnum() and text[i + 1 : i + 2].isalnum() and text[i + 2 : i + 3] == "." for i in range(1, len(text)) if text[i] == "."))

@@ -385,3 +385,34 @@ def test_a_search_leaves_no_postings_or_stored_pages_mapped_in_the_worker(built_
     # The mappings stay usable: the same search again gives the same answer.
     again = engine.search(SearchRequest(q="munitions", highlight=True))
     assert [h.id for h in again.hits] == [h.id for h in resp.hits] and again.hits[0].snippet_segments == resp.hits[0].snippet_segments
+
+
+def test_postings_gathered_in_several_runs_are_those_of_one(tmp_path: Path, monkeypatch):
+    schema = indexing.make_schema()
+    # One document long enough for gaps of every width (one byte, two, four).
+    texts = ["Munitions livrées à Kiev", "", "munitions " + "pluie " * 300 + "munitions " + "vent " * 70_000 + "munitions",
+             "La livraison des munitions", "Kiev Kiev Kiev"]
+    docs = [{"title": t, "lead": "", "body": t[::-1] if i % 2 else t, "meta": {}} for i, t in enumerate(texts)]
+
+    def laid_out(run_tokens: int):
+        monkeypatch.setattr(postings, "RUN_TOKENS", run_tokens)
+        layout = postings.SegmentLayout(schema, tmp_path)
+        for n, fields in enumerate(docs):
+            layout.add(n, fields)
+        return layout.arrays()
+
+    one, lengths = laid_out(1 << 30)
+    several, lengths_again = laid_out(3)
+    assert {f: v.tolist() for f, v in lengths.items()} == {f: v.tolist() for f, v in lengths_again.items()}
+    for f in postings.TEXT_FIELDS:
+        a, b = one[f], several[f]
+        assert a["terms"] == b["terms"] == sorted(a["terms"])
+        for key in ("start", "ids", "tf", "vstart"):
+            assert np.asarray(a[key]).tolist() == np.asarray(b[key]).tolist(), (f, key)
+        assert a["vblob"] == b["vblob"]
+    body = one["body"]
+    i = body["terms"].index(b"munit")
+    assert body["ids"][body["start"][i]:body["start"][i + 1]].tolist() == [0, 2]  # the odd documents have their body reversed
+    value = body["vblob"][body["vstart"][body["start"][i] + 1]:body["vstart"][body["start"][i] + 2]]
+    assert value == postings.encode_positions([0, 301, 70_302]) and value[0] == 2
+    assert {v[0] for v in (body["vblob"][a:b] for a, b in zip(body["vstart"][:-1], body["vstart"][1:]))} == {0, 1, 2}
