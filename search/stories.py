@@ -112,7 +112,8 @@ def shingles_of(terms: list[str], size: int = SHINGLE) -> set[bytes]:
     """The shingles of a text given as its analyzed terms."""
     if len(terms) <= size:
         return {" ".join(terms).encode("utf-8", "surrogatepass")} if terms else set()
-    return {" ".join(terms[i : i + size]).encode("utf-8", "surrogatepass") for i in range(len(terms) - size + 1)}
+    runs = zip(*(terms[i:] for i in range(size)))  # each term with the size - 1 after it
+    return {shingle.encode("utf-8", "surrogatepass") for shingle in map(" ".join, runs)}
 
 
 def signature(text: str) -> np.ndarray:
