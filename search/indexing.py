@@ -20,7 +20,7 @@ from whoosh import index as whoosh_index
 from whoosh.columns import NumericColumn
 from whoosh.fields import COLUMN, ID, KEYWORD, NUMERIC, STORED, Schema
 
-from . import docarrays, postings, spelling, stories
+from . import docarrays, postings, spelling, stories, writing_analysis
 from .dates import date_number, release_time  # noqa: F401 - re-exported
 from . import whoosh_internals as wi
 from . import versions
@@ -383,8 +383,9 @@ def rebuild(
             writer = _writer(ix, procs)
             try:
                 docs = _agency_last(_split_items(read_sources(sources), report, on_reject), store, report)
-                for doc, people, places in _entity_stream(docs, root, entities):
-                    _write(writer.add_document, doc, people, places, counts, story_index, words, report)
+                stream = writing_analysis.analysed(_entity_stream(docs, root, entities), to_fields, procs, words)
+                for doc, people, places, analysed in stream:
+                    _write(writer.add_document, doc, people, places, analysed, counts, story_index, report)
                     if bar is not None:
                         bar.update(1)
                     if report.indexed % BATCH_DOCS == 0:
@@ -398,6 +399,9 @@ def rebuild(
                 if report.indexed == 0:
                     raise RebuildRefused("aucune dépêche valide dans les sources : l'index en service n'a pas été modifié")
                 writer.commit(merge=False)
+            except writing_analysis.AnalysisDied as e:
+                writer.cancel()
+                raise BuildFailure(f"{e} : l'index en service n'a pas été modifié") from None
             except BaseException:
                 writer.cancel()
                 raise
@@ -442,31 +446,18 @@ def rebuild(
     return report
 
 
-def _write(write: Callable, doc: Dispatch, people: list[str], places: list[str], counts: EntityCounts,
-           story_index: "stories.StoryIndex", words: Counter, report: BuildReport) -> None:
-    """Write one dispatch with ``write`` (a writer's add or update): its fields, its story, its
-    words for the spelling table; its text analysed once, for the story and the postings."""
+def _write(write: Callable, doc: Dispatch, people: list[str], places: list[str], analysed: "writing_analysis.Analysed",
+           counts: EntityCounts, story_index: "stories.StoryIndex", report: BuildReport) -> None:
+    """Write one dispatch with ``write`` (a writer's add or update): its fields, its terms as
+    analysed (writing_analysis.py), its story."""
     fields = to_fields(doc, counts.add("people", people), counts.add("places", places))
-    terms = fields[postings.TERMS_KEY] = postings.analyzed(fields)
-    fields["story"] = stories.story_number(_story(story_index, doc, terms, postings.INDEXED_KEY in fields["meta"], report))
-    write(**fields)
-    spelling.count_words(f"{doc.title or ''} {doc.lead} {doc.body}", words)
-    report.indexed += 1
-
-
-def _story(story_index: "stories.StoryIndex", doc: Dispatch, terms: dict[str, list[str]], indexed_otherwise: bool,
-           report: BuildReport) -> str:
-    """The story id of a dispatch being written (timed into the report; wall time only: a thread's
-    CPU clock costs hundreds of microseconds a reading on a loaded virtual machine). The terms
-    indexed are the story's unless the text indexed differs from the text shown (no headline, a
-    language other than French)."""
-    t = time.perf_counter()
-    if indexed_otherwise:
-        story = story_index.assign(doc.id, doc.date, stories.story_text(doc.title, doc.lead, doc.body), doc.title)
-    else:
-        story = story_index.assign_terms(doc.id, doc.date, terms["title"] + terms["lead"] + terms["body"], terms["title"])
+    fields[postings.TERMS_KEY] = analysed.terms
+    t = time.perf_counter()  # wall time only: a thread's CPU clock costs hundreds of microseconds a reading
+    story = story_index.assign_signature(doc.id, doc.date, analysed.signature, analysed.title)
     report.story_seconds += time.perf_counter() - t
-    return story
+    fields["story"] = stories.story_number(story)
+    write(**fields)
+    report.indexed += 1
 
 
 def _agency_last(docs: Iterator[Dispatch], store: "versions.VersionStore", report: BuildReport) -> Iterator[Dispatch]:
@@ -541,8 +532,9 @@ def add(
                 for guid in kills:  # in the same commit as the batch
                     writer.delete_by_term("id", guid)
                     story_index.remove(guid)
-                for doc, people, places in _entity_stream(iter(docs), root, entities):
-                    _write(writer.update_document, doc, people, places, counts, story_index, words, report)
+                stream = writing_analysis.analysed(_entity_stream(iter(docs), root, entities), to_fields, 1, words)
+                for doc, people, places, analysed in stream:
+                    _write(writer.update_document, doc, people, places, analysed, counts, story_index, report)
                     report.ids.append(doc.id)
                 writer.commit()
             except BaseException:

@@ -251,14 +251,13 @@ class StoryIndex:
     def assign(self, doc_id: str, date: str | None, text: str, title: str | None = None) -> str:
         """The story id of a dispatch being written: the story of its most similar recent
         near-duplicate or namesake headline, else a new one; recorded for ``commit``."""
-        return self.assign_terms(doc_id, date, analysis.terms(text), analysis.terms(title) if title else [])
+        return self.assign_signature(doc_id, date, signature(text), title_key(title))
 
-    def assign_terms(self, doc_id: str, date: str | None, terms: list[str], title_terms: list[str]) -> str:
-        """``assign`` for a text and headline already analyzed (the writer analyzes each text once)."""
+    def assign_signature(self, doc_id: str, date: str | None, sig: np.ndarray, head: int | None) -> str:
+        """``assign`` for a text's signature and its headline's key, computed apart (the writer's
+        analysing processes: writing_analysis.py)."""
         self.remove(doc_id)
-        sig = signature_of(terms)
         day = day_number(date)
-        head = title_key_of(title_terms)
         keys = band_keys(sig) + ([head] if head is not None else [])
         story, _ = best_story(sig, day, self._candidates(keys, doc_id), head)
         story = story or story_id(doc_id)
