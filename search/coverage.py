@@ -98,9 +98,10 @@ def compute(
                                                    MAX_COOCCURRING, [], lambda k: display(kind, k)) if it.count]
     lo, hi = NO_RANGE
     if not budget.spent("dates"):
-        window = facets.date_window(day, mask, lo, hi, False)
+        dated = facets.dated_days(day, mask)
+        window = facets.date_window(day, mask, lo, hi, False, dated)
         out.date_grain = facets.date_grain(window)
-        out.dates = facets.date_items(day, mask, mask, out.date_grain, window, lo, hi, False)
+        out.dates = facets.date_items(day, mask, mask, out.date_grain, window, lo, hi, False, dated)
     for other in KINDS:
         if budget.spent("cooccurrence"):
             break

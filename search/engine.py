@@ -418,10 +418,11 @@ class Engine:
         """The dates facet at the grain of the range chosen, or of the matches' span (into ``out``);
         returns the grain (``year``, ``month`` or ``day``)."""
         ranged = bool(req.date_from or req.date_to)
-        window = facets.date_window(snap.day, mask, lo, hi, ranged)
+        dated = facets.dated_days(snap.day, mask)
+        window = facets.date_window(snap.day, mask, lo, hi, ranged, dated)
         grain = facets.date_grain(window)
         if "dates" in out and not budget.spent("facets", FACETS_SHARE):
-            out["dates"] = facets.date_items(snap.day, mask, context, grain, window, lo, hi, ranged)
+            out["dates"] = facets.date_items(snap.day, mask, context, grain, window, lo, hi, ranged, dated)
         return grain
 
     # -- hits and documents

@@ -168,7 +168,7 @@ def plan_query(snap: Snapshot, pq: query.ParsedQuery, budget: Budget, correct: b
                 m = _term_mask(snap, t)
                 if alt:
                     m |= _term_mask(snap, alt)
-                m |= _neutral_word(snap, clause, t, group)
+                m = _with_neutral_word(snap, clause, t, group, m)
                 plan.groups.append(group)
                 plan.highlight.update(group)
                 want(clause.text, m)
@@ -279,16 +279,19 @@ def _spell(snap: Snapshot, text: str, term: str, plan: Plan, budget: Budget, cor
     plan.notices.append(f"« {text} » n'apparaît dans aucune dépêche : cherché comme « {shown} ».")
     return new_term
 
-def _neutral_word(snap: Snapshot, node, term: str, group: list[str]) -> np.ndarray:
-    """Documents that are not French having the word as typed (folded, unstemmed: their
-    analysis, see analysis.py); the term joins the word's scoring ``group``."""
+def _with_neutral_word(snap: Snapshot, node, term: str, group: list[str], m: np.ndarray) -> np.ndarray:
+    """``m`` (the word's documents, changed in place) with the documents that are not French
+    having the word as typed (folded, unstemmed: their analysis, see analysis.py); that term
+    joins the word's scoring ``group``. An archive all in French pays nothing (no
+    archive-sized array a word)."""
     if not snap.has_foreign or len(node.terms) != 1:
-        return np.zeros(snap.n, dtype=bool)
+        return m
     neutral = analysis.neutral_terms(node.text)
     if len(neutral) != 1 or neutral[0] == term or neutral[0] in group:
-        return np.zeros(snap.n, dtype=bool)
+        return m
     group.append(neutral[0])
-    return _term_mask(snap, neutral[0]) & snap.foreign
+    m |= _term_mask(snap, neutral[0]) & snap.foreign
+    return m
 
 def _term_mask(snap: Snapshot, term: str) -> np.ndarray:
     m = np.zeros(snap.n, dtype=bool)
@@ -301,7 +304,7 @@ def _node_mask(snap: Snapshot, node, plan: Plan, budget: Budget) -> np.ndarray:
         m = np.ones(n, dtype=bool)
         for t in node.terms:
             group = [t]
-            m &= _term_mask(snap, t) | _neutral_word(snap, node, t, group)
+            m &= _with_neutral_word(snap, node, t, group, _term_mask(snap, t))
             plan.groups.append(group)
             plan.highlight.add(t)
         return m

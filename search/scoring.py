@@ -74,8 +74,7 @@ def _ordered(snap: Snapshot, plan: Plan, sort: str, cand: np.ndarray, scores: np
 def story_count(snap: Snapshot, cand: np.ndarray) -> int:
     """Stories among the candidates: a document alone in its story counts one, the others are
     marked in one array of stories, so it costs no more than the matches themselves."""
-    story = snap.story_of[cand]
-    multi = story[snap.story_size[story] > 1]
+    multi = snap.story_of[arrays.masked(cand, snap.in_multi_story[cand])]
     if len(multi) * DENSE_GROUP_RATIO < len(snap.story_size):
         return int(len(cand) - len(multi) + len(arrays.sorted_unique(multi)))
     seen = np.zeros(len(snap.story_size), dtype=bool)

@@ -195,6 +195,9 @@ class Snapshot:
         self.entity_forms = self._read_entities()
         st = self.arrays.stories
         self.story_value, self.story_of, self.story_size = st["value"], st["of"], st["size"]
+        # Whether each document's story has other versions: counting a result's stories reads
+        # the story of those documents only (a bool a document: 1 MB a worker at a million).
+        self.in_multi_story = self.story_size[self.story_of] > 1
         self._story_docs, self._story_numbers = (st["by"], st["starts"]), st["numbers"]
         self._vocab_ready = threading.Event()
         threading.Thread(target=self._build_vocabulary, name="depeche-vocabulary", daemon=True).start()

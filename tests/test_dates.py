@@ -92,6 +92,19 @@ def test_grain_from_the_day_array_alone():
     assert [(it.value, it.count) for it in items] == [("2023-06-14", 1), ("2023-06", 1)]
 
 
+def test_years_are_counted_over_the_dated_matches_read_once():
+    day = np.array([20230614, 20230000, 19990505, 0, 20240101, 20231231], dtype=np.int32)
+    mask = np.array([True, True, True, True, True, False])
+    dated = facets.dated_days(day, mask)
+    assert sorted(dated.tolist()) == [19990505, 20230000, 20230614, 20240101]
+    window = facets.date_window(day, mask, 0, 99999999, False, dated)
+    assert window == facets.date_window(day, mask, 0, 99999999, False) == (19990505, 20240101)
+    items = facets.date_items(day, mask, mask, "year", window, 0, 99999999, False, dated)
+    assert [(it.value, it.count) for it in items] == [("1999", 1), ("2023", 2), ("2024", 1)]
+    assert items == facets.date_items(day, mask, mask, "year", window, 0, 99999999, False)
+    assert facets.date_items(day, np.zeros(6, dtype=bool), mask, "year", (19990505, 20240101), 19990505, 20240101, True) == []
+
+
 # ---------------------------------------------------------------- web/present.py
 
 
