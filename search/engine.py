@@ -392,6 +392,8 @@ class Engine:
         out: dict[str, list[FacetItem]] = {name: [] for name in names}
         docs_of: dict[int, np.ndarray] = {}  # the documents of each mask, found once
         for name in names:
+            if name == "dates":  # _dates: from the day array, not the month pairs
+                continue
             if budget.spent("facets", FACETS_SHARE):
                 break
             fi = snap.facets[name]
@@ -406,11 +408,9 @@ class Engine:
             elif name in ("people", "places"):
                 disp = lambda k, kind=name: snap.entity_display(kind, k)  # noqa: E731
                 out[name] = facets.items(fi, counts, size, selected.get(name, []), disp, excluded=(excluded or {}).get(name, []))
-            elif name == "sources":
+            else:  # sources
                 out[name] = facets.items(fi, counts, size, selected.get(name, []), snap.source_display,
                                          excluded=(excluded or {}).get(name, []))
-            else:  # dates: _dates, from the day array
-                continue
         return out
 
     def _dates(self, snap: Snapshot, mask: np.ndarray, context: np.ndarray, req: SearchRequest, lo: int, hi: int,
