@@ -668,7 +668,7 @@ class Engine:
             if i and budget.spent("related"):
                 break
             tp = snap.term(t)
-            arrays.scatter_add(dense, tp.ids, ranking.idf(tp.df, snap.n_live, p.idf_power) * ranking.saturate(tp.tfw, p.k1))
+            tp.add_to(dense, ranking.idf(tp.df, snap.n_live, p.idf_power), p.k1)
         dense[doc] = 0
         dense[~visible] = 0
         cand = np.flatnonzero(dense > 0)

@@ -294,9 +294,7 @@ def _with_neutral_word(snap: Snapshot, node, term: str, group: list[str], m: np.
     return m
 
 def _term_mask(snap: Snapshot, term: str) -> np.ndarray:
-    m = np.zeros(snap.n, dtype=bool)
-    m[snap.term(term).ids] = True
-    return m
+    return snap.term(term).mask(snap.n)
 
 def _node_mask(snap: Snapshot, node, plan: Plan, budget: Budget) -> np.ndarray:
     n = snap.n
@@ -328,7 +326,7 @@ def _node_mask(snap: Snapshot, node, plan: Plan, budget: Budget) -> np.ndarray:
             # A prefix's first expansion is always read; the rest while the budget lasts.
             if i and budget.spent("expansion", MATCH_SHARE):
                 break
-            m[snap.term(t).ids] = True
+            snap.term(t).mark(m)
             kept.append(t)
         plan.prefix_terms += len(kept)
         if kept:

@@ -37,13 +37,16 @@ def ranked(snap: Snapshot, plan: Plan, sort: str, cand: np.ndarray, k: int, budg
     if plan.groups and total:
         dense = np.zeros(snap.n, dtype=np.float32)
         for g in plan.groups:
-            ids, tfw, df = _group(snap, g, plan)
-            w = ranking.idf(df, snap.n_live, p.idf_power)
-            if p.name_boost and len(g) == 1 and g[0] in plan.names:
-                w *= p.name_boost
+            if len(g) == 1:
+                tp = snap.term(g[0])
+                w = _group_weight(snap, plan, g, tp.df)
+                tp.add_to(dense, w, p.k1, cand)  # only the candidates' scores are read
+            else:
+                ids, tfw, df = _group(snap, g, plan)
+                w = _group_weight(snap, plan, g, df)
+                if len(ids):
+                    arrays.scatter_add(dense, ids, w * ranking.saturate(tfw, p.k1))
             idfs[tuple(g)] = w
-            if len(ids):
-                arrays.scatter_add(dense, ids, w * ranking.saturate(tfw, p.k1))
         scores = dense[cand]
     if collapse:
         # The rest ranks only each story's leader; the order maps back to ``cand``.
@@ -55,6 +58,14 @@ def ranked(snap: Snapshot, plan: Plan, sort: str, cand: np.ndarray, k: int, budg
         scores[lead] = sub_scores
         return lead[sub_order], scores
     return _ordered(snap, plan, sort, cand, scores, k, budget, idfs)
+
+def _group_weight(snap: Snapshot, plan: Plan, group: list[str], df: int) -> float:
+    """A scoring group's weight: its idf, boosted for a name typed with a capital."""
+    p = snap.params
+    w = ranking.idf(df, snap.n_live, p.idf_power)
+    if p.name_boost and len(group) == 1 and group[0] in plan.names:
+        w *= p.name_boost
+    return w
 
 def _ordered(snap: Snapshot, plan: Plan, sort: str, cand: np.ndarray, scores: np.ndarray, k: int,
              budget: Budget, idfs: dict):
@@ -183,11 +194,15 @@ def _rerank(snap: Snapshot, plan: Plan, cand, order, scores, idfs, budget: Budge
     tf = np.zeros((depth, len(groups)), dtype=np.float64)
     opening = np.zeros((depth, len(groups)), dtype=np.float64)
     for gi, g in enumerate(groups):
-        ids, tfw, _ = _group(snap, g, plan)
-        if len(ids):
-            loc = np.minimum(np.searchsorted(ids, docs), len(ids) - 1)
-            present = ids[loc] == docs
-            tf[present, gi] = tfw[loc[present]]
+        if len(g) == 1:
+            present, values = snap.term(g[0]).at(docs)
+            tf[present, gi] = values
+        else:
+            ids, tfw, _ = _group(snap, g, plan)
+            if len(ids):
+                loc = np.minimum(np.searchsorted(ids, docs), len(ids) - 1)
+                present = ids[loc] == docs
+                tf[present, gi] = tfw[loc[present]]
         if len(g) == 1 and g[0] in index_of:
             ti = index_of[g[0]]
             for j in range(depth):

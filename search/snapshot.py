@@ -30,6 +30,9 @@ CACHE_BYTES = 96 << 20  # decoded postings kept per snapshot (LRU by term)
 # matching, scoring and re-ranking, and must not load a common word twice.
 KEEP_RECENT_TERMS = 16
 STORED_CACHE = 1024
+# A frequent term's scores are added at the candidates only when they are fewer than one
+# document in this many (gathering and scattering them costs about twice a pass over all).
+DENSE_AT_SHARE = 2
 # How long a request waits for the vocabulary and the speller being built in the background
 # when a generation has just opened (at most its own budget).
 VOCABULARY_WAIT = 30.0
@@ -105,20 +108,84 @@ EMPTY = FieldPostings(np.zeros(0, np.int32))
 
 
 class TermPostings:
-    """A term over the text fields: per-field postings and its combined BM25F tf~."""
+    """A term over the text fields: per-field postings and its combined BM25F tf~, as the
+    documents having it and their tf~ (``ids``, ``tfw``), or for a frequent term as the tf~ of
+    every document (``dense``, 0 where absent): finding a frequent term's documents costs as
+    much as the rest of its reading, and its mask and scores need only the dense form."""
 
-    __slots__ = ("term", "fields", "ids", "tfw", "size")
+    __slots__ = ("term", "fields", "dense", "_ids", "_tfw", "_df", "size")
 
-    def __init__(self, term: str, fields: dict, ids: np.ndarray, tfw: np.ndarray):
+    def __init__(self, term: str, fields: dict, ids: np.ndarray | None = None, tfw: np.ndarray | None = None,
+                 dense: np.ndarray | None = None):
         self.term = term
         self.fields = fields
-        self.ids = ids
-        self.tfw = tfw
-        self.size = ids.nbytes + tfw.nbytes + sum(p.nbytes for p in fields.values()) + 64
+        self.dense = dense
+        self._ids, self._tfw = ids, tfw
+        self._df: int | None = None if dense is not None else len(ids)
+        held = dense.nbytes if dense is not None else ids.nbytes + tfw.nbytes
+        self.size = held + sum(p.nbytes for p in fields.values()) + 64
+
+    @property
+    def ids(self) -> np.ndarray:
+        """The documents having the term (a frequent term's found anew each time: never kept
+        beside its dense form, which the cache's size counts alone)."""
+        if self._ids is not None:
+            return self._ids
+        return np.flatnonzero(self.dense != 0).astype(np.int32)  # bool first: ranking._combine_dense
+
+    @property
+    def tfw(self) -> np.ndarray:
+        """tf~ of the documents of ``ids``, in that order."""
+        if self._tfw is not None:
+            return self._tfw
+        return self.dense[self.dense != 0]
 
     @property
     def df(self) -> int:
-        return len(self.ids)
+        if self._df is None:
+            self._df = int(np.count_nonzero(self.dense))
+        return self._df
+
+    def mask(self, n: int) -> np.ndarray:
+        """The documents having the term, as a fresh bool array of ``n``."""
+        if self.dense is not None:
+            return self.dense != 0
+        m = np.zeros(n, dtype=bool)
+        m[self._ids] = True
+        return m
+
+    def mark(self, m: np.ndarray) -> None:
+        """Set ``m`` (bool per document) where the term is."""
+        if self.dense is not None:
+            np.logical_or(m, self.dense != 0, out=m)
+        else:
+            m[self._ids] = True
+
+    def add_to(self, scores: np.ndarray, weight: float, k1: float, docs: np.ndarray | None = None) -> None:
+        """Add ``weight`` x the saturated tf~ to ``scores`` (float32 per document), where the term
+        is; a frequent term only at ``docs`` (ascending doc numbers) when given: the only scores
+        read afterwards."""
+        if self.dense is not None:
+            # 0 where absent: adds nothing there, and each document the same float32 sum.
+            if docs is not None and len(docs) * DENSE_AT_SHARE < len(scores):
+                scores[docs] += weight * ranking.saturate(self.dense[docs], k1)
+            else:
+                np.add(scores, weight * ranking.saturate(self.dense, k1), out=scores)
+        elif len(self._ids):
+            arrays.scatter_add(scores, self._ids, weight * ranking.saturate(self._tfw, k1))
+
+    def at(self, docs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(which of ``docs`` have the term, their tf~) for doc numbers ``docs``."""
+        if self.dense is not None:
+            vals = self.dense[docs]
+            present = vals != 0
+            return present, vals[present]
+        ids = self._ids
+        if not len(ids):
+            return np.zeros(len(docs), dtype=bool), np.zeros(0, np.float32)
+        loc = np.minimum(np.searchsorted(ids, docs), len(ids) - 1)
+        present = ids[loc] == docs
+        return present, self._tfw[loc[present]]
 
 
 # ---------------------------------------------------------------- snapshot
@@ -287,7 +354,12 @@ class Snapshot:
             # Without a lead, the title is the summary of the document and weighs as a lead.
             tids = fields["title"].ids
             xs["title"] = xs["title"] * np.where(self.has_lead[tids], 1.0, p.weights["lead"] / p.weights["title"])
-        ids, tfw = ranking.combine_fields({f: fields[f].ids for f in xs}, xs, p.weights, self.n)
+        ids_by_field = {f: fields[f].ids for f in xs}
+        if ranking.is_dense(ids_by_field, self.n):
+            dense = ranking.dense_tf(ids_by_field, xs, p.weights, self.n)
+            if dense is not None:
+                return TermPostings(term, fields, dense=dense)
+        ids, tfw = ranking.combine_fields(ids_by_field, xs, p.weights, self.n)
         return TermPostings(term, fields, ids, tfw)
 
     def field_terms(self, field: str, term: str) -> np.ndarray:

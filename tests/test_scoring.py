@@ -5,7 +5,11 @@ from types import SimpleNamespace
 
 import numpy as np
 
-from search import ranking, scoring
+import pytest
+
+from search import ranking, scoring, snapshot
+from search.engine import Engine
+from search.model import SearchRequest
 
 
 def _snapshot(rng, n: int, stories: int):
@@ -13,7 +17,7 @@ def _snapshot(rng, n: int, stories: int):
     story_of = rng.integers(0, stories + n, n)  # numbers past ``stories`` are mostly alone
     story_size = np.bincount(story_of, minlength=stories + n).astype(np.int32)
     return SimpleNamespace(n=n, day=rng.integers(20200101, 20200105, n).astype(np.int32), story_of=story_of,
-                           story_size=story_size)
+                           story_size=story_size, in_multi_story=story_size[story_of] > 1)
 
 
 def test_the_best_leaders_are_the_head_of_every_leader_ranked():
@@ -38,3 +42,54 @@ def test_story_count_is_the_distinct_stories_of_the_matches():
         snap = _snapshot(rng, n, int(rng.choice([2, n // 20 + 1])))
         cand = np.flatnonzero(rng.random(n) < rng.choice([0.001, 0.05, 0.9]))
         assert scoring.story_count(snap, cand) == len(set(snap.story_of[cand].tolist())), trial
+
+
+QUERIES = ["munitions", "munitions livrées Kiev", "Kiev OU Moscou", "livr*", "\"livraison de munitions\"",
+           "Stoltenberg OTAN sommet", "la France et l'Allemagne", "élection présidentielle -Macron"]
+
+
+def _answers(root) -> list:
+    engine = Engine(root)
+    out = []
+    for q in QUERIES:
+        resp = engine.search(SearchRequest(q=q, per_page=20, time_budget_ms=60_000))
+        out.append((resp.total, resp.stories, resp.match, [(h.id, h.score) for h in resp.hits],
+                    {k: [(i.value, i.count) for i in v] for k, v in resp.facets.items()}))
+    hits = engine.search(SearchRequest(q="munitions")).hits
+    out.append([(h.id, h.score) for h in engine.related(hits[0].id, budget_ms=None)] if hits else [])
+    return out
+
+
+@pytest.mark.parametrize("at_share", [2, 10**9])
+def test_frequent_terms_held_as_every_documents_tf_answer_as_when_held_as_postings(search_index, monkeypatch, at_share):
+    monkeypatch.setattr(snapshot, "DENSE_AT_SHARE", at_share)  # scores added at the candidates, or everywhere
+    monkeypatch.setattr(ranking, "DENSE_MERGE_RATIO", 0)  # no term is frequent
+    sparse = _answers(search_index)
+    monkeypatch.setattr(ranking, "DENSE_MERGE_RATIO", 10**9)  # every term is
+    dense = _answers(search_index)
+    assert dense == sparse
+    assert sum(a[0] for a in sparse[:-1]) > 10 and sparse[-1]
+
+
+def test_a_term_held_densely_gives_its_documents_and_tf_as_its_postings():
+    rng = np.random.default_rng(11)
+    n = 200
+    ids = np.sort(rng.choice(n, 60, replace=False)).astype(np.int32)
+    tfw = (rng.random(60) + 0.2).astype(np.float32)
+    full = np.zeros(n, np.float32)
+    full[ids] = tfw
+    sparse, dense = snapshot.TermPostings("t", {}, ids, tfw), snapshot.TermPostings("t", {}, dense=full)
+    assert np.array_equal(dense.ids, ids) and np.array_equal(dense.tfw, tfw) and dense.df == sparse.df == 60
+    assert np.array_equal(dense.mask(n), sparse.mask(n))
+    docs = np.arange(0, n, 3)
+    for a, b in zip(dense.at(docs), sparse.at(docs)):
+        assert np.array_equal(a, b)
+    for docs in (None, np.arange(0, n, 7)):
+        got, want = np.ones(n, np.float32), np.ones(n, np.float32)
+        dense.add_to(got, 1.7, 1.2, docs)
+        sparse.add_to(want, 1.7, 1.2, docs)
+        at = slice(None) if docs is None else docs
+        assert np.array_equal(got[at], want[at])
+    m = np.zeros(n, dtype=bool)
+    dense.mark(m)
+    assert np.flatnonzero(m).tolist() == ids.tolist()
