@@ -55,7 +55,7 @@ class Plan:
         self.corrections: list[Correction] = []
         self.prefix_terms = 0  # expansions so far, against MAX_QUERY_PREFIX_TERMS
         self.prefix_share = MAX_PREFIX_TERMS  # expansions one prefix may have in this query
-        self.summed: dict[tuple, tuple] = {}  # prefix groups' postings summed, by group
+        self.summed: dict[tuple, "TermPostings"] = {}  # prefix groups' postings summed, by group
 
     def missing(self, doc: int) -> list[str]:
         """The typed clauses a document lacks, when the match is partial."""

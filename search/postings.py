@@ -296,7 +296,6 @@ class SegmentLayout:
     def __init__(self, schema, folder: Path):
         self.folder = Path(folder)
         self.keyword_fields = {name: schema[name] for name in keyword_fields(schema)}
-        # term -> [doc ids, frequencies, positions bytes, end of each posting's positions]
         self.vocab = _Vocabulary()
         self.tokens = {f: array("i") for f in TEXT_FIELDS}  # term numbers since the last run
         self.run_first = 0  # the first document of those tokens

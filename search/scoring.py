@@ -13,7 +13,7 @@ import numpy as np
 from . import analysis, arrays, highlight, ranking
 from .budget import Budget
 from .plan import Plan
-from .snapshot import EMPTY, Snapshot
+from .snapshot import EMPTY, Snapshot, TermPostings
 
 # Query words whose positions the re-ranking reads (proximity, opening): the rarest first.
 MAX_RERANK_TERMS = 32
@@ -37,15 +37,9 @@ def ranked(snap: Snapshot, plan: Plan, sort: str, cand: np.ndarray, k: int, budg
     if plan.groups and total:
         dense = np.zeros(snap.n, dtype=np.float32)
         for g in plan.groups:
-            if len(g) == 1:
-                tp = snap.term(g[0])
-                w = _group_weight(snap, plan, g, tp.df)
-                tp.add_to(dense, w, p.k1, cand)  # only the candidates' scores are read
-            else:
-                ids, tfw, df = _group(snap, g, plan)
-                w = _group_weight(snap, plan, g, df)
-                if len(ids):
-                    arrays.scatter_add(dense, ids, w * ranking.saturate(tfw, p.k1))
+            tp = _group_postings(snap, g, plan)
+            w = _group_weight(snap, plan, g, tp.df)
+            tp.add_to(dense, w, p.k1, cand)  # only the candidates' scores are read
             idfs[tuple(g)] = w
         scores = dense[cand]
     if collapse:
@@ -127,18 +121,16 @@ def _top_leaders(snap: Snapshot, cand: np.ndarray, scores: np.ndarray, want: int
         depth *= LEADER_DEPTH
 
 
-def _group(snap: Snapshot, group: list[str], plan: "Plan | None" = None):
-    """(ids, tf~, df) of a scoring group: one term, or the expansions of a prefix summed
-    (once per query: scoring and re-ranking both read it)."""
+def _group_postings(snap: Snapshot, group: list[str], plan: Plan) -> TermPostings:
+    """A scoring group as one term's postings: the term's own (dense when frequent), or the
+    expansions of a prefix summed (once per query: scoring and re-ranking both read it)."""
     if len(group) == 1:
-        tp = snap.term(group[0])
-        return tp.ids, tp.tfw, tp.df
+        return snap.term(group[0])
     key = tuple(group)
-    if plan is not None and key in plan.summed:
-        return plan.summed[key]
-    got = _sum_group(snap, group)
-    if plan is not None:
-        plan.summed[key] = got
+    got = plan.summed.get(key)
+    if got is None:
+        ids, tfw, _ = _sum_group(snap, group)
+        got = plan.summed[key] = TermPostings(" ".join(group), {}, ids, tfw)
     return got
 
 def _sum_group(snap: Snapshot, group: list[str]):
@@ -194,15 +186,8 @@ def _rerank(snap: Snapshot, plan: Plan, cand, order, scores, idfs, budget: Budge
     tf = np.zeros((depth, len(groups)), dtype=np.float64)
     opening = np.zeros((depth, len(groups)), dtype=np.float64)
     for gi, g in enumerate(groups):
-        if len(g) == 1:
-            present, values = snap.term(g[0]).at(docs)
-            tf[present, gi] = values
-        else:
-            ids, tfw, _ = _group(snap, g, plan)
-            if len(ids):
-                loc = np.minimum(np.searchsorted(ids, docs), len(ids) - 1)
-                present = ids[loc] == docs
-                tf[present, gi] = tfw[loc[present]]
+        present, values = _group_postings(snap, g, plan).at(docs)
+        tf[present, gi] = values
         if len(g) == 1 and g[0] in index_of:
             ti = index_of[g[0]]
             for j in range(depth):
