@@ -207,8 +207,8 @@ class StoryIndex:
         # Signatures made with other parameters cannot be compared: new dispatches only meet new ones.
         self.stored_usable = not fresh and row is not None and row[0] == PARAMS
         self.members: dict[str, Member] = {}
-        # Kept for every dispatch of a rebuild until it commits: a few hundred bytes each (a
-        # list per band key and per member took 4.5 KiB, 4.5 GiB at a million dispatches).
+        # Kept for every dispatch of a rebuild until it commits: about 2.6 KB each, the band
+        # keys in the buckets most of it (a list per band key and per member took 5.1 KB).
         self.keys: dict[str, array] = {}  # band keys of the members assigned
         self.buckets: dict[int, str | list[str]] = {}  # band key -> its member, or its members in order
         self.removed: set[str] = set()
