@@ -298,8 +298,7 @@ class StoryIndex:
             numbered = list(enumerate(self.members.values(), first))
             c.executemany("INSERT INTO members (n, doc, story, day, signature, title) VALUES (?, ?, ?, ?, ?, ?)",
                           ((n, m.doc, m.story, m.day, m.signature.tobytes(), m.title) for n, m in numbered))
-            c.executemany("INSERT OR IGNORE INTO bands (key, n) VALUES (?, ?)",
-                          ((k, n) for n, m in numbered for k in self.keys[m.doc]))
+            c.executemany("INSERT OR IGNORE INTO bands (key, n) VALUES (?, ?)", _key_order(numbered, self.keys))
         self.stored_usable = True
         self.fresh = False
         self.rollback()
@@ -310,6 +309,19 @@ class StoryIndex:
         self.keys.clear()
         self.buckets.clear()
         self.removed.clear()
+
+
+def _key_order(numbered: list[tuple[int, Member]], keys: dict[str, array]):
+    """The (band key, member number) rows of ``numbered`` in the bands table's order: inserted
+    in key order, each lands beside the last instead of anywhere in the tree (a million
+    dispatches' 30 million rows, inserted as they come, took most of a rebuild's writing)."""
+    if not numbered:
+        return iter(())
+    held = [keys[m.doc] for _, m in numbered]
+    key = np.frombuffer(b"".join(a.tobytes() for a in held), dtype=np.int64)
+    n = np.repeat(np.fromiter((n for n, _ in numbered), dtype=np.int64, count=len(numbered)), [len(a) for a in held])
+    o = np.lexsort((n, key))
+    return zip(key[o].tolist(), n[o].tolist())
 
 
 def _member(row) -> Member:

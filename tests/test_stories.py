@@ -258,3 +258,21 @@ def test_a_story_index_written_before_headlines_counted_is_opened(tmp_path):
         assert ix.assign("point-0", "2020-04-01", POINT, POINT) == stories.story_id("point-0")
         ix.commit()
     assert [m.title for m in stories.read_members(tmp_path)] == [stories.title_key(POINT)]
+
+
+def test_commit_stores_every_band_key_of_every_member_across_commits(tmp_path):
+    texts = {f"d{i}": f"Dépêche numéro {i} : le conseil municipal de Lyon vote le budget {i * 7} de la ville" for i in range(6)}
+    with stories.StoryIndex(tmp_path, fresh=True) as ix:
+        for doc in ["d0", "d1", "d2"]:
+            ix.assign(doc, "2020-04-01", texts[doc], f"Budget de Lyon {doc}")
+        ix.commit()
+    with stories.StoryIndex(tmp_path) as ix:
+        for doc in ["d3", "d4", "d5"]:
+            ix.assign(doc, "2020-04-02", texts[doc], f"Budget de Lyon {doc}")
+        ix.commit()
+    with sqlite3.connect(tmp_path / STORIES_FILE) as conn:
+        number = dict(conn.execute("SELECT doc, n FROM members"))
+        stored = set(conn.execute("SELECT key, n FROM bands"))
+    want = {(k, number[doc]) for doc in texts
+            for k in stories.band_keys(stories.signature(texts[doc])) + [stories.title_key(f"Budget de Lyon {doc}")]}
+    assert sorted(number) == sorted(texts) and stored == want
