@@ -23,7 +23,7 @@ import os
 import re
 import shutil
 from array import array
-from bisect import bisect_left, bisect_right
+from bisect import bisect_right
 from itertools import accumulate
 from pathlib import Path
 
@@ -171,9 +171,15 @@ class _Terms:
         o = self.offsets[first : min(first + TERMS_STRIDE, self.n) + 1].tolist()
         raw = self.blob[o[0] : o[-1]]
         base = o[0]
-        block = [raw[a - base : b - base] for a, b in zip(o, o[1:])]
-        i = bisect_left(block, key)
-        return first + i if i < len(block) and block[i] == key else None
+        # Bisected in place: a few slices of the block rather than all of its terms.
+        lo, hi = 0, len(o) - 1
+        while lo < hi:
+            mid = (lo + hi) // 2
+            if raw[o[mid] - base : o[mid + 1] - base] < key:
+                lo = mid + 1
+            else:
+                hi = mid
+        return first + lo if lo < len(o) - 1 and raw[o[lo] - base : o[lo + 1] - base] == key else None
 
     def raw(self) -> list[bytes]:
         """Every term, as stored."""

@@ -92,7 +92,12 @@ def idf(df: int, n: int, power: float = 1.0) -> float:
 
 def norm_tf(tf: np.ndarray, length: np.ndarray, avglen: float, b: float) -> np.ndarray:
     """Length-normalised term frequency of one field."""
-    return tf / (1.0 - b + b * length / max(avglen, 1e-9))
+    return tf / length_norm(length, avglen, b)
+
+
+def length_norm(length: np.ndarray, avglen: float, b: float) -> np.ndarray:
+    """What ``norm_tf`` divides a field's term frequency by, for each document."""
+    return 1.0 - b + b * length / max(avglen, 1e-9)
 
 
 def saturate(tf: np.ndarray, k1: float) -> np.ndarray:

@@ -223,6 +223,7 @@ class Snapshot:
         self._stale = ((previous._vocab or previous._stale[0], previous._speller or previous._stale[1])
                        if previous is not None else (None, None))
         self._words: dict = {}
+        self._norms: dict[str, np.ndarray] = {}
         self._source_display: dict[str, str] = {}
         self._entity_display: dict[tuple[str, str], str] = {}
 
@@ -338,18 +339,20 @@ class Snapshot:
             # Written in place from the mapped segments: one pass over a frequent term's postings.
             bounds = np.cumsum([0] + [len(got[0]) for got, _ in parts]).tolist()
             ids = np.empty(bounds[-1], dtype=np.int32)
-            tf = np.empty(bounds[-1], dtype=np.float32)
+            x = np.empty(bounds[-1], dtype=np.float32)
+            norm = self.length_norm(f)
             for (got, off), a, b in zip(parts, bounds, bounds[1:]):
                 np.add(got[0], np.int32(off), out=ids[a:b])
-                tf[a:b] = got[1]
+                # ranking.norm_tf, with each document's divisor computed once for the snapshot.
+                np.divide(got[1], norm[ids[a:b]], out=x[a:b], dtype=np.float32)
             bounds.pop()
             orig = None
             keep = self.live[ids] if self.n_live < self.n else None  # nothing deleted: all kept
             if keep is not None and not keep.all():
                 orig = np.flatnonzero(keep).astype(np.int32)
-                ids, tf = arrays.masked(ids, keep), arrays.masked(tf, keep)
+                ids, x = arrays.masked(ids, keep), arrays.masked(x, keep)
             fields[f] = FieldPostings(ids, tuple(got[2:] for got, _ in parts), bounds, orig)
-            xs[f] = ranking.norm_tf(tf, self.lengths[f][ids], self.avg[f], p.b[f])
+            xs[f] = x
         if "title" in xs and p.weights["title"]:
             # Without a lead, the title is the summary of the document and weighs as a lead.
             tids = fields["title"].ids
@@ -361,6 +364,14 @@ class Snapshot:
                 return TermPostings(term, fields, dense=dense)
         ids, tfw = ranking.combine_fields(ids_by_field, xs, p.weights, self.n)
         return TermPostings(term, fields, ids, tfw)
+
+    def length_norm(self, field: str) -> np.ndarray:
+        """Each document's divisor of a text field's term frequencies (ranking.length_norm),
+        computed on first use: a frequent term would otherwise pay it over its every posting."""
+        got = self._norms.get(field)
+        if got is None:
+            got = self._norms[field] = ranking.length_norm(self.lengths[field], self.avg[field], self.params.b[field])
+        return got
 
     def field_terms(self, field: str, term: str) -> np.ndarray:
         """Doc numbers having ``term`` in a keyword field (title words use ``term``)."""

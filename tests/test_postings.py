@@ -416,3 +416,14 @@ def test_postings_gathered_in_several_runs_are_those_of_one(tmp_path: Path, monk
     value = body["vblob"][body["vstart"][body["start"][i] + 1]:body["vstart"][body["start"][i] + 2]]
     assert value == postings.encode_positions([0, 301, 70_302]) and value[0] == 2
     assert {v[0] for v in (body["vblob"][a:b] for a, b in zip(body["vstart"][:-1], body["vstart"][1:]))} == {0, 1, 2}
+
+
+def test_terms_are_found_in_every_position_of_their_block_and_absent_ones_are_not():
+    words = sorted(f"{a}{b}".encode("utf-8") for a in "abcdefghij" for b in "éklmnopqrs")
+    blob = b"".join(words)
+    offsets = np.concatenate([[0], np.cumsum([len(w) for w in words])]).astype(np.int64)
+    terms = postings._Terms(postings._Blob(blob), offsets)
+    assert len(words) > 3 * postings.TERMS_STRIDE
+    assert [terms.find(w) for w in words] == list(range(len(words)))
+    for absent in [b"", b"0", b"a", b"ab", b"a\xc3", b"jz", b"z", words[-1] + b"a", words[postings.TERMS_STRIDE] + b"!"]:
+        assert terms.find(absent) is None, absent
