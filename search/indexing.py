@@ -376,7 +376,7 @@ def rebuild(
         try:
             ix = whoosh_index.create_in(str(tmp), make_schema())
             counts = EntityCounts()
-            words: Counter = Counter()  # the spelling table (spelling.py): words as written
+            words: Counter = Counter()  # the spelling table (spelling.py), its words folded
             bar = None
             if progress and sys.stderr.isatty():
                 bar = _progress(count_records(sources), "indexation")
@@ -418,7 +418,7 @@ def rebuild(
             report.story_seconds += time.perf_counter() - t_story
             report.seconds = time.perf_counter() - t0
             _write_json(tmp / ENTITIES_FILE, counts.to_json())
-            spelling.write_words(tmp, spelling.folded_counts(words))
+            spelling.write_words(tmp, words)
             _write_json(
                 tmp / META_FILE,
                 {

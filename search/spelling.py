@@ -129,9 +129,9 @@ def read_words(gen_dir: Path) -> Counter:
 
 
 def merge_words(gen_dir: Path, added: Counter) -> None:
-    """Add the folded counts of newly indexed dispatches to the generation's table."""
+    """Add the folded counts (``folded_counts``) of newly indexed dispatches to the generation's table."""
     counts = read_words(gen_dir)
-    counts.update(folded_counts(added))
+    counts.update(added)
     write_words(gen_dir, counts)
 
 

@@ -64,7 +64,8 @@ def _analyse_chunk(docs: list[Dispatch], to_fields: Callable) -> tuple[list[Anal
     for doc in docs:
         out.append(analyse(doc, to_fields(doc, [], [])))
         count_words(doc, words)
-    return out, words
+    # Folded here: fewer words for the writer's process to add up, and none to fold at the end.
+    return out, spelling.folded_counts(words)
 
 
 class AnalysisDied(RuntimeError):
@@ -76,12 +77,14 @@ DIED = "un processus d'indexation s'est arrêté en cours de route (l'analyse de
 
 def analysed(items: Iterator[tuple], to_fields: Callable, procs: int, words: Counter) -> Iterator[tuple]:
     """Each item (a dispatch first) with its ``Analysed`` appended, in order; the words counted
-    into ``words``. ``to_fields``: the writer's fields of a dispatch (its people and places do
+    into ``words``, folded (spelling.folded_counts). ``to_fields``: the writer's fields of a dispatch (its people and places do
     not matter here). With ``procs`` > 1, analysed by that many processes."""
     if procs <= 1:
+        raw: Counter = Counter()
         for item in items:
-            count_words(item[0], words)
+            count_words(item[0], raw)
             yield (*item, analyse(item[0], to_fields(item[0], [], [])))
+        words.update(spelling.folded_counts(raw))
         return
     # Forked: the workers start with the analyzer's tables already loaded.
     pool = ProcessPoolExecutor(procs, mp_context=multiprocessing.get_context("fork"))

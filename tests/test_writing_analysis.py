@@ -36,7 +36,8 @@ def test_analysing_processes_give_what_the_writer_computes_itself(tmp_path, monk
     alone, words_alone = _run(docs, 1)
     pooled, words_pooled = _run(docs, 2)
     assert [item[0].id for item in pooled] == [d.id for d in docs]
-    assert words_pooled == words_alone and words_alone["incendie"] + words_alone["Incendie"] > 0
+    # Folded for the spelling table (« Incendie » and « incendie » one word), whatever the processes.
+    assert words_pooled == words_alone and words_alone["incendie"] > 0 and "Incendie" not in words_alone
     for (doc, _, _, a), (_, _, _, b) in zip(alone, pooled):
         assert a.terms == b.terms and a.title == b.title and np.array_equal(a.signature, b.signature), doc.id
         # The story's signature and headline are those of the text shown, as stories.assign reads it.
