@@ -26,6 +26,23 @@ def sorted_unique(a: np.ndarray) -> np.ndarray:
     return s[keep]
 
 
+def sorted_union(parts: list[np.ndarray]) -> tuple[np.ndarray, list[np.ndarray]]:
+    """(the distinct values of ascending arrays of distinct values, ascending; for each part,
+    where its values are in that union): one sort of runs, where looking each part up in the
+    union costs a binary search a value."""
+    if len(parts) == 1:
+        return parts[0], [np.arange(len(parts[0]))]
+    cat = np.concatenate(parts)
+    order = np.argsort(cat, kind="stable")
+    s = cat[order]
+    new = np.empty(len(s), dtype=bool)
+    new[:1] = True
+    np.not_equal(s[1:], s[:-1], out=new[1:])
+    loc = np.empty(len(cat), dtype=np.intp)
+    loc[order] = np.cumsum(new) - 1
+    return s[new], np.split(loc, np.cumsum([len(p) for p in parts[:-1]]))
+
+
 def sorted_intersect(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """The values in both ascending, distinct arrays (``np.intersect1d`` without its sort): the
     shorter is looked up in the longer, so a rare word costs little against a common one."""

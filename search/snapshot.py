@@ -168,11 +168,11 @@ class TermPostings:
         if self.dense is not None:
             # 0 where absent: adds nothing there, and each document the same float32 sum.
             if docs is not None and len(docs) * DENSE_AT_SHARE < len(scores):
-                scores[docs] += weight * ranking.saturate(self.dense[docs], k1)
+                arrays.scatter_add(scores, docs, ranking.weighted_saturate(self.dense[docs], weight, k1))
             else:
-                np.add(scores, weight * ranking.saturate(self.dense, k1), out=scores)
+                np.add(scores, ranking.weighted_saturate(self.dense, weight, k1), out=scores)
         elif len(self._ids):
-            arrays.scatter_add(scores, self._ids, weight * ranking.saturate(self._tfw, k1))
+            arrays.scatter_add(scores, self._ids, ranking.weighted_saturate(self._tfw, weight, k1))
 
     def at(self, docs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(which of ``docs`` have the term, their tf~) for doc numbers ``docs``."""

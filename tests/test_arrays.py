@@ -51,3 +51,15 @@ def test_masked_is_boolean_indexing():
     got = arrays.masked(a, mask)
     assert got.dtype == np.int32 and np.array_equal(got, a[mask])
     assert len(arrays.masked(a, np.zeros(5000, dtype=bool))) == 0
+
+
+def test_sorted_union_gives_the_distinct_values_and_where_each_part_lands():
+    title = np.array([3, 9, 40], dtype=np.int32)
+    lead = np.array([1, 3, 41], dtype=np.int32)
+    body = np.array([0, 1, 3, 9, 12, 41, 70], dtype=np.int32)
+    union, (at_title, at_lead, at_body) = arrays.sorted_union([title, lead, body])
+    assert union.tolist() == [0, 1, 3, 9, 12, 40, 41, 70]
+    assert union[at_title].tolist() == title.tolist() and union[at_lead].tolist() == lead.tolist()
+    assert union[at_body].tolist() == body.tolist()
+    alone, (at,) = arrays.sorted_union([body])
+    assert alone.tolist() == body.tolist() and at.tolist() == list(range(len(body)))

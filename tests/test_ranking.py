@@ -81,3 +81,13 @@ def test_fields_combined_densely_or_not_give_the_same_postings():
     dense = ranking.combine_fields(ids, xs, weights, n)
     assert np.array_equal(sparse[0], dense[0]) and np.allclose(sparse[1], dense[1], rtol=1e-6)
     assert dense[0].dtype == np.int32 and len(dense[0]) == len(np.union1d(np.union1d(ids["title"], ids["lead"]), ids["body"]))
+
+
+def test_weighted_saturation_is_the_formula_bit_for_bit_in_either_precision():
+    rng = np.random.default_rng(7)
+    for dtype in (np.float32, np.float64):
+        tf = (rng.random(1000) * 5).astype(dtype)
+        tf[::7] = 0
+        got = ranking.weighted_saturate(tf, 2.718281828, 1.2)
+        want = 2.718281828 * ranking.saturate(tf, 1.2)
+        assert got.dtype == want.dtype == dtype and np.array_equal(got, want)
