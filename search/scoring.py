@@ -181,9 +181,8 @@ def _rerank(snap: Snapshot, plan: Plan, cand, order, scores, idfs, budget: Budge
             ok[ok] = fp.ids[loc[ok]] == docs[ok]
             if not fp.has_positions:
                 continue
-            held = np.flatnonzero(ok)
-            for j, ps in zip(held.tolist(), fp.positions_lists(loc[held])):
-                pos[f][j][ti] = ps
+            for j in np.flatnonzero(ok):
+                pos[f][j][ti] = fp.positions_at(int(loc[j]))
     tf = np.zeros((depth, len(groups)), dtype=np.float64)
     opening = np.zeros((depth, len(groups)), dtype=np.float64)
     for gi, g in enumerate(groups):

@@ -83,20 +83,6 @@ class FieldPostings:
         return postings.decode_positions(blob[int(vstart[j]) : int(vstart[j + 1])])
 
 
-    def positions_lists(self, idx: np.ndarray) -> list[list[int]]:
-        """The positions of the postings ``idx`` (in any order), each as ``positions_at`` gives
-        them, decoded together."""
-        idx = np.asarray(idx, dtype=np.int64)
-        order = np.argsort(idx, kind="stable")
-        counts, flat = self.positions_many(idx[order])
-        values = flat.tolist()
-        out: list = [None] * len(idx)
-        a = 0
-        for k, b in zip(order.tolist(), np.cumsum(counts).tolist()):
-            out[k] = values[a:b]
-            a = b
-        return out
-
     def positions_many(self, idx: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(positions per posting, the positions end to end) of the postings ``idx`` (ascending)."""
         idx = np.asarray(idx, dtype=np.int64)
