@@ -84,6 +84,7 @@ class FacetIndex:
         self.n_docs = n_docs
         self._starts = starts
         self._totals: np.ndarray | None = None
+        self._value_of_doc: np.ndarray | None | bool = False  # False: not looked at yet
         self._words: tuple[list[str], list[int]] | None = None
         # Values read as another one (a surname joined to the full name: search.surnames).
         self.aliases: dict[str, str] = {}
@@ -102,6 +103,12 @@ class FacetIndex:
             return np.zeros(0, np.int64)
         if docs is None:
             docs = np.flatnonzero(mask)
+        single = self._single_values()
+        if single is not None:
+            # One value at most a document (a source): counted from each document's own value,
+            # the documents without one counted apart and dropped.
+            chosen = single[docs] if len(docs) * SPARSE_SHARE < self.n_docs else arrays.masked(single, mask)
+            return np.bincount(chosen, minlength=len(self.keys) + 1)[: len(self.keys)]
         if len(docs) * SPARSE_SHARE < self.n_docs:
             return self._count_docs(docs)
         if live is not None:
@@ -113,6 +120,18 @@ class FacetIndex:
                 return self.totals(live) - self._count_docs(np.flatnonzero(outside))
         sel = mask[self.doc_of_pair]
         return np.bincount(arrays.masked(self.key_of_pair, sel), minlength=len(self.keys))
+
+    def _single_values(self) -> np.ndarray | None:
+        """Each document's value id (``len(keys)`` for none) when no document has two, else None;
+        found on first use (a field of several values a document has none)."""
+        got = self._value_of_doc
+        if got is False:
+            got = None
+            if not len(self.doc_of_pair) or int(np.max(np.diff(self._starts))) <= 1:
+                got = np.full(self.n_docs, len(self.keys), dtype=np.int32)
+                got[self.doc_of_pair] = self.key_of_pair
+            self._value_of_doc = got
+        return got
 
     def _count_docs(self, docs: np.ndarray) -> np.ndarray:
         """Values counted over the pairs of ``docs`` (ascending doc numbers) only."""

@@ -201,3 +201,17 @@ def test_exclusions_are_validated(engine):
 def test_export_results_honour_exclusions(engine):
     resp, hits = engine.results(SearchRequest(q="", exclude_sources=("ats",)), 100)
     assert resp.total == 6 and all(h.source.lower() != "ats" for h in hits)
+
+
+def test_a_facet_of_one_value_a_document_counts_like_its_pairs():
+    rng = np.random.default_rng(5)
+    n = 4000
+    docs = np.sort(rng.choice(n, 3000, replace=False)).astype(np.int32)  # a quarter of the documents have none
+    fi = FacetIndex.from_pairs([f"agence {i:02d}" for i in range(30)], docs, rng.integers(0, 30, 3000).astype(np.int32), n)
+    live = rng.random(n) < 0.97
+    for share in (0.0, 0.002, 0.05, 0.2, 0.5, 1.0):  # both sides of the switch to every document
+        mask = (rng.random(n) < share) & live
+        whole = np.bincount(fi.key_of_pair[mask[fi.doc_of_pair]], minlength=30)
+        assert fi.counts(mask).tolist() == whole.tolist(), share
+        assert fi.counts(mask, np.flatnonzero(mask), live).tolist() == whole.tolist(), share
+    assert fi._single_values() is not None and fi.totals(live).sum() == np.count_nonzero(live[docs])
