@@ -85,6 +85,7 @@ class FacetIndex:
         self._starts = starts
         self._totals: np.ndarray | None = None
         self._value_of_doc: np.ndarray | None | bool = False  # False: not looked at yet
+        self._doc_of_pair_intp: np.ndarray | None = None
         self._words: tuple[list[str], list[int]] | None = None
         # Values read as another one (a surname joined to the full name: search.surnames).
         self.aliases: dict[str, str] = {}
@@ -118,8 +119,16 @@ class FacetIndex:
             # rest are its counts.
             if n_out * SPARSE_SHARE < self.n_docs and n_out + len(docs) == int(np.count_nonzero(live)):
                 return self.totals(live) - self._count_docs(np.flatnonzero(outside))
-        sel = mask[self.doc_of_pair]
+        sel = mask[self._pair_docs()]
         return np.bincount(arrays.masked(self.key_of_pair, sel), minlength=len(self.keys))
+
+    def _pair_docs(self) -> np.ndarray:
+        """``doc_of_pair`` as numpy's own index type, made on first use: numpy converts 32-bit
+        indices on every gather (over a million dispatches' places, 4 ms against 1.4)."""
+        got = self._doc_of_pair_intp
+        if got is None:
+            got = self._doc_of_pair_intp = self.doc_of_pair.astype(np.intp)
+        return got
 
     def _single_values(self) -> np.ndarray | None:
         """Each document's value id (``len(keys)`` for none) when no document has two, else None;
