@@ -60,6 +60,9 @@ TITLE_WINDOW_DAYS = 3
 PARAMS = (f"shingle={SHINGLE};perm={NUM_PERM};seed={SEED};lsh={LSH_THRESHOLD};scheme=affine32;"
           f"title={TITLE_MIN_TERMS},{TITLE_WINDOW_DAYS}")
 STORY_ID_LENGTH = 16  # hex digits of a story id: a 64-bit number, the index's ``story`` column
+# Band rows handed to SQLite at a commit are turned into Python integers this many at a time,
+# not a million dispatches' 30 million at once.
+KEY_ROWS_CHUNK = 1 << 20
 
 # Bands refer to members by number and are clustered by key (WITHOUT ROWID): a band look-up is
 # one index range, and the table costs about 12 bytes a band (32 bands a dispatch).
@@ -321,7 +324,13 @@ def _key_order(numbered: list[tuple[int, Member]], keys: dict[str, array]):
     key = np.frombuffer(b"".join(a.tobytes() for a in held), dtype=np.int64)
     n = np.repeat(np.fromiter((n for n, _ in numbered), dtype=np.int64, count=len(numbered)), [len(a) for a in held])
     o = np.lexsort((n, key))
-    return zip(key[o].tolist(), n[o].tolist())
+    return _rows(key, n, o)
+
+
+def _rows(key: np.ndarray, n: np.ndarray, order: np.ndarray):
+    for a in range(0, len(order), KEY_ROWS_CHUNK):
+        part = order[a : a + KEY_ROWS_CHUNK]
+        yield from zip(key[part].tolist(), n[part].tolist())
 
 
 def _member(row) -> Member:

@@ -260,7 +260,8 @@ def test_a_story_index_written_before_headlines_counted_is_opened(tmp_path):
     assert [m.title for m in stories.read_members(tmp_path)] == [stories.title_key(POINT)]
 
 
-def test_commit_stores_every_band_key_of_every_member_across_commits(tmp_path):
+def test_commit_stores_every_band_key_of_every_member_across_commits(tmp_path, monkeypatch):
+    monkeypatch.setattr(stories, "KEY_ROWS_CHUNK", 5)  # rows handed to SQLite in several chunks
     texts = {f"d{i}": f"Dépêche numéro {i} : le conseil municipal de Lyon vote le budget {i * 7} de la ville" for i in range(6)}
     with stories.StoryIndex(tmp_path, fresh=True) as ix:
         for doc in ["d0", "d1", "d2"]:
