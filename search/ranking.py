@@ -119,12 +119,11 @@ def combine_fields(ids_by_field: dict, xs_by_field: dict, weights: dict, n: int 
     ``ids_by_field[f]`` are sorted doc numbers, ``xs_by_field[f]`` their normalised tf; ``n``
     (the number of documents, if known) lets a frequent term merge its fields in linear time.
     """
-    parts = [ids_by_field[f] for f in TEXT_FIELDS if len(ids_by_field.get(f, ()))]
-    if not parts:
+    present = [f for f in TEXT_FIELDS if len(ids_by_field.get(f, ()))]
+    if not present:
         return np.zeros(0, np.int32), np.zeros(0, np.float32)
     if is_dense(ids_by_field, n):
         return _combine_dense(ids_by_field, xs_by_field, weights, n)
-    present = [f for f in TEXT_FIELDS if len(ids_by_field.get(f, ()))]
     ids, locs = arrays.sorted_union([ids_by_field[f] for f in present])
     at = dict(zip(present, locs))
     summary = np.zeros(len(ids), np.float32)
