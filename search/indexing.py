@@ -18,7 +18,7 @@ from typing import Callable, Iterable, Iterator
 
 from whoosh import index as whoosh_index
 from whoosh.columns import NumericColumn
-from whoosh.fields import COLUMN, ID, KEYWORD, NUMERIC, STORED, Schema
+from whoosh.fields import COLUMN, ID, STORED, Schema
 
 from . import docarrays, postings, spelling, stories, writing_analysis
 from .dates import date_number, release_time  # noqa: F401 - re-exported
@@ -61,6 +61,9 @@ MIN_KEPT_SHARE = 0.5
 # segment's postings in memory until then (about 4 KiB a dispatch, so 1 GiB for each of two
 # processes), and each commit adds a segment per process, which every term lookup then visits.
 BATCH_DOCS = 500_000
+# A document without a value in an unsigned 32-bit column reads as this: what Whoosh's sortable
+# NUMERIC fields gave, before these numbers became columns only (wi.uint32_column reads both).
+UINT32_DEFAULT = 2**32 - 1
 
 
 class StrictFailure(IndexError_):
@@ -85,8 +88,10 @@ def open_generation(root: str | os.PathLike | None = None):
 
 
 def make_schema() -> Schema:
-    """The index schema. The text fields are only stored here: their postings are Dépêche's
-    own, laid out by the segment writers (postings.py)."""
+    """The index schema. Whoosh indexes the id alone (a dispatch is replaced by its id): the
+    postings of the text fields and of the keyword fields (dates, sources, people, places, agency
+    metadata) are Dépêche's own, laid out by the segment writers from the values stored here
+    (postings.py), and its numbers are columns only."""
     return Schema(
         id=ID(stored=True, unique=True),
         # The display title, lead and body; what is indexed where it differs is in
@@ -94,22 +99,22 @@ def make_schema() -> Schema:
         title=STORED(),
         lead=STORED(),
         body=STORED(),
-        date=ID(stored=True),  # as precise as the source: YYYY, YYYY-MM or YYYY-MM-DD
-        day=NUMERIC(int, bits=32, sortable=True, signed=False),  # YYYYMMDD, 00 for unknown parts
-        month=ID(),  # YYYY-MM, for the date facet and month filters
-        source=ID(stored=True),  # entity_key-style folded value, for filtering
-        section=ID(stored=True),
-        people=KEYWORD(commas=True, stored=True, scorable=False),
-        places=KEYWORD(commas=True, stored=True, scorable=False),
+        date=STORED(),  # as precise as the source: YYYY, YYYY-MM or YYYY-MM-DD
+        day=COLUMN(NumericColumn("I", default=UINT32_DEFAULT)),  # YYYYMMDD, 00 for unknown parts
+        month=STORED(),  # YYYY-MM, for the date facet and month filters
+        source=STORED(),  # entity_key-style folded value, for filtering
+        section=STORED(),
+        people=STORED(),  # given comma-separated, stored as the list (``_stored_people``)
+        places=STORED(),
         meta=STORED(),  # display values: source, section, url, subheads, title_derived, agency
         # Agency items only (an index built before them gains these fields on its next
         # `index add`): folded keys like source, for facets and filters.
-        urgency=ID(),  # "1" .. "9"
-        genre=ID(),
-        subjects=KEYWORD(commas=True, scorable=False),  # Media Topic names
-        language=ID(),  # BCP 47 primary tag
-        slugline=ID(),
-        release=NUMERIC(int, bits=32, sortable=True, signed=False),  # embargo end, epoch seconds; 0: none
+        urgency=STORED(),  # "1" .. "9"
+        genre=STORED(),
+        subjects=STORED(),  # Media Topic names, comma-separated
+        language=STORED(),  # BCP 47 primary tag
+        slugline=STORED(),
+        release=COLUMN(NumericColumn("I", default=UINT32_DEFAULT)),  # embargo end, epoch seconds; 0: none
         # The story the dispatch is a version of (stories.story_number of its id; 0: none), a
         # column only: the engine reads it for every document at once. An index built before
         # stories gains it on its next `index add`, its older dispatches each a story of their own.

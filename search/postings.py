@@ -1,7 +1,9 @@
 """Dépêche's own on-disk postings: per Whoosh segment, flat arrays every process maps.
 
-Whoosh keeps the stored fields, the columns and the postings of the small keyword fields; the
-text fields' postings are Dépêche's alone. A segment writer gathers them as it adds documents
+Whoosh keeps the stored fields, the columns and the postings of the id (by which a dispatch is
+replaced); every other field's postings are Dépêche's alone: the text fields' and the keyword
+fields' (``KEYWORD_FIELDS``: dates, sources, people, places, agency metadata), the latter from
+the values the writer stores. A segment writer gathers them as it adds documents
 (``SegmentLayout``, hooked into Whoosh's writers by ``whoosh_internals``) and writes them beside
 the segment: per field, the sorted terms, where each term's postings start, the doc numbers,
 the frequencies and, for text fields, each posting's positions and each document's length. A
@@ -56,6 +58,12 @@ RUN_TOKENS = 1 << 21
 # the writer analyses a dispatch once, for its story and for its postings. Whoosh ignores
 # field names starting with an underscore.
 TERMS_KEY = "_terms"
+# The fields whose values are laid out as postings beside the text fields' (ids, dates, facets,
+# filters), from the values the writer is given or stores; the list fields hold several values.
+KEYWORD_FIELDS = ("id", "date", "month", "source", "section", "people", "places",
+                  "urgency", "genre", "subjects", "language", "slugline")
+LIST_FIELDS = frozenset({"people", "places", "subjects"})
+_LIST_ITEM = re.compile(r"[^,]+")
 
 
 def encode_positions(positions: list[int]) -> bytes:
@@ -282,14 +290,17 @@ def release_pages(maps) -> None:
             pass
 
 
-def keyword_fields(schema) -> list[str]:
-    """Indexed fields other than the text fields and numeric ranges: ids, facets, months."""
-    out = []
-    for name, field in schema.items():
-        if name in TEXT_FIELDS or not field.indexed or type(field).__name__ == "NUMERIC":
-            continue
-        out.append(name)
-    return out
+def keyword_terms(name: str, value) -> list[str]:
+    """A keyword field's terms in a document, from its value as given to the writer or as
+    stored: a list field's comma-separated items (stripped, as Whoosh's KEYWORD field split
+    them when it indexed these fields), another field's whole value."""
+    if value is None:
+        return []
+    if name not in LIST_FIELDS:
+        return [value]
+    if not isinstance(value, str):
+        value = ",".join(value)
+    return list(dict.fromkeys(item.strip() for item in _LIST_ITEM.findall(value)))
 
 
 # ---------------------------------------------------------------- writing
@@ -301,7 +312,7 @@ class SegmentLayout:
 
     def __init__(self, schema, folder: Path):
         self.folder = Path(folder)
-        self.keyword_fields = {name: schema[name] for name in keyword_fields(schema)}
+        self.keyword_fields = KEYWORD_FIELDS
         self.vocab = _Vocabulary()
         self.tokens = {f: array("i") for f in TEXT_FIELDS}  # term numbers since the last run
         self.run_first = 0  # the first document of those tokens
@@ -321,12 +332,10 @@ class SegmentLayout:
             got = terms[f]
             self.tokens[f].extend(map(number, got))
             self.lengths[f].append(len(got))
-        for name, field in self.keyword_fields.items():
-            value = fields.get(name)
-            if value is None:
-                continue
+        for name in self.keyword_fields:
             acc = self.keywords[name]
-            for tbytes, *_ in field.index(value):
+            for term in keyword_terms(name, fields.get(name)):
+                tbytes = _key(term)
                 got = acc.get(tbytes)
                 if got is None:
                     got = acc[tbytes] = array("i")
@@ -614,15 +623,19 @@ def open_mapped(path: Path, docs: int) -> SegmentPostings | None:
 
 
 def laid_out_again(sr) -> tuple[dict[str, dict], dict[str, np.ndarray]]:
-    """A segment's arrays built anew: text fields from its stored documents, keyword fields
-    from Whoosh's postings (deleted documents included, as in any segment)."""
+    """A segment's arrays built anew from its stored documents (deleted ones included, as in
+    any segment); a keyword field Whoosh indexed (an index written before it stopped) from
+    Whoosh's postings, since such a segment did not store every one of them."""
+    whoosh_indexed = [name for name in KEYWORD_FIELDS
+                      if name != "id" and name in sr.schema and sr.schema[name].indexed]
     layout = SegmentLayout(sr.schema, Path("."))
-    layout.keyword_fields = {}
+    layout.keyword_fields = tuple(name for name in KEYWORD_FIELDS if name not in whoosh_indexed)
+    layout.keywords = {name: {} for name in layout.keyword_fields}
     for doc in range(sr.doc_count_all()):
         layout.add(doc, sr.stored_fields(doc))
     fields, lengths = layout.arrays()
     try:
-        for name in keyword_fields(sr.schema):
+        for name in whoosh_indexed:
             got = wi.field_postings(sr, name, values=False)
             if got is not None:
                 fields[name] = got

@@ -17,21 +17,24 @@ from search.engine import Engine
 from search.generations import POSTINGS_PREFIX, current_generation
 from search.model import SearchRequest
 
+from corpus import build_agency_index
+
 
 def _layouts(root: Path) -> list[str]:
     return sorted(p.name for p in current_generation(root).iterdir() if p.name.startswith(POSTINGS_PREFIX))
 
 
-def _whoosh_postings(sr, field: str, term: str) -> list[int]:
-    """A keyword term's documents read Whoosh's own way, one posting at a time (the reference)."""
-    if (field, term.encode()) not in sr._terms:
-        return []
-    m = sr.postings(field, term)
-    ids = []
-    while m.is_active():
-        ids.append(m.id())
-        m.next()
-    return ids
+def _keyword_postings(sr, field: str) -> dict[str, list[int]]:
+    """A keyword field's term -> documents, from each stored document's values (the reference)."""
+    out: dict[str, list[int]] = {}
+    for doc in range(sr.doc_count_all()):
+        sf = sr.stored_fields(doc)
+        date = sf.get("date") or ""
+        values = {"id": [sf["id"]], "places": sf.get("places") or [], "source": [sf["source"]] if "source" in sf else [],
+                  "month": [date[:7]] if len(date) >= 7 else []}[field]
+        for value in dict.fromkeys(values):
+            out.setdefault(value, []).append(doc)
+    return out
 
 
 def _analysed_postings(sr) -> dict:
@@ -60,6 +63,9 @@ def _check_every_posting(gen: Path) -> int:
             assert terms == sorted(terms, key=lambda t: t.encode())
             if field in postings.TEXT_FIELDS:
                 assert set(terms) == set(want[field]), field
+            else:
+                keywords = _keyword_postings(sr, field)
+                assert set(terms) == set(keywords), field
             for term in terms:
                 ids, tf, vstart, values = seg.postings(field, term)
                 if field in postings.TEXT_FIELDS:
@@ -69,7 +75,7 @@ def _check_every_posting(gen: Path) -> int:
                     got = [postings.decode_positions(values[a:b]) for a, b in zip(vstart[:-1], vstart[1:])]
                     assert got == want_pos, (field, term)
                 else:
-                    assert list(ids) == _whoosh_postings(sr, field, term), (field, term)
+                    assert list(ids) == keywords[term], (field, term)
                 checked += 1
         for f in postings.TEXT_FIELDS:
             lengths = [sum(len(p) for p in analysis.positions_by_term(postings.indexed_texts(sr.stored_fields(d))[f]).values())
@@ -427,3 +433,103 @@ def test_terms_are_found_in_every_position_of_their_block_and_absent_ones_are_no
     assert [terms.find(w) for w in words] == list(range(len(words)))
     for absent in [b"", b"0", b"a", b"ab", b"a\xc3", b"jz", b"z", words[-1] + b"a", words[postings.TERMS_STRIDE] + b"!"]:
         assert terms.find(absent) is None, absent
+
+
+def _keyword_arrays(gen: Path) -> dict:
+    """segment -> keyword field -> term -> documents, as the segments' layouts hold them."""
+    out = {}
+    with whoosh_index.open_dir(str(gen)).reader() as r:
+        for sr, _ in r.leaf_readers():
+            seg = postings.segment_postings(gen, sr)
+            out[wi.segment_id(sr)] = {
+                name: {t: seg.postings(name, t)[0].tolist() for t in seg.field(name).terms.all()}
+                for name in postings.KEYWORD_FIELDS if seg.field(name) is not None}
+    return out
+
+
+def _drop_layouts(gen: Path) -> None:
+    for p in gen.glob(POSTINGS_PREFIX + "*"):
+        shutil.rmtree(p)
+
+
+def test_every_keyword_field_is_laid_out_again_from_the_stored_values(tmp_path: Path):
+    root = build_agency_index(tmp_path / "index")
+    gen = current_generation(root)
+    before = _keyword_arrays(gen)
+    seen = {name for fields in before.values() for name, terms in fields.items() if terms}
+    assert seen == set(postings.KEYWORD_FIELDS)  # every field has terms somewhere: all are checked
+    _drop_layouts(gen)
+    with whoosh_index.open_dir(str(gen)).reader() as r:
+        postings.ensure(gen, r)
+    assert _keyword_arrays(gen) == before
+
+
+_MAKE_SCHEMA = indexing.make_schema
+
+
+def _schema_indexing_keywords():
+    """The schema before the keyword fields left Whoosh (every keyword field indexed by Whoosh
+    too, numbers as sortable NUMERIC fields): indexes written with it must keep working."""
+    from whoosh.fields import ID, KEYWORD, NUMERIC
+
+    schema = _MAKE_SCHEMA()
+    for name in ("date", "source", "section"):
+        schema.remove(name)
+        schema.add(name, ID(stored=True))
+    for name in ("month", "urgency", "genre", "language", "slugline"):
+        schema.remove(name)
+        schema.add(name, ID())
+    for name, stored in (("people", True), ("places", True), ("subjects", False)):
+        schema.remove(name)
+        schema.add(name, KEYWORD(commas=True, stored=stored, scorable=False))
+    for name in ("day", "release"):
+        schema.remove(name)
+        schema.add(name, NUMERIC(int, bits=32, sortable=True, signed=False))
+    return schema
+
+
+def test_an_index_whose_keywords_whoosh_indexed_still_searches_adds_and_is_laid_out_again(tmp_path: Path, monkeypatch):
+    monkeypatch.setattr(indexing, "make_schema", _schema_indexing_keywords)
+    legacy = build_agency_index(tmp_path / "legacy")
+    monkeypatch.undo()
+    current = build_agency_index(tmp_path / "current")
+    gen = current_generation(legacy)
+    assert whoosh_index.open_dir(str(gen)).schema["month"].indexed
+    assert not whoosh_index.open_dir(str(current_generation(current))).schema["month"].indexed
+
+    def answers(root: Path) -> list:
+        engine = Engine(root)
+        out = []
+        for req in (SearchRequest(q="munitions"), SearchRequest(q="Vilnius", per_page=50),
+                    SearchRequest(q="", per_page=50, people=("jens stoltenberg",)),
+                    SearchRequest(q="", per_page=50, date_from="2023-07-01", date_to="2023-07-31")):
+            resp = engine.search(req)
+            out.append(([h.id for h in resp.hits], resp.total, resp.facets))
+        return out
+
+    assert answers(legacy) == answers(current)
+    with whoosh_index.open_dir(str(gen)).reader() as r:
+        columns = [(wi.uint32_column(sr, "day").tolist(), wi.uint32_column(sr, "release").tolist())
+                   for sr, _ in r.leaf_readers()]
+    with whoosh_index.open_dir(str(current_generation(current))).reader() as r:
+        assert columns == [(wi.uint32_column(sr, "day").tolist(), wi.uint32_column(sr, "release").tolist())
+                           for sr, _ in r.leaf_readers()]
+    before = _keyword_arrays(gen)
+    _drop_layouts(gen)
+    with whoosh_index.open_dir(str(gen)).reader() as r:
+        postings.ensure(gen, r)
+    assert _keyword_arrays(gen) == before
+
+
+def test_whoosh_indexes_the_id_alone():
+    schema = indexing.make_schema()
+    assert [name for name, field in schema.items() if field.indexed] == ["id"]
+    assert set(postings.KEYWORD_FIELDS) <= {name for name, field in schema.items() if field.stored}
+
+
+def test_list_fields_split_on_commas_as_whoosh_did():
+    assert postings.keyword_terms("people", "jens stoltenberg, emmanuel macron,,jens stoltenberg") == [
+        "jens stoltenberg", "emmanuel macron"]
+    assert postings.keyword_terms("places", ["vilnius", "kiev"]) == ["vilnius", "kiev"]
+    assert postings.keyword_terms("source", "agence france presse, paris") == ["agence france presse, paris"]
+    assert postings.keyword_terms("month", None) == []
