@@ -199,10 +199,11 @@ class StoryIndex:
     dispatch, and what the batch adds is written on ``commit``.
     """
 
-    def __init__(self, gen: Path, fresh: bool = False):
+    def __init__(self, gen: Path, fresh: bool = False, threads: bool = False):
         self.path = Path(gen) / STORIES_FILE
         self.fresh = fresh
-        self.conn = sqlite3.connect(str(self.path))
+        # ``threads``: another thread may commit (a rebuild does, one thread at a time).
+        self.conn = sqlite3.connect(str(self.path), check_same_thread=not threads)
         self.conn.executescript(_SCHEMA)
         if "title" not in {r[1] for r in self.conn.execute("PRAGMA table_info(members)")}:
             self.conn.execute("ALTER TABLE members ADD COLUMN title INTEGER")  # written before headlines counted

@@ -5,12 +5,13 @@ import errno
 import json
 import os
 import shutil
+import time
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 
-from search import cli, generations, indexing
+from search import cli, generations, indexing, stories
 from search.documents import Dispatch
 
 
@@ -217,3 +218,39 @@ def test_refused_write_on_any_command_is_one_line(built_index, tmp_path, monkeyp
     r = run("--index", str(built_index), "index", "delete", "j1")
     assert r.exit_code == 1
     assert r.stderr == f"depeche: erreur système sur {built_index / 'gen-000001' / 'depeche.json'} : permission refusée (EACCES)\n"
+
+
+def test_a_story_index_that_cannot_be_written_fails_the_rebuild_and_keeps_the_live_index(built_index, corpus_dir,
+                                                                                         monkeypatch):
+    def full(self):
+        raise OSError(errno.ENOSPC, "No space left on device", str(self.path))
+
+    monkeypatch.setattr(stories.StoryIndex, "commit", full)
+    r = run("--index", str(built_index), "index", "rebuild", "--no-entities", str(corpus_dir))
+    assert r.exit_code == 1
+    assert r.stderr.startswith("depeche: erreur système sur ") and "stories.sqlite" in r.stderr
+    assert r.stderr.endswith("plus de place sur le disque (ENOSPC) ; l'index en service n'a pas été modifié\n")
+    assert live(built_index) == ("gen-000001", 7)
+    assert not list(built_index.glob("gen-*.tmp-*"))
+
+
+def test_a_rebuild_failing_while_its_stories_are_written_waits_for_them_before_cleaning_up(built_index, corpus_dir,
+                                                                                          monkeypatch):
+    real = stories.StoryIndex.commit
+    finished = []
+
+    def slow(self):
+        time.sleep(0.5)
+        real(self)
+        finished.append(self.path.exists())
+
+    def damaged(gen):
+        raise indexing.BuildFailure("mise en page impossible")
+
+    monkeypatch.setattr(stories.StoryIndex, "commit", slow)
+    monkeypatch.setattr(indexing, "_lay_out_postings", damaged)
+    with pytest.raises(indexing.BuildFailure, match="mise en page"):
+        indexing.rebuild([corpus_dir], built_index, entities=False, procs=1, progress=False)
+    assert finished == [True]  # written to the end, then removed with the new generation
+    assert live(built_index) == ("gen-000001", 7)
+    assert not list(built_index.glob("gen-*.tmp-*"))
