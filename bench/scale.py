@@ -29,7 +29,8 @@ Per size, reported:
                  (top 10, snippets, total, facets): p50/p95/max, partial responses, peak RSS
   workers        the real server (gunicorn.conf.py, 2 workers, DEPECHE_INDEX, a free 127.0.0.1
                  port) serves the same queries through /api/search from 2 clients, a new
-                 connection each, then /proc/PID/smaps_rollup of each worker: RSS, private,
+                 connection each, then, the workers at rest (memory.IDLE_RELEASE_SECONDS and a
+                 second more), /proc/PID/smaps_rollup of each worker: RSS, private,
                  shared, PSS; "two workers" is both private sets plus the larger shared set
                  (counted once); the server is stopped at the end whatever happens
   add            a copy of the built index gets ``indexing.add`` of the 1,000 dispatches (entities
@@ -85,7 +86,7 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 sys.path.insert(0, str(ROOT))
 
-from search import evaluation  # noqa: E402
+from search import evaluation, memory  # noqa: E402
 
 GENERATOR_VERSION = 1  # bump when the corpus generation changes: cached corpora are rewritten
 ADD_COUNT = 1000
@@ -530,6 +531,9 @@ def serve_and_measure(root: Path, queries: list[str], workdir: Path, label: str)
             t.start()
         for t in threads:
             t.join(max(1.0, stop_at - time.monotonic() + 70))
+        # At rest: a worker gives back what its searches mapped and freed once none has run for
+        # a moment (search/memory.py); the peak while serving is reported beside (VmHWM).
+        time.sleep(memory.IDLE_RELEASE_SECONDS + 1.0)
         workers = [smaps(pid) for pid in children(proc.pid)]
         if not workers:
             raise RuntimeError("no gunicorn worker found")

@@ -111,8 +111,7 @@ class Engine:
         self._snap: Snapshot | None = None
         self._open_lock = threading.Lock()
         self._failed: tuple | None = None
-        self._in_flight = 0
-        self._flight_lock = threading.Lock()
+        self._idle = memory.IdleRelease(self._release_idle)
 
     # -- generations
 
@@ -170,23 +169,21 @@ class Engine:
 
     @contextlib.contextmanager
     def _reading(self):
-        """Around a search: when the last one in flight ends, the worker unmaps the index pages
-        searches read (the page cache keeps them) and gives back the heap they freed
-        (memory.py): its memory stays what it holds itself, not the postings of every query
-        it ever answered."""
-        with self._flight_lock:
-            self._in_flight += 1
+        """Around a search: once none has run for a moment (memory.IdleRelease), the worker
+        unmaps the index pages searches read (the page cache keeps them) and gives back the
+        heap they freed (memory.py): its memory stays what it holds itself, not the postings of
+        every query it ever answered."""
+        self._idle.begin()
         try:
             yield
         finally:
-            with self._flight_lock:
-                self._in_flight -= 1
-                idle = not self._in_flight
-            snap = self._snap
-            if idle and snap is not None:
-                snap.release_pages()
-            if idle:
-                memory.release_heap()
+            self._idle.end()
+
+    def _release_idle(self) -> None:
+        snap = self._snap
+        if snap is not None:
+            snap.release_pages()
+        memory.release_heap()
 
     # -- validation
 

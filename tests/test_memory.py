@@ -1,6 +1,9 @@
 """A search worker's freed heap given back to the system (memory.py)."""
 from __future__ import annotations
 
+import logging
+import threading
+import time
 from pathlib import Path
 
 import numpy as np
@@ -43,7 +46,87 @@ def test_a_search_ends_with_the_heap_trimmed_when_it_grew(engine, monkeypatch):
     from search.model import SearchRequest
 
     calls = []
+    monkeypatch.setattr(memory, "IDLE_RELEASE_SECONDS", 0)  # at the end of each search
     monkeypatch.setattr(memory, "release_heap", lambda *a: calls.append(a) or False)
     engine.search(SearchRequest(q="munitions"))
     engine.related(engine.search(SearchRequest(q="munitions")).hits[0].id)
     assert len(calls) == 3
+
+
+def _counting_release():
+    released = threading.Event()
+    calls = []
+
+    def release():
+        calls.append(time.monotonic())
+        released.set()
+
+    return memory.IdleRelease(release), calls, released
+
+
+def test_what_searches_held_is_released_once_after_a_quiet_moment_not_after_each(monkeypatch):
+    monkeypatch.setattr(memory, "IDLE_RELEASE_SECONDS", 0.3)
+    idle, calls, released = _counting_release()
+    for _ in range(5):  # a burst of searches
+        idle.begin()
+        idle.end()
+    last_end = time.monotonic()
+    assert calls == []
+    assert released.wait(5)
+    assert len(calls) == 1 and calls[0] - last_end >= 0.3
+    time.sleep(0.4)
+    assert len(calls) == 1  # nothing more to release until the next search
+    released.clear()
+    idle.begin()
+    idle.end()
+    assert released.wait(5) and len(calls) == 2
+
+
+def test_a_search_in_flight_holds_the_release_back(monkeypatch):
+    monkeypatch.setattr(memory, "IDLE_RELEASE_SECONDS", 0.1)
+    idle, calls, released = _counting_release()
+    idle.begin()
+    idle.begin()
+    idle.end()  # the other search is still running
+    assert not released.wait(0.4)
+    idle.end()
+    assert released.wait(5) and len(calls) == 1
+
+
+def test_a_release_that_fails_is_logged_and_the_next_quiet_moment_tries_again(monkeypatch, caplog):
+    monkeypatch.setattr(memory, "IDLE_RELEASE_SECONDS", 0.05)
+    done = threading.Event()
+    tries = []
+
+    def release():
+        tries.append(1)
+        done.set()
+        if len(tries) == 1:
+            raise OSError("madvise refusé")
+
+    idle = memory.IdleRelease(release)
+    with caplog.at_level(logging.ERROR, logger="depeche.memory"):
+        idle.begin()
+        idle.end()
+        assert done.wait(5)
+        deadline = time.monotonic() + 5
+        while "could not release" not in caplog.text and time.monotonic() < deadline:
+            time.sleep(0.01)
+    assert "could not release" in caplog.text
+    done.clear()
+    idle.begin()
+    idle.end()
+    assert done.wait(5) and len(tries) == 2
+
+
+def test_an_engine_releases_its_mapped_pages_once_its_searches_are_over(engine, monkeypatch):
+    from search.model import SearchRequest
+
+    monkeypatch.setattr(memory, "IDLE_RELEASE_SECONDS", 0.2)
+    snap = engine.snapshot()
+    released = threading.Event()
+    monkeypatch.setattr(type(snap), "release_pages", lambda self: released.set())
+    engine.search(SearchRequest(q="munitions"))
+    engine.search(SearchRequest(q="Vilnius"))
+    assert not released.is_set()
+    assert released.wait(5)
