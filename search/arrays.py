@@ -55,6 +55,12 @@ def sorted_intersect(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return a[b[loc] == a]
 
 
+def gather(a: np.ndarray, idx: np.ndarray) -> np.ndarray:
+    """``a[idx]`` for an array of indices, through ``np.take``: numpy 2's fancy indexing is about
+    twice slower (a float per document gathered at 300,000 of a million: 0.49 ms against 0.27)."""
+    return np.take(a, idx)
+
+
 def scatter_add(target: np.ndarray, ids: np.ndarray, values) -> None:
     """``target[ids] += values`` for distinct ``ids``, through ``np.add.at``: numpy 2's fancy
     ``+=`` gathers, adds and scatters in three passes, four to six times slower over a

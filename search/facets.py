@@ -108,7 +108,7 @@ class FacetIndex:
         if single is not None:
             # One value at most a document (a source): counted from each document's own value,
             # the documents without one counted apart and dropped.
-            chosen = single[docs] if len(docs) * SPARSE_SHARE < self.n_docs else arrays.masked(single, mask)
+            chosen = arrays.gather(single, docs) if len(docs) * SPARSE_SHARE < self.n_docs else arrays.masked(single, mask)
             return np.bincount(chosen, minlength=len(self.keys) + 1)[: len(self.keys)]
         if len(docs) * SPARSE_SHARE < self.n_docs:
             return self._count_docs(docs)
@@ -144,8 +144,8 @@ class FacetIndex:
 
     def _count_docs(self, docs: np.ndarray) -> np.ndarray:
         """Values counted over the pairs of ``docs`` (ascending doc numbers) only."""
-        a = self._starts[docs]
-        sizes = self._starts[docs + 1] - a
+        a = arrays.gather(self._starts, docs)
+        sizes = arrays.gather(self._starts, docs + 1) - a
         ends = np.cumsum(sizes)
         pairs = np.repeat(a - (ends - sizes), sizes) + np.arange(int(ends[-1]) if len(ends) else 0)
         return np.bincount(self.key_of_pair[pairs], minlength=len(self.keys))

@@ -41,7 +41,7 @@ def ranked(snap: Snapshot, plan: Plan, sort: str, cand: np.ndarray, k: int, budg
             w = _group_weight(snap, plan, g, tp.df)
             tp.add_to(dense, w, p.k1, cand)  # only the candidates' scores are read
             idfs[tuple(g)] = w
-        scores = dense[cand]
+        scores = arrays.gather(dense, cand)
     if collapse:
         # The rest ranks only each story's leader; the order maps back to ``cand``.
         if sort == "relevance":
@@ -67,9 +67,9 @@ def _ordered(snap: Snapshot, plan: Plan, sort: str, cand: np.ndarray, scores: np
     p = snap.params
     total = len(cand)
     if sort != "relevance":
-        return ranking.date_order(scores, snap.day[cand], cand, k, newest=sort == "newest"), scores
+        return ranking.date_order(scores, arrays.gather(snap.day, cand), cand, k, newest=sort == "newest"), scores
     depth = max(k, p.rerank_depth) if plan.groups else k
-    order = ranking.top_order(scores, snap.day[cand], cand, min(depth, total))
+    order = ranking.top_order(scores, arrays.gather(snap.day, cand), cand, min(depth, total))
     if plan.groups and len(order) and not budget.spent("reranking", RERANK_SHARE):
         order, scores = _rerank(snap, plan, cand, order, scores, idfs, budget)
     return order[:k], scores
@@ -79,7 +79,7 @@ def _ordered(snap: Snapshot, plan: Plan, sort: str, cand: np.ndarray, scores: np
 def story_count(snap: Snapshot, cand: np.ndarray) -> int:
     """Stories among the candidates: a document alone in its story counts one, the others are
     marked in one array of stories, so it costs no more than the matches themselves."""
-    multi = snap.story_of[arrays.masked(cand, snap.in_multi_story[cand])]
+    multi = snap.story_of[arrays.masked(cand, arrays.gather(snap.in_multi_story, cand))]
     if len(multi) * DENSE_GROUP_RATIO < len(snap.story_size):
         return int(len(cand) - len(multi) + len(arrays.sorted_unique(multi)))
     seen = np.zeros(len(snap.story_size), dtype=bool)
@@ -89,7 +89,7 @@ def story_count(snap: Snapshot, cand: np.ndarray) -> int:
 def _story_leaders(snap: Snapshot, cand: np.ndarray, scores: np.ndarray, sort: str) -> np.ndarray:
     """Indices (ascending) of the candidates that come first in their story, in the request's
     order: best BM25F (ties newest, then index order), or newest / oldest (ties best score)."""
-    story = snap.story_of[cand]
+    story = arrays.gather(snap.story_of, cand)
     multi = np.flatnonzero(snap.story_size[story] > 1)
     if not len(multi):
         return np.arange(len(cand))
@@ -113,7 +113,7 @@ def _top_leaders(snap: Snapshot, cand: np.ndarray, scores: np.ndarray, want: int
     total = len(cand)
     depth = want * LEADER_DEPTH
     while True:
-        order = ranking.top_order(scores, snap.day[cand], cand, min(depth, total))
+        order = ranking.top_order(scores, arrays.gather(snap.day, cand), cand, min(depth, total))
         _, first = np.unique(snap.story_of[cand[order]], return_index=True)
         leaders = order[np.sort(first)]
         if len(leaders) >= want or depth >= total:

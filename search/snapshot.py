@@ -168,7 +168,7 @@ class TermPostings:
         if self.dense is not None:
             # 0 where absent: adds nothing there, and each document the same float32 sum.
             if docs is not None and len(docs) * DENSE_AT_SHARE < len(scores):
-                arrays.scatter_add(scores, docs, ranking.weighted_saturate(self.dense[docs], weight, k1))
+                arrays.scatter_add(scores, docs, ranking.weighted_saturate(arrays.gather(self.dense, docs), weight, k1))
             else:
                 np.add(scores, ranking.weighted_saturate(self.dense, weight, k1), out=scores)
         elif len(self._ids):
@@ -177,7 +177,7 @@ class TermPostings:
     def at(self, docs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(which of ``docs`` have the term, their tf~) for doc numbers ``docs``."""
         if self.dense is not None:
-            vals = self.dense[docs]
+            vals = arrays.gather(self.dense, docs)
             present = vals != 0
             return present, vals[present]
         ids = self._ids
@@ -344,7 +344,7 @@ class Snapshot:
             for (got, off), a, b in zip(parts, bounds, bounds[1:]):
                 np.add(got[0], np.int32(off), out=ids[a:b])
                 # ranking.norm_tf, with each document's divisor computed once for the snapshot.
-                np.divide(got[1], norm[ids[a:b]], out=x[a:b], dtype=np.float32)
+                np.divide(got[1], arrays.gather(norm, ids[a:b]), out=x[a:b], dtype=np.float32)
             bounds.pop()
             orig = None
             keep = self.live[ids] if self.n_live < self.n else None  # nothing deleted: all kept
@@ -356,7 +356,7 @@ class Snapshot:
         if "title" in xs and p.weights["title"]:
             # Without a lead, the title is the summary of the document and weighs as a lead.
             tids = fields["title"].ids
-            xs["title"] = xs["title"] * np.where(self.has_lead[tids], 1.0, p.weights["lead"] / p.weights["title"])
+            xs["title"] = xs["title"] * np.where(arrays.gather(self.has_lead, tids), 1.0, p.weights["lead"] / p.weights["title"])
         ids_by_field = {f: fields[f].ids for f in xs}
         if ranking.is_dense(ids_by_field, self.n):
             dense = ranking.dense_tf(ids_by_field, xs, p.weights, self.n)

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from search import arrays
 
@@ -63,3 +64,12 @@ def test_sorted_union_gives_the_distinct_values_and_where_each_part_lands():
     assert union[at_body].tolist() == body.tolist()
     alone, (at,) = arrays.sorted_union([body])
     assert alone.tolist() == body.tolist() and at.tolist() == list(range(len(body)))
+
+
+@pytest.mark.parametrize("index_type", [np.int32, np.intp])
+def test_gather_is_fancy_indexing(index_type):
+    rng = np.random.default_rng(7)
+    for a in (rng.random(1000).astype(np.float32), rng.random(1000) < 0.3, rng.integers(0, 9, 1000, dtype=np.int64)):
+        idx = np.sort(rng.choice(1000, 300, replace=False)).astype(index_type)
+        assert np.array_equal(arrays.gather(a, idx), a[idx]) and arrays.gather(a, idx).dtype == a.dtype
+        assert len(arrays.gather(a, idx[:0])) == 0
