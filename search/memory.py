@@ -12,7 +12,8 @@ last trim, so that a trim comes every few dozen queries, not after each. Elsewhe
 ``IdleRelease`` runs what a worker gives back (this, and the index pages its searches mapped)
 once no search has run for ``IDLE_RELEASE_SECONDS``, not after each search: unmapping after
 every search made the next one fault every page of its postings in again, a sixth of a
-search's time at a million dispatches, for memory the page cache holds anyway.
+search's time at a million dispatches, for memory the page cache holds anyway. A long burst
+still gives them back whenever they pass ``MAPPED_LIMIT``.
 """
 from __future__ import annotations
 
@@ -27,6 +28,9 @@ from typing import Callable
 TRIM_GROWTH = 48 << 20  # anonymous memory gained since the last trim before the next one
 # Seconds without a search before a worker gives back what its searches held (0: at once).
 IDLE_RELEASE_SECONDS = 1.0
+# Index pages a worker may keep mapped through a burst of searches: past this, it gives them
+# back at the end of the search, without waiting for a quiet moment.
+MAPPED_LIMIT = 1 << 30
 log = logging.getLogger("depeche.memory")
 _PAGE = os.sysconf("SC_PAGE_SIZE") if hasattr(os, "sysconf") else 4096
 
@@ -45,11 +49,23 @@ _LOCK = threading.Lock()
 _after_last_trim = 0
 
 
+def _statm() -> list[bytes]:
+    with open("/proc/self/statm", "rb") as fh:
+        return fh.read().split()
+
+
+def mapped_bytes() -> int:
+    """The process's resident pages that are files' (the index's mapped pages); 0 when unknown."""
+    try:
+        return int(_statm()[2]) * _PAGE
+    except (OSError, ValueError, IndexError):
+        return 0
+
+
 def anonymous_bytes() -> int:
     """The process's resident memory that is not a file's (its heap, numpy's arrays); 0 when unknown."""
     try:
-        with open("/proc/self/statm", "rb") as fh:
-            fields = fh.read().split()
+        fields = _statm()
         return (int(fields[1]) - int(fields[2])) * _PAGE  # resident less file-backed (shared) pages
     except (OSError, ValueError, IndexError):
         return 0
@@ -73,9 +89,10 @@ def release_heap(growth: int = TRIM_GROWTH) -> bool:
 
 
 class IdleRelease:
-    """Calls ``release`` once no search has been running for ``IDLE_RELEASE_SECONDS``: searches
-    say when they ``begin`` and ``end``; a thread waits out the quiet moment after the last one
-    and ends once it has released (the next search starts another)."""
+    """Calls ``release`` once no search has been running for ``IDLE_RELEASE_SECONDS``, or at
+    the end of a search once the process maps more than ``MAPPED_LIMIT`` of files: searches say
+    when they ``begin`` and ``end``; a thread waits out the quiet moment after the last one and
+    ends once it has released (the next search starts another)."""
 
     def __init__(self, release: Callable[[], None]):
         self._release = release
@@ -97,7 +114,7 @@ class IdleRelease:
             self._in_flight -= 1
             if self._in_flight:
                 return
-            if delay > 0:
+            if delay > 0 and mapped_bytes() <= MAPPED_LIMIT:
                 self._due = time.monotonic() + delay
                 if self._waiting:
                     self._cond.notify()
@@ -105,7 +122,14 @@ class IdleRelease:
                     self._waiting = True
                     threading.Thread(target=self._wait_then_release, name="depeche-release", daemon=True).start()
                 return
-        self._release()
+            self._due = None  # released now: a waiting thread has nothing left to do until the next search
+        self._release_logged()
+
+    def _release_logged(self) -> None:
+        try:
+            self._release()
+        except Exception:  # a worker must go on serving whatever happened here
+            log.exception("could not release the memory of idle searches")
 
     def _wait_then_release(self) -> None:
         with self._cond:
@@ -120,7 +144,4 @@ class IdleRelease:
                 self._due = None
                 self._waiting = False
                 break
-        try:
-            self._release()
-        except Exception:  # a worker must go on serving whatever happened here
-            log.exception("could not release the memory of idle searches")
+        self._release_logged()

@@ -130,3 +130,26 @@ def test_an_engine_releases_its_mapped_pages_once_its_searches_are_over(engine, 
     engine.search(SearchRequest(q="Vilnius"))
     assert not released.is_set()
     assert released.wait(5)
+
+
+def test_a_burst_that_maps_more_than_the_limit_releases_at_the_end_of_the_search(monkeypatch):
+    monkeypatch.setattr(memory, "IDLE_RELEASE_SECONDS", 30)
+    idle, calls, _ = _counting_release()
+    idle.begin()
+    idle.end()
+    assert calls == []  # under the limit: waits for the quiet moment
+    monkeypatch.setattr(memory, "MAPPED_LIMIT", memory.mapped_bytes() // 2)
+    idle.begin()
+    idle.end()
+    assert len(calls) == 1  # past it: at once, in the search's own thread
+
+
+def test_mapped_bytes_counts_a_mapped_file_read_in(tmp_path):
+    import mmap
+
+    path = tmp_path / "pages.bin"
+    path.write_bytes(b"\x01" * (32 << 20))
+    before = memory.mapped_bytes()
+    with open(path, "rb") as fh, mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) as mm:
+        assert sum(mm[i] for i in range(0, len(mm), 4096)) == (32 << 20) // 4096
+        assert memory.mapped_bytes() - before >= 30 << 20
