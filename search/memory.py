@@ -23,6 +23,7 @@ import logging
 import os
 import threading
 import time
+import weakref
 from typing import Callable
 
 TRIM_GROWTH = 48 << 20  # anonymous memory gained since the last trim before the next one
@@ -100,6 +101,7 @@ class IdleRelease:
         self._in_flight = 0
         self._due: float | None = None  # when to release, once no search is running
         self._waiting = False  # a thread is waiting to release
+        _INSTANCES.add(self)
 
     def begin(self) -> None:
         """A search starts."""
@@ -111,7 +113,7 @@ class IdleRelease:
         """A search has ended: the release is due after the quiet moment, if none starts meanwhile."""
         delay = IDLE_RELEASE_SECONDS
         with self._cond:
-            self._in_flight -= 1
+            self._in_flight = max(self._in_flight - 1, 0)  # a search begun before a fork ends in both
             if self._in_flight:
                 return
             if delay > 0 and mapped_bytes() <= MAPPED_LIMIT:
@@ -145,3 +147,20 @@ class IdleRelease:
                 self._waiting = False
                 break
         self._release_logged()
+
+
+_INSTANCES: "weakref.WeakSet[IdleRelease]" = weakref.WeakSet()
+
+
+def _after_fork_in_child() -> None:
+    # The waiting thread is not in the child, and it may have held the lock when the parent
+    # forked: the child starts afresh, its own searches only.
+    for idle in list(_INSTANCES):
+        idle._cond = threading.Condition()
+        idle._in_flight = 0
+        idle._due = None
+        idle._waiting = False
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_after_fork_in_child)

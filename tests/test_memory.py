@@ -153,3 +153,26 @@ def test_mapped_bytes_counts_a_mapped_file_read_in(tmp_path):
     with open(path, "rb") as fh, mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) as mm:
         assert sum(mm[i] for i in range(0, len(mm), 4096)) == (32 << 20) // 4096
         assert memory.mapped_bytes() - before >= 30 << 20
+
+
+def test_a_forked_worker_waits_for_its_own_quiet_moment(monkeypatch):
+    import os
+
+    monkeypatch.setattr(memory, "IDLE_RELEASE_SECONDS", 0.2)
+    idle, calls, released = _counting_release()
+    idle.begin()
+    idle.end()  # a thread of this process now waits to release
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child has no such thread: its own search must start one
+        try:
+            idle.begin()
+            idle.end()
+            os.write(write, b"1" if released.wait(5) else b"0")
+        finally:
+            os._exit(0)
+    os.close(write)
+    got = os.read(read, 1)
+    os.waitpid(pid, 0)
+    assert got == b"1"
+    assert released.wait(5)
