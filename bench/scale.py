@@ -369,6 +369,17 @@ def pct(values: list[float], p: float) -> float:
     return values[min(len(values) - 1, int(round(p * (len(values) - 1))))]
 
 
+def by_match(times: list[float], matches: list[str]) -> dict:
+    """Latency per match mode (``all``: every word required; ``some``: the fall-back to partial
+    matches, whose candidates are the union of the words' documents; ``error``: the queries that
+    failed): where a size's time goes."""
+    out = {}
+    for mode in sorted(set(matches)):
+        got = [t for t, m in zip(times, matches) if m == mode]
+        out[mode] = {"queries": len(got), "p50_ms": statistics.median(got), "p95_ms": pct(got, 0.95)}
+    return out
+
+
 def latency(root: Path, n_queries: int, shared: Path, cluster: tuple[str, str] | None = None) -> dict:
     """The latency run, in a fresh process (this script with --worker latency); ``cluster``: (url, alias)."""
     where = ["--index", str(root)] if cluster is None else ["--backend", "opensearch", "--opensearch-url", cluster[0],
@@ -407,7 +418,7 @@ def latency_worker(root: Path | None, n_queries: int, shared: Path, cluster: tup
     vocab_s = time.perf_counter() - t  # the cluster's suggester reads the index itself: nothing to wait for
     for q in warm:
         engine.search(SearchRequest(q=q[:1000]))
-    times, partial, errors, totals = [], 0, [], []
+    times, partial, errors, totals, matches = [], 0, [], [], []
     for q in queries:
         t = time.perf_counter()
         try:
@@ -415,15 +426,18 @@ def latency_worker(root: Path | None, n_queries: int, shared: Path, cluster: tup
         except Exception as e:  # noqa: BLE001 - reported
             errors.append(f"{q[:60]}: {type(e).__name__}: {e}"[:200])
             times.append((time.perf_counter() - t) * 1000)
+            matches.append("error")
             continue
         times.append((time.perf_counter() - t) * 1000)
         partial += bool(resp.partial)
         totals.append(resp.total)
+        matches.append(resp.match)
     print(json.dumps({
         "queries": len(times), "p50_ms": statistics.median(times), "p95_ms": pct(times, 0.95), "max_ms": max(times),
         "mean_ms": statistics.fmean(times), "partial": partial, "errors": errors[:5], "error_count": len(errors),
         "median_total": statistics.median(totals) if totals else None, "first_open_s": open_s,
         "vocabulary_wait_s": vocab_s, "peak_rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        "by_match": by_match(times, matches),
     }))
 
 
@@ -666,7 +680,9 @@ def measure(size: tuple[str, int], src: Source, args, shared: Path, queries: lis
     log(f"{label}: index {res['index_mib']:.0f} MiB ({res['index_ratio']:.2f}x raw), open {res['open_s']:.2f} s")
     res["latency"] = latency(root, args.queries, shared)
     L = res["latency"]
-    log(f"{label}: p50 {L['p50_ms']:.0f} / p95 {L['p95_ms']:.0f} / max {L['max_ms']:.0f} ms")
+    log(f"{label}: p50 {L['p50_ms']:.0f} / p95 {L['p95_ms']:.0f} / max {L['max_ms']:.0f} ms ("
+        + ", ".join(f"{m} {v['queries']}: p50 {v['p50_ms']:.0f} / p95 {v['p95_ms']:.0f}" for m, v in L.get("by_match", {}).items())
+        + ")")
     res["server"] = serve_and_measure(root, queries, args.workdir, label)
     log(f"{label}: two workers {res['server']['two_workers_mib']:.0f} MiB")
     res["add"] = add_while_searching(root, add_corpus, queries, args.workdir, label)

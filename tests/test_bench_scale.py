@@ -66,3 +66,19 @@ def test_whoosh_figures_survive_a_damaged_last_run(scale, tmp_path):
     (tmp_path / "build-1m.json").write_text(json.dumps({"rebuild": {"docs_per_second": 182.0}}))
     (tmp_path / "last.json").write_text("{tronqué")
     assert scale.whoosh_beside(tmp_path, "1m") == {"rebuild": {"docs_per_second": 182.0}, "built_at": None}
+
+
+def test_latency_is_split_by_match_mode(scale):
+    got = scale.by_match([5.0, 40.0, 7.0, 60.0, 50.0, 9.0], ["all", "some", "all", "some", "some", "error"])
+    assert got == {"all": {"queries": 2, "p50_ms": 6.0, "p95_ms": 7.0},
+                   "error": {"queries": 1, "p50_ms": 9.0, "p95_ms": 9.0},
+                   "some": {"queries": 3, "p50_ms": 50.0, "p95_ms": 60.0}}
+
+
+def test_the_latency_worker_reports_each_match_mode_of_its_queries(scale, search_index, fake_shared, capsys):
+    scale.latency_worker(search_index, 4, fake_shared)
+    out = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert out["queries"] == 4 and out["error_count"] == 0
+    assert sum(v["queries"] for v in out["by_match"].values()) == 4
+    assert set(out["by_match"]) <= {"all", "some", "none"}
+    assert all(v["p50_ms"] <= v["p95_ms"] <= out["max_ms"] for v in out["by_match"].values())
