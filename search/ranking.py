@@ -140,7 +140,12 @@ def combine_fields(ids_by_field: dict, xs_by_field: dict, weights: dict, n: int 
 
 def is_dense(ids_by_field: dict, n: int) -> bool:
     """Whether a term has enough postings to be combined in a document-sized array."""
-    return bool(n) and sum(len(ids_by_field.get(f, ())) for f in TEXT_FIELDS) * DENSE_MERGE_RATIO >= n
+    return is_dense_count(sum(len(ids_by_field.get(f, ())) for f in TEXT_FIELDS), n)
+
+
+def is_dense_count(postings: int, n: int) -> bool:
+    """``is_dense`` for a term of ``postings`` postings over the text fields."""
+    return bool(n) and postings * DENSE_MERGE_RATIO >= n
 
 
 def dense_tf(ids_by_field: dict, xs_by_field: dict, weights: dict, n: int) -> np.ndarray | None:
@@ -161,6 +166,26 @@ def _dense_sum(ids_by_field: dict, xs_by_field: dict, weights: dict, n: int, pre
             arrays.scatter_add(summary, fi, weights[f] * xs_by_field[f])
         else:
             summary[fi] = np.maximum(summary[fi], weights[f] * xs_by_field[f])
+    return summary
+
+
+def combine_at(present_by_field: dict, xs_by_field: dict, weights: dict, dense: bool, count: int) -> np.ndarray:
+    """The tf~ ``combine_fields`` (``dense``: ``dense_tf``) gives ``count`` documents, from each
+    field's presence among them and the normalised tf of those present, by the same float32
+    operations in the same order: a term read at a few documents scores them as read whole."""
+    summary = np.zeros(count, np.float32)
+    for f in ("title", "lead"):
+        if f in present_by_field:
+            at = present_by_field[f]
+            summary[at] = np.maximum(summary[at], weights[f] * xs_by_field[f])
+    if "body" in present_by_field:
+        at = np.flatnonzero(present_by_field["body"])
+        if dense:
+            arrays.scatter_add(summary, at, weights["body"] * xs_by_field["body"])
+        else:
+            total = np.zeros(count, np.float32)
+            total[at] += weights["body"] * xs_by_field["body"]
+            summary = summary + total
     return summary
 
 

@@ -4,7 +4,8 @@ index, read once per generation and shared by every request of a process.
 A snapshot holds the Whoosh reader (stored fields), the generation's postings arrays mapped
 from disk (``postings``), per-document arrays (field lengths, days, embargo, live documents,
 story ids), facet document→value pairs, the vocabulary and speller built in the background, and
-a cache of each term's postings combined over the text fields (BM25F tf~). It is read-only once
+a cache of each term's postings combined over the text fields (BM25F tf~; a frequent term's
+computed only where a query asks, ``TermPostings``). It is read-only once
 built; the ``Engine`` swaps in a new one when the generation changes.
 """
 from __future__ import annotations
@@ -13,6 +14,7 @@ import json
 import logging
 import threading
 import time
+import weakref
 from bisect import bisect_right
 from collections import Counter, OrderedDict
 from pathlib import Path
@@ -33,6 +35,10 @@ STORED_CACHE = 1024
 # A frequent term's scores are added at the candidates only when they are fewer than one
 # document in this many (gathering and scattering them costs about twice a pass over all).
 DENSE_AT_SHARE = 2
+# A term with at least this many postings over the text fields is read deferred: its tf~ at
+# the documents a query asks, or whole when they are more than one posting in AT_FEW_SHARE.
+DEFER_POSTINGS = 16_384
+AT_FEW_SHARE = 8
 # How long a request waits for the vocabulary and the speller being built in the background
 # when a generation has just opened (at most its own budget).
 VOCABULARY_WAIT = 30.0
@@ -43,14 +49,16 @@ log = logging.getLogger("depeche.engine")
 
 
 class FieldPostings:
-    """Postings of one term in one field: live doc numbers, and where each posting's positions
-    lie in its segment's mapped files (read only for the postings asked, never copied whole)."""
+    """Postings of one term in one field: live doc numbers and their term frequencies, and where
+    each posting's positions lie in its segment's mapped files (read only for the postings
+    asked, never copied whole)."""
 
-    __slots__ = ("ids", "_parts", "_bounds", "_orig")
+    __slots__ = ("ids", "tf", "_parts", "_bounds", "_orig")
 
     def __init__(self, ids: np.ndarray, parts: tuple = (), bounds: list[int] | None = None,
-                 orig: np.ndarray | None = None):
+                 orig: np.ndarray | None = None, tf: np.ndarray | None = None):
         self.ids = ids
+        self.tf = tf  # the term's frequency in each of ``ids`` (None: not read)
         self._parts = parts  # per segment: (its postings' position offsets, its positions file)
         self._bounds = bounds or [0]  # where each part's postings start, deleted ones counted
         self._orig = orig  # each live posting's index, deleted ones counted (None: none deleted)
@@ -60,7 +68,18 @@ class FieldPostings:
 
     @property
     def nbytes(self) -> int:
-        return self.ids.nbytes + (self._orig.nbytes if self._orig is not None else 0)
+        held = self.ids.nbytes + (self.tf.nbytes if self.tf is not None else 0)
+        return held + (self._orig.nbytes if self._orig is not None else 0)
+
+    def tf_at(self, docs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(which of ``docs`` have the term here, their term frequencies as float32): a binary
+        search a document."""
+        ids = self.ids
+        if not len(ids):
+            return np.zeros(len(docs), dtype=bool), np.zeros(0, np.float32)
+        loc = np.minimum(np.searchsorted(ids, docs), len(ids) - 1)
+        present = arrays.gather(ids, loc) == docs
+        return present, arrays.gather(self.tf, arrays.masked(loc, present)).astype(np.float32)
 
     @property
     def has_positions(self) -> bool:
@@ -81,7 +100,6 @@ class FieldPostings:
         vstart, blob = self._parts[k]
         j = i - self._bounds[k]
         return postings.decode_positions(blob[int(vstart[j]) : int(vstart[j + 1])])
-
 
     def positions_many(self, idx: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(positions per posting, the positions end to end) of the postings ``idx`` (ascending)."""
@@ -104,16 +122,20 @@ class FieldPostings:
         return counts, np.concatenate(out) if out else np.zeros(0, dtype=np.int64)
 
 
-EMPTY = FieldPostings(np.zeros(0, np.int32))
+EMPTY = FieldPostings(np.zeros(0, np.int32), tf=np.zeros(0, np.uint16))
 
 
 class TermPostings:
     """A term over the text fields: per-field postings and its combined BM25F tf~, as the
     documents having it and their tf~ (``ids``, ``tfw``), or for a frequent term as the tf~ of
     every document (``dense``, 0 where absent): finding a frequent term's documents costs as
-    much as the rest of its reading, and its mask and scores need only the dense form."""
+    much as the rest of its reading, and its mask and scores need only the dense form.
 
-    __slots__ = ("term", "fields", "dense", "_ids", "_tfw", "_df", "size")
+    A term with many postings is read from a snapshot deferred (``deferred``): its documents as
+    a mask, its tf~ computed at the documents asked when they are few (the candidates of a
+    query whose other words are rare, the best re-ranked), and whole only when asked for most."""
+
+    __slots__ = ("term", "fields", "dense", "_ids", "_tfw", "_df", "size", "_owner", "_mask", "postings", "dense_form")
 
     def __init__(self, term: str, fields: dict, ids: np.ndarray | None = None, tfw: np.ndarray | None = None,
                  dense: np.ndarray | None = None):
@@ -121,21 +143,60 @@ class TermPostings:
         self.fields = fields
         self.dense = dense
         self._ids, self._tfw = ids, tfw
-        self._df: int | None = None if dense is not None else len(ids)
-        held = dense.nbytes if dense is not None else ids.nbytes + tfw.nbytes
-        self.size = held + sum(p.nbytes for p in fields.values()) + 64
+        self._df: int | None = len(ids) if ids is not None else None
+        self._owner: Snapshot | None = None  # set while the tf~ is not computed whole
+        self._mask: np.ndarray | None = None
+        self.postings = len(ids) if ids is not None else 0  # over the fields
+        self.dense_form = dense is not None  # summed as ranking.dense_tf sums (else combine_fields)
+        self.size = self.held() + 64
+
+    def held(self) -> int:
+        """Bytes of the arrays this term holds (what the snapshot's cache counts)."""
+        held = self.dense.nbytes if self.dense is not None else 0
+        if self._ids is not None:
+            held += self._ids.nbytes + self._tfw.nbytes
+        if self._mask is not None:
+            held += self._mask.nbytes
+        return held + sum(p.nbytes for p in self.fields.values())
+
+    @property
+    def deferred(self) -> bool:
+        """Whether the tf~ has not been computed whole yet."""
+        return self.dense is None and self._ids is None
+
+    def _whole(self) -> None:
+        if self.dense is None and self._ids is None:
+            self._owner.combine_whole(self)
+
+    def _few(self, docs: np.ndarray | None) -> bool:
+        # A binary search a document and field against a pass over every posting.
+        return self.deferred and docs is not None and len(docs) * AT_FEW_SHARE <= self.postings
+
+    def set_combined(self, ids: np.ndarray | None, tfw: np.ndarray | None, dense: np.ndarray | None) -> None:
+        """Hold the tf~ computed whole (by the snapshot's ``combine_whole``)."""
+        if dense is not None:
+            self.dense = dense
+        else:
+            self._tfw = tfw
+            self._ids = ids
+            if self._df is None:
+                self._df = len(ids)
 
     @property
     def ids(self) -> np.ndarray:
         """The documents having the term (a frequent term's found anew each time: never kept
-        beside its dense form, which the cache's size counts alone)."""
+        beside its dense form, which the cache's size counts alone; a deferred term's from its
+        mask, its tf~ not computed)."""
         if self._ids is not None:
             return self._ids
+        if self.dense is None:
+            return np.flatnonzero(self._present()).astype(np.int32)
         return np.flatnonzero(self.dense != 0).astype(np.int32)  # bool first: ranking._combine_dense
 
     @property
     def tfw(self) -> np.ndarray:
         """tf~ of the documents of ``ids``, in that order."""
+        self._whole()
         if self._tfw is not None:
             return self._tfw
         return self.dense[self.dense != 0]
@@ -143,11 +204,27 @@ class TermPostings:
     @property
     def df(self) -> int:
         if self._df is None:
-            self._df = int(np.count_nonzero(self.dense))
+            if self.dense is not None:
+                self._df = int(np.count_nonzero(self.dense))
+            else:
+                self._present()
         return self._df
+
+    def _present(self) -> np.ndarray:
+        """The live documents having the term, kept (a bool a document: a quarter of its dense form)."""
+        if self._mask is None:
+            self._owner.find_present(self)
+        return self._mask
+
+    def set_present(self, m: np.ndarray) -> None:
+        """Hold the mask of the documents having the term (by the snapshot's ``find_present``)."""
+        self._df = int(np.count_nonzero(m))
+        self._mask = m
 
     def mask(self, n: int) -> np.ndarray:
         """The documents having the term, as a fresh bool array of ``n``."""
+        if self._mask is not None or self.deferred:
+            return self._present().copy()
         if self.dense is not None:
             return self.dense != 0
         m = np.zeros(n, dtype=bool)
@@ -156,7 +233,9 @@ class TermPostings:
 
     def mark(self, m: np.ndarray) -> None:
         """Set ``m`` (bool per document) where the term is."""
-        if self.dense is not None:
+        if self._mask is not None or self.deferred:
+            np.logical_or(m, self._present(), out=m)
+        elif self.dense is not None:
             np.logical_or(m, self.dense != 0, out=m)
         else:
             m[self._ids] = True
@@ -165,6 +244,11 @@ class TermPostings:
         """Add ``weight`` x the saturated tf~ to ``scores`` (float32 per document), where the term
         is; a frequent term only at ``docs`` (ascending doc numbers) when given: the only scores
         read afterwards."""
+        if self._few(docs):
+            present, values = self._at_few(docs)
+            arrays.scatter_add(scores, arrays.masked(docs, present), ranking.weighted_saturate(values, weight, k1))
+            return
+        self._whole()
         if self.dense is not None:
             # 0 where absent: adds nothing there, and each document the same float32 sum.
             if docs is not None and len(docs) * DENSE_AT_SHARE < len(scores):
@@ -176,6 +260,9 @@ class TermPostings:
 
     def at(self, docs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(which of ``docs`` have the term, their tf~) for doc numbers ``docs``."""
+        if self._few(docs):
+            return self._at_few(docs)
+        self._whole()
         if self.dense is not None:
             vals = arrays.gather(self.dense, docs)
             present = vals != 0
@@ -186,6 +273,21 @@ class TermPostings:
         loc = np.minimum(np.searchsorted(ids, docs), len(ids) - 1)
         present = ids[loc] == docs
         return present, self._tfw[loc[present]]
+
+    def _at_few(self, docs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """``at`` read from each field's postings at ``docs`` alone, the tf~ as computed whole."""
+        owner = self._owner
+        docs = np.asarray(docs)
+        present_by, xs = {}, {}
+        anywhere = np.zeros(len(docs), dtype=bool)
+        for f, fp in self.fields.items():
+            if fp is EMPTY:
+                continue
+            present, tf = fp.tf_at(docs)
+            present_by[f], xs[f] = present, owner.normalised(f, tf, arrays.masked(docs, present))
+            anywhere |= present
+        values = ranking.combine_at(present_by, xs, owner.params.weights, self.dense_form, len(docs))
+        return anywhere, arrays.masked(values, anywhere)
 
 
 # ---------------------------------------------------------------- snapshot
@@ -318,52 +420,105 @@ class Snapshot:
             tp = self._load_term(term)
             self._cache[term] = tp
             self._cache_size += tp.size
-            while self._cache_size > CACHE_BYTES and len(self._cache) > KEEP_RECENT_TERMS:
-                _, old = self._cache.popitem(last=False)
-                self._cache_size -= old.size
+            self._evict()
         return tp
 
     def _load_term(self, term: str) -> TermPostings:
-        p = self.params
-        fields = {}
-        xs = {}
+        tp = TermPostings(term, {})
         for f in TEXT_FIELDS:
-            parts = []
-            for seg, off in self.segments:
-                got = seg.views(f, term)
-                if got is not None:
-                    parts.append((got, off))
-            if not parts:
-                fields[f] = EMPTY
-                continue
-            # Written in place from the mapped segments: one pass over a frequent term's postings.
-            bounds = np.cumsum([0] + [len(got[0]) for got, _ in parts]).tolist()
-            ids = np.empty(bounds[-1], dtype=np.int32)
-            x = np.empty(bounds[-1], dtype=np.float32)
-            norm = self.length_norm(f)
-            for (got, off), a, b in zip(parts, bounds, bounds[1:]):
-                np.add(got[0], np.int32(off), out=ids[a:b])
-                # ranking.norm_tf, with each document's divisor computed once for the snapshot.
-                np.divide(got[1], arrays.gather(norm, ids[a:b]), out=x[a:b], dtype=np.float32)
-            bounds.pop()
-            orig = None
-            keep = self.live[ids] if self.n_live < self.n else None  # nothing deleted: all kept
-            if keep is not None and not keep.all():
+            tp.fields[f] = self._field_postings(f, term)
+        tp.postings = sum(len(fp) for fp in tp.fields.values())
+        tp.dense_form = ranking.is_dense_count(tp.postings, self.n)
+        if tp.postings >= DEFER_POSTINGS:
+            # Weakly: a cached term must not keep a replaced snapshot alive, nor the snapshot and
+            # its terms make a cycle that only the garbage collector frees.
+            tp._owner = weakref.proxy(self)
+        else:
+            self._combine(tp)
+        tp.size = tp.held() + 64
+        return tp
+
+    def _field_postings(self, field: str, term: str) -> FieldPostings:
+        """A term's postings in a text field, over every segment: doc numbers and term
+        frequencies copied end to end (deleted documents left out), positions left in place."""
+        parts = []
+        for seg, off in self.segments:
+            got = seg.views(field, term)
+            if got is not None:
+                parts.append((got, off))
+        if not parts:
+            return EMPTY
+        bounds = np.cumsum([0] + [len(got[0]) for got, _ in parts]).tolist()
+        ids = np.empty(bounds[-1], dtype=np.int32)
+        for (got, off), a, b in zip(parts, bounds, bounds[1:]):
+            np.add(got[0], np.int32(off), out=ids[a:b])
+        tf = np.concatenate([got[1] for got, _ in parts]) if len(parts) > 1 else np.array(parts[0][0][1])
+        orig = None
+        if self.n_live < self.n:
+            keep = arrays.gather(self.live, ids)
+            if not keep.all():
                 orig = np.flatnonzero(keep).astype(np.int32)
-                ids, x = arrays.masked(ids, keep), arrays.masked(x, keep)
-            fields[f] = FieldPostings(ids, tuple(got[2:] for got, _ in parts), bounds, orig)
-            xs[f] = x
-        if "title" in xs and p.weights["title"]:
-            # Without a lead, the title is the summary of the document and weighs as a lead.
-            tids = fields["title"].ids
-            xs["title"] = xs["title"] * np.where(arrays.gather(self.has_lead, tids), 1.0, p.weights["lead"] / p.weights["title"])
-        ids_by_field = {f: fields[f].ids for f in xs}
-        if ranking.is_dense(ids_by_field, self.n):
+                ids, tf = arrays.masked(ids, keep), arrays.masked(tf, keep)
+        return FieldPostings(ids, tuple(got[2:] for got, _ in parts), bounds[:-1], orig, tf)
+
+    def _combine(self, tp: TermPostings) -> None:
+        """A term's tf~ over all its postings (``ranking.combine_fields`` or ``dense_tf``)."""
+        xs, ids_by_field = {}, {}
+        for f, fp in tp.fields.items():
+            if fp is not EMPTY:
+                ids_by_field[f] = fp.ids
+                xs[f] = self.normalised(f, fp.tf, fp.ids)
+        p = self.params
+        if tp.dense_form:
             dense = ranking.dense_tf(ids_by_field, xs, p.weights, self.n)
             if dense is not None:
-                return TermPostings(term, fields, dense=dense)
+                tp.set_combined(None, None, dense)
+                return
         ids, tfw = ranking.combine_fields(ids_by_field, xs, p.weights, self.n)
-        return TermPostings(term, fields, ids, tfw)
+        tp.set_combined(ids, tfw, None)
+
+    def _title_as_lead(self, field: str, x: np.ndarray, docs: np.ndarray) -> np.ndarray:
+        p = self.params
+        if field != "title" or not p.weights["title"]:
+            return x
+        # Without a lead, the title is the summary of the document and weighs as a lead.
+        return x * np.where(arrays.gather(self.has_lead, docs), 1.0, p.weights["lead"] / p.weights["title"])
+
+    def normalised(self, field: str, tf: np.ndarray, docs: np.ndarray) -> np.ndarray:
+        """The length-normalised tf of documents ``docs`` in a text field, as ``_combine`` finds it."""
+        x = np.divide(tf, arrays.gather(self.length_norm(field), docs), dtype=np.float32)
+        return self._title_as_lead(field, x, docs)
+
+    def combine_whole(self, tp: TermPostings) -> None:
+        """Compute a deferred term's tf~ over all its postings, once, and count it in the cache."""
+        with self.lock:
+            if tp.deferred:
+                before = tp.held()
+                self._combine(tp)
+                self._grew(tp, tp.held() - before)
+
+    def find_present(self, tp: TermPostings) -> None:
+        """Find a deferred term's live documents as a mask, once, and count it in the cache."""
+        with self.lock:
+            if tp._mask is None:
+                m = np.zeros(self.n, dtype=bool)
+                for fp in tp.fields.values():
+                    m[fp.ids] = True
+                tp.set_present(m)
+                self._grew(tp, m.nbytes)
+
+    def _grew(self, tp: TermPostings, nbytes: int) -> None:
+        # A cached term found more of itself: counted, and the least recently used let go.
+        with self.lock:
+            tp.size += nbytes
+            if self._cache.get(tp.term) is tp:
+                self._cache_size += nbytes
+                self._evict()
+
+    def _evict(self) -> None:
+        while self._cache_size > CACHE_BYTES and len(self._cache) > KEEP_RECENT_TERMS:
+            _, old = self._cache.popitem(last=False)
+            self._cache_size -= old.size
 
     def length_norm(self, field: str) -> np.ndarray:
         """Each document's divisor of a text field's term frequencies (ranking.length_norm),

@@ -12,7 +12,7 @@ import pytest
 import whoosh.writing
 from whoosh import index as whoosh_index
 
-from search import analysis, indexing, memory, postings
+from search import analysis, indexing, memory, postings, ranking, snapshot
 from search import whoosh_internals as wi
 from search.engine import Engine
 from search.generations import POSTINGS_PREFIX, current_generation
@@ -141,6 +141,7 @@ def test_the_snapshot_reads_positions_across_segments_without_the_deleted(built_
                 if pos:
                     want[int(doc)] = pos
             assert fp.ids.tolist() == sorted(want), (term, f)
+            assert fp.tf.tolist() == [len(want[d]) for d in sorted(want)]
             assert [fp.positions_at(i) for i in range(len(fp))] == [want[d] for d in sorted(want)]
             # Read together (phrases): the same positions, from every segment, the deleted skipped.
             some = np.arange(0, len(fp), 2)
@@ -149,6 +150,75 @@ def test_the_snapshot_reads_positions_across_segments_without_the_deleted(built_
             assert flat.tolist() == [p for d in sorted(want)[::2] for p in want[d]]
             checked += len(fp)
     assert checked > 20
+
+
+def _segments_apart_with_deletions(built_index: Path, tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.setattr(whoosh.writing, "MERGE_SMALL", whoosh.writing.NO_MERGE)
+    src = tmp_path / "more.jsonl"
+    for i in range(4):
+        src.write_text(json.dumps({"id": f"m{i}", "title": f"Munitions pour Kiev {i}", "date": "2024-02-0%d" % (i + 1),
+                                   "lead": "" if i % 2 else "Les livraisons de munitions reprennent.",
+                                   "body": "Munitions. " * i + "Le convoi de munitions est arrivé à Kiev.",
+                                   "source": "ATS"}, ensure_ascii=False) + "\n", encoding="utf-8")
+        indexing.add([src], built_index, entities=False)
+    indexing.delete(["m1", "ats_otan"], built_index)
+
+
+@pytest.mark.parametrize("dense_ratio", [0, 10**9])
+@pytest.mark.parametrize("at_few_share", [0, 10**9])
+def test_a_term_read_deferred_gives_what_it_gives_read_whole(built_index: Path, tmp_path: Path, monkeypatch,
+                                                              at_few_share, dense_ratio):
+    # Read at the documents asked (a binary search each), or whole at the first question; its
+    # tf~ summed as over postings, or as over every document.
+    _segments_apart_with_deletions(built_index, tmp_path, monkeypatch)
+    monkeypatch.setattr(snapshot, "AT_FEW_SHARE", at_few_share)
+    monkeypatch.setattr(ranking, "DENSE_MERGE_RATIO", dense_ratio)
+    defer = snapshot.DEFER_POSTINGS
+    snap = Engine(built_index).snapshot()
+    assert len(snap.segments) > 1 and not snap.live.all()
+    docs = np.arange(snap.n)[::-1]  # deleted ones among them, in no order
+    live = np.flatnonzero(snap.live)
+    checked = 0
+    for term in ("munit", "kiev", "convoi", "otan", "livraison", "absentissime"):
+        whole = snap._load_term(term)
+        assert not whole.deferred
+        monkeypatch.setattr(snapshot, "DEFER_POSTINGS", 0)
+        tp = snap._load_term(term)
+        monkeypatch.setattr(snapshot, "DEFER_POSTINGS", defer)
+        assert tp.deferred and tp.dense_form == (dense_ratio > 0 and whole.df > 0)
+        assert np.array_equal(tp.mask(snap.n), whole.mask(snap.n)) and tp.df == whole.df
+        assert tp.ids.tolist() == whole.ids.tolist() and tp.deferred  # its documents, its tf~ not computed
+        for a, b in zip(tp.at(docs), whole.at(docs)):
+            assert np.array_equal(a, b), term
+        got, want = np.ones(snap.n, np.float32), np.ones(snap.n, np.float32)
+        tp.add_to(got, 1.7, 1.2, live)
+        whole.add_to(want, 1.7, 1.2, live)
+        assert np.array_equal(got[live], want[live]), term
+        assert tp.deferred == (at_few_share == 0)
+        assert np.array_equal(tp.tfw, whole.tfw) and not tp.deferred
+        checked += whole.df
+    assert checked > 10
+
+
+def test_a_deferred_term_counts_in_the_cache_what_it_finds(search_index, monkeypatch):
+    monkeypatch.setattr(snapshot, "DEFER_POSTINGS", 0)
+    snap = Engine(search_index).snapshot()
+
+    def counted():
+        return sum(tp.size for tp in snap._cache.values())
+
+    tp = snap.term("munit")
+    start = snap._cache_size
+    assert start == counted() and tp.deferred
+    tp.mask(snap.n)
+    assert snap._cache_size == start + snap.n == counted()  # its mask: a byte a document
+    tp.tfw
+    assert snap._cache_size == counted() > start + snap.n and not tp.deferred
+    # Past the cache's size, the least recently used terms are let go as the others grow.
+    monkeypatch.setattr(snapshot, "CACHE_BYTES", snap._cache_size + snap.n // 2)
+    monkeypatch.setattr(snapshot, "KEEP_RECENT_TERMS", 1)
+    snap.term("kiev").mask(snap.n)
+    assert "munit" not in snap._cache and "kiev" in snap._cache and snap._cache_size == counted()
 
 
 def test_positions_decoded_together_are_those_decoded_one_by_one():

@@ -71,6 +71,15 @@ def test_frequent_terms_held_as_every_documents_tf_answer_as_when_held_as_postin
     assert sum(a[0] for a in sparse[:-1]) > 10 and sparse[-1]
 
 
+@pytest.mark.parametrize("at_few_share", [0, 10**9])
+def test_terms_read_deferred_answer_as_when_read_whole(search_index, monkeypatch, at_few_share):
+    monkeypatch.setattr(snapshot, "DEFER_POSTINGS", 10**12)  # every term's tf~ computed as it is read
+    whole = _answers(search_index)
+    monkeypatch.setattr(snapshot, "DEFER_POSTINGS", 0)  # every term deferred
+    monkeypatch.setattr(snapshot, "AT_FEW_SHARE", at_few_share)  # read at the candidates, or whole
+    assert _answers(search_index) == whole
+
+
 def test_a_term_held_densely_gives_its_documents_and_tf_as_its_postings():
     rng = np.random.default_rng(11)
     n = 200
