@@ -61,6 +61,13 @@ def gather(a: np.ndarray, idx: np.ndarray) -> np.ndarray:
     return np.take(a, idx)
 
 
+def scatter(target: np.ndarray, ids: np.ndarray, values) -> None:
+    """``target[ids] = values``, the indices made numpy's own type first: numpy 2 converts
+    32-bit indices of an assignment element by element, twice slower (a frequent term's
+    300,000 documents marked in a million: 1.1 ms against 0.6)."""
+    target[np.asarray(ids, dtype=np.intp)] = values
+
+
 def scatter_add(target: np.ndarray, ids: np.ndarray, values) -> None:
     """``target[ids] += values`` for distinct ``ids``, through ``np.add.at``: numpy 2's fancy
     ``+=`` gathers, adds and scatters in three passes, four to six times slower over a

@@ -165,7 +165,7 @@ def _dense_sum(ids_by_field: dict, xs_by_field: dict, weights: dict, n: int, pre
         if f == "body":
             arrays.scatter_add(summary, fi, weights[f] * xs_by_field[f])
         else:
-            summary[fi] = np.maximum(summary[fi], weights[f] * xs_by_field[f])
+            arrays.scatter(summary, fi, np.maximum(arrays.gather(summary, fi), weights[f] * xs_by_field[f]))
     return summary
 
 
@@ -198,7 +198,7 @@ def _combine_dense(ids_by_field: dict, xs_by_field: dict, weights: dict, n: int)
     summary = _dense_sum(ids_by_field, xs_by_field, weights, n, present)
     if seen is not None:
         for f in present:
-            seen[ids_by_field[f]] = True
+            arrays.scatter(seen, ids_by_field[f], True)
     # Compared first: numpy finds the non-zero entries of a bool array ten times faster than
     # those of a float array (13 ms against 1 ms over a million documents).
     ids = np.flatnonzero(summary != 0 if seen is None else seen).astype(np.int32)

@@ -228,7 +228,7 @@ class TermPostings:
         if self.dense is not None:
             return self.dense != 0
         m = np.zeros(n, dtype=bool)
-        m[self._ids] = True
+        arrays.scatter(m, self._ids, True)
         return m
 
     def mark(self, m: np.ndarray) -> None:
@@ -238,7 +238,7 @@ class TermPostings:
         elif self.dense is not None:
             np.logical_or(m, self.dense != 0, out=m)
         else:
-            m[self._ids] = True
+            arrays.scatter(m, self._ids, True)
 
     def add_to(self, scores: np.ndarray, weight: float, k1: float, docs: np.ndarray | None = None) -> None:
         """Add ``weight`` x the saturated tf~ to ``scores`` (float32 per document), where the term
@@ -503,7 +503,7 @@ class Snapshot:
             if tp._mask is None:
                 m = np.zeros(self.n, dtype=bool)
                 for fp in tp.fields.values():
-                    m[fp.ids] = True
+                    arrays.scatter(m, fp.ids, True)
                 tp.set_present(m)
                 self._grew(tp, m.nbytes)
 

@@ -34,6 +34,21 @@ def test_sorted_intersect_is_numpys_intersect1d():
         assert np.array_equal(arrays.sorted_intersect(a, b), np.intersect1d(a, b))
 
 
+@pytest.mark.parametrize("dtype", [np.int32, np.int64, np.intp])
+def test_scatter_is_fancy_assignment(dtype):
+    rng = np.random.default_rng(3)
+    ids = rng.choice(500, 120, replace=False).astype(dtype)  # in no order
+    for values in (True, rng.random(120).astype(np.float32)):
+        dtype_of = bool if values is True else np.float32
+        got, want = np.zeros(500, dtype_of), np.zeros(500, dtype_of)
+        arrays.scatter(got, ids, values)
+        want[ids] = values
+        assert np.array_equal(got, want) and got.any()
+    empty = np.zeros(5, bool)
+    arrays.scatter(empty, np.zeros(0, dtype), True)
+    assert not empty.any()
+
+
 def test_scatter_add_is_fancy_add_for_distinct_ids():
     rng = np.random.default_rng(7)
     target = rng.random(1000).astype(np.float32)
