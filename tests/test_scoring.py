@@ -1,6 +1,7 @@
 """Scoring a plan's candidates (scoring.py): story leaders and story counts on synthetic snapshots."""
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from types import SimpleNamespace
 
 import numpy as np
@@ -48,16 +49,19 @@ QUERIES = ["munitions", "munitions livrées Kiev", "Kiev OU Moscou", "livr*", "\
            "Stoltenberg OTAN sommet", "la France et l'Allemagne", "élection présidentielle -Macron"]
 
 
-def _answers(root) -> list:
-    engine = Engine(root)
-    out = []
-    for q in QUERIES:
+def _answers(root, engine: Engine | None = None, start: int = 0) -> list:
+    """What the engine answers to QUERIES (asked from the ``start``-th on, in a circle, answers
+    in QUERIES' order), and a dispatch's related ones."""
+    engine = engine or Engine(root)
+    out = {}
+    for i in range(len(QUERIES)):
+        q = QUERIES[(start + i) % len(QUERIES)]
         resp = engine.search(SearchRequest(q=q, per_page=20, time_budget_ms=60_000))
-        out.append((resp.total, resp.stories, resp.match, [(h.id, h.score) for h in resp.hits],
-                    {k: [(i.value, i.count) for i in v] for k, v in resp.facets.items()}))
+        out[q] = (resp.total, resp.stories, resp.match, [(h.id, h.score) for h in resp.hits],
+                  {k: [(i.value, i.count) for i in v] for k, v in resp.facets.items()})
     hits = engine.search(SearchRequest(q="munitions")).hits
-    out.append([(h.id, h.score) for h in engine.related(hits[0].id, budget_ms=None)] if hits else [])
-    return out
+    related = [(h.id, h.score) for h in engine.related(hits[0].id, budget_ms=None)] if hits else []
+    return [out[q] for q in QUERIES] + [related]
 
 
 @pytest.mark.parametrize("at_share", [2, 10**9])
@@ -78,6 +82,16 @@ def test_terms_read_deferred_answer_as_when_read_whole(search_index, monkeypatch
     monkeypatch.setattr(snapshot, "DEFER_POSTINGS", 0)  # every term deferred
     monkeypatch.setattr(snapshot, "AT_FEW_SHARE", at_few_share)  # read at the candidates, or whole
     assert _answers(search_index) == whole
+
+
+def test_terms_read_deferred_by_several_searches_at_once_answer_as_one_at_a_time(search_index, monkeypatch):
+    # Each term's mask and whole tf~ are found once, by whichever search asks first.
+    monkeypatch.setattr(snapshot, "DEFER_POSTINGS", 0)
+    want = _answers(search_index)
+    engine = Engine(search_index)
+    with ThreadPoolExecutor(4) as pool:
+        got = list(pool.map(lambda start: _answers(search_index, engine, start), range(0, 8, 2)))
+    assert got == [want] * 4
 
 
 def test_a_term_held_densely_gives_its_documents_and_tf_as_its_postings():
