@@ -255,7 +255,7 @@ class Engine:
         page_idx = order[(req.page - 1) * req.per_page : req.page * req.per_page]
 
         # Facets over all matching documents.
-        facet_out = self._facets(snap, mask, req, selected, budget, excluded, free)
+        facet_out = self._facets(snap, mask, req, selected, budget, excluded, free, cand)
         grain = self._dates(snap, mask, context, req, lo, hi, facet_out, budget)
 
         hits = []
@@ -383,11 +383,13 @@ class Engine:
         return _Matches(snap, pq, plan, mask, context, selected, excluded, lo, hi, free)
 
     def _facets(self, snap: Snapshot, mask: np.ndarray, req: SearchRequest, selected: dict, budget: Budget,
-                excluded: dict | None = None, free: dict | None = None) -> dict:
+                excluded: dict | None = None, free: dict | None = None, cand: np.ndarray | None = None) -> dict:
+        """The facets of the documents of ``mask`` (``cand``: those documents, when known)."""
         size = req.facet_size
         names = FACETS + AGENCY_FACETS if snap.has_agency else FACETS
         out: dict[str, list[FacetItem]] = {name: [] for name in names}
-        docs_of: dict[int, np.ndarray] = {}  # the documents of each mask, found once
+        # The documents of each mask, found once (the matches' own are the candidates).
+        docs_of: dict[int, np.ndarray] = {} if cand is None else {id(mask): cand}
         for name in names:
             if name == "dates":  # _dates: from the day array, not the month pairs
                 continue
