@@ -125,17 +125,7 @@ def combine_fields(ids_by_field: dict, xs_by_field: dict, weights: dict, n: int 
     if is_dense(ids_by_field, n):
         return _combine_dense(ids_by_field, xs_by_field, weights, n)
     ids, locs = arrays.sorted_union([ids_by_field[f] for f in present])
-    at = dict(zip(present, locs))
-    summary = np.zeros(len(ids), np.float32)
-    total = np.zeros(len(ids), np.float32)
-    for f in ("title", "lead"):
-        if f in at:
-            # A field's doc numbers are distinct: a plain gather/scatter takes the maximum.
-            loc = at[f]
-            summary[loc] = np.maximum(summary[loc], weights[f] * xs_by_field[f])
-    if "body" in at:
-        total[at["body"]] += weights["body"] * xs_by_field["body"]
-    return ids.astype(np.int32, copy=False), (summary + total).astype(np.float32)
+    return ids.astype(np.int32, copy=False), combine_at(dict(zip(present, locs)), xs_by_field, weights, False, len(ids))
 
 
 def is_dense(ids_by_field: dict, n: int) -> bool:
@@ -169,22 +159,23 @@ def _dense_sum(ids_by_field: dict, xs_by_field: dict, weights: dict, n: int, pre
     return summary
 
 
-def combine_at(present_by_field: dict, xs_by_field: dict, weights: dict, dense: bool, count: int) -> np.ndarray:
-    """The tf~ ``combine_fields`` (``dense``: ``dense_tf``) gives ``count`` documents, from each
-    field's presence among them and the normalised tf of those present, by the same float32
-    operations in the same order: a term read at a few documents scores them as read whole."""
+def combine_at(at_by_field: dict, xs_by_field: dict, weights: dict, dense: bool, count: int) -> np.ndarray:
+    """The tf~ of ``count`` documents, from where each field's postings fall among them
+    (``at_by_field[f]``: distinct positions) and their normalised tf: max of weighted title and
+    lead, plus weighted body, by the float32 operations ``combine_fields`` (or, ``dense``,
+    ``dense_tf``) does: a term read at a few documents scores them as read whole."""
     summary = np.zeros(count, np.float32)
     for f in ("title", "lead"):
-        if f in present_by_field:
-            at = present_by_field[f]
+        if f in at_by_field:
+            # A field's postings are distinct: a plain gather/scatter takes the maximum.
+            at = at_by_field[f]
             summary[at] = np.maximum(summary[at], weights[f] * xs_by_field[f])
-    if "body" in present_by_field:
-        at = np.flatnonzero(present_by_field["body"])
+    if "body" in at_by_field:
         if dense:
-            arrays.scatter_add(summary, at, weights["body"] * xs_by_field["body"])
+            arrays.scatter_add(summary, at_by_field["body"], weights["body"] * xs_by_field["body"])
         else:
             total = np.zeros(count, np.float32)
-            total[at] += weights["body"] * xs_by_field["body"]
+            total[at_by_field["body"]] += weights["body"] * xs_by_field["body"]
             summary = summary + total
     return summary
 

@@ -284,7 +284,7 @@ class TermPostings:
             if fp is EMPTY:
                 continue
             present, tf = fp.tf_at(docs)
-            present_by[f], xs[f] = present, owner.normalised(f, tf, arrays.masked(docs, present))
+            present_by[f], xs[f] = np.flatnonzero(present), owner.normalised(f, tf, arrays.masked(docs, present))
             anywhere |= present
         values = ranking.combine_at(present_by, xs, owner.params.weights, self.dense_form, len(docs))
         return anywhere, arrays.masked(values, anywhere)
