@@ -29,7 +29,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from . import analysis, arrays, coverage, facets, highlight, memory, query, ranking, scoring, stories, suggest, versions
+from . import analysis, arrays, coverage, facets, highlight, memory, overlap, query, ranking, scoring, stories, suggest, versions
 from .analysis import SCHEMA_VERSION
 from .budget import Budget
 from .plan import MAX_PREFIX_TERMS, MAX_QUERY_CLAUSES, MAX_QUERY_PREFIX_TERMS, Plan, plan_query  # noqa: F401 - limits re-exported
@@ -72,6 +72,9 @@ SUGGEST_BUDGET_MS = 300
 # Facets stop at this share of the budget (re-ranking at scoring.RERANK_SHARE): what is left is
 # for the snippets of the page.
 FACETS_SHARE = 0.9
+# From this many matches the facets are counted on a second thread while the ranking and the
+# snippets go on (overlap.py): fewer cost less than starting a thread saves.
+OVERLAP_MATCHES = 50_000
 RETRY_OPEN_SECONDS = 2.0
 log = logging.getLogger("depeche.engine")
 _SURROGATE = re.compile("[\ud800-\udfff]")
@@ -249,22 +252,28 @@ class Engine:
         total = len(cand)
         n_stories = scoring.story_count(snap, cand)
 
-        # Ranking.
-        k = min(req.page * req.per_page, n_stories if req.collapse == "story" else total)
-        order, scores = scoring.ranked(snap, plan, req.sort, cand, k, budget, collapse=req.collapse == "story")
-        page_idx = order[(req.page - 1) * req.per_page : req.page * req.per_page]
+        def facet_stage() -> tuple[dict, str]:
+            # Facets over all matching documents; they read the candidates, never the ranking.
+            out = self._facets(snap, mask, req, selected, budget, excluded, free, cand)
+            return out, self._dates(snap, mask, context, req, lo, hi, out, budget)
 
-        # Facets over all matching documents.
-        facet_out = self._facets(snap, mask, req, selected, budget, excluded, free, cand)
-        grain = self._dates(snap, mask, context, req, lo, hi, facet_out, budget)
+        counting = overlap.Stage(facet_stage, apart=total >= OVERLAP_MATCHES)
+        try:
+            # Ranking.
+            k = min(req.page * req.per_page, n_stories if req.collapse == "story" else total)
+            order, scores = scoring.ranked(snap, plan, req.sort, cand, k, budget, collapse=req.collapse == "story")
+            page_idx = order[(req.page - 1) * req.per_page : req.page * req.per_page]
 
-        hits = []
-        for i in page_idx:
-            highlight_on = req.highlight and not budget.spent("snippets")
-            doc = int(cand[i])
-            hit = self._hit(snap, doc, float(scores[i]), plan, highlight_on)
-            hit.missing = plan.missing(doc)
-            hits.append(hit)
+            hits = []
+            for i in page_idx:
+                highlight_on = req.highlight and not budget.spent("snippets")
+                doc = int(cand[i])
+                hit = self._hit(snap, doc, float(scores[i]), plan, highlight_on)
+                hit.missing = plan.missing(doc)
+                hits.append(hit)
+        finally:
+            counting.wait()  # never left reading the index after the request has let go of it
+        facet_out, grain = counting.result()
 
         return SearchResponse(
             query=req.q,

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from search.analysis import SCHEMA_VERSION
-from search import indexing, ranking
+from search import engine as engine_module, indexing, ranking
 from search.engine import Engine
 from search.model import (
     MAX_PAGE, MAX_PER_PAGE, MAX_QUERY_LENGTH, PARAGRAPH, SUBHEAD, Block, InvalidRequest, SearchRequest, Segment,
@@ -455,3 +455,50 @@ def test_reading_order_does_not_change_the_ranking(engine):
     a = engine.search(SearchRequest(q="munitions stoltenberg vilnius", per_page=20))
     b = engine.search(SearchRequest(q="vilnius munitions stoltenberg", per_page=20))
     assert [(h.id, h.score) for h in a.hits] == [(h.id, h.score) for h in b.hits]
+
+
+# ---------------------------------------------------------------- facets counted beside the ranking
+
+
+def _whole_answer(engine, **kw):
+    d = engine.search(SearchRequest(time_budget_ms=60_000, **kw)).to_dict()
+    d.pop("took_ms")
+    return d
+
+
+OVERLAP_REQUESTS = [
+    dict(q="munitions"), dict(q="otan munitions ukraine alliance obus"), dict(q=""),
+    dict(q="", date_from="2024-01-01"), dict(q="munitions", sort="newest"), dict(q="", collapse="story"),
+]
+
+
+def test_facets_counted_on_a_second_thread_answer_as_on_the_requests_own(engine, monkeypatch):
+    monkeypatch.setattr(engine_module, "OVERLAP_MATCHES", 10**12)
+    inline = [_whole_answer(engine, **kw) for kw in OVERLAP_REQUESTS]
+    place = next(it.value for it in engine.search(SearchRequest(q="")).facets["places"])
+    inline.append(_whole_answer(engine, q="", places=[place]))
+    monkeypatch.setattr(engine_module, "OVERLAP_MATCHES", 0)
+    apart = [_whole_answer(engine, **kw) for kw in OVERLAP_REQUESTS] + [_whole_answer(engine, q="", places=[place])]
+    assert apart == inline
+    assert all(a["facets"]["sources"] for a in apart[:3]) and apart[-1]["facets"]["places"][0]["selected"]
+
+
+def test_a_facet_stage_that_fails_apart_fails_the_search_after_the_ranking_has_finished(engine, monkeypatch):
+    monkeypatch.setattr(engine_module, "OVERLAP_MATCHES", 0)
+    ranked = threading.Event()
+    real_ranked = engine_module.scoring.ranked
+
+    def ranking_then_note(*a, **kw):
+        out = real_ranked(*a, **kw)
+        ranked.set()
+        return out
+
+    def failing(*a, **kw):
+        raise MemoryError("facettes")
+
+    monkeypatch.setattr(engine_module.scoring, "ranked", ranking_then_note)
+    monkeypatch.setattr(Engine, "_facets", failing)
+    with pytest.raises(MemoryError, match="facettes"):
+        engine.search(SearchRequest(q="munitions"))
+    assert ranked.is_set()
+    assert not [t for t in threading.enumerate() if t.name == "depeche-stage"]

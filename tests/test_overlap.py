@@ -1,0 +1,46 @@
+"""overlap.Stage: a stage's value or exception, computed on a second thread or at once."""
+from __future__ import annotations
+
+import threading
+
+import pytest
+
+from search.overlap import Stage
+
+
+@pytest.mark.parametrize("apart", [True, False])
+def test_the_value_is_the_functions_whichever_thread_computes_it(apart):
+    seen = []
+
+    def fn():
+        seen.append(threading.current_thread())
+        return {"personnes": 3}
+
+    stage = Stage(fn, apart=apart)
+    assert stage.result() == {"personnes": 3}
+    assert (seen[0] is not threading.current_thread()) is apart
+
+
+@pytest.mark.parametrize("apart", [True, False])
+def test_an_exception_is_raised_on_the_callers_thread(apart):
+    def fn():
+        raise LookupError("facette inconnue")
+
+    stage = Stage(fn, apart=apart)
+    stage.wait()  # waiting says nothing of the outcome
+    with pytest.raises(LookupError, match="facette inconnue"):
+        stage.result()
+
+
+def test_a_stage_apart_runs_while_the_caller_goes_on():
+    started, release = threading.Event(), threading.Event()
+
+    def fn():
+        started.set()
+        assert release.wait(10)
+        return "fini"
+
+    stage = Stage(fn, apart=True)
+    assert started.wait(10)  # under way before the caller asks for it
+    release.set()
+    assert stage.result() == "fini"
