@@ -250,17 +250,19 @@ class Engine:
 
         cand = np.flatnonzero(mask)
         total = len(cand)
-        n_stories = scoring.story_count(snap, cand)
 
-        def facet_stage() -> tuple[dict, str]:
-            # Facets over all matching documents; they read the candidates, never the ranking.
+        def facet_stage() -> tuple[dict, str, int]:
+            # Facets and stories over all matching documents: they read the candidates, never
+            # the ranking.
             out = self._facets(snap, mask, req, selected, budget, excluded, free, cand)
-            return out, self._dates(snap, mask, context, req, lo, hi, out, budget)
+            grain = self._dates(snap, mask, context, req, lo, hi, out, budget)
+            return out, grain, scoring.story_count(snap, cand)
 
         counting = overlap.Stage(facet_stage, apart=total >= OVERLAP_MATCHES)
         try:
-            # Ranking.
-            k = min(req.page * req.per_page, n_stories if req.collapse == "story" else total)
+            # Ranking. Collapsed, fewer stories than the pages asked give the same order: the
+            # ranking finds every story's first version and stops there.
+            k = min(req.page * req.per_page, total)
             order, scores = scoring.ranked(snap, plan, req.sort, cand, k, budget, collapse=req.collapse == "story")
             page_idx = order[(req.page - 1) * req.per_page : req.page * req.per_page]
 
@@ -273,7 +275,7 @@ class Engine:
                 hits.append(hit)
         finally:
             counting.wait()  # never left reading the index after the request has let go of it
-        facet_out, grain = counting.result()
+        facet_out, grain, n_stories = counting.result()
 
         return SearchResponse(
             query=req.q,

@@ -502,3 +502,17 @@ def test_a_facet_stage_that_fails_apart_fails_the_search_after_the_ranking_has_f
         engine.search(SearchRequest(q="munitions"))
     assert ranked.is_set()
     assert not [t for t in threading.enumerate() if t.name == "depeche-stage"]
+
+
+@pytest.mark.parametrize("q, sort", [("", "relevance"), ("incendie feu", "relevance"), ("incendie feu", "oldest")])
+def test_collapsed_pages_list_each_storys_first_version_once_up_to_past_the_last(story_index, q, sort):
+    engine = Engine(story_index)
+    whole = engine.search(SearchRequest(q=q, sort=sort, per_page=100))
+    leaders = [h.id for h in whole.hits]
+    assert whole.stories == len(leaders) < whole.total  # some stories have several versions
+    paged = []
+    for page in range(1, whole.stories // 2 + 3):
+        resp = engine.search(SearchRequest(q=q, sort=sort, per_page=2, page=page))
+        assert (resp.total, resp.stories) == (whole.total, whole.stories)
+        paged += [h.id for h in resp.hits]
+    assert paged == leaders
