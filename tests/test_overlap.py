@@ -44,3 +44,16 @@ def test_a_stage_apart_runs_while_the_caller_goes_on():
     assert started.wait(10)  # under way before the caller asks for it
     release.set()
     assert stage.result() == "fini"
+
+
+def test_while_the_helper_is_busy_a_stage_apart_runs_at_once_on_the_callers_thread():
+    release = threading.Event()
+    first = Stage(lambda: release.wait(10), apart=True)
+    try:
+        second = Stage(threading.current_thread, apart=True)
+        assert second.result() is threading.current_thread()
+    finally:
+        release.set()
+    assert first.result() is True
+    third = Stage(threading.current_thread, apart=True)  # the helper is free again
+    assert third.result() is not threading.current_thread()
