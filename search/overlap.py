@@ -7,9 +7,10 @@ they run side by side. A stage is started apart only when it is worth it (the ca
 and the process's one helper thread is free; otherwise it runs at once, on the caller's
 thread, and the answer is the same.
 
-One helper a process, started on first use in that process (a server forks its workers after
-loading the app): no thread made per request (each new thread may get its own malloc arena,
-tens of MiB a worker kept), and no request waits in a queue behind another's facets.
+One helper a process, started on first use in that process (a forked child, a server's worker
+or an analysing process, starts afresh: the parent's thread is not there): no thread made per
+request (each new thread may get its own malloc arena, tens of MiB a worker kept), and no
+request waits in a queue behind another's facets.
 """
 from __future__ import annotations
 
@@ -69,26 +70,24 @@ class _Helper:
     def __init__(self):
         self._lock = threading.Lock()
         self._busy = False
-        self._pid: int | None = None
+        self._started = False
         self._stages: queue.SimpleQueue = queue.SimpleQueue()
 
     def take(self, stage: Stage) -> bool:
         """Run ``stage`` on the helper thread if it is free; False if it is not."""
         with self._lock:
-            if self._pid != os.getpid():  # first use here, or a forked child: no thread yet
-                self._stages = queue.SimpleQueue()
-                threading.Thread(target=self._loop, args=(self._stages,), name="depeche-stage", daemon=True).start()
-                self._pid = os.getpid()
-                self._busy = False
             if self._busy:
                 return False
+            if not self._started:
+                threading.Thread(target=self._loop, name="depeche-stage", daemon=True).start()
+                self._started = True
             self._busy = True
         self._stages.put(stage)
         return True
 
-    def _loop(self, stages: queue.SimpleQueue) -> None:
+    def _loop(self) -> None:
         while True:
-            stage = stages.get()
+            stage = self._stages.get()
             try:
                 stage.compute()
             finally:
@@ -98,3 +97,12 @@ class _Helper:
 
 
 _HELPER = _Helper()
+
+
+def _afresh_in_child() -> None:
+    # A fork copies neither the thread nor a lock's owner: the child gets its own helper.
+    global _HELPER
+    _HELPER = _Helper()
+
+
+os.register_at_fork(after_in_child=_afresh_in_child)
