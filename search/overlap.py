@@ -32,12 +32,8 @@ class Stage(Generic[T]):
         self._error: BaseException | None = None
         self._done = threading.Event()
         if not (apart and _HELPER.take(self)):
-            self.run()
-
-    def run(self) -> None:
-        """Compute the value on the calling thread, and say it is done."""
-        self.compute()
-        self._done.set()
+            self.compute()
+            self.done()
 
     def compute(self) -> None:
         """Compute the value (or keep the exception), once; ``done`` then tells the waiter."""
