@@ -29,7 +29,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from . import analysis, arrays, coverage, facets, highlight, memory, overlap, query, ranking, scoring, stories, suggest, versions
+from . import analysis, coverage, facets, highlight, memory, overlap, query, ranking, scoring, stories, suggest, versions
 from .analysis import SCHEMA_VERSION
 from .budget import Budget
 from .plan import MAX_PREFIX_TERMS, MAX_QUERY_CLAUSES, MAX_QUERY_PREFIX_TERMS, Plan, plan_query  # noqa: F401 - limits re-exported
