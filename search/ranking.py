@@ -216,6 +216,8 @@ def proximity(events: list[tuple[int, int]], idfs: list[float], window: int, k: 
 # kth_largest first looks for a bound in every SAMPLE_STRIDE-th score when there are this many.
 SAMPLE_FROM = 20_000
 SAMPLE_STRIDE = 16
+# Candidates all scoring the same, more than this many times k, are ordered by a partition.
+TIED_SORT = 8
 
 
 def kth_largest(scores: np.ndarray, k: int):
@@ -233,16 +235,29 @@ def kth_largest(scores: np.ndarray, k: int):
 
 
 def top_order(scores: np.ndarray, day: np.ndarray, docnums: np.ndarray, k: int) -> np.ndarray:
-    """Indices of the ``k`` best candidates: score desc, then newest, then docnum; exact with ties."""
+    """Indices of the ``k`` best candidates: score desc, then newest, then docnum; exact with ties
+    (``docnums`` distinct, from 0 to 2**32)."""
     n = len(scores)
     if n == 0 or k <= 0:
         return np.zeros(0, np.int64)
+    if k * TIED_SORT < n and scores.min() == scores.max():
+        return _newest_first(day, docnums, k)
     if k < n:
         sel = np.flatnonzero(scores >= kth_largest(scores, k))
     else:
         sel = np.arange(n)
     order = np.lexsort((docnums[sel], -day[sel].astype(np.int64), -scores[sel]))
     return sel[order][:k]
+
+
+def _newest_first(day: np.ndarray, docnums: np.ndarray, k: int) -> np.ndarray:
+    """``top_order`` of candidates all scoring the same (a search of no words scores a million
+    dispatches 0): newest, then docnum, by one partition of a 64-bit key rather than a sort of all."""
+    key = day.astype(np.int64)
+    key *= -(1 << 32)  # the day above the doc number's 32 bits
+    key += docnums
+    sel = np.argpartition(key, k - 1)[:k]
+    return sel[np.argsort(key[sel], kind="stable")]
 
 
 def date_order(scores: np.ndarray, day: np.ndarray, docnums: np.ndarray, k: int, newest: bool) -> np.ndarray:

@@ -49,6 +49,15 @@ def test_top_order_is_the_head_of_the_full_sort_with_ties_and_many_candidates():
         assert np.array_equal(got, _top_by_sorting(scores, day, docnums, k)), (n, k, trial)
 
 
+def test_top_order_among_scores_all_equal_is_the_newest_then_the_first():
+    rng = np.random.default_rng(5)
+    for n, k in [(300_000, 10), (300_000, 100), (50, 7), (50, 3)]:
+        scores = np.full(n, 0.5, dtype=np.float32)
+        day = rng.integers(0, 90, n).astype(np.int32)  # many on one day; 0: undated, last
+        docnums = np.sort(rng.choice(10 * n, n, replace=False))
+        assert np.array_equal(ranking.top_order(scores, day, docnums, k), _top_by_sorting(scores, day, docnums, k))
+
+
 def test_kth_largest_among_many_scores():
     scores = np.arange(100_000, dtype=np.float32)[::-1].copy()
     assert ranking.kth_largest(scores, 1) == 99_999 and ranking.kth_largest(scores, 100) == 99_900
