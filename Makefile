@@ -7,7 +7,8 @@ INDEX   ?= $(or $(DEPECHE_INDEX),index)
 
 .PHONY: run test install index serve browser bench eval clean opensearch opensearch-stop
 
-$(STAMP): pyproject.toml
+# setup.py builds search/_kernels.c (the C scoring loops) with the system's C compiler.
+$(STAMP): pyproject.toml setup.py search/_kernels.c
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
 	$(BIN)/pip install -q -e '.[test]'
@@ -50,4 +51,4 @@ opensearch-stop:
 	opensearch/cluster.sh stop
 
 clean:
-	rm -rf $(VENV) build *.egg-info
+	rm -rf $(VENV) build *.egg-info search/_kernels.*.so

@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from . import _kernels
+
 
 def sorted_unique(a: np.ndarray) -> np.ndarray:
     """The distinct values of ``a``, ascending (what ``np.unique(a)`` returns)."""
@@ -66,6 +68,13 @@ def scatter(target: np.ndarray, ids: np.ndarray, values) -> None:
     32-bit indices of an assignment element by element, twice slower (a frequent term's
     300,000 documents marked in a million: 1.1 ms against 0.6)."""
     target[np.asarray(ids, dtype=np.intp)] = values
+
+
+def mark(mask: np.ndarray, ids: np.ndarray) -> None:
+    """``mask[ids] = True`` for a bool ``mask``, in one C loop over ``ids`` (search/_kernels.c):
+    ``scatter`` copies them as 64-bit indices first (a frequent term's 474,000 postings marked
+    in a million: 0.34 ms against 1.26)."""
+    _kernels.mark(mask, ids)
 
 
 def scatter_add(target: np.ndarray, ids: np.ndarray, values) -> None:

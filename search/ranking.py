@@ -41,7 +41,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from . import arrays
+from . import _kernels, arrays
 
 TEXT_FIELDS = ("title", "lead", "body")
 
@@ -113,6 +113,18 @@ def weighted_saturate(tf: np.ndarray, weight: float, k1: float) -> np.ndarray:
     return np.multiply(out, float(weight), out=out)
 
 
+def add_weighted_saturated(scores: np.ndarray, docs: np.ndarray | None, tf: np.ndarray, weight: float, k1: float) -> None:
+    """``scores[docs] += weighted_saturate(tf, weight, k1)`` (float32, ``docs`` distinct), each
+    value read once (search/_kernels.c); ``docs`` None: ``tf`` has a value a document of
+    ``scores``, 0 where the term is absent."""
+    _kernels.add_saturated(scores, docs, tf, float(weight), float(k1))
+
+
+def add_weighted_saturated_at(scores: np.ndarray, docs: np.ndarray, dense: np.ndarray, weight: float, k1: float) -> None:
+    """``add_weighted_saturated(scores, docs, dense[docs], weight, k1)`` without gathering first."""
+    _kernels.add_saturated_at(scores, docs, dense, float(weight), float(k1))
+
+
 def combine_fields(ids_by_field: dict, xs_by_field: dict, weights: dict, n: int = 0) -> tuple[np.ndarray, np.ndarray]:
     """(ids, tf~) of one term: max of weighted title/lead, plus weighted body.
 
@@ -138,14 +150,53 @@ def is_dense_count(postings: int, n: int) -> bool:
     return bool(n) and postings * DENSE_MERGE_RATIO >= n
 
 
-def dense_tf(ids_by_field: dict, xs_by_field: dict, weights: dict, n: int) -> np.ndarray | None:
+# How each text field enters the dense tf~ (search/_kernels.c): the title's maximum taken in
+# float64 after weighing a title without a lead as a lead, the lead's in float32, the body added.
+_FIELD_HOW = {"title": 0, "lead": 1, "body": 2}
+
+
+def dense_tf(ids_by_field: dict, tf_by_field: dict, norms: dict, has_lead: np.ndarray, weights: dict,
+             n: int) -> np.ndarray | None:
     """``combine_fields``' tf~ of every document (0 where the term is absent), in one
-    document-sized array; None when some weight is not positive, as a 0 would then not say
-    that the term is absent."""
+    document-sized array, from each field's raw frequencies and length divisors (``norms[f]``,
+    ``length_norm``'s, float32): ``Snapshot.normalised`` then ``_dense_sum``, the same float
+    operations, each posting read once (search/_kernels.c). None when some weight is not
+    positive, as a 0 would then not say that the term is absent."""
     present = [f for f in TEXT_FIELDS if len(ids_by_field.get(f, ()))]
     if not all(weights[f] > 0 for f in present):
         return None
-    return _dense_sum(ids_by_field, xs_by_field, weights, n, present)
+    summary = np.zeros(n, np.float32)
+    ratio = _lead_ratio(weights)
+    for f in present:
+        _kernels.field_into(summary, ids_by_field[f], tf_by_field[f], norms[f], float(weights[f]), _FIELD_HOW[f],
+                            has_lead, ratio)
+    return summary
+
+
+_NO_POSTINGS = (np.zeros(0, np.int32), np.zeros(0, np.uint16))
+
+
+def merged_tf(ids_by_field: dict, tf_by_field: dict, norms: dict, has_lead: np.ndarray,
+              weights: dict) -> tuple[np.ndarray, np.ndarray]:
+    """``combine_fields``' (ids, tf~) from each field's raw frequencies and length divisors
+    (``norms``: every text field's, float32; ``has_lead``: a bool a document), the fields' postings merged in
+    one pass (search/_kernels.c): the same float operations as ``Snapshot.normalised`` then
+    ``combine_fields``."""
+    args = []
+    for f in TEXT_FIELDS:
+        ids, tf = (ids_by_field[f], tf_by_field[f]) if f in ids_by_field else _NO_POSTINGS
+        args += [ids, tf]
+    size = sum(len(ids_by_field.get(f, ())) for f in TEXT_FIELDS)
+    out_ids, out_tf = np.empty(size, np.int32), np.empty(size, np.float32)
+    got = _kernels.merged_fields(*args, *[norms[f] for f in TEXT_FIELDS], has_lead,
+                                 float(weights["title"]), float(weights["lead"]), float(weights["body"]),
+                                 _lead_ratio(weights), out_ids, out_tf)
+    return out_ids[:got].copy(), out_tf[:got].copy()
+
+
+def _lead_ratio(weights: dict) -> float:
+    # A title without a lead weighs as a lead; with no title weight, nothing to scale.
+    return weights["lead"] / weights["title"] if weights["title"] else 1.0
 
 
 def _dense_sum(ids_by_field: dict, xs_by_field: dict, weights: dict, n: int, present: list[str]) -> np.ndarray:
@@ -189,7 +240,7 @@ def _combine_dense(ids_by_field: dict, xs_by_field: dict, weights: dict, n: int)
     summary = _dense_sum(ids_by_field, xs_by_field, weights, n, present)
     if seen is not None:
         for f in present:
-            arrays.scatter(seen, ids_by_field[f], True)
+            arrays.mark(seen, ids_by_field[f])
     # Compared first: numpy finds the non-zero entries of a bool array ten times faster than
     # those of a float array (13 ms against 1 ms over a million documents).
     ids = np.flatnonzero(summary != 0 if seen is None else seen).astype(np.int32)

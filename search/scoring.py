@@ -83,7 +83,7 @@ def story_count(snap: Snapshot, cand: np.ndarray) -> int:
     if len(multi) * DENSE_GROUP_RATIO < len(snap.story_size):
         return int(len(cand) - len(multi) + len(arrays.sorted_unique(multi)))
     seen = np.zeros(len(snap.story_size), dtype=bool)
-    seen[multi] = True
+    arrays.mark(seen, multi)
     return int(len(cand) - len(multi) + np.count_nonzero(seen))
 
 def _story_leaders(snap: Snapshot, cand: np.ndarray, scores: np.ndarray, sort: str) -> np.ndarray:

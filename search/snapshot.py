@@ -147,7 +147,7 @@ class TermPostings:
         self._owner: Snapshot | None = None  # set while the tf~ is not computed whole
         self._mask: np.ndarray | None = None
         self.postings = len(ids) if ids is not None else 0  # over the fields
-        self.dense_form = dense is not None  # summed as ranking.dense_tf sums (else combine_fields)
+        self.dense_form = dense is not None  # summed as ranking.dense_tf sums (else merged_tf)
         self.size = self.held() + 64
 
     def held(self) -> int:
@@ -228,7 +228,7 @@ class TermPostings:
         if self.dense is not None:
             return self.dense != 0
         m = np.zeros(n, dtype=bool)
-        arrays.scatter(m, self._ids, True)
+        arrays.mark(m, self._ids)
         return m
 
     def mark(self, m: np.ndarray) -> None:
@@ -238,7 +238,7 @@ class TermPostings:
         elif self.dense is not None:
             np.logical_or(m, self.dense != 0, out=m)
         else:
-            arrays.scatter(m, self._ids, True)
+            arrays.mark(m, self._ids)
 
     def add_to(self, scores: np.ndarray, weight: float, k1: float, docs: np.ndarray | None = None) -> None:
         """Add ``weight`` x the saturated tf~ to ``scores`` (float32 per document), where the term
@@ -246,17 +246,17 @@ class TermPostings:
         read afterwards."""
         if self._few(docs):
             present, values = self._at_few(docs)
-            arrays.scatter_add(scores, arrays.masked(docs, present), ranking.weighted_saturate(values, weight, k1))
+            ranking.add_weighted_saturated(scores, arrays.masked(docs, present), values, weight, k1)
             return
         self._whole()
         if self.dense is not None:
             # 0 where absent: adds nothing there, and each document the same float32 sum.
             if docs is not None and len(docs) * DENSE_AT_SHARE < len(scores):
-                arrays.scatter_add(scores, docs, ranking.weighted_saturate(arrays.gather(self.dense, docs), weight, k1))
+                ranking.add_weighted_saturated_at(scores, docs, self.dense, weight, k1)
             else:
-                np.add(scores, ranking.weighted_saturate(self.dense, weight, k1), out=scores)
+                ranking.add_weighted_saturated(scores, None, self.dense, weight, k1)
         elif len(self._ids):
-            arrays.scatter_add(scores, self._ids, ranking.weighted_saturate(self._tfw, weight, k1))
+            ranking.add_weighted_saturated(scores, self._ids, self._tfw, weight, k1)
 
     def at(self, docs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(which of ``docs`` have the term, their tf~) for doc numbers ``docs``."""
@@ -462,19 +462,17 @@ class Snapshot:
         return FieldPostings(ids, tuple(got[2:] for got, _ in parts), bounds[:-1], orig, tf)
 
     def _combine(self, tp: TermPostings) -> None:
-        """A term's tf~ over all its postings (``ranking.combine_fields`` or ``dense_tf``)."""
-        xs, ids_by_field = {}, {}
-        for f, fp in tp.fields.items():
-            if fp is not EMPTY:
-                ids_by_field[f] = fp.ids
-                xs[f] = self.normalised(f, fp.tf, fp.ids)
+        """A term's tf~ over all its postings (``ranking.merged_tf`` or ``dense_tf``)."""
         p = self.params
+        fields = {f: fp for f, fp in tp.fields.items() if fp is not EMPTY}
+        ids_by_field, tf_by_field = {f: fp.ids for f, fp in fields.items()}, {f: fp.tf for f, fp in fields.items()}
+        norms = {f: self.length_norm(f) for f in TEXT_FIELDS}
         if tp.dense_form:
-            dense = ranking.dense_tf(ids_by_field, xs, p.weights, self.n)
+            dense = ranking.dense_tf(ids_by_field, tf_by_field, norms, self.has_lead, p.weights, self.n)
             if dense is not None:
                 tp.set_combined(None, None, dense)
                 return
-        ids, tfw = ranking.combine_fields(ids_by_field, xs, p.weights, self.n)
+        ids, tfw = ranking.merged_tf(ids_by_field, tf_by_field, norms, self.has_lead, p.weights)
         tp.set_combined(ids, tfw, None)
 
     def _title_as_lead(self, field: str, x: np.ndarray, docs: np.ndarray) -> np.ndarray:
@@ -503,7 +501,7 @@ class Snapshot:
             if tp._mask is None:
                 m = np.zeros(self.n, dtype=bool)
                 for fp in tp.fields.values():
-                    arrays.scatter(m, fp.ids, True)
+                    arrays.mark(m, fp.ids)
                 tp.set_present(m)
                 self._grew(tp, m.nbytes)
 

@@ -1,0 +1,479 @@
+/* Dépêche's scoring loops over a frequent term's postings, in C.
+ *
+ * numpy reads and writes a term's postings once per operation (gather the lengths, divide,
+ * weigh, gather the sums, take the maximum, scatter...): a term in a third of a million
+ * dispatches cost about three milliseconds, most of it moving temporaries. These loops read
+ * each posting once. They are the float operations of the numpy code they replace, in its
+ * order and precision (search/ranking.py and search/snapshot.py say which), so that a score is
+ * the same to the last bit; tests/test_kernels.py holds them to it. Built at install (setup.py)
+ * with floating-point contraction off: a fused multiply-add would round otherwise.
+ *
+ * Arrays come through the buffer protocol (numpy's own), C-contiguous; every document number
+ * is checked against the array it indexes. The loops run without the interpreter lock.
+ */
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+#include <string.h>
+
+typedef struct {
+    Py_buffer view;
+    int held;
+} Buf;
+
+static void release(Buf *b) {
+    if (b->held) {
+        PyBuffer_Release(&b->view);
+        b->held = 0;
+    }
+}
+
+/* Take a C-contiguous buffer whose struct format is one of ``formats`` (a single character). */
+static int take(PyObject *obj, Buf *b, const char *formats, int writable, const char *name) {
+    int flags = PyBUF_FORMAT | PyBUF_C_CONTIGUOUS | (writable ? PyBUF_WRITABLE : 0);
+    if (PyObject_GetBuffer(obj, &b->view, flags) < 0) {
+        return -1;
+    }
+    b->held = 1;
+    const char *f = b->view.format ? b->view.format : "B";
+    if (f[0] == '<' || f[0] == '=' || f[0] == '@') {
+        f++;
+    }
+    if (b->view.ndim > 1 || strlen(f) != 1 || !strchr(formats, f[0])) {
+        PyErr_Format(PyExc_TypeError, "%s: unexpected array type '%s'", name, b->view.format ? b->view.format : "B");
+        release(b);
+        return -1;
+    }
+    return 0;
+}
+
+/* Document numbers: int32, or numpy's own int64 (np.flatnonzero's). */
+static int take_docs(PyObject *obj, Buf *b, const char *name) {
+    if (take(obj, b, "ilq", 0, name) < 0) {
+        return -1;
+    }
+    if (b->view.itemsize != 4 && b->view.itemsize != 8) {
+        PyErr_Format(PyExc_TypeError, "%s: 32- or 64-bit document numbers", name);
+        release(b);
+        return -1;
+    }
+    return 0;
+}
+
+static char kind(const Buf *b) {
+    const char *f = b->view.format ? b->view.format : "B";
+    return (f[0] == '<' || f[0] == '=' || f[0] == '@') ? f[1] : f[0];
+}
+
+static Py_ssize_t count(const Buf *b) {
+    return b->view.len / b->view.itemsize;
+}
+
+static inline Py_ssize_t doc_at(const void *ids, int wide, Py_ssize_t j) {
+    return wide ? (Py_ssize_t)((const long long *)ids)[j] : (Py_ssize_t)((const int *)ids)[j];
+}
+
+enum { TITLE = 0, LEAD = 1, BODY = 2 };
+
+/* field_into(summary, ids, tf, norm, weight, how, has_lead, lead_ratio)
+ *
+ * One text field of a frequent term into ``summary`` (float32, a document each), as
+ * ranking._dense_sum does with the tf snapshot.normalised gives: x = float32(tf) /
+ * float32(norm[doc]);
+ *   how 0 (title): the title of a document without a lead weighs as a lead, in float64,
+ *                  x * (has_lead[doc] ? 1.0 : lead_ratio), then weight * that, and the
+ *                  maximum with the sum so far (float64), stored as float32;
+ *   how 1 (lead):  float32(weight) * x, the maximum with the sum so far;
+ *   how 2 (body):  float32(weight) * x added to the sum so far.
+ * ``ids`` (int32) are distinct; ``has_lead`` (bool) is read for the title only. */
+static PyObject *field_into(PyObject *self, PyObject *args) {
+    PyObject *o_sum, *o_ids, *o_tf, *o_norm, *o_lead;
+    double weight, lead_ratio;
+    int how;
+    if (!PyArg_ParseTuple(args, "OOOOdiOd", &o_sum, &o_ids, &o_tf, &o_norm, &weight, &how, &o_lead, &lead_ratio)) {
+        return NULL;
+    }
+    if (how < TITLE || how > BODY) {
+        return PyErr_Format(PyExc_ValueError, "how: 0, 1 or 2, not %d", how);
+    }
+    Buf sum = {0}, ids = {0}, tf = {0}, norm = {0}, lead = {0};
+    PyObject *result = NULL;
+    if (take(o_sum, &sum, "f", 1, "summary") < 0 || take_docs(o_ids, &ids, "ids") < 0 ||
+        take(o_tf, &tf, "BHI", 0, "tf") < 0 || take(o_norm, &norm, "f", 0, "norm") < 0) {
+        goto done;
+    }
+    Py_ssize_t n = count(&sum), m = count(&ids);
+    if (count(&tf) != m || count(&norm) != n) {
+        PyErr_SetString(PyExc_ValueError, "ids and tf, or summary and norm, differ in length");
+        goto done;
+    }
+    if (how == TITLE) {
+        if (take(o_lead, &lead, "?", 0, "has_lead") < 0) {
+            goto done;
+        }
+        if (count(&lead) != n) {
+            PyErr_SetString(PyExc_ValueError, "summary and has_lead differ in length");
+            goto done;
+        }
+    }
+    float *s = (float *)sum.view.buf;
+    const void *d = ids.view.buf;
+    int wide = ids.view.itemsize == 8;
+    const float *nm = (const float *)norm.view.buf;
+    const unsigned char *hl = how == TITLE ? (const unsigned char *)lead.view.buf : NULL;
+    const void *t = tf.view.buf;
+    char k = kind(&tf);
+    Py_ssize_t bad = -1;
+    float w32 = (float)weight;
+    Py_BEGIN_ALLOW_THREADS
+    /* One loop per (document number width, frequency width, field): no branch inside but the
+     * range check. */
+#define FIELD_LOOP(IDT, TFT)                                                    \
+    {                                                                           \
+        const IDT *dd = (const IDT *)d;                                         \
+        const TFT *tt = (const TFT *)t;                                         \
+        if (how == TITLE) {                                                     \
+            for (Py_ssize_t j = 0; j < m; j++) {                                \
+                Py_ssize_t doc = (Py_ssize_t)dd[j];                             \
+                if ((size_t)doc >= (size_t)n) { bad = j; break; }               \
+                float x = (float)tt[j] / nm[doc];                               \
+                double v = weight * ((double)x * (hl[doc] ? 1.0 : lead_ratio)); \
+                double was = (double)s[doc];                                    \
+                s[doc] = (float)(v > was ? v : was);                            \
+            }                                                                   \
+        } else if (how == LEAD) {                                               \
+            for (Py_ssize_t j = 0; j < m; j++) {                                \
+                Py_ssize_t doc = (Py_ssize_t)dd[j];                             \
+                if ((size_t)doc >= (size_t)n) { bad = j; break; }               \
+                float v = w32 * ((float)tt[j] / nm[doc]);                       \
+                s[doc] = v > s[doc] ? v : s[doc];                               \
+            }                                                                   \
+        } else {                                                                \
+            for (Py_ssize_t j = 0; j < m; j++) {                                \
+                Py_ssize_t doc = (Py_ssize_t)dd[j];                             \
+                if ((size_t)doc >= (size_t)n) { bad = j; break; }               \
+                s[doc] += w32 * ((float)tt[j] / nm[doc]);                       \
+            }                                                                   \
+        }                                                                       \
+    }
+#define FIELD_TF(IDT)                                                           \
+    if (k == 'B') FIELD_LOOP(IDT, unsigned char)                                \
+    else if (k == 'H') FIELD_LOOP(IDT, unsigned short)                          \
+    else FIELD_LOOP(IDT, unsigned int)
+    if (wide) {
+        FIELD_TF(long long)
+    } else {
+        FIELD_TF(int)
+    }
+#undef FIELD_TF
+#undef FIELD_LOOP
+    Py_END_ALLOW_THREADS
+    if (bad >= 0) {
+        PyErr_Format(PyExc_IndexError, "document %zd out of range (%zd documents)", doc_at(d, wide, bad), n);
+        goto done;
+    }
+    result = Py_NewRef(Py_None);
+done:
+    release(&sum);
+    release(&ids);
+    release(&tf);
+    release(&norm);
+    release(&lead);
+    return result;
+}
+
+/* add_saturated(scores, docs, tf, weight, k1)
+ *
+ * scores[docs[j]] += float32(weight) x tf[j] / (tf[j] + float32(k1)), in float32 as
+ * ranking.weighted_saturate computes it and numpy's add.at adds it: a term's scores added
+ * where it is (``docs``: int32, distinct; ``tf``: float32, one a doc). ``docs`` None: ``tf``
+ * has one value a document of ``scores``, and its zeros (the term absent) add nothing. */
+static PyObject *add_saturated(PyObject *self, PyObject *args) {
+    PyObject *o_scores, *o_docs, *o_tf;
+    double weight, k1;
+    if (!PyArg_ParseTuple(args, "OOOdd", &o_scores, &o_docs, &o_tf, &weight, &k1)) {
+        return NULL;
+    }
+    Buf sc = {0}, docs = {0}, tf = {0};
+    PyObject *result = NULL;
+    int dense = o_docs == Py_None;
+    if (take(o_scores, &sc, "f", 1, "scores") < 0 || take(o_tf, &tf, "f", 0, "tf") < 0 ||
+        (!dense && take_docs(o_docs, &docs, "docs") < 0)) {
+        goto done;
+    }
+    Py_ssize_t n = count(&sc), m = count(&tf);
+    if (dense ? m != n : count(&docs) != m) {
+        PyErr_SetString(PyExc_ValueError, dense ? "scores and tf differ in length" : "docs and tf differ in length");
+        goto done;
+    }
+    float *s = (float *)sc.view.buf;
+    const float *v = (const float *)tf.view.buf;
+    const void *d = dense ? NULL : docs.view.buf;
+    int wide = !dense && docs.view.itemsize == 8;
+    float w = (float)weight, k = (float)k1;
+    Py_ssize_t bad = -1;
+    Py_BEGIN_ALLOW_THREADS
+    if (dense) {
+        for (Py_ssize_t i = 0; i < n; i++) {
+            float x = v[i];
+            if (x != 0.0f) {
+                s[i] += (x / (x + k)) * w;
+            }
+        }
+    } else {
+#define ADD_LOOP(IDT)                                                   \
+        {                                                               \
+            const IDT *dd = (const IDT *)d;                             \
+            for (Py_ssize_t j = 0; j < m; j++) {                        \
+                Py_ssize_t doc = (Py_ssize_t)dd[j];                     \
+                if ((size_t)doc >= (size_t)n) { bad = j; break; }       \
+                float x = v[j];                                         \
+                s[doc] += (x / (x + k)) * w;                            \
+            }                                                           \
+        }
+        if (wide) ADD_LOOP(long long) else ADD_LOOP(int)
+#undef ADD_LOOP
+    }
+    Py_END_ALLOW_THREADS
+    if (bad >= 0) {
+        PyErr_Format(PyExc_IndexError, "document %zd out of range (%zd documents)", doc_at(d, wide, bad), n);
+        goto done;
+    }
+    result = Py_NewRef(Py_None);
+done:
+    release(&sc);
+    release(&docs);
+    release(&tf);
+    return result;
+}
+
+/* add_saturated_at(scores, docs, dense, weight, k1)
+ *
+ * scores[doc] += float32(weight) x dense[doc] / (dense[doc] + float32(k1)) for each doc of
+ * ``docs`` (int32, distinct): a frequent term held densely, added at a query's candidates. */
+static PyObject *add_saturated_at(PyObject *self, PyObject *args) {
+    PyObject *o_scores, *o_docs, *o_dense;
+    double weight, k1;
+    if (!PyArg_ParseTuple(args, "OOOdd", &o_scores, &o_docs, &o_dense, &weight, &k1)) {
+        return NULL;
+    }
+    Buf sc = {0}, docs = {0}, dn = {0};
+    PyObject *result = NULL;
+    if (take(o_scores, &sc, "f", 1, "scores") < 0 || take_docs(o_docs, &docs, "docs") < 0 ||
+        take(o_dense, &dn, "f", 0, "dense") < 0) {
+        goto done;
+    }
+    Py_ssize_t n = count(&sc), m = count(&docs);
+    if (count(&dn) != n) {
+        PyErr_SetString(PyExc_ValueError, "scores and dense differ in length");
+        goto done;
+    }
+    float *s = (float *)sc.view.buf;
+    const float *v = (const float *)dn.view.buf;
+    const void *d = docs.view.buf;
+    int wide = docs.view.itemsize == 8;
+    float w = (float)weight, k = (float)k1;
+    Py_ssize_t bad = -1;
+    Py_BEGIN_ALLOW_THREADS
+#define AT_LOOP(IDT)                                                    \
+    {                                                                   \
+        const IDT *dd = (const IDT *)d;                                 \
+        for (Py_ssize_t j = 0; j < m; j++) {                            \
+            Py_ssize_t doc = (Py_ssize_t)dd[j];                         \
+            if ((size_t)doc >= (size_t)n) { bad = j; break; }           \
+            float x = v[doc];                                           \
+            s[doc] += (x / (x + k)) * w;                                \
+        }                                                               \
+    }
+    if (wide) AT_LOOP(long long) else AT_LOOP(int)
+#undef AT_LOOP
+    Py_END_ALLOW_THREADS
+    if (bad >= 0) {
+        PyErr_Format(PyExc_IndexError, "document %zd out of range (%zd documents)", doc_at(d, wide, bad), n);
+        goto done;
+    }
+    result = Py_NewRef(Py_None);
+done:
+    release(&sc);
+    release(&docs);
+    release(&dn);
+    return result;
+}
+
+/* merged_fields(t_ids, t_tf, l_ids, l_tf, b_ids, b_tf, t_norm, l_norm, b_norm, has_lead,
+ *               wt, wl, wb, lead_ratio, out_ids, out_tf) -> count
+ *
+ * A term's tf~ at the documents having it, its three fields' postings (int32, ascending;
+ * frequencies of any width) merged in one pass: for each document of the union, the title's
+ * and the lead's weighted tf as ``field_into`` takes them (their maximum, from 0) plus the
+ * body's, which is what ranking.combine_fields computes from Snapshot.normalised's values.
+ * The union's documents and their tf~ go to ``out_ids`` (int32) and ``out_tf`` (float32),
+ * each at least as long as the three fields together; returns how many. */
+static PyObject *merged_fields(PyObject *self, PyObject *args) {
+    PyObject *o[16];
+    double wt, wl, wb, ratio;
+    if (!PyArg_ParseTuple(args, "OOOOOOOOOOddddOO", &o[0], &o[1], &o[2], &o[3], &o[4], &o[5], &o[6], &o[7], &o[8],
+                          &o[9], &wt, &wl, &wb, &ratio, &o[14], &o[15])) {
+        return NULL;
+    }
+    Buf ids[3] = {{0}}, tf[3] = {{0}}, norm[3] = {{0}}, lead = {0}, oid = {0}, otf = {0};
+    PyObject *result = NULL;
+    static const char *names[3][3] = {{"title ids", "title tf", "title norm"}, {"lead ids", "lead tf", "lead norm"},
+                                      {"body ids", "body tf", "body norm"}};
+    for (int f = 0; f < 3; f++) {
+        if (take(o[2 * f], &ids[f], "i", 0, names[f][0]) < 0 || take(o[2 * f + 1], &tf[f], "BHI", 0, names[f][1]) < 0 ||
+            take(o[6 + f], &norm[f], "f", 0, names[f][2]) < 0) {
+            goto done;
+        }
+    }
+    if (take(o[9], &lead, "?", 0, "has_lead") < 0 || take(o[14], &oid, "i", 1, "out_ids") < 0 ||
+        take(o[15], &otf, "f", 1, "out_tf") < 0) {
+        goto done;
+    }
+    Py_ssize_t n = count(&lead), m[3], room = count(&oid);
+    for (int f = 0; f < 3; f++) {
+        m[f] = count(&ids[f]);
+        if (count(&tf[f]) != m[f] || count(&norm[f]) != n) {
+            PyErr_Format(PyExc_ValueError, "%s: ids and tf, or norm and has_lead, differ in length", names[f][0]);
+            goto done;
+        }
+    }
+    if (room < m[0] + m[1] + m[2] || count(&otf) != room) {
+        PyErr_SetString(PyExc_ValueError, "out_ids and out_tf: as long as the fields together");
+        goto done;
+    }
+    const int *d[3];
+    const float *nm[3];
+    char k[3];
+    for (int f = 0; f < 3; f++) {
+        d[f] = (const int *)ids[f].view.buf;
+        nm[f] = (const float *)norm[f].view.buf;
+        k[f] = kind(&tf[f]);
+    }
+    const unsigned char *hl = (const unsigned char *)lead.view.buf;
+    int *out_d = (int *)oid.view.buf;
+    float *out_t = (float *)otf.view.buf;
+    float wl32 = (float)wl, wb32 = (float)wb;
+    Py_ssize_t at[3] = {0, 0, 0}, c = 0;
+    int bad = 0, unsorted = 0;
+    Py_BEGIN_ALLOW_THREADS
+    for (;;) {
+        long long doc = -1;
+        for (int f = 0; f < 3; f++) {
+            if (at[f] < m[f] && (doc < 0 || d[f][at[f]] < doc)) {
+                doc = d[f][at[f]];
+            }
+        }
+        if (doc < 0) {
+            break;
+        }
+        if (doc >= n) {
+            bad = 1;
+            break;
+        }
+        float s = 0.0f;
+        double x;
+        if (at[0] < m[0] && d[0][at[0]] == doc) {
+            Py_ssize_t j = at[0]++;
+            x = (double)((float)(k[0] == 'B' ? ((const unsigned char *)tf[0].view.buf)[j]
+                                 : k[0] == 'H' ? ((const unsigned short *)tf[0].view.buf)[j]
+                                               : ((const unsigned int *)tf[0].view.buf)[j]) / nm[0][doc]);
+            double v = wt * (x * (hl[doc] ? 1.0 : ratio));
+            s = (float)(v > 0.0 ? v : 0.0);
+        }
+        if (at[1] < m[1] && d[1][at[1]] == doc) {
+            Py_ssize_t j = at[1]++;
+            float v = wl32 * ((float)(k[1] == 'B' ? ((const unsigned char *)tf[1].view.buf)[j]
+                                      : k[1] == 'H' ? ((const unsigned short *)tf[1].view.buf)[j]
+                                                    : ((const unsigned int *)tf[1].view.buf)[j]) / nm[1][doc]);
+            s = v > s ? v : s;
+        }
+        if (at[2] < m[2] && d[2][at[2]] == doc) {
+            Py_ssize_t j = at[2]++;
+            s = s + wb32 * ((float)(k[2] == 'B' ? ((const unsigned char *)tf[2].view.buf)[j]
+                                    : k[2] == 'H' ? ((const unsigned short *)tf[2].view.buf)[j]
+                                                  : ((const unsigned int *)tf[2].view.buf)[j]) / nm[2][doc]);
+        }
+        if (c && out_d[c - 1] >= doc) {
+            unsorted = 1;
+            break;
+        }
+        out_d[c] = (int)doc;
+        out_t[c] = s;
+        c++;
+    }
+    Py_END_ALLOW_THREADS
+    if (bad || unsorted) {
+        PyErr_SetString(bad ? PyExc_IndexError : PyExc_ValueError,
+                        bad ? "document out of range" : "a field's document numbers are not ascending and distinct");
+        goto done;
+    }
+    result = PyLong_FromSsize_t(c);
+done:
+    for (int f = 0; f < 3; f++) {
+        release(&ids[f]);
+        release(&tf[f]);
+        release(&norm[f]);
+    }
+    release(&lead);
+    release(&oid);
+    release(&otf);
+    return result;
+}
+
+/* mark(mask, ids)
+ *
+ * mask[ids] = True (``mask``: bool, a document each; ``ids``: int32 or int64): a term's
+ * documents marked straight from its postings, without numpy's copy of them as 64-bit indices. */
+static PyObject *mark(PyObject *self, PyObject *args) {
+    PyObject *o_mask, *o_ids;
+    if (!PyArg_ParseTuple(args, "OO", &o_mask, &o_ids)) {
+        return NULL;
+    }
+    Buf mk = {0}, ids = {0};
+    PyObject *result = NULL;
+    if (take(o_mask, &mk, "?", 1, "mask") < 0 || take_docs(o_ids, &ids, "ids") < 0) {
+        goto done;
+    }
+    Py_ssize_t n = count(&mk), m = count(&ids);
+    unsigned char *mm = (unsigned char *)mk.view.buf;
+    const void *d = ids.view.buf;
+    int wide = ids.view.itemsize == 8;
+    Py_ssize_t bad = -1;
+    Py_BEGIN_ALLOW_THREADS
+#define MARK_LOOP(IDT)                                                  \
+    {                                                                   \
+        const IDT *dd = (const IDT *)d;                                 \
+        for (Py_ssize_t j = 0; j < m; j++) {                            \
+            Py_ssize_t doc = (Py_ssize_t)dd[j];                         \
+            if ((size_t)doc >= (size_t)n) { bad = j; break; }           \
+            mm[doc] = 1;                                                \
+        }                                                               \
+    }
+    if (wide) MARK_LOOP(long long) else MARK_LOOP(int)
+#undef MARK_LOOP
+    Py_END_ALLOW_THREADS
+    if (bad >= 0) {
+        PyErr_Format(PyExc_IndexError, "document %zd out of range (%zd documents)", doc_at(d, wide, bad), n);
+        goto done;
+    }
+    result = Py_NewRef(Py_None);
+done:
+    release(&mk);
+    release(&ids);
+    return result;
+}
+
+static PyMethodDef methods[] = {
+    {"merged_fields", merged_fields, METH_VARARGS, "A term's tf~ at the union of its fields' postings."},
+    {"mark", mark, METH_VARARGS, "Set a bool mask at the given document numbers."},
+    {"field_into", field_into, METH_VARARGS, "One text field of a frequent term into its tf~ over every document."},
+    {"add_saturated", add_saturated, METH_VARARGS, "Add a term's saturated, weighted tf~ to the scores where it is."},
+    {"add_saturated_at", add_saturated_at, METH_VARARGS, "Add a densely held term's saturated, weighted tf~ at some documents."},
+    {NULL, NULL, 0, NULL},
+};
+
+static struct PyModuleDef module = {PyModuleDef_HEAD_INIT, "_kernels", "Scoring loops over postings (see the source).", -1, methods};
+
+PyMODINIT_FUNC PyInit__kernels(void) {
+    return PyModule_Create(&module);
+}

@@ -1,0 +1,134 @@
+"""The C scoring loops (search/_kernels.c) against the numpy code they stand for: the same
+float32 scores to the last bit, whatever the widths of the frequencies and doc numbers."""
+import numpy as np
+import pytest
+
+from search import _kernels, arrays, ranking
+
+N = 5_000
+WEIGHTS = {"title": 1.2, "lead": 5.0, "body": 1.0}
+
+
+def _postings(rng, share: float, tf_dtype) -> tuple[np.ndarray, np.ndarray]:
+    ids = np.flatnonzero(rng.random(N) < share).astype(np.int32)
+    tf = rng.integers(1, 40, len(ids)).astype(tf_dtype)
+    return ids, tf
+
+
+def _normalised(field: str, tf, ids, norms, has_lead, weights) -> np.ndarray:
+    # Snapshot.normalised's operations: float32 division, a title without a lead weighed as a lead.
+    x = np.divide(tf, norms[field][ids], dtype=np.float32)
+    if field == "title" and weights["title"]:
+        x = x * np.where(has_lead[ids], 1.0, weights["lead"] / weights["title"])
+    return x
+
+
+def _term(seed: int, tf_dtype=np.uint16, shares=(0.05, 0.2, 0.6)):
+    rng = np.random.default_rng(seed)
+    fields = dict(zip(ranking.TEXT_FIELDS, (_postings(rng, s, tf_dtype) for s in shares)))
+    norms = {f: (0.3 + rng.random(N) * 2).astype(np.float32) for f in ranking.TEXT_FIELDS}
+    has_lead = rng.random(N) < 0.7
+    return fields, norms, has_lead
+
+
+@pytest.mark.parametrize("tf_dtype", [np.uint8, np.uint16, np.uint32])
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_a_frequent_terms_dense_tf_is_numpys_to_the_bit(tf_dtype, seed):
+    fields, norms, has_lead = _term(seed, tf_dtype)
+    ids = {f: i for f, (i, _) in fields.items()}
+    xs = {f: _normalised(f, tf, i, norms, has_lead, WEIGHTS) for f, (i, tf) in fields.items()}
+    want = ranking._dense_sum(ids, xs, WEIGHTS, N, list(ranking.TEXT_FIELDS))
+    got = ranking.dense_tf(ids, {f: tf for f, (_, tf) in fields.items()}, norms, has_lead, WEIGHTS, N)
+    assert got.dtype == np.float32 and np.array_equal(got.view(np.uint32), want.view(np.uint32))
+    # A title without a lead weighs as a lead: some documents have only a title and no lead.
+    assert (~has_lead[ids["title"]]).any()
+
+
+@pytest.mark.parametrize("weights", [WEIGHTS, {"title": 0.0, "lead": 2.0, "body": 0.5}, {"title": 3.0, "lead": 0.4, "body": 2.5}])
+@pytest.mark.parametrize("shares", [(0.05, 0.2, 0.6), (0.0, 0.3, 0.0), (0.4, 0.0, 0.01), (0.0, 0.0, 0.0)])
+def test_a_terms_merged_fields_give_numpys_ids_and_tf(weights, shares):
+    fields, norms, has_lead = _term(7, np.uint16, shares)
+    present = {f: v for f, v in fields.items() if len(v[0])}
+    ids = {f: i for f, (i, _) in present.items()}
+    xs = {f: _normalised(f, tf, i, norms, has_lead, weights) for f, (i, tf) in present.items()}
+    want_ids, want_tf = ranking.combine_fields(ids, xs, weights)  # the sorted union, in numpy
+    got_ids, got_tf = ranking.merged_tf(ids, {f: tf for f, (_, tf) in present.items()}, norms, has_lead, weights)
+    assert got_ids.dtype == np.int32 and got_tf.dtype == np.float32
+    assert np.array_equal(got_ids, want_ids)
+    assert np.array_equal(got_tf.view(np.uint32), np.asarray(want_tf, np.float32).view(np.uint32))
+    assert len(got_ids) == len(np.unique(np.concatenate([i for i, _ in fields.values()])))
+
+
+def test_dense_and_merged_tf_agree_on_every_document():
+    fields, norms, has_lead = _term(5)
+    ids, tfs = {f: i for f, (i, _) in fields.items()}, {f: tf for f, (_, tf) in fields.items()}
+    dense = ranking.dense_tf(ids, tfs, norms, has_lead, WEIGHTS, N)
+    got_ids, got_tf = ranking.merged_tf(ids, tfs, norms, has_lead, WEIGHTS)
+    assert np.array_equal(np.flatnonzero(dense), got_ids) and np.array_equal(dense[got_ids], got_tf)
+
+
+@pytest.mark.parametrize("doc_dtype", [np.int32, np.int64])
+def test_saturated_scores_are_added_as_numpy_adds_them(doc_dtype):
+    rng = np.random.default_rng(3)
+    base = rng.random(N).astype(np.float32)
+    dense = np.where(rng.random(N) < 0.4, rng.random(N) * 6, 0).astype(np.float32)
+    docs = np.flatnonzero(rng.random(N) < 0.3).astype(doc_dtype)
+    values = (rng.random(len(docs)) * 5).astype(np.float32)
+    cases = [
+        (lambda s: ranking.add_weighted_saturated(s, docs, values, 1.7, 1.2),
+         lambda s: arrays.scatter_add(s, docs, ranking.weighted_saturate(values, 1.7, 1.2))),
+        (lambda s: ranking.add_weighted_saturated(s, None, dense, 0.9, 1.2),
+         lambda s: np.add(s, ranking.weighted_saturate(dense, 0.9, 1.2), out=s)),
+        (lambda s: ranking.add_weighted_saturated_at(s, docs, dense, 2.3, 0.8),
+         lambda s: arrays.scatter_add(s, docs, ranking.weighted_saturate(dense[docs], 2.3, 0.8))),
+    ]
+    for kernel, numpy_way in cases:
+        got, want = base.copy(), base.copy()
+        kernel(got)
+        numpy_way(want)
+        assert np.array_equal(got.view(np.uint32), want.view(np.uint32))
+        assert not np.array_equal(got, base)
+
+
+@pytest.mark.parametrize("doc_dtype", [np.int32, np.int64])
+def test_marking_documents_sets_exactly_those(doc_dtype):
+    ids = np.array([0, 3, 4, 4, N - 1], dtype=doc_dtype)  # a repeat marks once
+    m = np.zeros(N, dtype=bool)
+    arrays.mark(m, ids)
+    assert np.flatnonzero(m).tolist() == [0, 3, 4, N - 1]
+    arrays.mark(m, np.zeros(0, np.int32))
+    assert np.count_nonzero(m) == 4
+
+
+def test_bad_arrays_are_refused_with_a_clear_error_not_read_out_of_bounds():
+    m = np.zeros(10, dtype=bool)
+    with pytest.raises(IndexError, match="document 10 out of range"):
+        _kernels.mark(m, np.array([1, 10], np.int32))
+    with pytest.raises(IndexError, match="out of range"):
+        _kernels.mark(m, np.array([-1], np.int64))
+    with pytest.raises(TypeError, match="ids"):
+        _kernels.mark(m, np.array([1.0]))
+    with pytest.raises(TypeError, match="mask"):
+        _kernels.mark(np.zeros(10, np.int8), np.array([1], np.int32))
+    with pytest.raises(ValueError, match="contiguous"):
+        _kernels.mark(np.zeros(10, dtype=bool)[::2], np.array([1], np.int32))  # not contiguous
+    s = np.zeros(10, np.float32)
+    with pytest.raises(ValueError, match="differ in length"):
+        _kernels.add_saturated(s, np.array([1, 2], np.int32), np.ones(3, np.float32), 1.0, 1.2)
+    with pytest.raises(IndexError):
+        _kernels.add_saturated_at(s, np.array([11], np.int32), np.ones(10, np.float32), 1.0, 1.2)
+    with pytest.raises(TypeError, match="tf"):
+        _kernels.field_into(s, np.array([1], np.int32), np.array([1.5]), np.ones(10, np.float32), 1.0, 2, None, 1.0)
+    with pytest.raises(ValueError, match="how"):
+        _kernels.field_into(s, np.array([1], np.int32), np.array([1], np.uint16), np.ones(10, np.float32), 1.0, 5, None, 1.0)
+    one = np.ones(10, np.float32)
+    empty_ids, empty_tf = np.zeros(0, np.int32), np.zeros(0, np.uint16)
+    out_ids, out_tf = np.empty(4, np.int32), np.empty(4, np.float32)
+    with pytest.raises(ValueError, match="ascending"):
+        _kernels.merged_fields(empty_ids, empty_tf, empty_ids, empty_tf, np.array([3, 1], np.int32),
+                               np.array([1, 1], np.uint16), one, one, one, np.ones(10, bool), 1.0, 1.0, 1.0, 1.0,
+                               out_ids, out_tf)
+    with pytest.raises(ValueError, match="as long as"):
+        _kernels.merged_fields(empty_ids, empty_tf, empty_ids, empty_tf, np.arange(5, dtype=np.int32),
+                               np.ones(5, np.uint16), one, one, one, np.ones(10, bool), 1.0, 1.0, 1.0, 1.0,
+                               out_ids, out_tf)
