@@ -463,7 +463,133 @@ done:
     return result;
 }
 
+/* Take counts (int64, writable) and a facet's values (int32), checking each value fits. */
+static int take_counts(PyObject *o_counts, Buf *counts, PyObject *o_keys, Buf *keys) {
+    if (take(o_counts, counts, "lq", 1, "counts") < 0 || take(o_keys, keys, "i", 0, "key_of_pair") < 0) {
+        return -1;
+    }
+    if (counts->view.itemsize != 8) {
+        PyErr_SetString(PyExc_TypeError, "counts: 64-bit integers");
+        return -1;
+    }
+    return 0;
+}
+
+/* count_masked(counts, mask, doc_of_pair, key_of_pair)
+ *
+ * counts[key_of_pair[j]] += 1 for every (document, value) pair j whose document is in
+ * ``mask`` (bool, a document each): a facet's values over many matching documents, in one
+ * pass over its pairs (numpy gathered every pair's mask bit, kept the values, then counted). */
+static PyObject *count_masked(PyObject *self, PyObject *args) {
+    PyObject *o_counts, *o_mask, *o_docs, *o_keys;
+    if (!PyArg_ParseTuple(args, "OOOO", &o_counts, &o_mask, &o_docs, &o_keys)) {
+        return NULL;
+    }
+    Buf counts = {0}, mk = {0}, docs = {0}, keys = {0};
+    PyObject *result = NULL;
+    if (take_counts(o_counts, &counts, o_keys, &keys) < 0 || take(o_mask, &mk, "?", 0, "mask") < 0 ||
+        take_docs(o_docs, &docs, "doc_of_pair") < 0) {
+        goto done;
+    }
+    Py_ssize_t n = count(&mk), m = count(&docs), nk = count(&counts);
+    if (count(&keys) != m) {
+        PyErr_SetString(PyExc_ValueError, "doc_of_pair and key_of_pair differ in length");
+        goto done;
+    }
+    long long *c = (long long *)counts.view.buf;
+    const unsigned char *in = (const unsigned char *)mk.view.buf;
+    const int *k = (const int *)keys.view.buf;
+    const void *d = docs.view.buf;
+    int wide = docs.view.itemsize == 8;
+    int bad = 0;
+    Py_BEGIN_ALLOW_THREADS
+#define COUNT_LOOP(IDT)                                                         \
+    {                                                                           \
+        const IDT *dd = (const IDT *)d;                                         \
+        for (Py_ssize_t j = 0; j < m; j++) {                                    \
+            Py_ssize_t doc = (Py_ssize_t)dd[j];                                 \
+            if ((size_t)doc >= (size_t)n) { bad = 1; break; }                   \
+            if ((size_t)k[j] >= (size_t)nk) { bad = 1; break; }                 \
+            c[k[j]] += in[doc] != 0; /* no branch: a third of the pairs counted */ \
+        }                                                                       \
+    }
+    if (wide) COUNT_LOOP(long long) else COUNT_LOOP(int)
+#undef COUNT_LOOP
+    Py_END_ALLOW_THREADS
+    if (bad) {
+        PyErr_SetString(PyExc_IndexError, "a pair's document or value out of range");
+        goto done;
+    }
+    result = Py_NewRef(Py_None);
+done:
+    release(&counts);
+    release(&mk);
+    release(&docs);
+    release(&keys);
+    return result;
+}
+
+/* count_docs(counts, docs, starts, key_of_pair)
+ *
+ * counts[key_of_pair[j]] += 1 for the pairs j of each document of ``docs`` (pairs sorted by
+ * document, document d's from starts[d] to starts[d + 1], int64): a facet's values over a
+ * few matching documents, reading their pairs alone. */
+static PyObject *count_docs(PyObject *self, PyObject *args) {
+    PyObject *o_counts, *o_docs, *o_starts, *o_keys;
+    if (!PyArg_ParseTuple(args, "OOOO", &o_counts, &o_docs, &o_starts, &o_keys)) {
+        return NULL;
+    }
+    Buf counts = {0}, docs = {0}, starts = {0}, keys = {0};
+    PyObject *result = NULL;
+    if (take_counts(o_counts, &counts, o_keys, &keys) < 0 || take_docs(o_docs, &docs, "docs") < 0 ||
+        take(o_starts, &starts, "lq", 0, "starts") < 0) {
+        goto done;
+    }
+    if (starts.view.itemsize != 8) {
+        PyErr_SetString(PyExc_TypeError, "starts: 64-bit integers");
+        goto done;
+    }
+    Py_ssize_t n = count(&starts) - 1, m = count(&docs), nk = count(&counts), np_ = count(&keys);
+    long long *c = (long long *)counts.view.buf;
+    const long long *st = (const long long *)starts.view.buf;
+    const int *k = (const int *)keys.view.buf;
+    const void *d = docs.view.buf;
+    int wide = docs.view.itemsize == 8;
+    int bad = 0;
+    Py_BEGIN_ALLOW_THREADS
+#define DOCS_LOOP(IDT)                                                          \
+    {                                                                           \
+        const IDT *dd = (const IDT *)d;                                         \
+        for (Py_ssize_t i = 0; i < m && !bad; i++) {                            \
+            Py_ssize_t doc = (Py_ssize_t)dd[i];                                 \
+            if ((size_t)doc >= (size_t)n) { bad = 1; break; }                   \
+            long long a = st[doc], b = st[doc + 1];                             \
+            if (a < 0 || b < a || b > np_) { bad = 1; break; }                  \
+            for (long long j = a; j < b; j++) {                                 \
+                if ((size_t)k[j] >= (size_t)nk) { bad = 1; break; }             \
+                c[k[j]]++;                                                      \
+            }                                                                   \
+        }                                                                       \
+    }
+    if (wide) DOCS_LOOP(long long) else DOCS_LOOP(int)
+#undef DOCS_LOOP
+    Py_END_ALLOW_THREADS
+    if (bad) {
+        PyErr_SetString(PyExc_IndexError, "a document, its pairs or a value out of range");
+        goto done;
+    }
+    result = Py_NewRef(Py_None);
+done:
+    release(&counts);
+    release(&docs);
+    release(&starts);
+    release(&keys);
+    return result;
+}
+
 static PyMethodDef methods[] = {
+    {"count_masked", count_masked, METH_VARARGS, "A facet's values counted over the documents of a mask."},
+    {"count_docs", count_docs, METH_VARARGS, "A facet's values counted over some documents' own pairs."},
     {"merged_fields", merged_fields, METH_VARARGS, "A term's tf~ at the union of its fields' postings."},
     {"mark", mark, METH_VARARGS, "Set a bool mask at the given document numbers."},
     {"field_into", field_into, METH_VARARGS, "One text field of a frequent term into its tf~ over every document."},

@@ -3,8 +3,8 @@
 A ``FacetIndex`` holds, for one field, every (document, value) pair as two flat numpy arrays
 sorted by document, built once when a searcher opens. Counting the values of the matching
 documents reads only their pairs when they are few (the cost follows the matches, not the
-archive), else every pair's mask bit at once; then one ``bincount``. Selecting values is a
-lookup in the same arrays.
+archive), else every pair's mask bit, in one C loop either way (search/_kernels.c). Selecting
+values is a lookup in the same arrays.
 
 Values are the folded keys the index stores (``jens stoltenberg``); the display form of each
 comes from a function given by the engine (entities.json counts, or the stored source).
@@ -18,7 +18,7 @@ from typing import Callable, Iterable
 
 import numpy as np
 
-from . import arrays, dates
+from . import _kernels, arrays, dates
 from .indexing import fold_key
 from .model import FacetItem
 
@@ -84,8 +84,6 @@ class FacetIndex:
         self.n_docs = n_docs
         self._starts = starts
         self._totals: np.ndarray | None = None
-        self._value_of_doc: np.ndarray | None | bool = False  # False: not looked at yet
-        self._doc_of_pair_intp: np.ndarray | None = None
         self._words: tuple[list[str], list[int]] | None = None
         # Values read as another one (a surname joined to the full name: search.surnames).
         self.aliases: dict[str, str] = {}
@@ -104,12 +102,6 @@ class FacetIndex:
             return np.zeros(0, np.int64)
         if docs is None:
             docs = np.flatnonzero(mask)
-        single = self._single_values()
-        if single is not None:
-            # One value at most a document (a source): counted from each document's own value,
-            # the documents without one counted apart and dropped.
-            chosen = arrays.gather(single, docs) if len(docs) * SPARSE_SHARE < self.n_docs else arrays.masked(single, mask)
-            return np.bincount(chosen, minlength=len(self.keys) + 1)[: len(self.keys)]
         if len(docs) * SPARSE_SHARE < self.n_docs:
             return self._count_docs(docs)
         if live is not None:
@@ -119,36 +111,15 @@ class FacetIndex:
             # rest are its counts.
             if n_out * SPARSE_SHARE < self.n_docs and n_out + len(docs) == int(np.count_nonzero(live)):
                 return self.totals(live) - self._count_docs(np.flatnonzero(outside))
-        sel = mask[self._pair_docs()]
-        return np.bincount(arrays.masked(self.key_of_pair, sel), minlength=len(self.keys))
-
-    def _pair_docs(self) -> np.ndarray:
-        """``doc_of_pair`` as numpy's own index type, made on first use: numpy converts 32-bit
-        indices on every gather (over a million dispatches' places, 4 ms against 1.4)."""
-        got = self._doc_of_pair_intp
-        if got is None:
-            got = self._doc_of_pair_intp = self.doc_of_pair.astype(np.intp)
-        return got
-
-    def _single_values(self) -> np.ndarray | None:
-        """Each document's value id (``len(keys)`` for none) when no document has two, else None;
-        found on first use (a field of several values a document has none)."""
-        got = self._value_of_doc
-        if got is False:
-            got = None
-            if not len(self.doc_of_pair) or int(np.max(np.diff(self._starts))) <= 1:
-                got = np.full(self.n_docs, len(self.keys), dtype=np.int32)
-                got[self.doc_of_pair] = self.key_of_pair
-            self._value_of_doc = got
-        return got
+        out = np.zeros(len(self.keys), np.int64)
+        _kernels.count_masked(out, mask, self.doc_of_pair, self.key_of_pair)
+        return out
 
     def _count_docs(self, docs: np.ndarray) -> np.ndarray:
         """Values counted over the pairs of ``docs`` (ascending doc numbers) only."""
-        a = arrays.gather(self._starts, docs)
-        sizes = arrays.gather(self._starts, docs + 1) - a
-        ends = np.cumsum(sizes)
-        pairs = np.repeat(a - (ends - sizes), sizes) + np.arange(int(ends[-1]) if len(ends) else 0)
-        return np.bincount(self.key_of_pair[pairs], minlength=len(self.keys))
+        out = np.zeros(len(self.keys), np.int64)
+        _kernels.count_docs(out, docs, self._starts, self.key_of_pair)
+        return out
 
     def totals(self, live: np.ndarray) -> np.ndarray:
         """Documents per value over the whole (live) index."""

@@ -203,15 +203,18 @@ def test_export_results_honour_exclusions(engine):
     assert resp.total == 6 and all(h.source.lower() != "ats" for h in hits)
 
 
-def test_a_facet_of_one_value_a_document_counts_like_its_pairs():
+@pytest.mark.parametrize("values_a_doc", [1, 3])
+def test_a_facet_counts_its_values_alike_over_few_or_many_matching_documents(values_a_doc):
     rng = np.random.default_rng(5)
     n = 4000
-    docs = np.sort(rng.choice(n, 3000, replace=False)).astype(np.int32)  # a quarter of the documents have none
-    fi = FacetIndex.from_pairs([f"agence {i:02d}" for i in range(30)], docs, rng.integers(0, 30, 3000).astype(np.int32), n)
+    # A quarter of the documents have no value; with 3, some have the same value twice over fields.
+    docs = np.repeat(np.sort(rng.choice(n, 3000, replace=False)).astype(np.int32), values_a_doc)
+    fi = FacetIndex.from_pairs([f"agence {i:02d}" for i in range(30)], docs, rng.integers(0, 30, len(docs)).astype(np.int32), n)
     live = rng.random(n) < 0.97
-    for share in (0.0, 0.002, 0.05, 0.2, 0.5, 1.0):  # both sides of the switch to every document
-        mask = (rng.random(n) < share) & live
-        whole = np.bincount(fi.key_of_pair[mask[fi.doc_of_pair]], minlength=30)
-        assert fi.counts(mask).tolist() == whole.tolist(), share
-        assert fi.counts(mask, np.flatnonzero(mask), live).tolist() == whole.tolist(), share
-    assert fi._single_values() is not None and fi.totals(live).sum() == np.count_nonzero(live[docs])
+    for share in (0.0, 0.002, 0.05, 0.2, 0.5, 0.9, 1.0):  # both sides of each switch (few, most, all)
+        for mask in ((rng.random(n) < share) & live, live & ~((rng.random(n) < share) & live)):
+            whole = np.bincount(fi.key_of_pair[mask[fi.doc_of_pair]], minlength=30)
+            assert fi.counts(mask).tolist() == whole.tolist(), share
+            assert fi.counts(mask, np.flatnonzero(mask), live).tolist() == whole.tolist(), share
+            assert fi.counts(mask, np.flatnonzero(mask).astype(np.int32), live).tolist() == whole.tolist(), share
+    assert fi.totals(live).sum() == np.count_nonzero(live[docs])

@@ -132,3 +132,16 @@ def test_bad_arrays_are_refused_with_a_clear_error_not_read_out_of_bounds():
         _kernels.merged_fields(empty_ids, empty_tf, empty_ids, empty_tf, np.arange(5, dtype=np.int32),
                                np.ones(5, np.uint16), one, one, one, np.ones(10, bool), 1.0, 1.0, 1.0, 1.0,
                                out_ids, out_tf)
+
+
+def test_facet_counting_refuses_values_and_pairs_out_of_range():
+    counts, mask = np.zeros(3, np.int64), np.ones(10, bool)
+    with pytest.raises(IndexError, match="out of range"):
+        _kernels.count_masked(counts, mask, np.array([1, 2], np.int32), np.array([0, 3], np.int32))
+    with pytest.raises(IndexError, match="out of range"):
+        _kernels.count_docs(counts, np.array([1], np.int32), np.array([0, 1, 5], np.int64), np.array([0, 1], np.int32))
+    with pytest.raises(TypeError, match="counts"):
+        _kernels.count_masked(np.zeros(3, np.int32), mask, np.array([1], np.int32), np.array([0], np.int32))
+    counts = np.zeros(3, np.int64)
+    _kernels.count_docs(counts, np.array([0, 1], np.int64), np.array([0, 1, 3], np.int64), np.array([2, 0, 2], np.int32))
+    assert counts.tolist() == [1, 0, 2]

@@ -31,11 +31,12 @@ def _fragmented_heap() -> list:
 
 
 def test_the_freed_heap_goes_back_once_it_has_grown_and_not_at_every_call(monkeypatch):
-    # An engine of an earlier test gives its memory back a second after its last search: not
-    # in the middle of this one (its trim would empty the holes before they are measured).
+    # An engine of an earlier test gives its memory back a second after its last search, and
+    # may still be building its vocabulary: not in the middle of this one (a trim would empty
+    # the holes before they are measured, the builder's arrays fill them).
     for t in threading.enumerate():
-        if t.name == "depeche-release":
-            t.join(10)
+        if t.name in ("depeche-release", "depeche-vocabulary"):
+            t.join(30)
     # The heap trimmed whatever this process did before (release_heap would not trim a heap
     # smaller than at its last trim, which another test's searches may have left full of holes).
     memory._LIBC.malloc_trim(0)
