@@ -181,38 +181,41 @@ done:
     return result;
 }
 
-/* add_saturated(scores, docs, tf, weight, k1)
+/* add_saturated(scores, docs, tf, weight, k1, gathered)
  *
- * scores[docs[j]] += float32(weight) x tf[j] / (tf[j] + float32(k1)), in float32 as
+ * scores[doc] += float32(weight) x t / (t + float32(k1)), in float32 as
  * ranking.weighted_saturate computes it and numpy's add.at adds it: a term's scores added
- * where it is (``docs``: int32, distinct; ``tf``: float32, one a doc). ``docs`` None: ``tf``
- * has one value a document of ``scores``, and its zeros (the term absent) add nothing. */
+ * where it is. ``docs`` (int32 or int64, distinct) and ``tf`` (float32): t is tf[j] for the
+ * j-th of ``docs``, or, ``gathered``, tf[doc] (a term held densely, read at a query's
+ * candidates); ``docs`` None: every document, tf having a value each, its zeros (the term
+ * absent) adding nothing. */
 static PyObject *add_saturated(PyObject *self, PyObject *args) {
     PyObject *o_scores, *o_docs, *o_tf;
     double weight, k1;
-    if (!PyArg_ParseTuple(args, "OOOdd", &o_scores, &o_docs, &o_tf, &weight, &k1)) {
+    int gathered;
+    if (!PyArg_ParseTuple(args, "OOOddp", &o_scores, &o_docs, &o_tf, &weight, &k1, &gathered)) {
         return NULL;
     }
     Buf sc = {0}, docs = {0}, tf = {0};
     PyObject *result = NULL;
-    int dense = o_docs == Py_None;
+    int every = o_docs == Py_None;
     if (take(o_scores, &sc, "f", 1, "scores") < 0 || take(o_tf, &tf, "f", 0, "tf") < 0 ||
-        (!dense && take_docs(o_docs, &docs, "docs") < 0)) {
+        (!every && take_docs(o_docs, &docs, "docs") < 0)) {
         goto done;
     }
-    Py_ssize_t n = count(&sc), m = count(&tf);
-    if (dense ? m != n : count(&docs) != m) {
-        PyErr_SetString(PyExc_ValueError, dense ? "scores and tf differ in length" : "docs and tf differ in length");
+    Py_ssize_t n = count(&sc), m = every ? n : count(&docs);
+    if (count(&tf) != (every || gathered ? n : m)) {
+        PyErr_SetString(PyExc_ValueError, every || gathered ? "scores and tf differ in length" : "docs and tf differ in length");
         goto done;
     }
     float *s = (float *)sc.view.buf;
     const float *v = (const float *)tf.view.buf;
-    const void *d = dense ? NULL : docs.view.buf;
-    int wide = !dense && docs.view.itemsize == 8;
+    const void *d = every ? NULL : docs.view.buf;
+    int wide = !every && docs.view.itemsize == 8;
     float w = (float)weight, k = (float)k1;
     Py_ssize_t bad = -1;
     Py_BEGIN_ALLOW_THREADS
-    if (dense) {
+    if (every) {
         for (Py_ssize_t i = 0; i < n; i++) {
             float x = v[i];
             if (x != 0.0f) {
@@ -226,7 +229,7 @@ static PyObject *add_saturated(PyObject *self, PyObject *args) {
             for (Py_ssize_t j = 0; j < m; j++) {                        \
                 Py_ssize_t doc = (Py_ssize_t)dd[j];                     \
                 if ((size_t)doc >= (size_t)n) { bad = j; break; }       \
-                float x = v[j];                                         \
+                float x = v[gathered ? doc : j];                        \
                 s[doc] += (x / (x + k)) * w;                            \
             }                                                           \
         }
@@ -246,59 +249,6 @@ done:
     return result;
 }
 
-/* add_saturated_at(scores, docs, dense, weight, k1)
- *
- * scores[doc] += float32(weight) x dense[doc] / (dense[doc] + float32(k1)) for each doc of
- * ``docs`` (int32, distinct): a frequent term held densely, added at a query's candidates. */
-static PyObject *add_saturated_at(PyObject *self, PyObject *args) {
-    PyObject *o_scores, *o_docs, *o_dense;
-    double weight, k1;
-    if (!PyArg_ParseTuple(args, "OOOdd", &o_scores, &o_docs, &o_dense, &weight, &k1)) {
-        return NULL;
-    }
-    Buf sc = {0}, docs = {0}, dn = {0};
-    PyObject *result = NULL;
-    if (take(o_scores, &sc, "f", 1, "scores") < 0 || take_docs(o_docs, &docs, "docs") < 0 ||
-        take(o_dense, &dn, "f", 0, "dense") < 0) {
-        goto done;
-    }
-    Py_ssize_t n = count(&sc), m = count(&docs);
-    if (count(&dn) != n) {
-        PyErr_SetString(PyExc_ValueError, "scores and dense differ in length");
-        goto done;
-    }
-    float *s = (float *)sc.view.buf;
-    const float *v = (const float *)dn.view.buf;
-    const void *d = docs.view.buf;
-    int wide = docs.view.itemsize == 8;
-    float w = (float)weight, k = (float)k1;
-    Py_ssize_t bad = -1;
-    Py_BEGIN_ALLOW_THREADS
-#define AT_LOOP(IDT)                                                    \
-    {                                                                   \
-        const IDT *dd = (const IDT *)d;                                 \
-        for (Py_ssize_t j = 0; j < m; j++) {                            \
-            Py_ssize_t doc = (Py_ssize_t)dd[j];                         \
-            if ((size_t)doc >= (size_t)n) { bad = j; break; }           \
-            float x = v[doc];                                           \
-            s[doc] += (x / (x + k)) * w;                                \
-        }                                                               \
-    }
-    if (wide) AT_LOOP(long long) else AT_LOOP(int)
-#undef AT_LOOP
-    Py_END_ALLOW_THREADS
-    if (bad >= 0) {
-        PyErr_Format(PyExc_IndexError, "document %zd out of range (%zd documents)", doc_at(d, wide, bad), n);
-        goto done;
-    }
-    result = Py_NewRef(Py_None);
-done:
-    release(&sc);
-    release(&docs);
-    release(&dn);
-    return result;
-}
-
 /* merged_fields(t_ids, t_tf, l_ids, l_tf, b_ids, b_tf, t_norm, l_norm, b_norm, has_lead,
  *               wt, wl, wb, lead_ratio, out_ids, out_tf) -> count
  *
@@ -315,7 +265,10 @@ static PyObject *merged_fields(PyObject *self, PyObject *args) {
                           &o[9], &wt, &wl, &wb, &ratio, &o[14], &o[15])) {
         return NULL;
     }
-    Buf ids[3] = {{0}}, tf[3] = {{0}}, norm[3] = {{0}}, lead = {0}, oid = {0}, otf = {0};
+    Buf ids[3], tf[3], norm[3], lead = {0}, oid = {0}, otf = {0};
+    memset(ids, 0, sizeof ids);
+    memset(tf, 0, sizeof tf);
+    memset(norm, 0, sizeof norm);
     PyObject *result = NULL;
     static const char *names[3][3] = {{"title ids", "title tf", "title norm"}, {"lead ids", "lead tf", "lead norm"},
                                       {"body ids", "body tf", "body norm"}};
@@ -594,11 +547,13 @@ static PyMethodDef methods[] = {
     {"mark", mark, METH_VARARGS, "Set a bool mask at the given document numbers."},
     {"field_into", field_into, METH_VARARGS, "One text field of a frequent term into its tf~ over every document."},
     {"add_saturated", add_saturated, METH_VARARGS, "Add a term's saturated, weighted tf~ to the scores where it is."},
-    {"add_saturated_at", add_saturated_at, METH_VARARGS, "Add a densely held term's saturated, weighted tf~ at some documents."},
     {NULL, NULL, 0, NULL},
 };
 
-static struct PyModuleDef module = {PyModuleDef_HEAD_INIT, "_kernels", "Scoring loops over postings (see the source).", -1, methods};
+static struct PyModuleDef module = {
+    PyModuleDef_HEAD_INIT, .m_name = "_kernels", .m_doc = "Scoring loops over postings (see the source).",
+    .m_size = -1, .m_methods = methods,
+};
 
 PyMODINIT_FUNC PyInit__kernels(void) {
     return PyModule_Create(&module);

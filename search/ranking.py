@@ -117,12 +117,12 @@ def add_weighted_saturated(scores: np.ndarray, docs: np.ndarray | None, tf: np.n
     """``scores[docs] += weighted_saturate(tf, weight, k1)`` (float32, ``docs`` distinct), each
     value read once (search/_kernels.c); ``docs`` None: ``tf`` has a value a document of
     ``scores``, 0 where the term is absent."""
-    _kernels.add_saturated(scores, docs, tf, float(weight), float(k1))
+    _kernels.add_saturated(scores, docs, tf, float(weight), float(k1), False)
 
 
 def add_weighted_saturated_at(scores: np.ndarray, docs: np.ndarray, dense: np.ndarray, weight: float, k1: float) -> None:
     """``add_weighted_saturated(scores, docs, dense[docs], weight, k1)`` without gathering first."""
-    _kernels.add_saturated_at(scores, docs, dense, float(weight), float(k1))
+    _kernels.add_saturated(scores, docs, dense, float(weight), float(k1), True)
 
 
 def combine_fields(ids_by_field: dict, xs_by_field: dict, weights: dict, n: int = 0) -> tuple[np.ndarray, np.ndarray]:

@@ -114,9 +114,11 @@ def test_bad_arrays_are_refused_with_a_clear_error_not_read_out_of_bounds():
         _kernels.mark(np.zeros(10, dtype=bool)[::2], np.array([1], np.int32))  # not contiguous
     s = np.zeros(10, np.float32)
     with pytest.raises(ValueError, match="differ in length"):
-        _kernels.add_saturated(s, np.array([1, 2], np.int32), np.ones(3, np.float32), 1.0, 1.2)
+        _kernels.add_saturated(s, np.array([1, 2], np.int32), np.ones(3, np.float32), 1.0, 1.2, False)
+    with pytest.raises(ValueError, match="differ in length"):
+        _kernels.add_saturated(s, np.array([1, 2], np.int32), np.ones(2, np.float32), 1.0, 1.2, True)
     with pytest.raises(IndexError):
-        _kernels.add_saturated_at(s, np.array([11], np.int32), np.ones(10, np.float32), 1.0, 1.2)
+        _kernels.add_saturated(s, np.array([11], np.int32), np.ones(10, np.float32), 1.0, 1.2, True)
     with pytest.raises(TypeError, match="tf"):
         _kernels.field_into(s, np.array([1], np.int32), np.array([1.5]), np.ones(10, np.float32), 1.0, 2, None, 1.0)
     with pytest.raises(ValueError, match="how"):
