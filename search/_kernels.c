@@ -187,8 +187,8 @@ done:
  * ranking.weighted_saturate computes it and numpy's add.at adds it: a term's scores added
  * where it is. ``docs`` (int32 or int64, distinct) and ``tf`` (float32): t is tf[j] for the
  * j-th of ``docs``, or, ``gathered``, tf[doc] (a term held densely, read at a query's
- * candidates); ``docs`` None: every document, tf having a value each, its zeros (the term
- * absent) adding nothing. */
+ * candidates); ``docs`` None: every document, tf having a value each (0 where the term is
+ * absent, adding 0, as numpy's pass over all of them did). */
 static PyObject *add_saturated(PyObject *self, PyObject *args) {
     PyObject *o_scores, *o_docs, *o_tf;
     double weight, k1;
@@ -216,11 +216,11 @@ static PyObject *add_saturated(PyObject *self, PyObject *args) {
     Py_ssize_t bad = -1;
     Py_BEGIN_ALLOW_THREADS
     if (every) {
+        /* Where the term is absent x is 0 and adds 0: no branch, and the loop vectorises
+         * (testing x first cost a mispredicted branch a document on a term in half of them). */
         for (Py_ssize_t i = 0; i < n; i++) {
             float x = v[i];
-            if (x != 0.0f) {
-                s[i] += (x / (x + k)) * w;
-            }
+            s[i] += (x / (x + k)) * w;
         }
     } else {
 #define ADD_LOOP(IDT)                                                   \

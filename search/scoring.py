@@ -11,7 +11,7 @@ from collections import Counter
 import numpy as np
 
 from . import analysis, arrays, highlight, ranking
-from .budget import Budget
+from .budget import MATCH_SHARE, Budget
 from .plan import Plan
 from .snapshot import EMPTY, Snapshot, TermPostings
 
@@ -36,7 +36,11 @@ def ranked(snap: Snapshot, plan: Plan, sort: str, cand: np.ndarray, k: int, budg
     idfs = {}
     if plan.groups and total:
         dense = np.zeros(snap.n, dtype=np.float32)
-        for g in plan.groups:
+        for i, g in enumerate(plan.groups):
+            # A query of many common words past its budget is ranked by the words scored so
+            # far (the first always), in the order typed, and not re-ranked.
+            if i and budget.spent("scoring", MATCH_SHARE):
+                break
             tp = _group_postings(snap, g, plan)
             w = _group_weight(snap, plan, g, tp.df)
             tp.add_to(dense, w, p.k1, cand)  # only the candidates' scores are read
@@ -70,7 +74,9 @@ def _ordered(snap: Snapshot, plan: Plan, sort: str, cand: np.ndarray, scores: np
         return ranking.date_order(scores, arrays.gather(snap.day, cand), cand, k, newest=sort == "newest"), scores
     depth = max(k, p.rerank_depth) if plan.groups else k
     order = ranking.top_order(scores, arrays.gather(snap.day, cand), cand, min(depth, total))
-    if plan.groups and len(order) and not budget.spent("reranking", RERANK_SHARE):
+    # Scoring cut short (its share spent) cuts the re-ranking too, which reads every group.
+    share = RERANK_SHARE if all(tuple(g) in idfs for g in plan.groups) else MATCH_SHARE
+    if plan.groups and len(order) and not budget.spent("reranking", share):
         order, scores = _rerank(snap, plan, cand, order, scores, idfs, budget)
     return order[:k], scores
 

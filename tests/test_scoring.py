@@ -116,3 +116,25 @@ def test_a_term_held_densely_gives_its_documents_and_tf_as_its_postings():
     m = np.zeros(n, dtype=bool)
     dense.mark(m)
     assert np.flatnonzero(m).tolist() == ids.tolist()
+
+
+def test_scoring_past_its_budget_ranks_by_the_words_scored_and_says_so(search_index, monkeypatch):
+    from search import plan as plan_module, query
+    from search.budget import Budget
+
+    snap = Engine(search_index).snapshot()
+    plan = plan_module.plan_query(snap, query.parse("munitions livraison convoi"), Budget(None))
+    assert len(plan.groups) == 3
+    cand = np.flatnonzero(plan.mask & snap.live)
+    spent = Budget(1)
+    spent.start -= 1.0  # a second gone of a millisecond
+    order, scores = scoring.ranked(snap, plan, "relevance", cand, 5, spent)
+    assert spent.cut == ["scoring", "reranking"]
+    # The first word typed alone scored (it always is), as BM25F, and nothing re-ranked.
+    tp = snap.term(plan.groups[0][0])
+    dense = np.zeros(snap.n, np.float32)
+    tp.add_to(dense, scoring._group_weight(snap, plan, plan.groups[0], tp.df), snap.params.k1, cand)
+    assert scores.dtype == np.float32 and np.array_equal(scores, dense[cand])
+    assert len(order) == min(5, len(cand)) and scores[order[0]] == scores.max() > 0
+    whole = scoring.ranked(snap, plan, "relevance", cand, 5, Budget(None))[1]
+    assert not np.array_equal(np.asarray(whole, np.float32), scores)
