@@ -59,6 +59,14 @@ static int take_docs(PyObject *obj, Buf *b, const char *name) {
     return 0;
 }
 
+/* Release the buffers a function took (those it did not are skipped) and return ``result``. */
+static PyObject *finish(PyObject *result, Buf *held[], int n) {
+    for (int i = 0; i < n; i++) {
+        release(held[i]);
+    }
+    return result;
+}
+
 static char kind(const Buf *b) {
     const char *f = b->view.format ? b->view.format : "B";
     return (f[0] == '<' || f[0] == '=' || f[0] == '@') ? f[1] : f[0];
@@ -70,6 +78,11 @@ static Py_ssize_t count(const Buf *b) {
 
 static inline Py_ssize_t doc_at(const void *ids, int wide, Py_ssize_t j) {
     return wide ? (Py_ssize_t)((const long long *)ids)[j] : (Py_ssize_t)((const int *)ids)[j];
+}
+
+/* The error of a document number ``ids[bad]`` past the ``n`` documents of an array. */
+static void out_of_range(const void *ids, int wide, Py_ssize_t bad, Py_ssize_t n) {
+    PyErr_Format(PyExc_IndexError, "document %zd out of range (%zd documents)", doc_at(ids, wide, bad), n);
 }
 
 enum { TITLE = 0, LEAD = 1, BODY = 2 };
@@ -168,17 +181,12 @@ static PyObject *field_into(PyObject *self, PyObject *args) {
 #undef FIELD_LOOP
     Py_END_ALLOW_THREADS
     if (bad >= 0) {
-        PyErr_Format(PyExc_IndexError, "document %zd out of range (%zd documents)", doc_at(d, wide, bad), n);
+        out_of_range(d, wide, bad, n);
         goto done;
     }
     result = Py_NewRef(Py_None);
 done:
-    release(&sum);
-    release(&ids);
-    release(&tf);
-    release(&norm);
-    release(&lead);
-    return result;
+    return finish(result, (Buf *[]){&sum, &ids, &tf, &norm, &lead}, 5);
 }
 
 /* add_saturated(scores, docs, tf, weight, k1, gathered)
@@ -238,15 +246,12 @@ static PyObject *add_saturated(PyObject *self, PyObject *args) {
     }
     Py_END_ALLOW_THREADS
     if (bad >= 0) {
-        PyErr_Format(PyExc_IndexError, "document %zd out of range (%zd documents)", doc_at(d, wide, bad), n);
+        out_of_range(d, wide, bad, n);
         goto done;
     }
     result = Py_NewRef(Py_None);
 done:
-    release(&sc);
-    release(&docs);
-    release(&tf);
-    return result;
+    return finish(result, (Buf *[]){&sc, &docs, &tf}, 3);
 }
 
 /* merged_fields(t_ids, t_tf, l_ids, l_tf, b_ids, b_tf, t_norm, l_norm, b_norm, has_lead,
@@ -362,15 +367,8 @@ static PyObject *merged_fields(PyObject *self, PyObject *args) {
     }
     result = PyLong_FromSsize_t(c);
 done:
-    for (int f = 0; f < 3; f++) {
-        release(&ids[f]);
-        release(&tf[f]);
-        release(&norm[f]);
-    }
-    release(&lead);
-    release(&oid);
-    release(&otf);
-    return result;
+    return finish(result, (Buf *[]){&ids[0], &tf[0], &norm[0], &ids[1], &tf[1], &norm[1], &ids[2], &tf[2], &norm[2],
+                                     &lead, &oid, &otf}, 12);
 }
 
 /* mark(mask, ids)
@@ -406,14 +404,12 @@ static PyObject *mark(PyObject *self, PyObject *args) {
 #undef MARK_LOOP
     Py_END_ALLOW_THREADS
     if (bad >= 0) {
-        PyErr_Format(PyExc_IndexError, "document %zd out of range (%zd documents)", doc_at(d, wide, bad), n);
+        out_of_range(d, wide, bad, n);
         goto done;
     }
     result = Py_NewRef(Py_None);
 done:
-    release(&mk);
-    release(&ids);
-    return result;
+    return finish(result, (Buf *[]){&mk, &ids}, 2);
 }
 
 /* Take counts (int64, writable) and a facet's values (int32), checking each value fits. */
@@ -475,11 +471,7 @@ static PyObject *count_masked(PyObject *self, PyObject *args) {
     }
     result = Py_NewRef(Py_None);
 done:
-    release(&counts);
-    release(&mk);
-    release(&docs);
-    release(&keys);
-    return result;
+    return finish(result, (Buf *[]){&counts, &mk, &docs, &keys}, 4);
 }
 
 /* count_docs(counts, docs, starts, key_of_pair)
@@ -533,11 +525,7 @@ static PyObject *count_docs(PyObject *self, PyObject *args) {
     }
     result = Py_NewRef(Py_None);
 done:
-    release(&counts);
-    release(&docs);
-    release(&starts);
-    release(&keys);
-    return result;
+    return finish(result, (Buf *[]){&counts, &docs, &starts, &keys}, 4);
 }
 
 static PyMethodDef methods[] = {
