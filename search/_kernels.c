@@ -557,11 +557,100 @@ done:
     return finish(result, (Buf *[]){&counts, &docs, &starts, &keys}, 4);
 }
 
+/* locate(sorted, keys, out)
+ *
+ * out[j] = the first index i of ``sorted`` (ascending document numbers, int32 or int64) with
+ * sorted[i] >= keys[j] (int32 or int64), as numpy's searchsorted(side="left"). A term's
+ * documents are spread evenly over the archive, so the answer lies close to where the key
+ * falls between the first and the last: looked for there first, then galloping out to a
+ * bracket and bisecting it. A binary search over a million-document term's postings costs a
+ * cache miss at nearly each of its twenty steps; this one, a few lines around the guess.
+ * Never more than twice the steps of a binary search, whatever the values. */
+#define LOCATE_ONE(HT, h, n, key, result)                                           \
+    {                                                                               \
+        if ((n) == 0 || (key) <= (long long)h[0]) {                                 \
+            result = 0;                                                             \
+        } else if ((key) > (long long)h[(n) - 1]) {                                 \
+            result = (n);                                                           \
+        } else {                                                                    \
+            /* h[0] < key <= h[n - 1]: the answer is in (lo, hi], h[lo] < key <= h[hi] */ \
+            long long first = (long long)h[0], last = (long long)h[(n) - 1];        \
+            Py_ssize_t p = (Py_ssize_t)((double)((key) - first) / (double)(last - first) * (double)((n) - 1)); \
+            if (p < 0) p = 0;                                                       \
+            if (p > (n) - 1) p = (n) - 1;                                           \
+            Py_ssize_t lo, hi, step = 1;                                            \
+            if ((long long)h[p] < (key)) {                                          \
+                lo = p;                                                             \
+                for (;;) {                                                          \
+                    Py_ssize_t q = lo + step;                                       \
+                    if (q >= (n) - 1) { hi = (n) - 1; break; }                      \
+                    if ((long long)h[q] >= (key)) { hi = q; break; }                \
+                    lo = q;                                                         \
+                    step <<= 1;                                                     \
+                }                                                                   \
+            } else {                                                                \
+                hi = p;                                                             \
+                for (;;) {                                                          \
+                    Py_ssize_t q = hi - step;                                       \
+                    if (q <= 0) { lo = 0; break; }                                  \
+                    if ((long long)h[q] < (key)) { lo = q; break; }                 \
+                    hi = q;                                                         \
+                    step <<= 1;                                                     \
+                }                                                                   \
+            }                                                                       \
+            while (hi - lo > 1) {                                                   \
+                Py_ssize_t mid = lo + (hi - lo) / 2;                                \
+                if ((long long)h[mid] < (key)) lo = mid; else hi = mid;             \
+            }                                                                       \
+            result = hi;                                                            \
+        }                                                                           \
+    }
+
+static PyObject *locate(PyObject *self, PyObject *args) {
+    PyObject *o_sorted, *o_keys, *o_out;
+    if (!PyArg_ParseTuple(args, "OOO", &o_sorted, &o_keys, &o_out)) {
+        return NULL;
+    }
+    Buf srt = {0}, keys = {0}, out = {0};
+    PyObject *result = NULL;
+    if (take_docs(o_sorted, &srt, "sorted") < 0 || take_docs(o_keys, &keys, "keys") < 0 ||
+        take(o_out, &out, "lq", 1, "out") < 0) {
+        goto done;
+    }
+    Py_ssize_t n = count(&srt), m = count(&keys);
+    if (out.view.itemsize != 8 || count(&out) != m) {
+        PyErr_SetString(PyExc_ValueError, "out: 64-bit integers, one a key");
+        goto done;
+    }
+    long long *o = (long long *)out.view.buf;
+    int wide_h = srt.view.itemsize == 8, wide_k = keys.view.itemsize == 8;
+    const void *hv = srt.view.buf, *kv = keys.view.buf;
+    Py_BEGIN_ALLOW_THREADS
+#define LOCATE_LOOP(HT)                                                             \
+    {                                                                               \
+        const HT *h = (const HT *)hv;                                               \
+        for (Py_ssize_t j = 0; j < m; j++) {                                        \
+            long long key = wide_k ? ((const long long *)kv)[j] : (long long)((const int *)kv)[j]; \
+            Py_ssize_t r;                                                           \
+            LOCATE_ONE(HT, h, n, key, r)                                            \
+            o[j] = (long long)r;                                                    \
+        }                                                                           \
+    }
+    if (wide_h) LOCATE_LOOP(long long) else LOCATE_LOOP(int)
+#undef LOCATE_LOOP
+    Py_END_ALLOW_THREADS
+    result = Py_NewRef(Py_None);
+done:
+    return finish(result, (Buf *[]){&srt, &keys, &out}, 3);
+}
+#undef LOCATE_ONE
+
 static PyMethodDef methods[] = {
     {"count_masked", count_masked, METH_VARARGS, "A facet's values counted over the documents of a mask."},
     {"count_docs", count_docs, METH_VARARGS, "A facet's values counted over some documents' own pairs."},
     {"merged_fields", merged_fields, METH_VARARGS, "A term's tf~ at the union of its fields' postings."},
     {"mark", mark, METH_VARARGS, "Set a bool mask at the given document numbers."},
+    {"locate", locate, METH_VARARGS, "Where keys fall in ascending document numbers (searchsorted, left)."},
     {"field_into", field_into, METH_VARARGS, "One text field of a frequent term into its tf~ over every document."},
     {"add_saturated", add_saturated, METH_VARARGS, "Add a term's saturated, weighted tf~ to the scores where it is."},
     {NULL, NULL, 0, NULL},

@@ -45,6 +45,24 @@ def sorted_union(parts: list[np.ndarray]) -> tuple[np.ndarray, list[np.ndarray]]
     return s[new], np.split(loc, np.cumsum([len(p) for p in parts[:-1]]))
 
 
+# Below this many sorted values numpy's binary search is as fast (they are in cache).
+LOCATE_FROM = 2048
+_DOC_TYPES = (np.dtype(np.int32), np.dtype(np.int64))
+
+
+def locate(sorted_docs: np.ndarray, keys: np.ndarray) -> np.ndarray:
+    """``np.searchsorted(sorted_docs, keys)`` for ascending document numbers: a term's postings
+    are spread evenly over the archive, so the kernel looks first where each key should fall
+    (a few cache lines, against a miss at most of a binary search's twenty steps)."""
+    keys = np.asarray(keys)
+    if (len(sorted_docs) < LOCATE_FROM or sorted_docs.dtype not in _DOC_TYPES or keys.dtype not in _DOC_TYPES
+            or keys.ndim != 1 or not sorted_docs.flags.c_contiguous):
+        return np.searchsorted(sorted_docs, keys)
+    out = np.empty(len(keys), dtype=np.int64)
+    _kernels.locate(sorted_docs, np.ascontiguousarray(keys), out)
+    return out
+
+
 def sorted_intersect(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """The values in both ascending, distinct arrays (``np.intersect1d`` without its sort): the
     shorter is looked up in the longer, so a rare word costs little against a common one."""
@@ -52,7 +70,7 @@ def sorted_intersect(a: np.ndarray, b: np.ndarray) -> np.ndarray:
         a, b = b, a
     if not len(a):
         return a.copy()
-    loc = np.searchsorted(b, a)
+    loc = locate(b, a)
     loc[loc == len(b)] = 0
     return a[b[loc] == a]
 

@@ -402,7 +402,7 @@ def _phrase_mask(snap: Snapshot, terms: tuple[str, ...], budget: Budget) -> np.n
         common = common[~m[common]]
         if not len(common):
             continue
-        locs = [np.searchsorted(fp.ids, common) for fp in fps]
+        locs = [arrays.locate(fp.ids, common) for fp in fps]
         for a in range(0, len(common), PHRASE_CHECK_DOCS):
             if budget.spent("phrases", MATCH_SHARE):
                 finished = False

@@ -182,7 +182,7 @@ def _rerank(snap: Snapshot, plan: Plan, cand, order, scores, idfs, budget: Budge
             fp = snap.term(t).fields.get(f, EMPTY)
             if not len(fp):
                 continue
-            loc = np.searchsorted(fp.ids, docs)
+            loc = arrays.locate(fp.ids, docs)
             ok = loc < len(fp.ids)
             ok[ok] = fp.ids[loc[ok]] == docs[ok]
             if not fp.has_positions:

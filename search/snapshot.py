@@ -78,7 +78,7 @@ class FieldPostings:
         ids = self.ids
         if not len(ids):
             return np.zeros(len(docs), dtype=bool), np.zeros(0, np.float32)
-        loc = np.minimum(np.searchsorted(ids, docs), len(ids) - 1)
+        loc = np.minimum(arrays.locate(ids, docs), len(ids) - 1)
         present = arrays.gather(ids, loc) == docs
         return present, arrays.gather(self.tf, arrays.masked(loc, present)).astype(np.float32)
 
@@ -271,7 +271,7 @@ class TermPostings:
         ids = self._ids
         if not len(ids):
             return np.zeros(len(docs), dtype=bool), np.zeros(0, np.float32)
-        loc = np.minimum(np.searchsorted(ids, docs), len(ids) - 1)
+        loc = np.minimum(arrays.locate(ids, docs), len(ids) - 1)
         present = ids[loc] == docs
         return present, self._tfw[loc[present]]
 

@@ -34,6 +34,15 @@ def test_sorted_intersect_is_numpys_intersect1d():
         assert np.array_equal(arrays.sorted_intersect(a, b), np.intersect1d(a, b))
 
 
+@pytest.mark.parametrize("n", [10, arrays.LOCATE_FROM, 50_000])
+def test_locate_is_numpys_searchsorted_below_and_above_the_kernels_size(n):
+    rng = np.random.default_rng(3)
+    docs = np.sort(rng.choice(10 * n, size=n, replace=False)).astype(np.int32)
+    keys = rng.integers(-1, 10 * n + 2, 500)
+    assert arrays.locate(docs, keys).tolist() == np.searchsorted(docs, keys).tolist()
+    assert arrays.locate(docs, keys.astype(np.uint32)).tolist() == np.searchsorted(docs, keys.astype(np.uint32)).tolist()
+
+
 @pytest.mark.parametrize("dtype", [np.int32, np.int64, np.intp])
 def test_scatter_is_fancy_assignment(dtype):
     rng = np.random.default_rng(3)

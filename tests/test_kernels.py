@@ -100,6 +100,31 @@ def test_marking_documents_sets_exactly_those(doc_dtype):
     assert np.count_nonzero(m) == 4
 
 
+def _sorted_docs(rng, shape: str, n: int) -> np.ndarray:
+    if shape == "even":
+        return np.sort(rng.choice(1_000_000, size=n, replace=False))
+    if shape == "repeated":
+        return np.sort(rng.integers(0, 50, size=n))
+    if shape == "skewed":  # half at each end: the first guess is far from the answer
+        return np.sort(np.concatenate([rng.integers(0, 100, n // 2), rng.integers(900_000, 1_000_000, n - n // 2)]))
+    return np.sort(rng.integers(-5, 5, size=n))
+
+
+@pytest.mark.parametrize("shape", ["even", "repeated", "skewed", "tiny range"])
+@pytest.mark.parametrize("widths", [(np.int32, np.int32), (np.int32, np.int64), (np.int64, np.int32), (np.int64, np.int64)])
+def test_locating_keys_in_sorted_documents_is_numpys_searchsorted(shape, widths):
+    rng = np.random.default_rng(7)
+    for n in (0, 1, 2, 17, 3000):
+        docs = _sorted_docs(rng, shape, n).astype(widths[0])
+        top = 60 if shape in ("repeated", "tiny range") else 1_000_010
+        keys = np.concatenate([rng.integers(-10, top, 300), docs[rng.integers(0, len(docs), 50)] if n else []])
+        for ordered in (keys, np.sort(keys)):  # re-ranked documents come in any order
+            k = ordered.astype(widths[1])
+            out = np.empty(len(k), np.int64)
+            _kernels.locate(docs, k, out)
+            assert out.tolist() == np.searchsorted(docs, k).tolist()
+
+
 def test_bad_arrays_are_refused_with_a_clear_error_not_read_out_of_bounds():
     m = np.zeros(10, dtype=bool)
     with pytest.raises(IndexError, match="document 10 out of range"):
@@ -134,6 +159,16 @@ def test_bad_arrays_are_refused_with_a_clear_error_not_read_out_of_bounds():
         _kernels.merged_fields(empty_ids, empty_tf, empty_ids, empty_tf, np.arange(5, dtype=np.int32),
                                np.ones(5, np.uint16), one, one, one, np.ones(10, bool), 1.0, 1.0, 1.0, 1.0,
                                out_ids, out_tf)
+
+
+def test_locating_refuses_an_output_of_another_length_or_type():
+    docs, keys = np.arange(10, dtype=np.int32), np.array([3, 4], np.int32)
+    with pytest.raises(ValueError, match="one a key"):
+        _kernels.locate(docs, keys, np.empty(3, np.int64))
+    with pytest.raises(TypeError, match="out"):
+        _kernels.locate(docs, keys, np.empty(2, np.int32))
+    with pytest.raises(TypeError, match="keys"):
+        _kernels.locate(docs, keys.astype(float), np.empty(2, np.int64))
 
 
 def test_facet_counting_refuses_values_and_pairs_out_of_range():
