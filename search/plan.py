@@ -167,7 +167,7 @@ def plan_query(snap: Snapshot, pq: query.ParsedQuery, budget: Budget, correct: b
                 group = [t, alt] if alt else [t]
                 m = _term_mask(snap, t)
                 if alt:
-                    m |= _term_mask(snap, alt)
+                    m = m | _term_mask(snap, alt)
                 m = _with_neutral_word(snap, clause, t, group, m)
                 plan.groups.append(group)
                 plan.highlight.update(group)
@@ -280,20 +280,21 @@ def _spell(snap: Snapshot, text: str, term: str, plan: Plan, budget: Budget, cor
     return new_term
 
 def _with_neutral_word(snap: Snapshot, node, term: str, group: list[str], m: np.ndarray) -> np.ndarray:
-    """``m`` (the word's documents, changed in place) with the documents that are not French
-    having the word as typed (folded, unstemmed: their analysis, see analysis.py); that term
-    joins the word's scoring ``group``. An archive all in French pays nothing (no
-    archive-sized array a word)."""
+    """``m`` (the word's documents) with the documents that are not French having the word as
+    typed (folded, unstemmed: their analysis, see analysis.py), a new array; that term joins
+    the word's scoring ``group``. An archive all in French pays nothing (no archive-sized
+    array a word)."""
     if not snap.has_foreign or len(node.terms) != 1:
         return m
     neutral = analysis.neutral_terms(node.text)
     if len(neutral) != 1 or neutral[0] == term or neutral[0] in group:
         return m
     group.append(neutral[0])
-    m |= _term_mask(snap, neutral[0]) & snap.foreign
-    return m
+    return m | (_term_mask(snap, neutral[0]) & snap.foreign)
 
 def _term_mask(snap: Snapshot, term: str) -> np.ndarray:
+    """The term's documents, read-only: a common word's is its cached mask itself (copying a
+    million booleans a word cost more than the plan's own operations on them)."""
     return snap.term(term).mask(snap.n)
 
 def _node_mask(snap: Snapshot, node, plan: Plan, budget: Budget) -> np.ndarray:

@@ -223,13 +223,16 @@ class TermPostings:
         self._mask = m
 
     def mask(self, n: int) -> np.ndarray:
-        """The documents having the term, as a fresh bool array of ``n``."""
+        """The documents having the term, a bool array of ``n`` not to be changed (read-only:
+        a frequent term's is the one it keeps)."""
         if self._mask is not None or self.deferred:
-            return self._present().copy()
-        if self.dense is not None:
-            return self.dense != 0
-        m = np.zeros(n, dtype=bool)
-        arrays.mark(m, self._ids)
+            m = self._present().view()
+        elif self.dense is not None:
+            m = self.dense != 0
+        else:
+            m = np.zeros(n, dtype=bool)
+            arrays.mark(m, self._ids)
+        m.flags.writeable = False
         return m
 
     def mark(self, m: np.ndarray) -> None:

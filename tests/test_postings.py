@@ -221,6 +221,19 @@ def test_a_deferred_term_counts_in_the_cache_what_it_finds(search_index, monkeyp
     assert "munit" not in snap._cache and "kiev" in snap._cache and snap._cache_size == counted()
 
 
+def test_a_terms_mask_is_shared_read_only_never_copied_nor_changed(search_index, monkeypatch):
+    monkeypatch.setattr(snapshot, "DEFER_POSTINGS", 0)
+    snap = Engine(search_index).snapshot()
+    tp = snap.term("munit")
+    first, again = tp.mask(snap.n), tp.mask(snap.n)
+    assert np.shares_memory(first, again) and first.any()  # the kept mask, not a copy a query
+    with pytest.raises(ValueError, match="read-only"):
+        first[0] = not first[0]
+    monkeypatch.setattr(snapshot, "DEFER_POSTINGS", 1 << 40)
+    rare = snap._load_term("kiev").mask(snap.n)
+    assert not rare.flags.writeable and rare.any()
+
+
 def test_positions_decoded_together_are_those_decoded_one_by_one():
     rng = np.random.default_rng(5)
     values = [b""]
