@@ -112,32 +112,12 @@ class ParsedQuery:
 
     def positive_terms(self) -> list[str]:
         """Analysed terms of words and phrases outside exclusions (for highlighting, proximity)."""
-        out: list[str] = []
-
-        def walk(node):
-            if isinstance(node, (Word, Phrase)):
-                out.extend(node.terms)
-            elif isinstance(node, Or):
-                for c in node.children:
-                    walk(c)
-
-        for c in self.clauses:
-            walk(c)
-        return list(dict.fromkeys(out))
+        return list(dict.fromkeys(t for node in _within_ors(self.clauses) if isinstance(node, (Word, Phrase))
+                                  for t in node.terms))
 
     def prefixes(self) -> list[Prefix]:
-        out = []
-
-        def walk(node):
-            if isinstance(node, Prefix):
-                out.append(node)
-            elif isinstance(node, Or):
-                for c in node.children:
-                    walk(c)
-
-        for c in self.clauses:
-            walk(c)
-        return out
+        """The prefix clauses (``fran*``), those inside an OU too."""
+        return [node for node in _within_ors(self.clauses) if isinstance(node, Prefix)]
 
     def words(self) -> list[Word]:
         """Plain words (outside exclusions), for spelling suggestions."""
@@ -148,6 +128,19 @@ class ParsedQuery:
             elif isinstance(c, Or):
                 out.extend(x for x in c.children if isinstance(x, Word))
         return out
+
+
+def _within_ors(clauses: list):
+    """The clauses and, in place of each OU, its alternatives (at any depth), in typed order.
+    A stack, not a nested function calling itself: that is a reference cycle a query, left for
+    the garbage collector to find."""
+    stack = list(reversed(clauses))
+    while stack:
+        node = stack.pop()
+        if isinstance(node, Or):
+            stack.extend(reversed(node.children))
+        else:
+            yield node
 
 
 class Malformed(ValueError):

@@ -161,6 +161,24 @@ def test_prefix(engine):
     assert "otan-munitions" in ids(engine, "muniti*")  # longer than the stem "munit"
 
 
+def test_a_search_leaves_no_reference_cycle_behind(engine):
+    # Whatever a search leaves in a cycle (its masks with it) waits for the garbage collector.
+    import gc
+
+    engine.snapshot().vocabulary(wait=30)
+    requests = [dict(q="munitions Stoltenberg"), dict(q="(munit* OU obus) -Lyon"), dict(q='"munitions pour l\'Ukraine"'),
+                dict(q="munitons"), dict(q="otan OU fran*", collapse="story"), dict(q="", date_from="2023-06-15"),
+                dict(q="munitions", sort="newest", people=["Jens Stoltenberg"])]
+    gc.collect()
+    gc.disable()
+    try:
+        for kw in requests:
+            engine.search(SearchRequest(**kw))
+        assert gc.collect() == 0
+    finally:
+        gc.enable()
+
+
 def test_fields(engine):
     assert set(ids(engine, "personne:Stoltenberg")) == {"otan-munitions", "otan-obus"}
     assert set(ids(engine, 'personne:"jens stoltenberg"')) == {"otan-munitions", "otan-obus"}
