@@ -14,6 +14,13 @@ once no search has run for ``IDLE_RELEASE_SECONDS``, not after each search: unma
 every search made the next one fault every page of its postings in again, a sixth of a
 search's time at a million dispatches, for memory the page cache holds anyway. A long burst
 still gives them back whenever they pass ``MAPPED_LIMIT``.
+
+Between those releases the heap is left to serve the searches: glibc is told (``mallopt``) to
+take arrays of up to ``HEAP_ARRAYS_UP_TO`` from the heap and to keep up to ``HEAP_TOP_KEPT``
+free at its top, rather than map each document-sized array afresh and give the heap's top back
+after each search, so that the next search reuses pages already there instead of faulting
+them in again one by one (at a million dispatches: 700 page faults a search, 4 to 5 ms of
+system time).
 """
 from __future__ import annotations
 
@@ -36,16 +43,36 @@ log = logging.getLogger("depeche.memory")
 _PAGE = os.sysconf("SC_PAGE_SIZE") if hasattr(os, "sysconf") else 4096
 
 
+# glibc's mallopt parameters (malloc.h).
+M_TRIM_THRESHOLD = -1
+M_MMAP_THRESHOLD = -3
+# Allocations up to this size come from the heap (glibc's own threshold climbs to it only as
+# arrays that size are freed, and starts again at 128 KiB in each new process); its maximum.
+HEAP_ARRAYS_UP_TO = 32 << 20
+# Free memory kept at the top of the heap between searches (release_heap gives it back at rest).
+HEAP_TOP_KEPT = 256 << 20
+
+
 def _libc():
     try:
         libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
         libc.malloc_trim.argtypes = [ctypes.c_size_t]
+        libc.mallopt.argtypes = [ctypes.c_int, ctypes.c_int]
         return libc
     except (OSError, AttributeError):  # not glibc (musl, macOS)
         return None
 
 
+def _keep_heap(libc) -> bool:
+    """Have glibc serve the searches' arrays from a heap it keeps (see the module's docstring);
+    True if it took both settings."""
+    if libc is None:
+        return False
+    return bool(libc.mallopt(M_MMAP_THRESHOLD, HEAP_ARRAYS_UP_TO)) & bool(libc.mallopt(M_TRIM_THRESHOLD, HEAP_TOP_KEPT))
+
+
 _LIBC = _libc()
+HEAP_KEPT = _keep_heap(_LIBC)
 _LOCK = threading.Lock()
 _after_last_trim = 0
 
