@@ -557,6 +557,132 @@ done:
     return finish(result, (Buf *[]){&counts, &docs, &starts, &keys}, 4);
 }
 
+/* dated_years(day, docs, per_year) -> (first, last)
+ *
+ * What the dates facet reads of some documents, in one pass over them: per_year[day / 10000]
+ * += 1 for each of ``docs`` whose ``day`` (int32 or int64 YYYYMMDD, 0: undated) is positive,
+ * and the first and last such day, (0, 0) when none is (facets.dated_days). ``per_year``:
+ * int64, a year each. */
+static PyObject *dated_years(PyObject *self, PyObject *args) {
+    PyObject *o_day, *o_docs, *o_years;
+    if (!PyArg_ParseTuple(args, "OOO", &o_day, &o_docs, &o_years)) {
+        return NULL;
+    }
+    Buf day = {0}, docs = {0}, years = {0};
+    PyObject *result = NULL;
+    if (take(o_day, &day, "ilq", 0, "day") < 0 || take_docs(o_docs, &docs, "docs") < 0 ||
+        take(o_years, &years, "lq", 1, "per_year") < 0) {
+        goto done;
+    }
+    if ((day.view.itemsize != 4 && day.view.itemsize != 8) || years.view.itemsize != 8) {
+        PyErr_SetString(PyExc_TypeError, "day: 32- or 64-bit integers; per_year: 64-bit");
+        goto done;
+    }
+    Py_ssize_t n = count(&day), m = count(&docs), ny = count(&years);
+    long long *py = (long long *)years.view.buf;
+    const void *d = docs.view.buf, *dy = day.view.buf;
+    int wide = docs.view.itemsize == 8, wide_day = day.view.itemsize == 8;
+    long long first = 0, last = 0;
+    Py_ssize_t bad = -1, bad_year = -1;
+    Py_BEGIN_ALLOW_THREADS
+#define DATED_LOOP(IDT, DT)                                                     \
+    {                                                                           \
+        const IDT *dd = (const IDT *)d;                                         \
+        const DT *days = (const DT *)dy;                                        \
+        for (Py_ssize_t j = 0; j < m; j++) {                                    \
+            Py_ssize_t doc = (Py_ssize_t)dd[j];                                 \
+            if ((size_t)doc >= (size_t)n) { bad = j; break; }                   \
+            long long v = (long long)days[doc];                                 \
+            if (v <= 0) continue;                                               \
+            long long y = v / 10000;                                            \
+            if (y >= ny) { bad_year = j; break; }                               \
+            py[y]++;                                                            \
+            if (!first || v < first) first = v;                                \
+            if (v > last) last = v;                                             \
+        }                                                                       \
+    }
+    if (wide) {
+        if (wide_day) DATED_LOOP(long long, long long) else DATED_LOOP(long long, int)
+    } else {
+        if (wide_day) DATED_LOOP(int, long long) else DATED_LOOP(int, int)
+    }
+#undef DATED_LOOP
+    Py_END_ALLOW_THREADS
+    if (bad >= 0) {
+        out_of_range(d, wide, bad, n);
+        goto done;
+    }
+    if (bad_year >= 0) {
+        PyErr_Format(PyExc_IndexError, "document %zd: a day past the %zd years counted", doc_at(d, wide, bad_year), ny);
+        goto done;
+    }
+    result = Py_BuildValue("LL", first, last);
+done:
+    return finish(result, (Buf *[]){&day, &docs, &years}, 3);
+}
+
+/* count_stories(docs, story_of, in_multi, seen) -> int
+ *
+ * The stories of some documents, in one pass over them: a document alone in its story
+ * (``in_multi`` false) counts one; the others count their story (``story_of``, int64) the
+ * first time it is met, marked in ``seen`` (bool, one a story, false on entry). */
+static PyObject *count_stories(PyObject *self, PyObject *args) {
+    PyObject *o_docs, *o_story, *o_multi, *o_seen;
+    if (!PyArg_ParseTuple(args, "OOOO", &o_docs, &o_story, &o_multi, &o_seen)) {
+        return NULL;
+    }
+    Buf docs = {0}, story = {0}, multi = {0}, seen = {0};
+    PyObject *result = NULL;
+    if (take_docs(o_docs, &docs, "docs") < 0 || take(o_story, &story, "lq", 0, "story_of") < 0 ||
+        take(o_multi, &multi, "?", 0, "in_multi") < 0 || take(o_seen, &seen, "?", 1, "seen") < 0) {
+        goto done;
+    }
+    if (story.view.itemsize != 8) {
+        PyErr_SetString(PyExc_TypeError, "story_of: 64-bit integers");
+        goto done;
+    }
+    Py_ssize_t n = count(&story), m = count(&docs), ns = count(&seen);
+    if (count(&multi) != n) {
+        PyErr_SetString(PyExc_ValueError, "story_of and in_multi differ in length");
+        goto done;
+    }
+    const long long *st = (const long long *)story.view.buf;
+    const unsigned char *mu = (const unsigned char *)multi.view.buf;
+    unsigned char *sn = (unsigned char *)seen.view.buf;
+    const void *d = docs.view.buf;
+    int wide = docs.view.itemsize == 8;
+    long long stories = 0;
+    Py_ssize_t bad = -1, bad_story = -1;
+    Py_BEGIN_ALLOW_THREADS
+#define STORY_LOOP(IDT)                                                         \
+    {                                                                           \
+        const IDT *dd = (const IDT *)d;                                         \
+        for (Py_ssize_t j = 0; j < m; j++) {                                    \
+            Py_ssize_t doc = (Py_ssize_t)dd[j];                                 \
+            if ((size_t)doc >= (size_t)n) { bad = j; break; }                   \
+            if (!mu[doc]) { stories++; continue; }                              \
+            long long s = st[doc];                                              \
+            if ((unsigned long long)s >= (unsigned long long)ns) { bad_story = j; break; } \
+            stories += !sn[s];                                                  \
+            sn[s] = 1;                                                          \
+        }                                                                       \
+    }
+    if (wide) STORY_LOOP(long long) else STORY_LOOP(int)
+#undef STORY_LOOP
+    Py_END_ALLOW_THREADS
+    if (bad >= 0) {
+        out_of_range(d, wide, bad, n);
+        goto done;
+    }
+    if (bad_story >= 0) {
+        PyErr_Format(PyExc_IndexError, "document %zd: its story past the %zd stories", doc_at(d, wide, bad_story), ns);
+        goto done;
+    }
+    result = PyLong_FromLongLong(stories);
+done:
+    return finish(result, (Buf *[]){&docs, &story, &multi, &seen}, 4);
+}
+
 /* locate(sorted, keys, out)
  *
  * out[j] = the first index i of ``sorted`` (ascending document numbers, int32 or int64) with
@@ -653,6 +779,8 @@ static PyMethodDef methods[] = {
     {"locate", locate, METH_VARARGS, "Where keys fall in ascending document numbers (searchsorted, left)."},
     {"field_into", field_into, METH_VARARGS, "One text field of a frequent term into its tf~ over every document."},
     {"add_saturated", add_saturated, METH_VARARGS, "Add a term's saturated, weighted tf~ to the scores where it is."},
+    {"dated_years", dated_years, METH_VARARGS, "Documents per year, first and last day, of some documents."},
+    {"count_stories", count_stories, METH_VARARGS, "The stories of some documents, each counted once."},
     {NULL, NULL, 0, NULL},
 };
 

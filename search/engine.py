@@ -255,7 +255,7 @@ class Engine:
             # Facets and stories over all matching documents: they read the candidates, never
             # the ranking.
             out = self._facets(snap, mask, req, selected, budget, excluded, free, cand)
-            grain = self._dates(snap, mask, context, req, lo, hi, out, budget)
+            grain = self._dates(snap, mask, context, req, lo, hi, out, budget, cand)
             return out, grain, scoring.story_count(snap, cand)
 
         counting = overlap.Stage(facet_stage, apart=total >= OVERLAP_MATCHES)
@@ -424,11 +424,11 @@ class Engine:
         return out
 
     def _dates(self, snap: Snapshot, mask: np.ndarray, context: np.ndarray, req: SearchRequest, lo: int, hi: int,
-               out: dict, budget: Budget) -> str:
-        """The dates facet at the grain of the range chosen, or of the matches' span (into ``out``);
-        returns the grain (``year``, ``month`` or ``day``)."""
+               out: dict, budget: Budget, cand: np.ndarray | None = None) -> str:
+        """The dates facet at the grain of the range chosen, or of the matches' span (into ``out``;
+        ``cand``: the documents of ``mask``, when known); returns the grain (``year``, ``month`` or ``day``)."""
         ranged = bool(req.date_from or req.date_to)
-        dated = facets.dated_days(snap.day, mask)
+        dated = facets.dated_days(snap.day, mask, cand)
         window = facets.date_window(snap.day, mask, lo, hi, ranged, dated)
         grain = facets.date_grain(window)
         if "dates" in out and not budget.spent("facets", FACETS_SHARE):

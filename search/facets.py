@@ -253,9 +253,31 @@ DATE_GRAINS = ("year", "month", "day")
 MONTH_GRAIN_MAX_YEARS = 3
 
 
-def dated_days(day: np.ndarray, mask: np.ndarray) -> np.ndarray:
-    """The days of the documents of ``mask`` that have one (read once for the window and the years)."""
-    return arrays.masked(day, mask & (day > 0))
+# Years a day (YYYYMMDD) can have: the per-year counts of the matches are this long.
+YEARS = 10_000
+
+
+class Dated:
+    """The matches that have a date, as the dates facet reads them: how many a year, the first
+    and the last day (0 when none is dated)."""
+
+    __slots__ = ("per_year", "first", "last")
+
+    def __init__(self, per_year: np.ndarray, first: int, last: int):
+        self.per_year, self.first, self.last = per_year, first, last
+
+    def __len__(self) -> int:
+        return int(self.per_year.sum())
+
+
+def dated_days(day: np.ndarray, mask: np.ndarray, docs: np.ndarray | None = None) -> Dated:
+    """What the dates facet needs of the dated documents of ``mask`` (``docs``, its documents,
+    when known), in one pass over them (search/_kernels.c): read once for the window and the years."""
+    if docs is None:
+        docs = np.flatnonzero(mask)
+    per_year = np.zeros(YEARS, np.int64)
+    first, last = _kernels.dated_years(day, docs, per_year)
+    return Dated(per_year, first, last)
 
 
 def date_window(day: np.ndarray, mask: np.ndarray, lo: int, hi: int, ranged: bool,
@@ -268,7 +290,7 @@ def date_window(day: np.ndarray, mask: np.ndarray, lo: int, hi: int, ranged: boo
         if ranged and lo > 0 and hi < 99999999:
             return lo, hi
         return None
-    first, last = int(d.min()), int(d.max())
+    first, last = d.first, d.last
     wlo = lo if ranged and lo > 0 else first
     whi = hi if ranged and hi < 99999999 else last
     if whi // 10000 - wlo // 10000 + 1 > MONTH_GRAIN_MAX_YEARS:
@@ -310,9 +332,8 @@ def date_items(day: np.ndarray, mask: np.ndarray, context: np.ndarray, grain: st
     if window is None:
         return []
     if grain == "year":
-        d = dated_days(day, mask) if dated is None else dated
-        per_year = np.bincount(d // 10000) if len(d) else np.zeros(0, np.int64)  # linear: no sort of the matches
-        keys = np.flatnonzero(per_year != 0)
+        per_year = (dated_days(day, mask) if dated is None else dated).per_year
+        keys = np.flatnonzero(per_year)
         counts = per_year[keys]
         values = [f"{int(k):04d}" for k in keys]
     elif grain == "month":

@@ -10,7 +10,7 @@ from collections import Counter
 
 import numpy as np
 
-from . import analysis, arrays, highlight, ranking
+from . import _kernels, analysis, arrays, highlight, ranking
 from .budget import MATCH_SHARE, Budget
 from .plan import Plan
 from .snapshot import EMPTY, Snapshot, TermPostings
@@ -83,14 +83,13 @@ def _ordered(snap: Snapshot, plan: Plan, sort: str, cand: np.ndarray, scores: np
 # -- stories
 
 def story_count(snap: Snapshot, cand: np.ndarray) -> int:
-    """Stories among the candidates: a document alone in its story counts one, the others are
-    marked in one array of stories, so it costs no more than the matches themselves."""
-    multi = snap.story_of[arrays.masked(cand, arrays.gather(snap.in_multi_story, cand))]
-    if len(multi) * DENSE_GROUP_RATIO < len(snap.story_size):
+    """Stories among the candidates: a document alone in its story counts one, the others their
+    story the first time it is met (search/_kernels.c), so it costs no more than the matches
+    themselves; a few candidates' stories are found among themselves, no array of every story."""
+    if len(cand) * DENSE_GROUP_RATIO < len(snap.story_size):
+        multi = snap.story_of[arrays.masked(cand, arrays.gather(snap.in_multi_story, cand))]
         return int(len(cand) - len(multi) + len(arrays.sorted_unique(multi)))
-    seen = np.zeros(len(snap.story_size), dtype=bool)
-    arrays.mark(seen, multi)
-    return int(len(cand) - len(multi) + np.count_nonzero(seen))
+    return _kernels.count_stories(cand, snap.story_of, snap.in_multi_story, np.zeros(len(snap.story_size), dtype=bool))
 
 def _story_leaders(snap: Snapshot, cand: np.ndarray, scores: np.ndarray, sort: str) -> np.ndarray:
     """Indices (ascending) of the candidates that come first in their story, in the request's

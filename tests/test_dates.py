@@ -96,7 +96,12 @@ def test_years_are_counted_over_the_dated_matches_read_once():
     day = np.array([20230614, 20230000, 19990505, 0, 20240101, 20231231], dtype=np.int32)
     mask = np.array([True, True, True, True, True, False])
     dated = facets.dated_days(day, mask)
-    assert sorted(dated.tolist()) == [19990505, 20230000, 20230614, 20240101]
+    assert (len(dated), dated.first, dated.last) == (4, 19990505, 20240101)
+    assert {int(y): int(dated.per_year[y]) for y in np.flatnonzero(dated.per_year)} == {1999: 1, 2023: 2, 2024: 1}
+    given = facets.dated_days(day.astype(np.int64), mask, np.flatnonzero(mask).astype(np.int32))
+    assert (given.first, given.last, given.per_year.tolist()) == (dated.first, dated.last, dated.per_year.tolist())
+    none = facets.dated_days(day, np.array([False, False, False, True, False, False]))
+    assert (len(none), none.first, none.last) == (0, 0, 0)
     window = facets.date_window(day, mask, 0, 99999999, False, dated)
     assert window == facets.date_window(day, mask, 0, 99999999, False) == (19990505, 20240101)
     items = facets.date_items(day, mask, mask, "year", window, 0, 99999999, False, dated)

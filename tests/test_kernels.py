@@ -182,3 +182,42 @@ def test_facet_counting_refuses_values_and_pairs_out_of_range():
     counts = np.zeros(3, np.int64)
     _kernels.count_docs(counts, np.array([0, 1], np.int64), np.array([0, 1, 3], np.int64), np.array([2, 0, 2], np.int32))
     assert counts.tolist() == [1, 0, 2]
+
+
+@pytest.mark.parametrize("doc_dtype", [np.int32, np.int64])
+@pytest.mark.parametrize("day_dtype", [np.int32, np.int64])
+def test_the_dated_documents_years_and_span_are_numpys(doc_dtype, day_dtype):
+    rng = np.random.default_rng(7)
+    day = rng.integers(19_900_101, 20_251_231, size=5_000).astype(day_dtype)
+    day[rng.random(5_000) < 0.2] = 0  # undated
+    docs = np.flatnonzero(rng.random(5_000) < 0.4).astype(doc_dtype)
+    per_year = np.zeros(10_000, np.int64)
+    first, last = _kernels.dated_years(day, docs, per_year)
+    dated = day[docs][day[docs] > 0]
+    assert (first, last) == (int(dated.min()), int(dated.max()))
+    assert per_year.tolist() == np.bincount(dated // 10_000, minlength=10_000).tolist()
+    assert _kernels.dated_years(day, np.zeros(0, doc_dtype), np.zeros(10_000, np.int64)) == (0, 0)
+
+
+def test_dated_years_refuse_a_document_or_a_year_out_of_range():
+    day = np.array([20230614, 0, 20240101], np.int32)
+    with pytest.raises(IndexError, match="out of range"):
+        _kernels.dated_years(day, np.array([0, 3], np.int32), np.zeros(10_000, np.int64))
+    with pytest.raises(IndexError, match="past the 2024 years"):
+        _kernels.dated_years(day, np.array([0, 2], np.int32), np.zeros(2024, np.int64))
+    with pytest.raises(TypeError, match="per_year"):
+        _kernels.dated_years(day, np.array([0], np.int32), np.zeros(10_000, np.int32))
+
+
+@pytest.mark.parametrize("doc_dtype", [np.int32, np.int64])
+def test_stories_are_counted_once_whatever_their_documents(doc_dtype):
+    rng = np.random.default_rng(3)
+    story_of = rng.integers(0, 800, size=4_000).astype(np.int64)
+    in_multi = np.bincount(story_of, minlength=800)[story_of] > 1
+    docs = np.flatnonzero(rng.random(4_000) < 0.5).astype(doc_dtype)
+    got = _kernels.count_stories(docs, story_of, in_multi, np.zeros(800, bool))
+    assert got == len(set(story_of[docs].tolist()))
+    with pytest.raises(IndexError, match="out of range"):
+        _kernels.count_stories(np.array([4_000], doc_dtype), story_of, in_multi, np.zeros(800, bool))
+    with pytest.raises(IndexError, match="its story past"):
+        _kernels.count_stories(docs, story_of, np.ones(4_000, bool), np.zeros(10, bool))
