@@ -621,38 +621,37 @@ done:
     return finish(result, (Buf *[]){&day, &docs, &years}, 3);
 }
 
-/* count_stories(docs, story_of, in_multi, seen) -> int
+/* multi_stories(docs, story_of, in_multi, out) -> int
  *
- * The stories of some documents, in one pass over them: a document alone in its story
- * (``in_multi`` false) counts one; the others count their story (``story_of``, int64) the
- * first time it is met, marked in ``seen`` (bool, one a story, false on entry). */
-static PyObject *count_stories(PyObject *self, PyObject *args) {
-    PyObject *o_docs, *o_story, *o_multi, *o_seen;
-    if (!PyArg_ParseTuple(args, "OOOO", &o_docs, &o_story, &o_multi, &o_seen)) {
+ * The stories (``story_of``, int64) of those of ``docs`` that share theirs with another
+ * document (``in_multi``), in order, into ``out`` (int64, at least as long as ``docs``);
+ * returns how many: what scoring.story_count needs of the matches, read once. */
+static PyObject *multi_stories(PyObject *self, PyObject *args) {
+    PyObject *o_docs, *o_story, *o_multi, *o_out;
+    if (!PyArg_ParseTuple(args, "OOOO", &o_docs, &o_story, &o_multi, &o_out)) {
         return NULL;
     }
-    Buf docs = {0}, story = {0}, multi = {0}, seen = {0};
+    Buf docs = {0}, story = {0}, multi = {0}, out = {0};
     PyObject *result = NULL;
     if (take_docs(o_docs, &docs, "docs") < 0 || take(o_story, &story, "lq", 0, "story_of") < 0 ||
-        take(o_multi, &multi, "?", 0, "in_multi") < 0 || take(o_seen, &seen, "?", 1, "seen") < 0) {
+        take(o_multi, &multi, "?", 0, "in_multi") < 0 || take(o_out, &out, "lq", 1, "out") < 0) {
         goto done;
     }
-    if (story.view.itemsize != 8) {
-        PyErr_SetString(PyExc_TypeError, "story_of: 64-bit integers");
+    if (story.view.itemsize != 8 || out.view.itemsize != 8) {
+        PyErr_SetString(PyExc_TypeError, "story_of and out: 64-bit integers");
         goto done;
     }
-    Py_ssize_t n = count(&story), m = count(&docs), ns = count(&seen);
-    if (count(&multi) != n) {
-        PyErr_SetString(PyExc_ValueError, "story_of and in_multi differ in length");
+    Py_ssize_t n = count(&story), m = count(&docs);
+    if (count(&multi) != n || count(&out) < m) {
+        PyErr_SetString(PyExc_ValueError, "story_of and in_multi differ in length, or out is shorter than docs");
         goto done;
     }
     const long long *st = (const long long *)story.view.buf;
     const unsigned char *mu = (const unsigned char *)multi.view.buf;
-    unsigned char *sn = (unsigned char *)seen.view.buf;
+    long long *o = (long long *)out.view.buf;
     const void *d = docs.view.buf;
     int wide = docs.view.itemsize == 8;
-    long long stories = 0;
-    Py_ssize_t bad = -1, bad_story = -1;
+    Py_ssize_t k = 0, bad = -1;
     Py_BEGIN_ALLOW_THREADS
 #define STORY_LOOP(IDT)                                                         \
     {                                                                           \
@@ -660,11 +659,7 @@ static PyObject *count_stories(PyObject *self, PyObject *args) {
         for (Py_ssize_t j = 0; j < m; j++) {                                    \
             Py_ssize_t doc = (Py_ssize_t)dd[j];                                 \
             if ((size_t)doc >= (size_t)n) { bad = j; break; }                   \
-            if (!mu[doc]) { stories++; continue; }                              \
-            long long s = st[doc];                                              \
-            if ((unsigned long long)s >= (unsigned long long)ns) { bad_story = j; break; } \
-            stories += !sn[s];                                                  \
-            sn[s] = 1;                                                          \
+            if (mu[doc]) o[k++] = st[doc];                                      \
         }                                                                       \
     }
     if (wide) STORY_LOOP(long long) else STORY_LOOP(int)
@@ -674,13 +669,9 @@ static PyObject *count_stories(PyObject *self, PyObject *args) {
         out_of_range(d, wide, bad, n);
         goto done;
     }
-    if (bad_story >= 0) {
-        PyErr_Format(PyExc_IndexError, "document %zd: its story past the %zd stories", doc_at(d, wide, bad_story), ns);
-        goto done;
-    }
-    result = PyLong_FromLongLong(stories);
+    result = PyLong_FromSsize_t(k);
 done:
-    return finish(result, (Buf *[]){&docs, &story, &multi, &seen}, 4);
+    return finish(result, (Buf *[]){&docs, &story, &multi, &out}, 4);
 }
 
 /* locate(sorted, keys, out)
@@ -780,7 +771,7 @@ static PyMethodDef methods[] = {
     {"field_into", field_into, METH_VARARGS, "One text field of a frequent term into its tf~ over every document."},
     {"add_saturated", add_saturated, METH_VARARGS, "Add a term's saturated, weighted tf~ to the scores where it is."},
     {"dated_years", dated_years, METH_VARARGS, "Documents per year, first and last day, of some documents."},
-    {"count_stories", count_stories, METH_VARARGS, "The stories of some documents, each counted once."},
+    {"multi_stories", multi_stories, METH_VARARGS, "The stories of the documents that share theirs."},
     {NULL, NULL, 0, NULL},
 };
 

@@ -83,13 +83,16 @@ def _ordered(snap: Snapshot, plan: Plan, sort: str, cand: np.ndarray, scores: np
 # -- stories
 
 def story_count(snap: Snapshot, cand: np.ndarray) -> int:
-    """Stories among the candidates: a document alone in its story counts one, the others their
-    story the first time it is met (search/_kernels.c), so it costs no more than the matches
-    themselves; a few candidates' stories are found among themselves, no array of every story."""
-    if len(cand) * DENSE_GROUP_RATIO < len(snap.story_size):
-        multi = snap.story_of[arrays.masked(cand, arrays.gather(snap.in_multi_story, cand))]
+    """Stories among the candidates: a document alone in its story counts one, the stories of
+    the others (found in one pass, search/_kernels.c) are counted once each: sorted when few,
+    else marked in one array of stories, so it costs no more than the matches themselves."""
+    out = np.empty(len(cand), np.int64)  # only as much as there are such documents is written
+    multi = out[: _kernels.multi_stories(cand, snap.story_of, snap.in_multi_story, out)]
+    if len(multi) * DENSE_GROUP_RATIO < len(snap.story_size):
         return int(len(cand) - len(multi) + len(arrays.sorted_unique(multi)))
-    return _kernels.count_stories(cand, snap.story_of, snap.in_multi_story, np.zeros(len(snap.story_size), dtype=bool))
+    seen = np.zeros(len(snap.story_size), dtype=bool)
+    arrays.mark(seen, multi)
+    return int(len(cand) - len(multi) + np.count_nonzero(seen))
 
 def _story_leaders(snap: Snapshot, cand: np.ndarray, scores: np.ndarray, sort: str) -> np.ndarray:
     """Indices (ascending) of the candidates that come first in their story, in the request's

@@ -210,14 +210,18 @@ def test_dated_years_refuse_a_document_or_a_year_out_of_range():
 
 
 @pytest.mark.parametrize("doc_dtype", [np.int32, np.int64])
-def test_stories_are_counted_once_whatever_their_documents(doc_dtype):
+def test_the_stories_of_documents_sharing_theirs_are_numpys(doc_dtype):
     rng = np.random.default_rng(3)
-    story_of = rng.integers(0, 800, size=4_000).astype(np.int64)
-    in_multi = np.bincount(story_of, minlength=800)[story_of] > 1
+    story_of = rng.integers(0, 3_000, size=4_000).astype(np.int64)
+    in_multi = np.bincount(story_of, minlength=3_000)[story_of] > 1
     docs = np.flatnonzero(rng.random(4_000) < 0.5).astype(doc_dtype)
-    got = _kernels.count_stories(docs, story_of, in_multi, np.zeros(800, bool))
-    assert got == len(set(story_of[docs].tolist()))
+    out = np.full(len(docs) + 3, -1, np.int64)
+    k = _kernels.multi_stories(docs, story_of, in_multi, out)
+    assert out[:k].tolist() == story_of[docs[in_multi[docs]]].tolist()
+    assert 0 < k < len(docs) and (out[k:] == -1).all()
     with pytest.raises(IndexError, match="out of range"):
-        _kernels.count_stories(np.array([4_000], doc_dtype), story_of, in_multi, np.zeros(800, bool))
-    with pytest.raises(IndexError, match="its story past"):
-        _kernels.count_stories(docs, story_of, np.ones(4_000, bool), np.zeros(10, bool))
+        _kernels.multi_stories(np.array([4_000], doc_dtype), story_of, in_multi, out)
+    with pytest.raises(ValueError, match="shorter"):
+        _kernels.multi_stories(docs, story_of, in_multi, np.zeros(len(docs) - 1, np.int64))
+    with pytest.raises(TypeError, match="story_of"):
+        _kernels.multi_stories(docs, story_of.astype(np.int32), in_multi, out)
