@@ -263,7 +263,8 @@ class Engine:
             # Ranking. Collapsed, fewer stories than the pages asked give the same order: the
             # ranking finds every story's first version and stops there.
             k = min(req.page * req.per_page, total)
-            order, scores = scoring.ranked(snap, plan, req.sort, cand, k, budget, collapse=req.collapse == "story")
+            order, scores = scoring.ranked(snap, plan, req.sort, cand, k, budget, collapse=req.collapse == "story",
+                                           mask=mask)
             page_idx = order[(req.page - 1) * req.per_page : req.page * req.per_page]
 
             hits = []
@@ -316,7 +317,8 @@ class Engine:
         total = len(cand)
         n_stories = scoring.story_count(snap, cand)
         k = min(limit, n_stories if req.collapse == "story" else total)
-        order, scores = scoring.ranked(snap, plan, req.sort, cand, k, budget, collapse=req.collapse == "story")
+        order, scores = scoring.ranked(snap, plan, req.sort, cand, k, budget, collapse=req.collapse == "story",
+                                           mask=mask)
         resp = SearchResponse(
             query=req.q, total=total, page=1, per_page=max(k, 1), took_ms=round(budget.elapsed_ms(), 2), hits=[],
             facets={}, corrected_query=self._did_you_mean(pq, plan.corrections),

@@ -1,8 +1,10 @@
-"""Scoring a plan's candidates: BM25F over every candidate, the best re-ranked (body opening,
-proximity, the words as typed) while the budget lasts, dates breaking ties, stories collapsed.
+"""Scoring a plan's candidates: BM25F, the best re-ranked (body opening, proximity, the words as
+typed) while the budget lasts, dates breaking ties, stories collapsed.
 
 Functions of (snapshot, plan, candidates); the formulas themselves are the small pure functions
-of ``ranking``. The order is exact: the top ``k`` is the top of the full ranking.
+of ``ranking``. The order is exact: the top ``k`` is the top of the full ranking. Over many
+candidates the rarest words are summed first, and once the weights of the words left cannot lift
+a candidate to the best found (MaxScore), the commonest words are read only at the few that can.
 """
 from __future__ import annotations
 
@@ -23,39 +25,149 @@ DENSE_GROUP_RATIO = 16
 RERANK_SHARE = 0.7
 # Story leaders are looked for among this many times as many of the best, deeper if need be.
 LEADER_DEPTH = 4
+# ... and first among twice as many when bounds leave most candidates unscored (a story's
+# versions rarely fill the best).
+PRUNED_LEADER_DEPTH = 2
+# From this many candidates, bounds leave out of the scoring those that cannot reach the best.
+PRUNE_FROM = 20_000
+# Bounds widened by this factor: float32 sums round, the bounds must not.
+BOUND_SLACK = 1 + 1e-5
+# Those that can still reach the best are narrowed again when more than this many times as many.
+SHRINK_FROM = 2
+# The best are looked for among the documents of the rarest groups, until this many.
+SAMPLE_DOCS = 8_192
+# Those that can still reach the best are read apart once this many times fewer than the next
+# group's postings (a document read apart costs as much as some forty postings read whole).
+APART_SHARE = 16
 
 
 def ranked(snap: Snapshot, plan: Plan, sort: str, cand: np.ndarray, k: int, budget: Budget,
-            collapse: bool = False):
-    """(order of the first ``k`` candidates, their scores): BM25F over every candidate, the
-    best re-ranked while the budget lasts; a date order breaks its ties by score. ``collapse``:
-    only the first version of each story in that order (by BM25F) is ranked."""
+            collapse: bool = False, mask: np.ndarray | None = None):
+    """(order of the first ``k`` candidates, their scores): BM25F (``bm25f``), the best
+    re-ranked while the budget lasts; a date order breaks its ties by score. ``collapse``:
+    only the first version of each story in that order (by BM25F) is ranked. ``mask``: the
+    candidates as a bool a document, when the caller has it (bounds then leave most unscored)."""
     p = snap.params
     total = len(cand)
     scores = np.zeros(total, dtype=np.float32)
     idfs = {}
+    among = None  # positions of the candidates the best are among, when not every one is scored
+    want = max(k, p.rerank_depth) if plan.groups else k
     if plan.groups and total:
-        dense = np.zeros(snap.n, dtype=np.float32)
-        for i, g in enumerate(plan.groups):
-            # A query of many common words past its budget is ranked by the words scored so
-            # far (the first always), in the order typed, and not re-ranked.
-            if i and budget.spent("scoring", MATCH_SHARE):
-                break
-            tp = _group_postings(snap, g, plan)
-            w = _group_weight(snap, plan, g, tp.df)
-            tp.add_to(dense, w, p.k1, cand)  # only the candidates' scores are read
-            idfs[tuple(g)] = w
-        scores = arrays.gather(dense, cand)
+        exact = None
+        if sort == "relevance" and mask is not None:
+            exact = want * PRUNED_LEADER_DEPTH if collapse else want
+        scores, among = bm25f(snap, plan, cand, budget, idfs, exact, mask)
+        while among is not None and collapse:
+            lead = _top_leaders(snap, cand[among], scores[among], want, exact)
+            if lead is not None:
+                sub = among[lead]
+                sub_order, sub_scores = _ordered(snap, plan, sort, cand[sub], scores[sub], k, budget, idfs)
+                scores[sub] = sub_scores
+                return sub[sub_order], scores
+            # Fewer stories among the best than asked: deeper than the bounds kept exact.
+            exact *= LEADER_DEPTH
+            idfs.clear()
+            scores, among = bm25f(snap, plan, cand, budget, idfs, exact, mask)
+        if among is not None:
+            sub_order, sub_scores = _ordered(snap, plan, sort, cand[among], scores[among], k, budget, idfs)
+            scores = scores.astype(sub_scores.dtype)
+            scores[among] = sub_scores
+            return among[sub_order], scores
     if collapse:
         # The rest ranks only each story's leader; the order maps back to ``cand``.
         if sort == "relevance":
-            lead = _top_leaders(snap, cand, scores, max(k, p.rerank_depth) if plan.groups else k)
+            lead = _top_leaders(snap, cand, scores, want)
         else:
             lead = _story_leaders(snap, cand, scores, sort)
         sub_order, sub_scores = _ordered(snap, plan, sort, cand[lead], scores[lead], k, budget, idfs)
         scores[lead] = sub_scores
         return lead[sub_order], scores
     return _ordered(snap, plan, sort, cand, scores, k, budget, idfs)
+
+
+def bm25f(snap: Snapshot, plan: Plan, cand: np.ndarray, budget: Budget, idfs: dict, exact: int | None = None,
+          mask: np.ndarray | None = None):
+    """(BM25F of each candidate, None), the plan's groups summed rarest first. With ``exact``
+    and ``mask`` (``cand`` as a bool a document): (scores, positions of the candidates that
+    the ``exact`` best are among) once bounds show that no other can reach them (MaxScore: a
+    group adds less than its weight), the others left at 0 and the commonest groups read only
+    at those few. ``idfs``: filled with the weight of each group scored (a query of many common
+    words past its budget is ranked by the words scored so far, the rarest always)."""
+    p = snap.params
+    groups = plan.groups
+    bound = [_weight_bound(snap, plan, g) for g in groups]
+    # One order of summing for every path, so that pruning or not gives the same float32 sums.
+    order = sorted(range(len(groups)), key=lambda i: (-bound[i], i))
+    rest = float(sum(bound))
+    summed = 0.0  # weight of the groups summed over every candidate: no sum reaches it
+    prune = exact is not None and mask is not None and len(cand) >= PRUNE_FROM and exact < len(cand)
+    dense = np.zeros(snap.n, dtype=np.float32)
+    sample: np.ndarray | None = None  # candidates of the rarest groups summed: the best are looked for there
+    alive = acc = None  # the candidates that can still reach the best, their sums so far
+    for i, gi in enumerate(order):
+        if i and budget.spent("scoring", MATCH_SHARE):
+            break
+        g = groups[gi]
+        tp = _group_postings(snap, g, plan)
+        w = _group_weight(snap, plan, g, tp.df)
+        idfs[tuple(g)] = w
+        rest -= bound[gi]
+        if alive is not None:
+            present, values = tp.at(alive)
+            _kernels.add_saturated(acc, np.flatnonzero(present), values, w, p.k1, False)
+            if len(alive) > exact * SHRINK_FROM:
+                keep = acc >= _cut(ranking.kth_largest(acc, exact), rest)
+                alive, acc = arrays.masked(alive, keep), arrays.masked(acc, keep)
+            continue
+        tp.add_to(dense, w, p.k1, cand)  # only the candidates' scores are read
+        summed += w
+        if not prune:
+            continue
+        ids = tp.held_ids
+        if ids is not None and (sample is None or len(sample) < SAMPLE_DOCS):
+            ids = arrays.masked(ids, arrays.gather(mask, ids))
+            sample = ids if sample is None else arrays.sorted_unique(np.concatenate([sample, ids]))
+        if rest * BOUND_SLACK >= summed or sample is None or len(sample) < exact:
+            continue
+        # The exact-th best of a sample is at most the exact-th best of all.
+        theta = ranking.kth_largest(arrays.gather(dense, sample), exact)
+        if rest * BOUND_SLACK >= theta:
+            continue
+        # One pass over the sums (vectorised) finds those that can still reach it; they are
+        # read apart only when few beside the next group's postings (else it is summed whole).
+        above = dense >= _cut(theta, rest)
+        if i + 1 < len(order) and np.count_nonzero(above) * APART_SHARE > _postings(snap, groups[order[i + 1]]):
+            continue
+        alive = np.flatnonzero(above)
+        alive = arrays.masked(alive, arrays.gather(mask, alive))
+        acc = arrays.gather(dense, alive)
+    if alive is None:
+        return arrays.gather(dense, cand), None
+    scores = np.zeros(len(cand), dtype=np.float32)
+    at = arrays.locate(cand, alive)
+    scores[at] = acc
+    return scores, at
+
+
+def _cut(theta: float, rest: float) -> np.float32:
+    """The least float32 sum that ``rest`` more (bounds widened by BOUND_SLACK) could lift to ``theta``."""
+    cut = theta / BOUND_SLACK - rest
+    c = np.float32(cut)
+    return np.nextafter(c, np.float32(-np.inf)) if c > cut else c
+
+
+def _postings(snap: Snapshot, group: list[str]) -> int:
+    """A group's postings over the text fields (its terms', summed)."""
+    return sum(snap.term(t).postings for t in group)
+
+
+def _weight_bound(snap: Snapshot, plan: Plan, group: list[str]) -> float:
+    """A group's weight, or for several terms read as one a bound of it: their union is at
+    least as frequent as the most frequent of them (summing them is left to scoring)."""
+    if len(group) == 1:
+        return _group_weight(snap, plan, group, snap.term(group[0]).df)
+    return ranking.idf(max(snap.term(t).df for t in group), snap.n_live, snap.params.idf_power)
 
 def _group_weight(snap: Snapshot, plan: Plan, group: list[str], df: int) -> float:
     """A scoring group's weight: its idf, boosted for a name typed with a capital."""
@@ -115,17 +227,23 @@ def _story_leaders(snap: Snapshot, cand: np.ndarray, scores: np.ndarray, sort: s
     keep[multi[o[first]]] = True
     return np.flatnonzero(keep)
 
-def _top_leaders(snap: Snapshot, cand: np.ndarray, scores: np.ndarray, want: int) -> np.ndarray:
+def _top_leaders(snap: Snapshot, cand: np.ndarray, scores: np.ndarray, want: int,
+                 exact: int | None = None) -> np.ndarray | None:
     """Indices (ascending) of the ``want`` best story leaders by BM25F (ties newest, then index
-    order): the first of each story down the ranking, read only as deep as they need."""
+    order): the first of each story down the ranking, read only as deep as they need; None
+    when that is deeper than ``exact`` (the order is known only that deep)."""
     total = len(cand)
-    depth = want * LEADER_DEPTH
+    depth = want * LEADER_DEPTH if exact is None else exact
     while True:
         order = ranking.top_order(scores, arrays.gather(snap.day, cand), cand, min(depth, total))
         _, first = np.unique(snap.story_of[cand[order]], return_index=True)
         leaders = order[np.sort(first)]
-        if len(leaders) >= want or depth >= total:
+        if len(leaders) >= want:
             return np.sort(leaders[:want])
+        if exact is not None and depth >= exact:
+            return None
+        if depth >= total:
+            return np.sort(leaders)
         depth *= LEADER_DEPTH
 
 

@@ -198,6 +198,12 @@ class TermPostings:
         return np.flatnonzero(self.dense != 0).astype(np.int32)  # bool first: ranking._combine_dense
 
     @property
+    def held_ids(self) -> np.ndarray | None:
+        """The documents having the term when held as postings (None when held densely or
+        deferred: finding them would cost a pass over every document)."""
+        return self._ids
+
+    @property
     def tfw(self) -> np.ndarray:
         """tf~ of the documents of ``ids``, in that order."""
         self._whole()

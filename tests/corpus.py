@@ -257,6 +257,51 @@ STORY_UPDATE = {"id": "feu-v4", "title": "Incendie des Maures : une enquête ouv
                 "places": ["Var"]}
 
 
+# ---------------------------------------------------------------- many dispatches, for the ranking's bounds
+# Words by how many dispatches use them: common (about a third), middling, rare (a few each).
+_COMMON = ["gouvernement", "annonce", "France", "président", "réforme", "ministre"]
+_MIDDLING = ["Ukraine", "munitions", "sommet", "élection", "budget", "grève", "tribunal", "incendie"]
+_RARE = ["Vilnius", "Stoltenberg", "Marignane", "Draguignan", "Lagarde", "Perpignan", "Kiev", "Nanterre"]
+
+
+def many_records(n: int = 600, seed: int = 7) -> list[dict]:
+    """``n`` dispatches of common, middling and rare words (a seeded draw): enough candidates
+    for the ranking's bounds to leave some unscored, and ties among them."""
+    import random
+
+    rng = random.Random(seed)
+
+    def words(k: int) -> list[str]:
+        out = []
+        for _ in range(k):
+            r = rng.random()
+            pool = _COMMON if r < 0.6 else _MIDDLING if r < 0.96 else _RARE
+            out.append(rng.choice(pool))
+        return out
+
+    records = [{"id": f"lot-{i:04d}", "title": " ".join(words(rng.randint(2, 5))).capitalize(),
+                "date": f"{2019 + i % 5}-{1 + i % 12:02d}-{1 + i % 28:02d}", "source": rng.choice(["AFP", "Reuters", "ATS"]),
+                "chapo": " le ".join(words(rng.randint(0, 6))),
+                "body": " de la ".join(words(rng.randint(3, 25)))} for i in range(n)]
+    # A running story of four versions, each naming the same rare words: the best of a query
+    # for them are all one story.
+    body = [_VILNIUS_P1, _VILNIUS_P2, _VILNIUS_P3, _VILNIUS_P4]
+    records += [{"id": f"vilnius-v{v}", "title": "Stoltenberg et Lagarde au sommet de Vilnius", "date": f"2023-07-{10 + v}",
+                 "source": "AFP", "chapo": _VILNIUS_LEAD, "body": "\n\n".join(body[:v])} for v in range(1, 5)]
+    return records
+
+
+_VILNIUS_LEAD = "Jens Stoltenberg et Christine Lagarde se retrouvent à Vilnius pour un sommet consacré au budget de l'Ukraine."
+_VILNIUS_P1 = ("Les dirigeants de l'Alliance atlantique sont arrivés mardi dans la capitale lituanienne, "
+               "où les mesures de sécurité ont été renforcées autour du centre de conférences.")
+_VILNIUS_P2 = ("Le secrétaire général a rappelé que les livraisons de munitions à Kiev resteraient la priorité "
+               "des alliés pendant toute la durée du conflit.")
+_VILNIUS_P3 = ("La présidente de la Banque centrale européenne a plaidé pour un financement durable de la "
+               "reconstruction, sans peser sur la stabilité des prix.")
+_VILNIUS_P4 = ("Une déclaration commune a été adoptée mercredi soir, au terme de discussions qui ont duré "
+               "plus longtemps que prévu.")
+
+
 # ---------------------------------------------------------------- people and places
 # Emmanuel Macron is named in three dispatches of 2019, « Macron » alone in one more (2019): the
 # surname joins him (Brigitte Macron is named only in 2012, outside the period). Marine and

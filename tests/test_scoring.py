@@ -1,7 +1,9 @@
 """Scoring a plan's candidates (scoring.py): story leaders and story counts on synthetic snapshots."""
 from __future__ import annotations
 
+import dataclasses
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 from types import SimpleNamespace
 
 import numpy as np
@@ -11,6 +13,8 @@ import pytest
 from search import ranking, scoring, snapshot
 from search.engine import Engine
 from search.model import SearchRequest
+
+from corpus import build_index, many_records
 
 
 def _snapshot(rng, n: int, stories: int):
@@ -123,18 +127,100 @@ def test_scoring_past_its_budget_ranks_by_the_words_scored_and_says_so(search_in
     from search.budget import Budget
 
     snap = Engine(search_index).snapshot()
-    plan = plan_module.plan_query(snap, query.parse("munitions livraison convoi"), Budget(None))
+    plan = plan_module.plan_query(snap, query.parse("livraison convoi munitions"), Budget(None))
     assert len(plan.groups) == 3
     cand = np.flatnonzero(plan.mask & snap.live)
     spent = Budget(1)
     spent.start -= 1.0  # a second gone of a millisecond
     order, scores = scoring.ranked(snap, plan, "relevance", cand, 5, spent)
     assert spent.cut == ["scoring", "reranking"]
-    # The first word typed alone scored (it always is), as BM25F, and nothing re-ranked.
-    tp = snap.term(plan.groups[0][0])
+    # The rarest word alone scored (it always is), as BM25F, and nothing re-ranked.
+    weights = [scoring._group_weight(snap, plan, g, snap.term(g[0]).df) for g in plan.groups]
+    rarest = plan.groups[int(np.argmax(weights))]
+    assert weights.count(max(weights)) == 1 and rarest != plan.groups[0]
+    tp = snap.term(rarest[0])
     dense = np.zeros(snap.n, np.float32)
-    tp.add_to(dense, scoring._group_weight(snap, plan, plan.groups[0], tp.df), snap.params.k1, cand)
+    tp.add_to(dense, max(weights), snap.params.k1, cand)
     assert scores.dtype == np.float32 and np.array_equal(scores, dense[cand])
     assert len(order) == min(5, len(cand)) and scores[order[0]] == scores.max() > 0
     whole = scoring.ranked(snap, plan, "relevance", cand, 5, Budget(None))[1]
     assert not np.array_equal(np.asarray(whole, np.float32), scores)
+
+
+def _counting_pruned(monkeypatch) -> list:
+    """For each call of scoring.bm25f from now on: whether its bounds left candidates unscored."""
+    calls = []
+    real = scoring.bm25f
+
+    def counting(*args, **kwargs):
+        got = real(*args, **kwargs)
+        calls.append(got[1] is not None)
+        return got
+
+    monkeypatch.setattr(scoring, "bm25f", counting)
+    return calls
+
+
+def _ranked_pages(root, queries, collapse: str, per_page: int) -> list:
+    """Totals, stories and hits (ids, scores) of two pages of each query, re-ranking the best two."""
+    engine = Engine(root, dataclasses.replace(ranking.DEFAULT_PARAMS, rerank_depth=2))
+    out = []
+    for q in queries:
+        for page in (1, 2):
+            r = engine.search(SearchRequest(q=q, page=page, per_page=per_page, collapse=collapse, time_budget_ms=60_000))
+            out.append((q, page, r.total, r.stories, [(h.id, h.score) for h in r.hits]))
+    return out
+
+
+@pytest.fixture(scope="module")
+def many_index(tmp_path_factory) -> Path:
+    """corpus.many_records indexed once for this module."""
+    return build_index(tmp_path_factory.mktemp("many") / "index", many_records())
+
+
+MANY_QUERIES = ["Stoltenberg sommet gouvernement annonce", "Vilnius Kiev munitions président réforme ministre",
+                "Lagarde budget France", "grève tribunal", "Draguignan incendie Marignane France gouvernement",
+                "gouvernement annonce France président", "Perpignan Nanterre élection réforme", "Kiev"]
+
+
+@pytest.mark.parametrize("collapse", ["story", "none"])
+@pytest.mark.parametrize("deferred", [False, True])
+def test_bounds_leave_unscored_only_candidates_that_cannot_reach_the_best(many_index, monkeypatch, collapse, deferred):
+    if deferred:
+        monkeypatch.setattr(snapshot, "DEFER_POSTINGS", 40)  # common words read at the few that can reach
+    monkeypatch.setattr(ranking, "DENSE_MERGE_RATIO", 1)  # only the commonest words held densely
+    monkeypatch.setattr(scoring, "PRUNE_FROM", 10**12)
+    whole = _ranked_pages(many_index, MANY_QUERIES, collapse, 3)
+    monkeypatch.setattr(scoring, "PRUNE_FROM", 0)
+    monkeypatch.setattr(scoring, "APART_SHARE", 1)
+    pruned = _counting_pruned(monkeypatch)
+    assert _ranked_pages(many_index, MANY_QUERIES, collapse, 3) == whole
+    assert sum(pruned) >= len(MANY_QUERIES), pruned  # the bounds did leave candidates out
+    assert sum(len(r[4]) for r in whole) == 2 * 3 * len(MANY_QUERIES)
+
+
+def test_bounds_read_deeper_when_a_story_fills_the_best(many_index, monkeypatch):
+    # The best two are versions of one story: the second story's leader lies deeper than the
+    # bounds first kept exact, and the scoring is done again, deeper.
+    queries = ["Stoltenberg Lagarde Vilnius président"]
+    monkeypatch.setattr(ranking, "DENSE_MERGE_RATIO", 1)
+    monkeypatch.setattr(scoring, "PRUNE_FROM", 10**12)
+    whole = _ranked_pages(many_index, queries, "story", 2)
+    monkeypatch.setattr(scoring, "PRUNE_FROM", 0)
+    monkeypatch.setattr(scoring, "APART_SHARE", 1)
+    monkeypatch.setattr(scoring, "PRUNED_LEADER_DEPTH", 1)
+    pruned = _counting_pruned(monkeypatch)
+    assert _ranked_pages(many_index, queries, "story", 2) == whole
+    # Each page scored twice: first the best as deep as the hits asked, all four versions.
+    assert pruned == [True] * 4 and whole[0][4][0][0].startswith("vilnius-v")
+
+
+def test_the_bound_cut_keeps_every_sum_that_can_reach_the_best():
+    rng = np.random.default_rng(3)
+    for _ in range(2_000):
+        theta, rest = float(rng.random() * 30), float(rng.random() * 10)
+        cut = scoring._cut(theta, rest)
+        assert cut.dtype == np.float32
+        sums = (np.float32(theta - rest) + rng.normal(0, 1e-4, 50)).astype(np.float32)
+        reach = (sums.astype(np.float64) + rest) * scoring.BOUND_SLACK >= theta
+        assert not (reach & (sums < cut)).any()
