@@ -400,6 +400,153 @@ done:
                                      &lead, &oid, &otf}, 12);
 }
 
+/* The first of ``h[lo:m]`` (ascending) at or past ``key``, galloping from ``lo``: the documents
+ * a term is read at are ascending, so each is looked for from where the last one fell. */
+static Py_ssize_t gallop_from(const int *h, Py_ssize_t lo, Py_ssize_t m, long long key) {
+    if (lo >= m || (long long)h[lo] >= key) {
+        return lo;
+    }
+    Py_ssize_t below = lo, step = 1, hi;  /* h[below] < key */
+    for (;;) {
+        hi = below + step;
+        if (hi >= m) {
+            hi = m;
+            break;
+        }
+        if ((long long)h[hi] >= key) {
+            break;
+        }
+        below = hi;
+        step <<= 1;
+    }
+    while (hi - below > 1) {
+        Py_ssize_t mid = below + (hi - below) / 2;
+        if ((long long)h[mid] < key) below = mid; else hi = mid;
+    }
+    return hi;
+}
+
+/* fields_at(docs, t_ids, t_tf, l_ids, l_tf, b_ids, b_tf, t_norm, l_norm, b_norm, has_lead,
+ *           wt, wl, wb, lead_ratio, out_present, out_tf) -> count
+ *
+ * A term's tf~ at some documents (``docs``: int32 or int64), each found in its three fields'
+ * postings by a gallop from where the one before fell (from the start when it comes before
+ * it: ascending documents cost least), what
+ * merged_fields computes at them, by the same float operations, without a pass over every
+ * posting. ``out_present`` (bool) says which have the term, ``out_tf`` (float32) their tf~
+ * (0 where absent); returns how many have it. */
+static PyObject *fields_at(PyObject *self, PyObject *args) {
+    PyObject *o[17];
+    double wt, wl, wb, ratio;
+    if (!PyArg_ParseTuple(args, "OOOOOOOOOOOddddOO", &o[0], &o[1], &o[2], &o[3], &o[4], &o[5], &o[6], &o[7], &o[8],
+                          &o[9], &o[10], &wt, &wl, &wb, &ratio, &o[15], &o[16])) {
+        return NULL;
+    }
+    Buf docs = {0}, ids[3], tf[3], norm[3], lead = {0}, opr = {0}, otf = {0};
+    memset(ids, 0, sizeof ids);
+    memset(tf, 0, sizeof tf);
+    memset(norm, 0, sizeof norm);
+    PyObject *result = NULL;
+    static const char *names[3][3] = {{"title ids", "title tf", "title norm"}, {"lead ids", "lead tf", "lead norm"},
+                                      {"body ids", "body tf", "body norm"}};
+    if (take_docs(o[0], &docs, "docs") < 0) {
+        goto done;
+    }
+    for (int f = 0; f < 3; f++) {
+        if (take(o[1 + 2 * f], &ids[f], "i", 0, names[f][0]) < 0 || take(o[2 + 2 * f], &tf[f], "BHI", 0, names[f][1]) < 0 ||
+            take(o[7 + f], &norm[f], "f", 0, names[f][2]) < 0) {
+            goto done;
+        }
+    }
+    if (take(o[10], &lead, "?", 0, "has_lead") < 0 || take(o[15], &opr, "?", 1, "out_present") < 0 ||
+        take(o[16], &otf, "f", 1, "out_tf") < 0) {
+        goto done;
+    }
+    Py_ssize_t n = count(&lead), m[3], q = count(&docs);
+    for (int f = 0; f < 3; f++) {
+        m[f] = count(&ids[f]);
+        if (count(&tf[f]) != m[f] || count(&norm[f]) != n) {
+            PyErr_Format(PyExc_ValueError, "%s: ids and tf, or norm and has_lead, differ in length", names[f][0]);
+            goto done;
+        }
+    }
+    if (count(&opr) != q || count(&otf) != q) {
+        PyErr_SetString(PyExc_ValueError, "out_present and out_tf: one a document asked");
+        goto done;
+    }
+    const int *d[3];
+    const float *nm[3];
+    char k[3];
+    for (int f = 0; f < 3; f++) {
+        d[f] = (const int *)ids[f].view.buf;
+        nm[f] = (const float *)norm[f].view.buf;
+        k[f] = kind(&tf[f]);
+    }
+    const unsigned char *hl = (const unsigned char *)lead.view.buf;
+    const void *dv = docs.view.buf;
+    int wide = docs.view.itemsize == 8;
+    unsigned char *out_p = (unsigned char *)opr.view.buf;
+    float *out_t = (float *)otf.view.buf;
+    float wl32 = (float)wl, wb32 = (float)wb;
+    Py_ssize_t at[3] = {0, 0, 0}, c = 0, bad = -1;
+    long long last = -1;
+    Py_BEGIN_ALLOW_THREADS
+#define DOC_AT(j) (wide ? ((const long long *)dv)[j] : (long long)((const int *)dv)[j])
+#define TF_AT(f, j) ((float)(k[f] == 'B' ? ((const unsigned char *)tf[f].view.buf)[j]                 \
+                             : k[f] == 'H' ? ((const unsigned short *)tf[f].view.buf)[j]                \
+                                           : ((const unsigned int *)tf[f].view.buf)[j]))
+    for (Py_ssize_t j = 0; j < q; j++) {
+        long long doc = DOC_AT(j);
+        if (j + AHEAD < q) {
+            long long a = DOC_AT(j + AHEAD);
+            if (a >= 0 && a < n) {
+                ASK_READ(nm[0] + a); ASK_READ(nm[1] + a); ASK_READ(nm[2] + a); ASK_READ(hl + a);
+            }
+        }
+        if (doc < 0 || doc >= n) {
+            bad = j;
+            break;
+        }
+        if (doc < last) {
+            at[0] = at[1] = at[2] = 0;  /* out of order: from the start again */
+        }
+        last = doc;
+        int here = 0;
+        float s = 0.0f;
+        for (int f = 0; f < 3; f++) {
+            at[f] = gallop_from(d[f], at[f], m[f], doc);
+            if (at[f] >= m[f] || d[f][at[f]] != doc) {
+                continue;
+            }
+            here = 1;
+            float x = TF_AT(f, at[f]) / nm[f][doc];
+            if (f == 0) {
+                double v = wt * ((double)x * (hl[doc] ? 1.0 : ratio));
+                s = (float)(v > 0.0 ? v : 0.0);
+            } else if (f == 1) {
+                float v = wl32 * x;
+                s = v > s ? v : s;
+            } else {
+                s = s + wb32 * x;
+            }
+        }
+        out_p[j] = (unsigned char)here;
+        out_t[j] = s;
+        c += here;
+    }
+#undef TF_AT
+#undef DOC_AT
+    Py_END_ALLOW_THREADS
+    if (bad >= 0) {
+        out_of_range(dv, wide, bad, n);
+        goto done;
+    }
+    result = PyLong_FromSsize_t(c);
+done:
+    return finish(result, (Buf *[]){&docs, &ids[0], &tf[0], &norm[0], &ids[1], &tf[1], &norm[1], &ids[2], &tf[2],
+                                     &norm[2], &lead, &opr, &otf}, 13);
+}
+
 /* mark(mask, ids)
  *
  * mask[ids] = True (``mask``: bool, a document each; ``ids``: int32 or int64): a term's
@@ -766,6 +913,7 @@ static PyMethodDef methods[] = {
     {"count_masked", count_masked, METH_VARARGS, "A facet's values counted over the documents of a mask."},
     {"count_docs", count_docs, METH_VARARGS, "A facet's values counted over some documents' own pairs."},
     {"merged_fields", merged_fields, METH_VARARGS, "A term's tf~ at the union of its fields' postings."},
+    {"fields_at", fields_at, METH_VARARGS, "A term's tf~ at some documents, found in its fields' postings."},
     {"mark", mark, METH_VARARGS, "Set a bool mask at the given document numbers."},
     {"locate", locate, METH_VARARGS, "Where keys fall in ascending document numbers (searchsorted, left)."},
     {"field_into", field_into, METH_VARARGS, "One text field of a frequent term into its tf~ over every document."},

@@ -194,6 +194,22 @@ def merged_tf(ids_by_field: dict, tf_by_field: dict, norms: dict, has_lead: np.n
     return out_ids[:got].copy(), out_tf[:got].copy()
 
 
+def tf_at(docs: np.ndarray, ids_by_field: dict, tf_by_field: dict, norms: dict, has_lead: np.ndarray,
+          weights: dict) -> tuple[np.ndarray, np.ndarray]:
+    """(which of ``docs`` have the term, their tf~): ``merged_tf``'s values at them, each found
+    in its fields' postings from where the one before fell (search/_kernels.c; ascending
+    documents cost least)."""
+    args = []
+    for f in TEXT_FIELDS:
+        ids, tf = (ids_by_field[f], tf_by_field[f]) if f in ids_by_field else _NO_POSTINGS
+        args += [ids, tf]
+    present, values = np.empty(len(docs), dtype=bool), np.empty(len(docs), np.float32)
+    _kernels.fields_at(np.ascontiguousarray(docs), *args, *[norms[f] for f in TEXT_FIELDS], has_lead,
+                       float(weights["title"]), float(weights["lead"]), float(weights["body"]), _lead_ratio(weights),
+                       present, values)
+    return present, arrays.masked(values, present)
+
+
 def _lead_ratio(weights: dict) -> float:
     # A title without a lead weighs as a lead; with no title weight, nothing to scale.
     return weights["lead"] / weights["title"] if weights["title"] else 1.0

@@ -75,16 +75,6 @@ class FieldPostings:
         held = self.ids.nbytes + (self.tf.nbytes if self.tf is not None else 0)
         return held + (self._orig.nbytes if self._orig is not None else 0)
 
-    def tf_at(self, docs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """(which of ``docs`` have the term here, their term frequencies as float32): a binary
-        search a document."""
-        ids = self.ids
-        if not len(ids):
-            return np.zeros(len(docs), dtype=bool), np.zeros(0, np.float32)
-        loc = np.minimum(arrays.locate(ids, docs), len(ids) - 1)
-        present = arrays.gather(ids, loc) == docs
-        return present, arrays.gather(self.tf, arrays.masked(loc, present)).astype(np.float32)
-
     @property
     def has_positions(self) -> bool:
         return bool(self._parts)
@@ -290,17 +280,10 @@ class TermPostings:
     def _at_few(self, docs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """``at`` read from each field's postings at ``docs`` alone, the tf~ as computed whole."""
         owner = self._owner
-        docs = np.asarray(docs)
-        present_by, xs = {}, {}
-        anywhere = np.zeros(len(docs), dtype=bool)
-        for f, fp in self.fields.items():
-            if fp is EMPTY:
-                continue
-            present, tf = fp.tf_at(docs)
-            present_by[f], xs[f] = np.flatnonzero(present), owner.normalised(f, tf, arrays.masked(docs, present))
-            anywhere |= present
-        values = ranking.combine_at(present_by, xs, owner.params.weights, self.dense_form, len(docs))
-        return anywhere, arrays.masked(values, anywhere)
+        fields = {f: fp for f, fp in self.fields.items() if fp is not EMPTY}
+        ids, tfs = {f: fp.ids for f, fp in fields.items()}, {f: fp.tf for f, fp in fields.items()}
+        norms = {f: owner.length_norm(f) for f in TEXT_FIELDS}
+        return ranking.tf_at(np.asarray(docs), ids, tfs, norms, owner.has_lead, owner.params.weights)
 
 
 # ---------------------------------------------------------------- snapshot

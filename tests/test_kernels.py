@@ -225,3 +225,37 @@ def test_the_stories_of_documents_sharing_theirs_are_numpys(doc_dtype):
         _kernels.multi_stories(docs, story_of, in_multi, np.zeros(len(docs) - 1, np.int64))
     with pytest.raises(TypeError, match="story_of"):
         _kernels.multi_stories(docs, story_of.astype(np.int32), in_multi, out)
+
+
+@pytest.mark.parametrize("weights", [WEIGHTS, {"title": 3.0, "lead": 0.4, "body": 2.5}])
+@pytest.mark.parametrize("tf_dtype", [np.uint8, np.uint16, np.uint32])
+@pytest.mark.parametrize("doc_dtype", [np.int32, np.int64])
+def test_a_terms_tf_at_some_documents_is_its_merged_tf_there(weights, tf_dtype, doc_dtype):
+    fields, norms, has_lead = _term(11, tf_dtype, (0.05, 0.2, 0.3))
+    ids = {f: i for f, (i, _) in fields.items()}
+    tfs = {f: tf for f, (_, tf) in fields.items()}
+    all_ids, all_tf = ranking.merged_tf(ids, tfs, norms, has_lead, weights)
+    rng = np.random.default_rng(4)
+    for docs in (np.sort(rng.choice(N, 700, replace=False)), np.arange(N), rng.permutation(N)[:300],  # any order
+                 np.array([N - 1, 0, 17, 17]), np.zeros(0, np.int64)):
+        docs = docs.astype(doc_dtype)
+        present, values = ranking.tf_at(docs, ids, tfs, norms, has_lead, weights)
+        loc = np.minimum(np.searchsorted(all_ids, docs), len(all_ids) - 1)
+        want = all_ids[loc] == docs
+        assert np.array_equal(present, want)
+        assert values.dtype == np.float32 and np.array_equal(values.view(np.uint32), all_tf[loc[want]].view(np.uint32))
+
+
+def test_tf_at_refuses_documents_out_of_range_and_outputs_of_another_length():
+    one, lead = np.ones(10, np.float32), np.ones(10, bool)
+    ids, tf = np.array([2, 5], np.int32), np.array([1, 3], np.uint16)
+    empty_ids, empty_tf = np.zeros(0, np.int32), np.zeros(0, np.uint16)
+    args = (ids, tf, empty_ids, empty_tf, ids, tf, one, one, one, lead, 1.0, 1.0, 1.0, 1.0)
+    with pytest.raises(IndexError, match="document 10 out of range"):
+        _kernels.fields_at(np.array([2, 10], np.int64), *args, np.empty(2, bool), np.empty(2, np.float32))
+    with pytest.raises(ValueError, match="one a document"):
+        _kernels.fields_at(np.array([2, 5], np.int32), *args, np.empty(3, bool), np.empty(2, np.float32))
+    with pytest.raises(TypeError, match="docs"):
+        _kernels.fields_at(np.array([2.0]), *args, np.empty(1, bool), np.empty(1, np.float32))
+    with pytest.raises(ValueError, match="differ in length"):
+        _kernels.fields_at(np.array([2], np.int32), ids, tf[:1], *args[2:], np.empty(1, bool), np.empty(1, np.float32))
