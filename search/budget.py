@@ -41,10 +41,11 @@ class Budget:
             return None
         return self.start + self.seconds * share - self._clock()
 
-    def spent(self, stage: str, share: float = 1.0) -> bool:
-        """True, and ``stage`` recorded as cut short, once ``share`` of the budget is gone."""
+    def spent(self, stage: str, share: float = 1.0, reserve: float = 0.0) -> bool:
+        """True, and ``stage`` recorded as cut short, once ``share`` of the budget is gone, or
+        all but ``reserve`` seconds of it (kept for work that must follow)."""
         left = self.left(share)
-        if left is None or left > 0:
+        if left is None or left > reserve:
             return False
         if stage not in self.cut:
             self.cut.append(stage)

@@ -72,6 +72,12 @@ SUGGEST_BUDGET_MS = 300
 # Facets stop at this share of the budget (re-ranking at scoring.RERANK_SHARE): what is left is
 # for the snippets of the page.
 FACETS_SHARE = 0.9
+# Snippets are marked up to this share; past it the page's remaining hits get their plain
+# opening (a marked snippet of many words costs milliseconds, a plain one nothing).
+SNIPPET_SHARE = 0.9
+# ... and while the budget leaves this long for each hit still to come (its stored fields read
+# and its plain opening: up to a millisecond at a million dispatches, out of the page cache).
+PLAIN_HIT_SECONDS = 0.001
 # From this many matches the facets are counted on a second thread while the ranking and the
 # snippets go on (overlap.py): fewer cost less than starting a thread saves.
 OVERLAP_MATCHES = 50_000
@@ -268,8 +274,9 @@ class Engine:
             page_idx = order[(req.page - 1) * req.per_page : req.page * req.per_page]
 
             hits = []
-            for i in page_idx:
-                highlight_on = req.highlight and not budget.spent("snippets")
+            for n_hit, i in enumerate(page_idx):
+                left = (len(page_idx) - n_hit) * PLAIN_HIT_SECONDS  # the rest of the page, plain
+                highlight_on = req.highlight and not budget.spent("snippets", SNIPPET_SHARE, left)
                 doc = int(cand[i])
                 hit = self._hit(snap, doc, float(scores[i]), plan, highlight_on)
                 hit.missing = plan.missing(doc)

@@ -21,8 +21,10 @@ from .snapshot import EMPTY, Snapshot, TermPostings
 MAX_RERANK_TERMS = 32
 # A scoring group with at least one posting per this many documents is summed densely.
 DENSE_GROUP_RATIO = 16
-# Re-ranking starts only with this share of the budget left unspent.
+# Re-ranking starts only with this share of the budget left unspent, and gives up (the first
+# ranking kept) past this one: the snippets and the rest of the response need the remainder.
 RERANK_SHARE = 0.7
+RERANK_STOP = 0.85
 # Story leaders are looked for among this many times as many of the best, deeper if need be.
 LEADER_DEPTH = 4
 # ... and first among half as many again when bounds leave most candidates unscored: the
@@ -298,7 +300,7 @@ def _rerank(snap: Snapshot, plan: Plan, cand, order, scores, idfs, budget: Budge
     pos = {f: [[None] * len(uniq) for _ in range(depth)] for f in needed}
     for f in needed:
         for ti, t in enumerate(uniq):
-            if budget.spent("reranking"):
+            if budget.spent("reranking", RERANK_STOP):
                 return order, scores
             fp = snap.term(t).fields.get(f, EMPTY)
             if not len(fp):
@@ -313,6 +315,8 @@ def _rerank(snap: Snapshot, plan: Plan, cand, order, scores, idfs, budget: Budge
     tf = np.zeros((depth, len(groups)), dtype=np.float64)
     opening = np.zeros((depth, len(groups)), dtype=np.float64)
     for gi, g in enumerate(groups):
+        if budget.spent("reranking", RERANK_STOP):
+            return order, scores
         present, values = _group_postings(snap, g, plan).at(docs)
         tf[present, gi] = values
         if len(g) == 1 and g[0] in index_of:

@@ -25,3 +25,14 @@ def test_an_unbounded_budget_never_cuts(monkeypatch):
     b = Budget(None)
     now[0] += 10**6
     assert not b.spent("facets") and b.left() is None and b.cut == []
+
+
+def test_a_stage_can_keep_time_in_reserve_for_what_must_follow(monkeypatch):
+    now = [100.0]
+    monkeypatch.setattr(budget_module.time, "perf_counter", lambda: now[0])
+    b = Budget(100)
+    now[0] += 0.050
+    assert not b.spent("snippets", 1.0, 0.040)  # 50 ms left, 40 kept
+    now[0] += 0.015
+    assert b.spent("snippets", 1.0, 0.040) and b.cut == ["snippets"]  # 35 ms left
+    assert not Budget(None).spent("snippets", 1.0, 10.0)

@@ -535,3 +535,16 @@ def test_collapsed_pages_list_each_storys_first_version_once_up_to_past_the_last
         assert (resp.total, resp.stories) == (whole.total, whole.stories)
         paged += [h.id for h in resp.hits]
     assert paged == leaders
+
+
+def test_snippets_are_marked_only_while_the_rest_of_the_page_can_still_be_shown(engine, monkeypatch):
+    req = SearchRequest(q="munitions", per_page=3, time_budget_ms=5_000)
+    marked = engine.search(req)
+    assert len(marked.hits) >= 2 and "snippets" not in marked.timed_out
+    assert any(s.mark for h in marked.hits for s in h.snippet_segments)
+    # Each hit still to come keeps more time than the budget has: every snippet plain, said so.
+    monkeypatch.setattr(engine_module, "PLAIN_HIT_SECONDS", 5.0)
+    plain = engine.search(req)
+    assert "snippets" in plain.timed_out and plain.partial
+    assert [h.id for h in plain.hits] == [h.id for h in marked.hits]
+    assert not any(s.mark for h in plain.hits for s in h.snippet_segments)
