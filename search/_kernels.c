@@ -274,6 +274,56 @@ done:
     return finish(result, (Buf *[]){&sc, &docs, &tf}, 3);
 }
 
+/* One posting's frequency, of whichever width the field's are (``k``: B, H or I), as float32. */
+static inline float tf_at(const Buf *tf, char k, Py_ssize_t j) {
+    const void *t = tf->view.buf;
+    return (float)(k == 'B' ? ((const unsigned char *)t)[j] : k == 'H' ? ((const unsigned short *)t)[j]
+                                                                     : ((const unsigned int *)t)[j]);
+}
+
+/* A term's tf~ so far at a document, ``s``, with one more field's normalised tf ``x``: the
+ * title's (the first, from 0; a title without a lead weighed as a lead, in float64), the
+ * lead's maximum with it (float32), the body's added (float32), as ranking.combine_fields. */
+static inline float with_field(int f, float s, float x, double wt, double ratio, int has_lead, float wl32, float wb32) {
+    if (f == TITLE) {
+        double v = wt * ((double)x * (has_lead ? 1.0 : ratio));
+        return (float)(v > 0.0 ? v : 0.0);
+    }
+    if (f == LEAD) {
+        float v = wl32 * x;
+        return v > s ? v : s;
+    }
+    return s + wb32 * x;
+}
+
+/* A term's three text fields, as merged_fields and fields_at take them: each field's ids
+ * (int32) and tf (any width) from ``o_postings`` (title ids, title tf, lead ids, ...), its
+ * length divisors (float32, a document each) from ``o_norms``, and has_lead (bool): taken, and
+ * their lengths checked (``m``: each field's postings; ``n``: the documents). */
+static int take_fields(PyObject *const *o_postings, PyObject *const *o_norms, PyObject *o_lead, Buf ids[3], Buf tf[3],
+                       Buf norm[3], Buf *lead, Py_ssize_t m[3], Py_ssize_t *n) {
+    static const char *names[3][3] = {{"title ids", "title tf", "title norm"}, {"lead ids", "lead tf", "lead norm"},
+                                      {"body ids", "body tf", "body norm"}};
+    for (int f = 0; f < 3; f++) {
+        if (take(o_postings[2 * f], &ids[f], "i", 0, names[f][0]) < 0 ||
+            take(o_postings[2 * f + 1], &tf[f], "BHI", 0, names[f][1]) < 0 || take(o_norms[f], &norm[f], "f", 0, names[f][2]) < 0) {
+            return -1;
+        }
+    }
+    if (take(o_lead, lead, "?", 0, "has_lead") < 0) {
+        return -1;
+    }
+    *n = count(lead);
+    for (int f = 0; f < 3; f++) {
+        m[f] = count(&ids[f]);
+        if (count(&tf[f]) != m[f] || count(&norm[f]) != *n) {
+            PyErr_Format(PyExc_ValueError, "%s: ids and tf, or norm and has_lead, differ in length", names[f][0]);
+            return -1;
+        }
+    }
+    return 0;
+}
+
 /* merged_fields(t_ids, t_tf, l_ids, l_tf, b_ids, b_tf, t_norm, l_norm, b_norm, has_lead,
  *               wt, wl, wb, lead_ratio, out_ids, out_tf) -> count
  *
@@ -295,26 +345,12 @@ static PyObject *merged_fields(PyObject *self, PyObject *args) {
     memset(tf, 0, sizeof tf);
     memset(norm, 0, sizeof norm);
     PyObject *result = NULL;
-    static const char *names[3][3] = {{"title ids", "title tf", "title norm"}, {"lead ids", "lead tf", "lead norm"},
-                                      {"body ids", "body tf", "body norm"}};
-    for (int f = 0; f < 3; f++) {
-        if (take(o[2 * f], &ids[f], "i", 0, names[f][0]) < 0 || take(o[2 * f + 1], &tf[f], "BHI", 0, names[f][1]) < 0 ||
-            take(o[6 + f], &norm[f], "f", 0, names[f][2]) < 0) {
-            goto done;
-        }
-    }
-    if (take(o[9], &lead, "?", 0, "has_lead") < 0 || take(o[14], &oid, "i", 1, "out_ids") < 0 ||
+    Py_ssize_t n, m[3];
+    if (take_fields(o, o + 6, o[9], ids, tf, norm, &lead, m, &n) < 0 || take(o[14], &oid, "i", 1, "out_ids") < 0 ||
         take(o[15], &otf, "f", 1, "out_tf") < 0) {
         goto done;
     }
-    Py_ssize_t n = count(&lead), m[3], room = count(&oid);
-    for (int f = 0; f < 3; f++) {
-        m[f] = count(&ids[f]);
-        if (count(&tf[f]) != m[f] || count(&norm[f]) != n) {
-            PyErr_Format(PyExc_ValueError, "%s: ids and tf, or norm and has_lead, differ in length", names[f][0]);
-            goto done;
-        }
-    }
+    Py_ssize_t room = count(&oid);
     if (room < m[0] + m[1] + m[2] || count(&otf) != room) {
         PyErr_SetString(PyExc_ValueError, "out_ids and out_tf: as long as the fields together");
         goto done;
@@ -354,30 +390,12 @@ static PyObject *merged_fields(PyObject *self, PyObject *args) {
             break;
         }
         float s = 0.0f;
-        double x;
-        if (at[0] < m[0] && d[0][at[0]] == doc) {
-            Py_ssize_t j = at[0]++;
-            MERGE_AHEAD(0, { ASK_READ(nm[0] + a); ASK_READ(hl + a); })
-            x = (double)((float)(k[0] == 'B' ? ((const unsigned char *)tf[0].view.buf)[j]
-                                 : k[0] == 'H' ? ((const unsigned short *)tf[0].view.buf)[j]
-                                               : ((const unsigned int *)tf[0].view.buf)[j]) / nm[0][doc]);
-            double v = wt * (x * (hl[doc] ? 1.0 : ratio));
-            s = (float)(v > 0.0 ? v : 0.0);
-        }
-        if (at[1] < m[1] && d[1][at[1]] == doc) {
-            Py_ssize_t j = at[1]++;
-            MERGE_AHEAD(1, { ASK_READ(nm[1] + a); })
-            float v = wl32 * ((float)(k[1] == 'B' ? ((const unsigned char *)tf[1].view.buf)[j]
-                                      : k[1] == 'H' ? ((const unsigned short *)tf[1].view.buf)[j]
-                                                    : ((const unsigned int *)tf[1].view.buf)[j]) / nm[1][doc]);
-            s = v > s ? v : s;
-        }
-        if (at[2] < m[2] && d[2][at[2]] == doc) {
-            Py_ssize_t j = at[2]++;
-            MERGE_AHEAD(2, { ASK_READ(nm[2] + a); })
-            s = s + wb32 * ((float)(k[2] == 'B' ? ((const unsigned char *)tf[2].view.buf)[j]
-                                    : k[2] == 'H' ? ((const unsigned short *)tf[2].view.buf)[j]
-                                                  : ((const unsigned int *)tf[2].view.buf)[j]) / nm[2][doc]);
+        for (int f = 0; f < 3; f++) {
+            if (at[f] < m[f] && d[f][at[f]] == doc) {
+                Py_ssize_t j = at[f]++;
+                MERGE_AHEAD(f, { ASK_READ(nm[f] + a); if (f == TITLE) ASK_READ(hl + a); })
+                s = with_field(f, s, tf_at(&tf[f], k[f], j) / nm[f][doc], wt, ratio, hl[doc], wl32, wb32);
+            }
         }
         if (c && out_d[c - 1] >= doc) {
             unsorted = 1;
@@ -447,29 +465,12 @@ static PyObject *fields_at(PyObject *self, PyObject *args) {
     memset(tf, 0, sizeof tf);
     memset(norm, 0, sizeof norm);
     PyObject *result = NULL;
-    static const char *names[3][3] = {{"title ids", "title tf", "title norm"}, {"lead ids", "lead tf", "lead norm"},
-                                      {"body ids", "body tf", "body norm"}};
-    if (take_docs(o[0], &docs, "docs") < 0) {
+    Py_ssize_t n, m[3];
+    if (take_docs(o[0], &docs, "docs") < 0 || take_fields(o + 1, o + 7, o[10], ids, tf, norm, &lead, m, &n) < 0 ||
+        take(o[15], &opr, "?", 1, "out_present") < 0 || take(o[16], &otf, "f", 1, "out_tf") < 0) {
         goto done;
     }
-    for (int f = 0; f < 3; f++) {
-        if (take(o[1 + 2 * f], &ids[f], "i", 0, names[f][0]) < 0 || take(o[2 + 2 * f], &tf[f], "BHI", 0, names[f][1]) < 0 ||
-            take(o[7 + f], &norm[f], "f", 0, names[f][2]) < 0) {
-            goto done;
-        }
-    }
-    if (take(o[10], &lead, "?", 0, "has_lead") < 0 || take(o[15], &opr, "?", 1, "out_present") < 0 ||
-        take(o[16], &otf, "f", 1, "out_tf") < 0) {
-        goto done;
-    }
-    Py_ssize_t n = count(&lead), m[3], q = count(&docs);
-    for (int f = 0; f < 3; f++) {
-        m[f] = count(&ids[f]);
-        if (count(&tf[f]) != m[f] || count(&norm[f]) != n) {
-            PyErr_Format(PyExc_ValueError, "%s: ids and tf, or norm and has_lead, differ in length", names[f][0]);
-            goto done;
-        }
-    }
+    Py_ssize_t q = count(&docs);
     if (count(&opr) != q || count(&otf) != q) {
         PyErr_SetString(PyExc_ValueError, "out_present and out_tf: one a document asked");
         goto done;
@@ -492,9 +493,6 @@ static PyObject *fields_at(PyObject *self, PyObject *args) {
     long long last = -1;
     Py_BEGIN_ALLOW_THREADS
 #define DOC_AT(j) (wide ? ((const long long *)dv)[j] : (long long)((const int *)dv)[j])
-#define TF_AT(f, j) ((float)(k[f] == 'B' ? ((const unsigned char *)tf[f].view.buf)[j]                 \
-                             : k[f] == 'H' ? ((const unsigned short *)tf[f].view.buf)[j]                \
-                                           : ((const unsigned int *)tf[f].view.buf)[j]))
     for (Py_ssize_t j = 0; j < q; j++) {
         long long doc = DOC_AT(j);
         if (j + AHEAD < q) {
@@ -515,26 +513,15 @@ static PyObject *fields_at(PyObject *self, PyObject *args) {
         float s = 0.0f;
         for (int f = 0; f < 3; f++) {
             at[f] = gallop_from(d[f], at[f], m[f], doc);
-            if (at[f] >= m[f] || d[f][at[f]] != doc) {
-                continue;
-            }
-            here = 1;
-            float x = TF_AT(f, at[f]) / nm[f][doc];
-            if (f == 0) {
-                double v = wt * ((double)x * (hl[doc] ? 1.0 : ratio));
-                s = (float)(v > 0.0 ? v : 0.0);
-            } else if (f == 1) {
-                float v = wl32 * x;
-                s = v > s ? v : s;
-            } else {
-                s = s + wb32 * x;
+            if (at[f] < m[f] && d[f][at[f]] == doc) {
+                here = 1;
+                s = with_field(f, s, tf_at(&tf[f], k[f], at[f]) / nm[f][doc], wt, ratio, hl[doc], wl32, wb32);
             }
         }
         out_p[j] = (unsigned char)here;
         out_t[j] = s;
         c += here;
     }
-#undef TF_AT
 #undef DOC_AT
     Py_END_ALLOW_THREADS
     if (bad >= 0) {
