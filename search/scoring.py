@@ -104,7 +104,8 @@ def bm25f(snap: Snapshot, plan: Plan, cand: np.ndarray, budget: Budget, idfs: di
     order = sorted(range(len(groups)), key=lambda i: (-bound[i], i))
     rest = float(sum(bound))
     summed = 0.0  # weight of the groups summed over every candidate: no sum reaches it
-    prune = exact is not None and mask is not None and len(cand) >= PRUNE_FROM and exact < len(cand)
+    # Nothing asked (an export of 0 rows without re-ranking): nothing to bound.
+    prune = exact is not None and mask is not None and len(cand) >= PRUNE_FROM and 0 < exact < len(cand)
     dense = np.zeros(snap.n, dtype=np.float32)
     sample: np.ndarray | None = None  # candidates of the rarest groups summed: the best are looked for there
     alive = acc = None  # the candidates that can still reach the best, their sums so far

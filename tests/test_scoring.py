@@ -199,6 +199,18 @@ def test_bounds_leave_unscored_only_candidates_that_cannot_reach_the_best(many_i
     assert sum(len(r[4]) for r in whole) == 2 * 3 * len(MANY_QUERIES)
 
 
+def test_bounds_ask_nothing_of_an_export_of_no_rows_without_re_ranking(many_index, monkeypatch):
+    monkeypatch.setattr(ranking, "DENSE_MERGE_RATIO", 1)
+    monkeypatch.setattr(scoring, "PRUNE_FROM", 0)
+    monkeypatch.setattr(scoring, "APART_SHARE", 0)
+    engine = Engine(many_index, dataclasses.replace(ranking.DEFAULT_PARAMS, rerank_depth=0))
+    for collapse in ("story", "none"):
+        resp, hits = engine.results(SearchRequest(q=MANY_QUERIES[1], collapse=collapse), 0)
+        assert resp.total > 100 and list(hits) == []
+        one, hits = engine.results(SearchRequest(q=MANY_QUERIES[1], collapse=collapse), 1)
+        assert len(list(hits)) == 1
+
+
 def test_bounds_read_deeper_when_a_story_fills_the_best(many_index, monkeypatch):
     # The best two are versions of one story: the second story's leader lies deeper than the
     # bounds first kept exact, and the scoring is done again, deeper.
