@@ -123,7 +123,10 @@ class IdleRelease:
     ends once it has released (the next search starts another)."""
 
     def __init__(self, release: Callable[[], None]):
-        self._release = release
+        # An engine's own method, held weakly: the engine holds this, and a cycle through it
+        # kept a dropped engine's snapshot (its mapped files and arrays) until the garbage
+        # collector ran, whenever this thread let go of it.
+        self._release = weakref.WeakMethod(release) if hasattr(release, "__self__") else (lambda: release)
         self._cond = threading.Condition()
         self._in_flight = 0
         self._due: float | None = None  # when to release, once no search is running
@@ -155,8 +158,11 @@ class IdleRelease:
         self._release_logged()
 
     def _release_logged(self) -> None:
+        release = self._release()
+        if release is None:  # its engine is gone: nothing left to give back
+            return
         try:
-            self._release()
+            release()
         except Exception:  # a worker must go on serving whatever happened here
             log.exception("could not release the memory of idle searches")
 

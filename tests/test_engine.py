@@ -169,14 +169,21 @@ def test_a_search_leaves_no_reference_cycle_behind(engine):
     requests = [dict(q="munitions Stoltenberg"), dict(q="(munit* OU obus) -Lyon"), dict(q='"munitions pour l\'Ukraine"'),
                 dict(q="munitons"), dict(q="otan OU fran*", collapse="story"), dict(q="", date_from="2023-06-15"),
                 dict(q="munitions", sort="newest", people=["Jens Stoltenberg"])]
-    gc.collect()
-    gc.disable()
-    try:
-        for kw in requests:
-            engine.search(SearchRequest(**kw))
-        assert gc.collect() == 0
-    finally:
-        gc.enable()
+    left = []
+    # A cycle the searches make shows at every try; one let go meanwhile by another test's
+    # thread (an engine of its own ending), at one try at most.
+    for _ in range(3):
+        gc.collect()
+        gc.disable()
+        try:
+            for kw in requests:
+                engine.search(SearchRequest(**kw))
+            left.append(gc.collect())
+        finally:
+            gc.enable()
+        if left[-1] == 0:
+            break
+    assert left[-1] == 0, left
 
 
 def test_fields(engine):

@@ -141,6 +141,33 @@ def test_an_engine_releases_its_mapped_pages_once_its_searches_are_over(engine, 
     assert released.wait(5)
 
 
+def test_an_engine_let_go_while_its_release_waits_is_freed_at_once(search_index, monkeypatch):
+    # Its release held the engine through a cycle: dropped, the engine (its snapshot, mapped
+    # files and arrays) waited for the garbage collector once the waiting thread let go.
+    import gc
+    import weakref
+
+    from search.engine import Engine
+    from search.model import SearchRequest
+
+    monkeypatch.setattr(memory, "IDLE_RELEASE_SECONDS", 0.2)
+    engine = Engine(search_index)
+    engine.snapshot().vocabulary(wait=30)
+    engine.search(SearchRequest(q="munitions"))
+    gone = weakref.ref(engine)
+    waiting = [t for t in threading.enumerate() if t.name == "depeche-release"]
+    assert waiting
+    gc.disable()
+    try:
+        del engine
+        assert gone() is None
+    finally:
+        gc.enable()
+    for thread in waiting:  # the release then finds nothing to do and ends quietly
+        thread.join(5)
+        assert not thread.is_alive()
+
+
 def test_a_burst_that_maps_more_than_the_limit_releases_at_the_end_of_the_search(monkeypatch):
     monkeypatch.setattr(memory, "IDLE_RELEASE_SECONDS", 30)
     idle, calls, _ = _counting_release()
