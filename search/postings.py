@@ -200,13 +200,53 @@ class _Terms:
         return [t.decode("utf-8", "surrogatepass") for t in self.raw()]
 
 
+class _FileArray:
+    """The file of a mapped ``.npy`` array, read by position into the caller's array.
+
+    A term's postings are copied whole into the snapshot's cache (``Snapshot.term``). Copied
+    through the mapping, every page of a frequent term was faulted into the process and counted
+    in its resident memory until the next release (``release_pages``), and a worker past
+    ``memory.MAPPED_LIMIT`` stopped to release them every few dozen searches; read by position,
+    the same bytes come from the page cache with no mapping at all (at a million dispatches,
+    the 500 dev queries: 177 page faults a search down to 39 at the median, 8 releases down to 2).
+    """
+
+    __slots__ = ("fd", "offset", "dtype", "count", "path")
+
+    def __init__(self, path: Path, offset: int, dtype: np.dtype, count: int):
+        self.path = path
+        self.offset, self.dtype, self.count = offset, dtype, count
+        self.fd = os.open(path, os.O_RDONLY)
+
+    def __del__(self):
+        # Closed with the last reference only, never by a generation's close: a search still
+        # reading would otherwise read whatever file took the number next.
+        fd, self.fd = getattr(self, "fd", -1), -1
+        if fd >= 0:
+            try:
+                os.close(fd)
+            except OSError:  # pragma: no cover - already closed
+                pass
+
+    def read_into(self, out: np.ndarray, start: int) -> None:
+        """Items ``start`` to ``start + len(out)`` into ``out`` (contiguous, this file's dtype)."""
+        if start < 0 or start + len(out) > self.count:
+            raise ValueError(f"{self.path}: items {start}..{start + len(out)} outside its {self.count}")
+        want = out.nbytes
+        got = os.preadv(self.fd, [memoryview(out).cast("B")], self.offset + start * self.dtype.itemsize) if want else 0
+        if got != want:
+            raise OSError(f"{self.path}: {got} bytes read of {want}, the file is shorter than its header says")
+
+
 class FieldArrays:
     """One field of one segment: terms, posting starts, doc ids, frequencies, position values."""
 
-    __slots__ = ("terms", "start", "ids", "tf", "vstart", "values")
+    __slots__ = ("terms", "start", "ids", "tf", "vstart", "values", "ids_file", "tf_file")
 
-    def __init__(self, terms: _Terms, start, ids, tf=None, vstart=None, values: _Blob | None = None):
+    def __init__(self, terms: _Terms, start, ids, tf=None, vstart=None, values: _Blob | None = None,
+                 ids_file: _FileArray | None = None, tf_file: _FileArray | None = None):
         self.terms, self.start, self.ids, self.tf, self.vstart, self.values = terms, start, ids, tf, vstart, values
+        self.ids_file, self.tf_file = ids_file, tf_file
 
     def find(self, term: str) -> int | None:
         """Index of ``term`` among the field's terms, or None."""
@@ -216,9 +256,31 @@ class FieldArrays:
             return None
         return self.terms.find(key)
 
+    def span(self, term: str) -> tuple[int, int] | None:
+        """Where a term's postings lie in ``ids`` and ``tf`` (``a`` to ``b``), or None."""
+        i = self.find(term)
+        if i is None:
+            return None
+        return int(self.start[i]), int(self.start[i + 1])
+
+    def copy_ids(self, a: int, b: int, out: np.ndarray) -> None:
+        """Doc numbers ``a`` to ``b`` into ``out`` (their file read by position when it can)."""
+        _copy(self.ids, self.ids_file, a, b, out)
+
+    def copy_tf(self, a: int, b: int, out: np.ndarray) -> None:
+        """Frequencies ``a`` to ``b`` into ``out``, as ``copy_ids``."""
+        _copy(self.tf, self.tf_file, a, b, out)
+
     def df(self) -> np.ndarray:
         """Postings per term."""
         return np.diff(self.start)
+
+
+def _copy(arr: np.ndarray, file: _FileArray | None, a: int, b: int, out: np.ndarray) -> None:
+    if file is not None and file.dtype == out.dtype and out.flags.c_contiguous:
+        file.read_into(out, a)
+    else:
+        np.copyto(out, arr[a:b])
 
 
 class SegmentPostings:
@@ -250,18 +312,6 @@ class SegmentPostings:
             return fa.ids[a:b], None, None, None
         vs = fa.vstart[a : b + 1]
         return fa.ids[a:b], fa.tf[a:b], vs - vs[0], fa.values[int(vs[0]) : int(vs[-1])]
-
-    def views(self, field: str, term: str):
-        """(ids, tf, position offsets, positions file) of a term in a text field, as views of
-        the mapped arrays (nothing copied; offset ``i`` and ``i + 1`` bound posting ``i``), or None."""
-        fa = self.fields.get(field)
-        if fa is None or fa.vstart is None:
-            return None
-        i = fa.find(term)
-        if i is None:
-            return None
-        a, b = int(fa.start[i]), int(fa.start[i + 1])
-        return fa.ids[a:b], fa.tf[a:b], fa.vstart[a : b + 1], fa.values
 
 
 def mapping_of(data) -> mmap.mmap | None:
@@ -578,22 +628,39 @@ def write_arrays(target: Path, docs: int, fields: dict[str, dict], lengths: dict
 _NPY_HEADER = re.compile(rb"^\x93NUMPY\x01\x00(..)\{'descr': '([<>|][a-zA-Z]\d+)', 'fortran_order': False, 'shape': \((\d+),\), \}")
 
 
+def _npy_layout(head: bytes) -> tuple[int, np.dtype, int] | None:
+    """(data offset, dtype, count) of a one-dimensional ``.npy`` file from its first bytes, or None."""
+    m = _NPY_HEADER.match(head)
+    if m is None:
+        return None
+    return 10 + int.from_bytes(m.group(1), "little"), np.dtype(m.group(2).decode()), int(m.group(3))
+
+
 def load_mapped(path: Path) -> np.ndarray:
     """A one-dimensional ``.npy`` array mapped read-only: ``np.load(mmap_mode="r")`` without its
     per-file costs (a header parsed by ``ast``, a memmap subclass), which add up over the
     hundreds of files of a large index; any other header goes through ``np.load``."""
     with open(path, "rb") as fh:
-        m = _NPY_HEADER.match(fh.read(128))
-        if m is None:
+        layout = _npy_layout(fh.read(128))
+        if layout is None:
             return np.load(path, mmap_mode="r")
-        offset = 10 + int.from_bytes(m.group(1), "little")
-        dtype, count = np.dtype(m.group(2).decode()), int(m.group(3))
+        offset, dtype, count = layout
         if count == 0:
             return np.zeros(0, dtype=dtype)
         mm = mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ)
     if len(mm) < offset + count * dtype.itemsize:
         raise ValueError(f"{path}: shorter than its header says")
     return np.frombuffer(mm, dtype=dtype, count=count, offset=offset)
+
+
+def file_array(path: Path, arr: np.ndarray) -> _FileArray | None:
+    """``arr``'s file (``load_mapped``), to read spans of by position; None if its header is
+    not the plain one ``load_mapped`` maps itself (then spans are copied from ``arr``)."""
+    with open(path, "rb") as fh:
+        layout = _npy_layout(fh.read(128))
+    if layout is None or layout[1] != arr.dtype or layout[2] != len(arr):
+        return None
+    return _FileArray(path, *layout)
 
 
 def open_mapped(path: Path, docs: int) -> SegmentPostings | None:
@@ -610,8 +677,9 @@ def open_mapped(path: Path, docs: int) -> SegmentPostings | None:
             load = lambda suffix: load_mapped(path / f"{name}.{suffix}.npy")  # noqa: E731
             terms = _Terms(_Blob.open(path / f"{name}.terms"), np.asarray(load("toff")))
             if info["text"]:
-                fields[name] = FieldArrays(terms, load("start"), load("ids"), load("tf"), load("vstart"),
-                                           _Blob.open(path / f"{name}.values"))
+                ids, tf = load("ids"), load("tf")
+                fields[name] = FieldArrays(terms, load("start"), ids, tf, load("vstart"), _Blob.open(path / f"{name}.values"),
+                                           file_array(path / f"{name}.ids.npy", ids), file_array(path / f"{name}.tf.npy", tf))
             else:
                 fields[name] = FieldArrays(terms, load("start"), load("ids"))
         lengths = {f: load_mapped(path / f"{f}.len.npy") for f in TEXT_FIELDS}

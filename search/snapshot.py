@@ -17,6 +17,7 @@ import time
 import weakref
 from bisect import bisect_right
 from collections import Counter, OrderedDict
+from itertools import accumulate
 from pathlib import Path
 
 import numpy as np
@@ -439,23 +440,27 @@ class Snapshot:
         frequencies copied end to end (deleted documents left out), positions left in place."""
         parts = []
         for seg, off in self.segments:
-            got = seg.views(field, term)
+            fa = seg.field(field)
+            got = fa.span(term) if fa is not None and fa.vstart is not None else None
             if got is not None:
-                parts.append((got, off))
+                parts.append((fa, got[0], got[1], off))
         if not parts:
             return EMPTY
-        bounds = np.cumsum([0] + [len(got[0]) for got, _ in parts]).tolist()
+        bounds = [0, *accumulate(b - a for _, a, b, _ in parts)]
         ids = np.empty(bounds[-1], dtype=np.int32)
-        for (got, off), a, b in zip(parts, bounds, bounds[1:]):
-            np.add(got[0], np.int32(off), out=ids[a:b])
-        tf = np.concatenate([got[1] for got, _ in parts]) if len(parts) > 1 else np.array(parts[0][0][1])
+        tf = np.empty(bounds[-1], dtype=np.result_type(*(fa.tf.dtype for fa, *_ in parts)))
+        for (fa, a, b, off), at, to in zip(parts, bounds, bounds[1:]):
+            fa.copy_ids(a, b, ids[at:to])
+            fa.copy_tf(a, b, tf[at:to])
+            if off:
+                np.add(ids[at:to], np.int32(off), out=ids[at:to])
         orig = None
         if self.n_live < self.n:
             keep = arrays.gather(self.live, ids)
             if not keep.all():
                 orig = np.flatnonzero(keep).astype(np.int32)
                 ids, tf = arrays.masked(ids, keep), arrays.masked(tf, keep)
-        return FieldPostings(ids, tuple(got[2:] for got, _ in parts), bounds[:-1], orig, tf)
+        return FieldPostings(ids, tuple((fa.vstart[a : b + 1], fa.values) for fa, a, b, _ in parts), bounds[:-1], orig, tf)
 
     def _combine(self, tp: TermPostings) -> None:
         """A term's tf~ over all its postings (``ranking.merged_tf`` or ``dense_tf``)."""

@@ -466,8 +466,6 @@ def test_a_search_leaves_no_postings_or_stored_pages_mapped_in_the_worker(built_
     snap = engine.snapshot()
     gen = snap.gen_dir.resolve()
 
-    int(snap.term("munit").ids.sum())  # reads the postings' doc numbers in place
-    assert any(p.endswith(".ids.npy") for p in _resident_kib(gen))
     resp = engine.search(SearchRequest(q="munitions", highlight=True))
     marked = [s.text for s in resp.hits[0].snippet_segments if s.mark]
     assert resp.total > 0 and marked and marked[0].lower().startswith("munition")
@@ -484,6 +482,56 @@ def test_a_search_leaves_no_postings_or_stored_pages_mapped_in_the_worker(built_
     # The mappings stay usable: the same search again gives the same answer.
     again = engine.search(SearchRequest(q="munitions", highlight=True))
     assert [h.id for h in again.hits] == [h.id for h in resp.hits] and again.hits[0].snippet_segments == resp.hits[0].snippet_segments
+
+
+def test_a_terms_doc_numbers_and_frequencies_are_read_from_their_files_not_mapped_in(built_index: Path, tmp_path: Path,
+                                                                                       monkeypatch):
+    # Copied through the mapping, every page of a frequent term stayed in the worker's resident
+    # memory until the next release; read by position, none is mapped.
+    _segments_apart_with_deletions(built_index, tmp_path, monkeypatch)
+    snap = Engine(built_index).snapshot()
+    gen = snap.gen_dir.resolve()
+    assert len(snap.segments) > 1
+    for seg, _ in snap.segments:
+        for f in postings.TEXT_FIELDS:
+            fa = seg.field(f)
+            assert fa.ids_file is not None and fa.tf_file is not None
+    snap.release_pages()
+    tp = snap.term("munit")
+    for f in postings.TEXT_FIELDS:
+        fp = tp.fields[f]
+        # What the mapped arrays hold, segment after segment, the deleted left out.
+        ids, tf = [], []
+        for seg, off in snap.segments:
+            got = seg.field(f).span("munit")
+            if got is not None:
+                ids += (np.asarray(seg.field(f).ids[got[0]:got[1]]) + off).tolist()
+                tf += seg.field(f).tf[got[0]:got[1]].tolist()
+        live = [i for i, (d, _) in enumerate(zip(ids, tf)) if snap.live[d]]
+        assert fp.ids.tolist() == [ids[i] for i in live] and fp.tf.tolist() == [tf[i] for i in live] and live, f
+    snap.release_pages()
+    assert snap.term("convoi").df  # a term read afresh, after the release
+    resident = _resident_kib(gen)
+    assert not [p for p, kib in resident.items() if kib and p.endswith(tuple(f"{f}.ids.npy" for f in postings.TEXT_FIELDS))]
+
+
+def test_a_postings_file_read_by_position_checks_its_bounds_and_length(tmp_path: Path):
+    np.save(tmp_path / "ids.npy", np.arange(100, 200, dtype=np.int32))
+    arr = postings.load_mapped(tmp_path / "ids.npy")
+    fa = postings.file_array(tmp_path / "ids.npy", arr)
+    out = np.empty(10, np.int32)
+    fa.read_into(out, 90)
+    assert out.tolist() == list(range(190, 200))
+    fa.read_into(out[:0], 100)  # nothing asked, nothing read
+    with pytest.raises(ValueError, match="outside"):
+        fa.read_into(out, 95)
+    # Cut short after it was opened (a disk full, a file damaged): an error naming the file.
+    with open(tmp_path / "ids.npy", "r+b") as fh:
+        fh.truncate(fh.seek(0, 2) - 40)
+    with pytest.raises(OSError, match="ids.npy"):
+        fa.read_into(out, 90)
+    # A header numpy writes another way: no file, the mapped array is copied instead.
+    assert postings.file_array(tmp_path / "ids.npy", np.zeros(3, np.int64)) is None
 
 
 def test_postings_gathered_in_several_runs_are_those_of_one(tmp_path: Path, monkeypatch):
