@@ -37,6 +37,10 @@ Per size, reported:
                  off) in a subprocess, timed, while a thread here searches the dev queries
                  continuously: searches done, exceptions, max latency; the copy is then removed,
                  so the built index stays as built for the next run
+and, once every size is measured (two or more), interleaved: a warmed process a size, the dev
+queries asked by blocks of 25, each block of every size in turn, in an order drawn anew for each
+block (seeded): p50/p95 of each and its p50 against 34k's, the sizes measured in the same
+seconds rather than minutes apart.
 Targets at 1M (issue 11): p50 <= 30 ms, p95 <= 150 ms, p50 <= 2x p50 at 34k, open <= 1 s, two
 workers <= 1 GiB, add 1,000 <= 30 s with searches answering, rebuild >= 1,000 docs/s, index <=
 2.5x raw. Today (issue 11, shared 2-core machine): 34k p50 35 ms, 340k p50 436 ms.
@@ -70,6 +74,7 @@ import gzip
 import http.client
 import json
 import os
+import random
 import re
 import shutil
 import signal
@@ -91,6 +96,8 @@ from search import evaluation, memory  # noqa: E402
 GENERATOR_VERSION = 1  # bump when the corpus generation changes: cached corpora are rewritten
 ADD_COUNT = 1000
 WARMUP = 50
+INTERLEAVE_SEED = 7  # the order the sizes answer each block in, drawn the same in every run
+INTERLEAVE_BLOCK = 25  # queries a size answers before the next size's turn (a second or less)
 OPEN_RUNS = 3
 SEARCH_WORKERS = 2
 HTTP_CLIENTS = 2
@@ -399,25 +406,7 @@ def latency_worker(root: Path | None, n_queries: int, shared: Path, cluster: tup
     from search.model import SearchRequest
 
     queries = dev_queries(shared, n_queries)
-    piaf = shared / evaluation.CORPORA["piaf"][1]
-    warm = [q for _, _, q in evaluation.load_queries(piaf)][:WARMUP] if piaf.exists() else queries[:WARMUP]
-    if cluster is None:
-        from search.engine import Engine
-
-        engine = Engine(root)
-    else:
-        from search.opensearch.engine import ClusterEngine
-
-        engine = ClusterEngine(*cluster)
-    t = time.perf_counter()
-    engine.health()
-    open_s = time.perf_counter() - t
-    t = time.perf_counter()
-    if cluster is None:
-        engine.snapshot().speller(wait=600)  # every query gets the same chance of a spelling correction
-    vocab_s = time.perf_counter() - t  # the cluster's suggester reads the index itself: nothing to wait for
-    for q in warm:
-        engine.search(SearchRequest(q=q[:1000]))
+    engine, open_s, vocab_s = warmed_engine(root, shared, queries, cluster)
     times, partial, errors, totals, matches = [], 0, [], [], []
     for q in queries:
         t = time.perf_counter()
@@ -439,6 +428,90 @@ def latency_worker(root: Path | None, n_queries: int, shared: Path, cluster: tup
         "vocabulary_wait_s": vocab_s, "peak_rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
         "by_match": by_match(times, matches),
     }))
+
+
+def warmed_engine(root: Path | None, shared: Path, queries: list[str], cluster: tuple[str, str] | None = None):
+    """(engine, open seconds, vocabulary wait seconds): the engine opened, its speller waited
+    for, and ``WARMUP`` PIAF questions asked (the first dev queries without PIAF)."""
+    from search.model import SearchRequest
+
+    piaf = shared / evaluation.CORPORA["piaf"][1]
+    warm = [q for _, _, q in evaluation.load_queries(piaf)][:WARMUP] if piaf.exists() else queries[:WARMUP]
+    if cluster is None:
+        from search.engine import Engine
+
+        engine = Engine(root)
+    else:
+        from search.opensearch.engine import ClusterEngine
+
+        engine = ClusterEngine(*cluster)
+    t = time.perf_counter()
+    engine.health()
+    open_s = time.perf_counter() - t
+    t = time.perf_counter()
+    if cluster is None:
+        engine.snapshot().speller(wait=600)  # every query gets the same chance of a spelling correction
+    vocab_s = time.perf_counter() - t  # the cluster's suggester reads the index itself: nothing to wait for
+    for q in warm:
+        engine.search(SearchRequest(q=q[:1000]))
+    return engine, open_s, vocab_s
+
+
+def answer_worker(root: Path, shared: Path, lines=sys.stdin, out=sys.stdout) -> None:
+    """--worker answer: the engine on ``root`` warmed as for the latency run, then a query (JSON)
+    a line in, its full response's milliseconds a line out, until the input ends."""
+    from search.model import SearchRequest
+
+    engine = warmed_engine(root, shared, [])[0]
+    print("ready", file=out, flush=True)
+    for line in lines:
+        q = json.loads(line)
+        t = time.perf_counter()
+        engine.search(SearchRequest(q=q))
+        print(json.dumps((time.perf_counter() - t) * 1000), file=out, flush=True)
+
+
+def interleaved_figures(times: dict[str, list[float]], ref: str) -> dict:
+    """p50 and p95 of each size's times for the same queries, and each p50 against ``ref``'s."""
+    out = {label: {"p50_ms": statistics.median(t), "p95_ms": pct(t, 0.95)} for label, t in times.items()}
+    for label in out:
+        out[label]["ratio"] = out[label]["p50_ms"] / out[ref]["p50_ms"]
+    return out
+
+
+def interleaved(roots: dict[str, Path], queries: list[str], shared: Path, seed: int = INTERLEAVE_SEED) -> dict:
+    """The dev queries asked of every size's engine (one process each, warmed alike) by blocks
+    of ``INTERLEAVE_BLOCK``, each block of every size in turn, in an order drawn anew for each
+    block: the sizes share the machine's same seconds, so that their ratio is not that of two
+    minutes apart (this machine's speed moves by a third within minutes). Blocks, not single
+    queries: asked one query each in turn, a small index found the processor's caches filled by
+    the large one's at every query (34k 7 ms alone, 11 so interleaved), which is not its speed."""
+    procs: dict[str, subprocess.Popen] = {}
+    try:
+        for label, root in roots.items():
+            procs[label] = subprocess.Popen(
+                [sys.executable, str(Path(__file__).resolve()), "--worker", "answer", "--index", str(root),
+                 "--shared", str(shared)], cwd=ROOT, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+                preexec_fn=_die_with_parent)
+        for label, p in procs.items():
+            if p.stdout.readline().strip() != "ready":
+                raise RuntimeError(f"interleaved: the {label} worker did not start ({p.wait(5)})")
+        rnd = random.Random(seed)
+        times: dict[str, list[float]] = {label: [] for label in procs}
+        for at in range(0, len(queries), INTERLEAVE_BLOCK):
+            order = list(procs)
+            rnd.shuffle(order)
+            for label in order:
+                p = procs[label]
+                for q in queries[at : at + INTERLEAVE_BLOCK]:
+                    p.stdin.write(json.dumps(q) + "\n")
+                    p.stdin.flush()
+                    times[label].append(float(p.stdout.readline()))
+        return interleaved_figures(times, next(iter(roots)))
+    finally:
+        for p in procs.values():
+            p.kill()
+            p.wait()
 
 
 def dev_queries(shared: Path, n: int) -> list[str]:
@@ -1016,6 +1089,9 @@ def main() -> int:
         from search import backend
 
         args.opensearch_url = args.opensearch_url or backend.settings()["OPENSEARCH_URL"]
+    if args.worker == "answer":
+        answer_worker(args.index, shared)
+        return 0
     if args.worker == "latency":
         cluster = (args.opensearch_url, args.alias) if args.backend == "opensearch" else None
         latency_worker(args.index, args.queries, shared, cluster)
@@ -1044,12 +1120,16 @@ def main() -> int:
     queries, results, out = run_sizes(measure, args, sizes, corpus, shared)
     if args.build_only:
         return 0
+    ref = next((r for r in results if r["size"] == "34k"), results[0])
+    if len(results) > 1:
+        log("interleaved: each query asked of every size in turn")
+        out["interleaved"] = interleaved({r["size"]: args.workdir / f"index-{r['size']}" for r in [ref, *[x for x in results if x is not ref]]},
+                                         queries, shared)
     out["targets_at_1m"] = TARGETS
     (args.workdir / "last.json").write_text(json.dumps(out, indent=1))
     if args.json:
         print(json.dumps(out, indent=1))
         return 0
-    ref = next((r for r in results if r["size"] == "34k"), results[0])
     print(f"Scale benchmark ({out['commit']}, {out['started']}, {out['cores']} cores, {len(queries)} dev queries after "
           f"{WARMUP} PIAF warm-up, full response; load average {out['load_start']} at start, {out['load_end']} at end; "
           f"{out['minutes']:.0f} min)")
@@ -1065,6 +1145,11 @@ def main() -> int:
               f"{L['error_count']} errors; vocabulary ready after {L['vocabulary_wait_s']:.1f} s; HTTP (2 clients) "
               f"p50 {S['http']['p50_ms'] or 0:,.0f} ms, statuses {S['http']['statuses']}, "
               f"worker CPU {cpu} s, workers' peak RSS {peaks} MiB")
+    if "interleaved" in out:
+        print(f"Interleaved (blocks of {INTERLEAVE_BLOCK} queries, every size in turn, a process each), p50 / p95 and p50 ÷ "
+              f"{ref['size']}: " + "; ".join(f"{label} {v['p50_ms']:.1f} / {v['p95_ms']:.1f} ms, {v['ratio']:.2f}x"
+                                             f"{'' if label == ref['size'] else (' ok' if v['ratio'] <= TARGETS['p50_ratio'] else ' MISSED')}"
+                                             for label, v in out["interleaved"].items()))
     today = [f"{k} {v}" for k, v in TODAY.items() if any(r["size"] == k for r in results)]
     if today:
         print("  issue 11 figures (p50 / p95 / max): " + "; ".join(today))

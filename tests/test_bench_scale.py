@@ -82,3 +82,26 @@ def test_the_latency_worker_reports_each_match_mode_of_its_queries(scale, search
     assert sum(v["queries"] for v in out["by_match"].values()) == 4
     assert set(out["by_match"]) <= {"all", "some", "none"}
     assert all(v["p50_ms"] <= v["p95_ms"] <= out["max_ms"] for v in out["by_match"].values())
+
+
+def test_interleaved_figures_put_each_size_against_the_first(scale):
+    got = scale.interleaved_figures({"34k": [4.0, 10.0, 6.0], "1m": [9.0, 30.0, 12.0]}, "34k")
+    assert got["34k"] == {"p50_ms": 6.0, "p95_ms": 10.0, "ratio": 1.0}
+    assert got["1m"] == {"p50_ms": 12.0, "p95_ms": 30.0, "ratio": 2.0}
+
+
+def test_the_answer_worker_times_each_query_it_is_given(scale, search_index, fake_shared):
+    import io
+
+    out = io.StringIO()
+    scale.answer_worker(search_index, fake_shared, io.StringIO('"munitions"\n"Stoltenberg OTAN"\n'), out)
+    lines = out.getvalue().splitlines()
+    assert lines[0] == "ready" and len(lines) == 3
+    assert all(0 < float(x) < 60_000 for x in lines[1:])
+
+
+def test_two_sizes_interleaved_answer_every_query_each(scale, search_index, fake_shared):
+    queries = ["munitions", "Genève", "otan"]
+    got = scale.interleaved({"34k": search_index, "copie": search_index}, queries, fake_shared)
+    assert set(got) == {"34k", "copie"} and got["34k"]["ratio"] == 1.0
+    assert all(v["p50_ms"] > 0 and v["p95_ms"] >= v["p50_ms"] for v in got.values())
