@@ -218,13 +218,14 @@ class _FileArray:
         self.offset, self.dtype, self.count = offset, dtype, count
         self.fd = os.open(path, os.O_RDONLY)
 
-    def __del__(self):
+    def __del__(self, _close=os.close):
         # Closed with the last reference only, never by a generation's close: a search still
-        # reading would otherwise read whatever file took the number next.
+        # reading would otherwise read whatever file took the number next. ``os.close`` held
+        # as a default: at interpreter exit the module's globals may be gone.
         fd, self.fd = getattr(self, "fd", -1), -1
         if fd >= 0:
             try:
-                os.close(fd)
+                _close(fd)
             except OSError:  # pragma: no cover - already closed
                 pass
 
