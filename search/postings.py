@@ -303,12 +303,10 @@ class SegmentPostings:
     def postings(self, field: str, term: str):
         """(ids, tf, vstart, values) of a term in a field (segment-local ids), or None."""
         fa = self.fields.get(field)
-        if fa is None:
+        got = fa.span(term) if fa is not None else None
+        if got is None:
             return None
-        i = fa.find(term)
-        if i is None:
-            return None
-        a, b = int(fa.start[i]), int(fa.start[i + 1])
+        a, b = got
         if fa.vstart is None:
             return fa.ids[a:b], None, None, None
         vs = fa.vstart[a : b + 1]
